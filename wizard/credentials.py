@@ -1,0 +1,58 @@
+"""Passwords in the OS keyring (Windows Credential Manager, macOS Keychain, Secret Service).
+
+Never anywhere else: when no keyring is usable the password is simply not remembered, and the
+caller says so once. There is no plaintext fallback.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import keyring
+from keyring.errors import KeyringError
+
+_log = logging.getLogger(__name__)
+_SERVICE_PREFIX = "checkpoint-wizard"
+
+
+class KeyringUnavailable(Exception):
+    """No usable OS keyring: the password cannot be remembered on this machine."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            "This computer has no usable password store, so the password will not be "
+            f"remembered ({detail}). You will be asked for it each time."
+        )
+
+
+def _service(vcenter: str) -> str:
+    return f"{_SERVICE_PREFIX}:{vcenter.lower()}"
+
+
+def load_password(vcenter: str, user: str) -> str | None:
+    """The remembered password for ``user`` on ``vcenter``, or None (also when no keyring)."""
+    try:
+        return keyring.get_password(_service(vcenter), user)
+    except (KeyringError, RuntimeError) as exc:
+        _log.info("keyring not usable for reading: %s", type(exc).__name__)
+        return None
+
+
+def save_password(vcenter: str, user: str, password: str) -> None:
+    """Remember the password in the OS keyring.
+
+    Raises:
+        KeyringUnavailable: no usable keyring; nothing was stored anywhere.
+    """
+    try:
+        keyring.set_password(_service(vcenter), user, password)
+    except (KeyringError, RuntimeError) as exc:
+        raise KeyringUnavailable(type(exc).__name__) from None
+
+
+def forget_password(vcenter: str, user: str) -> None:
+    """Remove a remembered password; nothing happens when there is none."""
+    try:
+        keyring.delete_password(_service(vcenter), user)
+    except (KeyringError, RuntimeError) as exc:
+        _log.info("keyring delete skipped: %s", type(exc).__name__)

@@ -1,0 +1,206 @@
+"""What the article's rules conclude: assessments, remedies, caveats and changes.
+
+The string values of the enums below are the stable ids of ``check --json`` (DESIGN.md):
+scripts and tests rely on them, so never rename one.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from wizard.kb.facts import EvidenceItem
+
+ARTICLE_ID = "KB 2005741 (now 308477)"
+"""The vendor article this product implements, for help pages and reports."""
+
+DEFAULT_CPT_CACHE_BYTES = 8 * 1024 * 1024
+SINGLE_DISPLAY_CPT_CACHE_BYTES = 16_777_216
+DUAL_1600x1200_CPT_CACHE_BYTES = 20_971_520
+MAX_SINGLE_SCREEN_PIXELS = 1280 * 1024
+CAP_VIDEO_RAM_KB = 5120
+"""Video memory for one 1280x1024 screen at 4 bytes a pixel."""
+
+CPT_CACHE_KEY = "migrate.baseCptCacheSize"
+MKS_3D_KEY = "mks.enable3d"
+
+
+class Verdict(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    AFFECTED = "affected"
+    MITIGATED = "mitigated"
+    AT_RISK = "at_risk"
+    POSSIBLY_AFFECTED = "possibly_affected"
+    NOT_AFFECTED = "not_affected"
+
+
+class ConditionId(enum.StrEnum):
+    DISPLAY = "C1_display"
+    WDDM = "C2_wddm"
+    HW8 = "C3_hw8"
+    NO_3D = "C4_3d_off"
+
+
+class ConditionState(enum.StrEnum):
+    MET = "met"
+    NOT_MET = "not_met"
+    UNKNOWN = "unknown"
+
+
+class RemedyId(enum.StrEnum):
+    LOWER_RESOLUTION = "lower_resolution"
+    STAY_ON_HW7 = "stay_on_hw7"
+    RAISE_BUFFER = "raise_buffer"
+    ENABLE_3D = "enable_3d"
+
+
+class CaveatId(enum.StrEnum):
+    POWER_OFF_REQUIRED = "power_off_required"
+    USER_LOSES_RESOLUTION = "user_loses_resolution"
+    NOT_DURABLE = "not_durable"
+    ESTIMATE_BEYOND_ARTICLE = "estimate_beyond_article"
+    OVERHEAD_256MB = "overhead_256mb"
+    HA_ADMISSION_CONTROL = "ha_admission_control"
+    CPU_WITHOUT_SSE41 = "cpu_without_sse41"
+    RESOLUTION_ABOVE_3D_MAX = "resolution_above_3d_max"
+    DOWNGRADE_NOT_IN_PLACE = "downgrade_not_in_place"
+    TOOLS_NEEDED = "tools_needed"
+
+
+class Privilege(enum.StrEnum):
+    """vSphere privilege ids the remedies need (KB-RULES.md, API facts)."""
+
+    ADVANCED_CONFIG = "VirtualMachine.Config.AdvancedConfig"
+    EDIT_DEVICE = "VirtualMachine.Config.EditDevice"
+    POWER_OFF = "VirtualMachine.Interact.PowerOff"
+    POWER_ON = "VirtualMachine.Interact.PowerOn"
+    GUEST_EXECUTE = "VirtualMachine.GuestOperations.Execute"
+    UPGRADE_POLICY = "VirtualMachine.Config.UpgradeVirtualHardware"
+    DATASTORE_BROWSE = "Datastore.Browse"
+
+
+class ChangeTarget(enum.StrEnum):
+    """What part of the VM a change touches."""
+
+    EXTRA_CONFIG = "extraConfig"
+    VIDEO_CARD = "videoCard"
+    UPGRADE_POLICY = "scheduledHardwareUpgradeInfo"
+    GUEST = "guest"
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One of the article's four conditions, judged for this VM.
+
+    Attributes:
+        value: the value that decided it, as a short human string (e.g. ``"1920x1200, 2 displays"``).
+        source: the property path(s) it came from (e.g. ``"guest.screen; config.hardware.device[500]"``).
+        detail: why this value gives this state, in our words.
+        why_it_matters: what this condition means for the failure, for a technician.
+    """
+
+    id: ConditionId
+    state: ConditionState
+    value: str
+    source: str
+    detail: str
+    why_it_matters: str
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The verdict for one VM, with every condition and the evidence behind it.
+
+    Attributes:
+        mitigations: mitigations found in place, in words (e.g. ``"migrate.baseCptCacheSize is
+            16777216 bytes, enough for 1920x1200 on one display"``).
+        reason: one sentence saying why this verdict.
+        notes: anything else worth telling (guest id mismatch, unparsable extra-config value,
+            Windows newer than the article, ...).
+        required_cpt_cache_bytes: the checkpoint buffer the displays need (KB-RULES.md sizing),
+            None when the display demand is unknown.
+    """
+
+    vm_name: str
+    vm_moref: str
+    verdict: Verdict
+    reason: str
+    conditions: tuple[Condition, ...]
+    mitigations: tuple[str, ...]
+    evidence: tuple[EvidenceItem, ...]
+    notes: tuple[str, ...]
+    required_cpt_cache_bytes: int | None
+
+    def condition(self, cid: ConditionId) -> Condition:
+        for c in self.conditions:
+            if c.id == cid:
+                return c
+        raise KeyError(cid)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One setting a remedy changes, with values as vCenter stores them.
+
+    ``before`` is None when the setting does not exist yet (an extra-config key that is not set);
+    ``after`` is None when the change removes it (undo of an added key).
+    """
+
+    target: ChangeTarget
+    key: str
+    before: str | None
+    after: str | None
+
+
+@dataclass(frozen=True)
+class Caveat:
+    """A caveat of a remedy and whether it applies to this VM, with the fact that decided it."""
+
+    id: CaveatId
+    applies: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """One of the article's four workarounds, judged for this VM.
+
+    Attributes:
+        title: short name for the technician.
+        summary: what it does, one sentence.
+        available: whether the product can apply it to this VM.
+        why_not: why it is not available (None when available).
+        recommended: at most one remedy per VM is recommended; none for ``mitigated`` or
+            ``not_affected``.
+        reason: why it is (or is not) recommended.
+        needs_power_off: whether applying it needs the VM powered off.
+        required_privileges: privileges needed to apply it (including power handling if the VM
+            is on and must be shut down).
+        missing_privileges: the subset this user lacks, from vCenter itself.
+        changes: the changes it makes, before -> after (empty when already in effect).
+        caveats: every caveat of this remedy, each judged for this VM.
+        variant: for ``lower_resolution``: ``"cap"`` or ``"guest"``; None otherwise.
+        manual_steps: steps the product cannot do through the API and shows instead (e.g. the
+            ``/etc/vmware/config`` line and its hosts).
+    """
+
+    id: RemedyId
+    title: str
+    summary: str
+    available: bool
+    why_not: str | None
+    recommended: bool
+    reason: str
+    needs_power_off: bool
+    required_privileges: tuple[str, ...]
+    missing_privileges: tuple[str, ...]
+    changes: tuple[Change, ...]
+    caveats: tuple[Caveat, ...]
+    variant: str | None = None
+    manual_steps: tuple[str, ...] = ()
+
+    def caveat(self, cid: CaveatId) -> Caveat | None:
+        for c in self.caveats:
+            if c.id == cid:
+                return c
+        return None

@@ -1,0 +1,1 @@
+"""The only package that imports pyVmomi. It returns frozen dataclasses; no managed object leaves it."""
