@@ -1,0 +1,895 @@
+"""Training scenarios, format 1: load and validate them, list them for the picker.
+
+A scenario describes one small vCenter inventory (clusters, hosts, VMs, users) that the lab
+serves, and what a trainee should conclude about it (``expect``). The lab (Go, in
+``resources/lab``) reads the same files and validates them by the same rules; DESIGN.md,
+"Scenario format 1", is the reference for both.
+
+Every problem, whatever the input, is a :class:`ScenarioError` naming the field path and saying
+what to do. Nothing is ignored silently: an unknown field, a key given twice in one object or a
+value of the wrong type is refused, so a typo never turns into a default.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, NoReturn, TypeVar
+
+from wizard import paths
+from wizard.kb.model import RemedyId, Verdict
+
+FORMAT: Final = 1
+"""The only scenario format this reader knows."""
+
+DEFAULT_SCENARIO_ID: Final = "dual-screen-win7"
+"""The bundled scenario the README's run command starts: the article's classic case."""
+
+MAX_FILE_BYTES: Final = 2 * 1024 * 1024
+"""A scenario is a small hand-written file; anything larger is not one."""
+
+MAX_FILLER_VMS: Final = 20_000
+"""The lab builds 10,000 VMs in about 20 s and 310 MB (LAB-NOTES.md); twice that is the limit."""
+
+MAX_DISPLAYS: Final = 10
+"""vSphere's largest ``numDisplays`` for a virtual video card."""
+
+MAX_VM_NAME_LENGTH: Final = 80
+"""vCenter's limit for an inventory name."""
+
+ID_PATTERN: Final = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+"""Scenario ids: lowercase words joined by hyphens, e.g. ``dual-screen-win7`` (the file stem)."""
+
+MAX_ID_LENGTH: Final = 64
+
+HARDWARE_VERSION_PATTERN: Final = re.compile(r"vmx-[0-9]{2}")
+"""``config.version`` as vCenter writes it: ``vmx-`` and two digits."""
+
+
+class Role(enum.StrEnum):
+    """What a lab user may do. The lab enforces it; the wizard learns it from vCenter."""
+
+    ADMIN = "admin"
+    READ_ONLY = "read-only"
+    NO_POWER = "no-power"
+
+    @property
+    def label(self) -> str:
+        """The role's name as the training UI shows it."""
+        return _ROLE_TEXT[self][0]
+
+    @property
+    def description(self) -> str:
+        """What the role allows, one sentence for the trainee."""
+        return _ROLE_TEXT[self][1]
+
+
+_ROLE_TEXT: Final[Mapping[Role, tuple[str, str]]] = {
+    Role.ADMIN: ("Administrator", "May change settings and power VMs off and on."),
+    Role.READ_ONLY: ("Read-only", "May look at everything and change nothing."),
+    Role.NO_POWER: (
+        "Settings without power",
+        "May change VM settings and run programs in guests, but may not power VMs off or on.",
+    ),
+}
+
+
+class PowerState(enum.StrEnum):
+    """``runtime.powerState`` values."""
+
+    POWERED_ON = "poweredOn"
+    POWERED_OFF = "poweredOff"
+    SUSPENDED = "suspended"
+
+
+class UpgradePolicyName(enum.StrEnum):
+    """``scheduledHardwareUpgradeInfo.upgradePolicy`` values."""
+
+    NEVER = "never"
+    ON_SOFT_POWER_OFF = "onSoftPowerOff"
+    ALWAYS = "always"
+
+
+class Difficulty(enum.StrEnum):
+    """How hard a scenario is, for sorting and labelling in the picker."""
+
+    BEGINNER = "beginner"
+    INTERMEDIATE = "intermediate"
+    ADVANCED = "advanced"
+
+    @property
+    def label(self) -> str:
+        """The level as the training UI shows it."""
+        return self.value.capitalize()
+
+
+class ScenarioError(Exception):
+    """A scenario that cannot be used: where the problem is and what to do about it.
+
+    Attributes:
+        source: where the scenario came from (usually the file path).
+        path: the field path, e.g. ``vms[2].video.displays``; ``(file)`` for problems with the
+            file itself (unreadable, not JSON), ``(top level)`` for the document as a whole.
+        problem: what is wrong, e.g. ``expected a whole number >= 1, got "two"``.
+        fix: what to do, one sentence.
+    """
+
+    def __init__(self, source: str, path: str, problem: str, fix: str) -> None:
+        self.source = source
+        self.path = path
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"{source}: {self.message}" if source else self.message)
+
+    @property
+    def message(self) -> str:
+        """The problem without the source: ``path: problem. fix``."""
+        return f"{self.path}: {self.problem}. {self.fix}"
+
+
+@dataclass(frozen=True)
+class UserSpec:
+    """A lab user and the role the lab gives it."""
+
+    user: str
+    password: str = field(repr=False)
+    role: Role
+
+
+@dataclass(frozen=True)
+class LoginSpec:
+    """The account the wizard signs in with for this scenario."""
+
+    user: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class HaSpec:
+    """The cluster's vSphere HA settings that the 3D caveats look at."""
+
+    enabled: bool
+    admission_control: bool
+
+
+@dataclass(frozen=True)
+class HostSpec:
+    """An ESXi host: its CPU model as vCenter shows it and whether the CPU has SSE4.1."""
+
+    name: str
+    cpu_model: str
+    sse41: bool
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    """A cluster and its hosts."""
+
+    name: str
+    ha: HaSpec
+    hosts: tuple[HostSpec, ...]
+
+
+@dataclass(frozen=True)
+class VideoSpec:
+    """The VM's video card (``VirtualMachineVideoCard``)."""
+
+    displays: int
+    vram_kb: int
+    auto_detect: bool
+    enable_3d: bool
+
+
+@dataclass(frozen=True)
+class UpgradePolicySpec:
+    """``config.scheduledHardwareUpgradeInfo``: the policy and the version it upgrades to."""
+
+    policy: UpgradePolicyName
+    version: str | None
+
+
+@dataclass(frozen=True)
+class HistorySpec:
+    """What already happened to the VM before the trainee arrives."""
+
+    failed_vmotion: bool
+
+
+@dataclass(frozen=True)
+class VmSpec:
+    """One VM of the scenario.
+
+    Attributes:
+        tools_guest_id: the guest OS id VMware Tools report; None when they report none.
+        screen: ``guest.screen`` (width, height); None when Tools do not report it.
+        extra_config: ``config.extraConfig`` as (key, value) pairs, in the file's order.
+    """
+
+    name: str
+    host: str
+    hardware_version: str
+    guest_id: str
+    tools_guest_id: str | None
+    tools_running: bool
+    power_state: PowerState
+    screen: tuple[int, int] | None
+    video: VideoSpec
+    extra_config: tuple[tuple[str, str], ...]
+    upgrade_policy: UpgradePolicySpec
+    history: HistorySpec
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What the rules should conclude for one VM: the verdict and the recommended remedy."""
+
+    vm: str
+    verdict: Verdict
+    recommended: RemedyId | None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated training scenario (format 1).
+
+    Attributes:
+        users: extra lab users; the ``login`` user is ``admin`` unless listed here.
+        filler_vms: how many ordinary VMs the lab adds around the scenario's own.
+        ticket: the ticket text a user filed, as the trainee receives it.
+        vm_of_interest: the VM the ticket is about.
+    """
+
+    format: int
+    id: str
+    title: str
+    briefing: str
+    login: LoginSpec
+    users: tuple[UserSpec, ...]
+    filler_vms: int
+    clusters: tuple[ClusterSpec, ...]
+    vms: tuple[VmSpec, ...]
+    expect: tuple[Expectation, ...]
+    ticket: str | None = None
+    difficulty: Difficulty | None = None
+    teaches: tuple[str, ...] = ()
+    datacenter: str | None = None
+    vm_of_interest: str | None = None
+
+    @property
+    def login_role(self) -> Role:
+        """The role of the account the wizard signs in with."""
+        for user in self.users:
+            if user.user == self.login.user:
+                return user.role
+        return Role.ADMIN
+
+    @property
+    def hosts(self) -> tuple[HostSpec, ...]:
+        """Every host of every cluster."""
+        return tuple(host for cluster in self.clusters for host in cluster.hosts)
+
+    def vm(self, name: str) -> VmSpec:
+        """The VM called ``name``; KeyError if there is none."""
+        for vm in self.vms:
+            if vm.name == name:
+                return vm
+        raise KeyError(name)
+
+    def cluster_of(self, host: str) -> ClusterSpec:
+        """The cluster that holds the host called ``host``; KeyError if there is none."""
+        for cluster in self.clusters:
+            if any(h.name == host for h in cluster.hosts):
+                return cluster
+        raise KeyError(host)
+
+    def expectation(self, vm: str) -> Expectation | None:
+        """What the scenario expects for the VM called ``vm``, if anything."""
+        for entry in self.expect:
+            if entry.vm == vm:
+                return entry
+        return None
+
+
+@dataclass(frozen=True)
+class ScenarioListing:
+    """One file (or folder) the training picker found: a scenario, or why it cannot be used.
+
+    Exactly one of ``scenario`` and ``error`` is set.
+    """
+
+    path: Path
+    scenario: Scenario | None
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        """True when the file holds a usable scenario."""
+        return self.scenario is not None
+
+
+# --- reading --------------------------------------------------------------------------------
+
+_TOP_REQUIRED: Final = (
+    "format",
+    "id",
+    "title",
+    "briefing",
+    "login",
+    "users",
+    "filler_vms",
+    "clusters",
+    "vms",
+    "expect",
+)
+_TOP_OPTIONAL: Final = ("ticket", "difficulty", "teaches", "datacenter", "vm_of_interest")
+_VM_FIELDS: Final = (
+    "name",
+    "host",
+    "hardware_version",
+    "guest_id",
+    "tools_guest_id",
+    "tools_running",
+    "power_state",
+    "screen",
+    "video",
+    "extra_config",
+    "upgrade_policy",
+    "history",
+)
+_IDENTIFIER: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_MAX_SHOWN: Final = 40
+_E = TypeVar("_E", bound=enum.StrEnum)
+
+
+class _Pairs(dict[str, object]):
+    """A JSON object that remembers the keys it saw more than once (JSON allows it; we don't)."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _object_pairs(pairs: list[tuple[str, object]]) -> _Pairs:
+    obj = _Pairs(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        repeated: list[str] = []
+        for key, _ in pairs:
+            if key in seen:
+                repeated.append(key)
+            seen.add(key)
+        obj.duplicates = tuple(repeated)
+    return obj
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    # Python's json accepts NaN and Infinity; JSON (and the Go lab) does not.
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _show(value: object) -> str:
+    """A short rendering of a value for a message, never raising."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "a list"
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        return f"a value of type {type(value).__name__}"
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+
+
+def _quoted(key: str) -> str:
+    shown = key if len(key) <= _MAX_SHOWN else key[: _MAX_SHOWN - 3] + "..."
+    return json.dumps(shown, ensure_ascii=False)
+
+
+def _choices(values: Iterable[str]) -> str:
+    return ", ".join(json.dumps(v) for v in values)
+
+
+@dataclass(frozen=True)
+class _At:
+    """A value in the document and where it is, so every error can name its field path."""
+
+    value: object
+    path: str
+    source: str
+
+    def fail(self, problem: str, fix: str) -> NoReturn:
+        raise ScenarioError(self.source, self.path or "(top level)", problem, fix)
+
+    def field(self, key: str, value: object = None) -> _At:
+        if _IDENTIFIER.fullmatch(key):
+            path = f"{self.path}.{key}" if self.path else key
+        else:
+            path = f"{self.path}[{_quoted(key)}]"
+        return _At(value, path, self.source)
+
+    def name(self, key: str, value: object) -> _At:
+        """An entry of an object keyed by names (VMs, settings): always ``path["key"]``."""
+        return _At(value, f"{self.path}[{_quoted(key)}]", self.source)
+
+    def item(self, index: int, value: object) -> _At:
+        return _At(value, f"{self.path}[{index}]", self.source)
+
+    # Typed reads ---------------------------------------------------------------------------
+
+    def fields(self, required: Sequence[str], optional: Sequence[str] = ()) -> dict[str, _At]:
+        """Check an object: no repeated, unknown or missing fields; return the present ones."""
+        obj = self.value
+        if not isinstance(obj, dict):
+            self.fail(
+                f"expected an object {{...}}, got {_show(obj)}",
+                f"Write an object with the fields {_choices(required)}",
+            )
+        for key in getattr(obj, "duplicates", ()):
+            self.field(key).fail(
+                "appears twice in the same object",
+                "Keep one of them: readers would otherwise have to guess which one you meant",
+            )
+        known = (*required, *optional)
+        for key in obj:
+            if not isinstance(key, str) or key not in known:
+                name = str(key)
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f'Did you mean "{close[0]}"? ' if close else ""
+                self.field(name).fail(
+                    "unknown field",
+                    f"{hint}Remove it or correct its spelling; known fields here: "
+                    f"{_choices(known)}",
+                )
+        for key in required:
+            if key not in obj:
+                self.field(key).fail("missing", "Add it (see DESIGN.md, Scenario format 1)")
+        return {key: self.field(key, obj[key]) for key in known if key in obj}
+
+    def entries(self) -> list[tuple[str, _At]]:
+        """An object whose keys are free (names): its entries, checking repeated keys."""
+        obj = self.value
+        if not isinstance(obj, dict):
+            self.fail(
+                f"expected an object {{...}}, got {_show(obj)}",
+                'Write an object such as {"name": ...}, or {} for none',
+            )
+        for key in getattr(obj, "duplicates", ()):
+            self.name(key, None).fail("appears twice in the same object", "Keep one of them")
+        out: list[tuple[str, _At]] = []
+        for key, value in obj.items():
+            if not isinstance(key, str):
+                self.fail(f"has a key that is not a string: {_show(key)}", "Use text keys")
+            out.append((key, self.name(key, value)))
+        return out
+
+    def items(self, *, min_items: int = 0) -> list[_At]:
+        value = self.value
+        if not isinstance(value, list):
+            self.fail(f"expected a list [...], got {_show(value)}", "Write a list in [ ]")
+        if len(value) < min_items:
+            self.fail(
+                f"needs at least {min_items} entr{'y' if min_items == 1 else 'ies'}, got none",
+                "Add one",
+            )
+        return [self.item(i, v) for i, v in enumerate(value)]
+
+    def string(self) -> str:
+        value = self.value
+        if not isinstance(value, str):
+            self.fail(f"expected a string, got {_show(value)}", "Write text in double quotes")
+        if not value.strip():
+            self.fail("is empty", "Write some text")
+        return value
+
+    def optional_string(self) -> str | None:
+        return None if self.value is None else self.string()
+
+    def text(self) -> str:
+        """Free text that may be empty (an extra-config value as vCenter stores it)."""
+        if not isinstance(self.value, str):
+            self.fail(
+                f"expected a string, got {_show(self.value)}",
+                'Extra-config values are text: write it in double quotes, e.g. "16777216"',
+            )
+        return self.value
+
+    def boolean(self) -> bool:
+        value = self.value
+        if not isinstance(value, bool):
+            self.fail(
+                f"expected true or false, got {_show(value)}", "Write true or false without quotes"
+            )
+        return value
+
+    def whole(self, minimum: int, maximum: int | None = None) -> int:
+        value = self.value
+        limits = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or value < minimum
+            or (maximum is not None and value > maximum)
+        ):
+            self.fail(
+                f"expected a whole number {limits}, got {_show(value)}",
+                "Write a number without quotes or decimals",
+            )
+        return value
+
+    def choice(self, kind: type[_E]) -> _E:
+        value = self.value
+        allowed = [member.value for member in kind]
+        if not isinstance(value, str) or value not in allowed:
+            self.fail(f"expected one of {_choices(allowed)}, got {_show(value)}", "Use one of them")
+        return kind(value)
+
+    def hardware_version(self) -> str:
+        value = self.value
+        if not isinstance(value, str) or not HARDWARE_VERSION_PATTERN.fullmatch(value):
+            self.fail(
+                f'expected a hardware version like "vmx-08", got {_show(value)}',
+                'Write "vmx-" and two digits, as vCenter shows config.version',
+            )
+        return value
+
+
+def _unique(where: _At, label: str, seen: dict[str, str], name: str) -> None:
+    if name in seen:
+        where.fail(f'{label} "{name}" is already used at {seen[name]}', "Give each its own name")
+    seen[name] = where.path
+
+
+def _parse_login(at: _At) -> LoginSpec:
+    f = at.fields(("user", "password"))
+    return LoginSpec(f["user"].string(), f["password"].string())
+
+
+def _parse_users(at: _At, login: LoginSpec) -> tuple[UserSpec, ...]:
+    users: list[UserSpec] = []
+    seen: dict[str, str] = {}
+    for item in at.items():
+        f = item.fields(("user", "password", "role"))
+        name = f["user"].string()
+        _unique(f["user"], "user", seen, name)
+        password = f["password"].string()
+        if name == login.user and password != login.password:
+            f["password"].fail(
+                "differs from login.password for the same user",
+                "Give the login user one password in both places",
+            )
+        users.append(UserSpec(name, password, f["role"].choice(Role)))
+    return tuple(users)
+
+
+def _parse_clusters(at: _At) -> tuple[ClusterSpec, ...]:
+    clusters: list[ClusterSpec] = []
+    cluster_names: dict[str, str] = {}
+    host_names: dict[str, str] = {}
+    for item in at.items(min_items=1):
+        f = item.fields(("name", "ha", "hosts"))
+        name = f["name"].string()
+        _unique(f["name"], "cluster", cluster_names, name)
+        ha = f["ha"].fields(("enabled", "admission_control"))
+        hosts: list[HostSpec] = []
+        for host_at in f["hosts"].items(min_items=1):
+            h = host_at.fields(("name", "cpu_model", "sse41"))
+            host_name = h["name"].string()
+            _unique(h["name"], "host", host_names, host_name)
+            hosts.append(HostSpec(host_name, h["cpu_model"].string(), h["sse41"].boolean()))
+        clusters.append(
+            ClusterSpec(
+                name,
+                HaSpec(ha["enabled"].boolean(), ha["admission_control"].boolean()),
+                tuple(hosts),
+            )
+        )
+    return tuple(clusters)
+
+
+def _parse_screen(at: _At) -> tuple[int, int] | None:
+    if at.value is None:
+        return None
+    value = at.value
+    if not isinstance(value, list) or len(value) != 2:
+        at.fail(
+            f"expected [width, height] or null, got {_show(value)}",
+            "Write two whole numbers such as [1920, 1200], or null when Tools report no screen",
+        )
+    width, height = (at.item(i, v).whole(1) for i, v in enumerate(value))
+    return (width, height)
+
+
+def _parse_vm(at: _At, host_names: Sequence[str]) -> VmSpec:
+    f = at.fields(_VM_FIELDS)
+    name = f["name"].string()
+    if len(name) > MAX_VM_NAME_LENGTH:
+        f["name"].fail(
+            f"is {len(name)} characters long; vCenter allows {MAX_VM_NAME_LENGTH}",
+            "Shorten it",
+        )
+    host = f["host"].string()
+    if host not in host_names:
+        f["host"].fail(
+            f'no host named "{host}" in any cluster',
+            f"Use one of the hosts listed under clusters: {_choices(host_names)}",
+        )
+    power_state = f["power_state"].choice(PowerState)
+    tools_running = f["tools_running"].boolean()
+    if tools_running and power_state is not PowerState.POWERED_ON:
+        f["tools_running"].fail(
+            f"is true for a VM that is {power_state.value}",
+            "Tools run only in a powered-on VM: set it to false or power the VM on",
+        )
+    screen = _parse_screen(f["screen"])
+    if screen is not None and not tools_running:
+        f["screen"].fail(
+            "is set while tools_running is false",
+            "Tools report the screen only while they run: set screen to null",
+        )
+    v = f["video"].fields(("displays", "vram_kb", "auto_detect", "enable_3d"))
+    video = VideoSpec(
+        v["displays"].whole(1, MAX_DISPLAYS),
+        v["vram_kb"].whole(1),
+        v["auto_detect"].boolean(),
+        v["enable_3d"].boolean(),
+    )
+    extra_config = tuple((key, value.text()) for key, value in _extra(f["extra_config"]))
+    u = f["upgrade_policy"].fields(("policy", "version"))
+    policy = u["policy"].choice(UpgradePolicyName)
+    version = None if u["version"].value is None else u["version"].hardware_version()
+    h = f["history"].fields(("failed_vmotion",))
+    return VmSpec(
+        name=name,
+        host=host,
+        hardware_version=f["hardware_version"].hardware_version(),
+        guest_id=f["guest_id"].string(),
+        tools_guest_id=f["tools_guest_id"].optional_string(),
+        tools_running=tools_running,
+        power_state=power_state,
+        screen=screen,
+        video=video,
+        extra_config=extra_config,
+        upgrade_policy=UpgradePolicySpec(policy, version),
+        history=HistorySpec(h["failed_vmotion"].boolean()),
+    )
+
+
+def _extra(at: _At) -> list[tuple[str, _At]]:
+    entries = at.entries()
+    for key, value in entries:
+        if not key.strip():
+            value.fail(
+                "the key is empty", "Write the setting's name, e.g. migrate.baseCptCacheSize"
+            )
+    return entries
+
+
+def _parse_vms(at: _At, host_names: Sequence[str]) -> tuple[VmSpec, ...]:
+    vms: list[VmSpec] = []
+    seen: dict[str, str] = {}
+    for item in at.items(min_items=1):
+        vm = _parse_vm(item, host_names)
+        _unique(item.field("name"), "VM", seen, vm.name)
+        vms.append(vm)
+    return tuple(vms)
+
+
+def _parse_expect(at: _At, vm_names: Sequence[str]) -> tuple[Expectation, ...]:
+    expectations: list[Expectation] = []
+    for name, entry in at.entries():
+        if name not in vm_names:
+            entry.fail(
+                f'no VM named "{name}" in vms', "Name a VM listed under vms (exact spelling)"
+            )
+        f = entry.fields(("verdict", "recommended"))
+        verdict = f["verdict"].choice(Verdict)
+        recommended = None if f["recommended"].value is None else f["recommended"].choice(RemedyId)
+        if recommended is not None and verdict in (Verdict.MITIGATED, Verdict.NOT_AFFECTED):
+            f["recommended"].fail(
+                f'must be null for a VM that is "{verdict.value}"',
+                "Nothing is recommended for a VM that needs no fix: write null",
+            )
+        expectations.append(Expectation(name, verdict, recommended))
+    return tuple(expectations)
+
+
+def parse_scenario(data: object, source: str) -> Scenario:
+    """Validate a decoded JSON document as a format-1 scenario.
+
+    Args:
+        data: the document, as ``json.loads`` gives it.
+        source: where it came from, for messages (usually the file path).
+
+    Returns:
+        The scenario.
+
+    Raises:
+        ScenarioError: for anything that is not a valid format-1 scenario; never another
+            exception.
+    """
+    top = _At(data, "", source)
+    if isinstance(data, dict) and "format" in data:
+        fmt = top.field("format", data["format"])
+        if not isinstance(fmt.value, int) or isinstance(fmt.value, bool) or fmt.value != FORMAT:
+            fmt.fail(
+                f"this wizard reads format {FORMAT}, got {_show(fmt.value)}",
+                f"Write a scenario in format {FORMAT}, or use a wizard that knows this format",
+            )
+    f = top.fields(_TOP_REQUIRED, _TOP_OPTIONAL)
+    scenario_id = f["id"].string()
+    if len(scenario_id) > MAX_ID_LENGTH or not ID_PATTERN.fullmatch(scenario_id):
+        f["id"].fail(
+            f"{_show(scenario_id)} is not a usable id",
+            f"Use lowercase letters, digits and single hyphens, at most {MAX_ID_LENGTH} "
+            'characters, e.g. "dual-screen-win7" (the file name without .json)',
+        )
+    title = f["title"].string()
+    briefing = f["briefing"].string()
+    login = _parse_login(f["login"])
+    users = _parse_users(f["users"], login)
+    filler_vms = f["filler_vms"].whole(0, MAX_FILLER_VMS)
+    clusters = _parse_clusters(f["clusters"])
+    host_names = [host.name for cluster in clusters for host in cluster.hosts]
+    vms = _parse_vms(f["vms"], host_names)
+    vm_names = [vm.name for vm in vms]
+    expect = _parse_expect(f["expect"], vm_names)
+
+    ticket = f["ticket"].string() if "ticket" in f else None
+    difficulty = f["difficulty"].choice(Difficulty) if "difficulty" in f else None
+    teaches = tuple(item.string() for item in f["teaches"].items()) if "teaches" in f else ()
+    datacenter = f["datacenter"].string() if "datacenter" in f else None
+    vm_of_interest: str | None = None
+    if "vm_of_interest" in f:
+        vm_of_interest = f["vm_of_interest"].string()
+        if vm_of_interest not in vm_names:
+            f["vm_of_interest"].fail(
+                f'no VM named "{vm_of_interest}" in vms',
+                "Name a VM listed under vms (exact spelling)",
+            )
+        if all(e.vm != vm_of_interest for e in expect):
+            f["expect"].fail(
+                f'has no entry for the vm_of_interest "{vm_of_interest}"',
+                "Add its verdict and recommended remedy: the debrief compares against them",
+            )
+    return Scenario(
+        format=FORMAT,
+        id=scenario_id,
+        title=title,
+        briefing=briefing,
+        login=login,
+        users=users,
+        filler_vms=filler_vms,
+        clusters=clusters,
+        vms=vms,
+        expect=expect,
+        ticket=ticket,
+        difficulty=difficulty,
+        teaches=teaches,
+        datacenter=datacenter,
+        vm_of_interest=vm_of_interest,
+    )
+
+
+def parse_scenario_json(text: str | bytes, source: str) -> Scenario:
+    """Decode JSON text (UTF-8, a byte-order mark allowed) and validate it as a scenario.
+
+    Raises:
+        ScenarioError: for invalid JSON (with line and column) or an invalid scenario.
+    """
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ScenarioError(
+                source,
+                "(file)",
+                f"is not UTF-8 text (byte {exc.start})",
+                "Save the file as UTF-8",
+            ) from None
+    text = text.removeprefix("\ufeff")
+    try:
+        data = json.loads(text, object_pairs_hook=_object_pairs, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(
+            source,
+            "(file)",
+            f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+            "Correct the JSON there (a JSON validator or editor shows the spot)",
+        ) from None
+    except (ValueError, RecursionError) as exc:
+        # NaN/Infinity, numbers too long for Python, nesting too deep for the decoder.
+        raise ScenarioError(source, "(file)", f"invalid JSON: {exc}", "Correct the JSON") from None
+    return parse_scenario(data, source)
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Read and validate a scenario file.
+
+    Args:
+        path: the ``.json`` file.
+
+    Returns:
+        The scenario.
+
+    Raises:
+        ScenarioError: the file cannot be read, is not JSON, or is not a valid scenario.
+    """
+    source = str(path)
+    try:
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(
+            source,
+            "(file)",
+            f"cannot be read: {exc.strerror or exc}",
+            "Check that the file exists and that you may read it",
+        ) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(
+            source,
+            "(file)",
+            f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB",
+            "A scenario is a small JSON file: use filler_vms for a large inventory",
+        )
+    return parse_scenario_json(raw, source)
+
+
+def bundled_scenarios_dir() -> Path:
+    """The folder of the scenarios that ship with the product."""
+    return paths.repo_resources() / "scenarios"
+
+
+def list_scenarios(folders: Iterable[Path]) -> list[ScenarioListing]:
+    """Every ``*.json`` file in ``folders``, loaded or with the reason it cannot be used.
+
+    Folders are read in the order given (the bundled one first), files by name. A folder that
+    does not exist is skipped; one that cannot be read gives a listing with the error. A
+    scenario whose id an earlier file already uses is listed as an error, so the picker never
+    shows two scenarios under one id. Never raises.
+
+    Args:
+        folders: the folders to read, e.g. the bundled folder and the trainer's folder.
+
+    Returns:
+        One listing per file (and per unreadable folder).
+    """
+    listings: list[ScenarioListing] = []
+    ids: dict[str, Path] = {}
+    for folder in folders:
+        try:
+            if not folder.is_dir():
+                continue
+            files = sorted(
+                (p for p in folder.iterdir() if p.suffix.lower() == ".json"),
+                key=lambda p: p.name.casefold(),
+            )
+        except OSError as exc:
+            listings.append(
+                ScenarioListing(folder, None, f"{folder}: the folder cannot be read: {exc}")
+            )
+            continue
+        for file in files:
+            if file.name.startswith("."):
+                continue
+            try:
+                scenario = load_scenario(file)
+            except ScenarioError as exc:
+                listings.append(ScenarioListing(file, None, str(exc)))
+                continue
+            if scenario.id in ids:
+                listings.append(
+                    ScenarioListing(
+                        file,
+                        None,
+                        f'{file}: id: "{scenario.id}" is already used by {ids[scenario.id]}. '
+                        "Give this scenario its own id (and file name)",
+                    )
+                )
+                continue
+            ids[scenario.id] = file
+            listings.append(ScenarioListing(file, scenario, None))
+    return listings
