@@ -1,1 +1,4 @@
-"""The only package that imports pyVmomi. It returns frozen dataclasses; no managed object leaves it."""
+"""The only package that imports pyVmomi.
+
+It returns frozen dataclasses; no managed object ever leaves it.
+"""

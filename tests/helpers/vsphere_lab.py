@@ -1,0 +1,143 @@
+"""Labs for the integration tests of ``wizard.vsphere``: a scenario written for the test, run.
+
+The scenarios are written here rather than taken from ``resources/scenarios`` so that each test
+states exactly the inventory it asserts against (odd names, one failed vMotion, filler VMs).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wizard.lab.binary import LabUnavailable
+from wizard.lab.process import LabInfo, LabProcess
+from wizard.vsphere.session import Endpoint, Session
+from wizard.vsphere.tls import MemoryPinStore, TrustPolicy
+
+USER = "helpdesk@lab.local"
+PASSWORD = "Helpdesk-Lab-1"
+
+ODD_NAME = "Büro-PC 7/2 50%"
+FAILED_VM = "HD-W7-042"
+
+
+def _vm(name: str, host: str, **overrides: Any) -> dict[str, Any]:
+    vm: dict[str, Any] = {
+        "name": name,
+        "host": host,
+        "hardware_version": "vmx-08",
+        "guest_id": "windows7_64Guest",
+        "tools_guest_id": "windows7_64Guest",
+        "tools_running": True,
+        "power_state": "poweredOn",
+        "screen": [1920, 1200],
+        "video": {"displays": 2, "vram_kb": 32768, "auto_detect": False, "enable_3d": False},
+        "extra_config": {},
+        "upgrade_policy": {"policy": "onSoftPowerOff", "version": "vmx-08"},
+        "history": {"failed_vmotion": False},
+    }
+    vm.update(overrides)
+    return vm
+
+
+def write_scenario(directory: Path, *, filler_vms: int = 0) -> Path:
+    """A small inventory: two clusters, odd names, one VM with a failed vMotion."""
+    scenario = {
+        "format": 1,
+        "id": "vsphere-gateway-test",
+        "title": "Gateway test inventory",
+        "briefing": "Written by tests/helpers/vsphere_lab.py.",
+        "login": {"user": USER, "password": PASSWORD},
+        "users": [{"user": "viewer@lab.local", "password": "Viewer-Lab-1", "role": "read-only"}],
+        "filler_vms": filler_vms,
+        "clusters": [
+            {
+                "name": "Cluster-A",
+                "ha": {"enabled": True, "admission_control": True},
+                "hosts": [
+                    {
+                        "name": "esx-a1.lab.local",
+                        "cpu_model": "Intel Xeon E5-2680 v2",
+                        "sse41": True,
+                    },
+                    {
+                        "name": "esx-a2.lab.local",
+                        "cpu_model": "Intel Core 2 Duo E6850",
+                        "sse41": False,
+                    },
+                ],
+            },
+            {
+                "name": "Cluster B/2",
+                "ha": {"enabled": False, "admission_control": False},
+                "hosts": [
+                    {"name": "esx-b1.lab.local", "cpu_model": "AMD EPYC 7302", "sse41": True}
+                ],
+            },
+        ],
+        "vms": [
+            _vm(FAILED_VM, "esx-a1.lab.local", history={"failed_vmotion": True}),
+            _vm(
+                ODD_NAME,
+                "esx-b1.lab.local",
+                guest_id="windows7Guest",
+                tools_guest_id=None,
+                tools_running=False,
+                power_state="poweredOff",
+                screen=None,
+                extra_config={"migrate.baseCptCacheSize": "16777216"},
+            ),
+            _vm(
+                "linux-web 01",
+                "esx-a2.lab.local",
+                hardware_version="vmx-13",
+                guest_id="rhel7_64Guest",
+                tools_guest_id="rhel7_64Guest",
+                video={"displays": 1, "vram_kb": 4096, "auto_detect": False, "enable_3d": False},
+                upgrade_policy={"policy": "never", "version": "vmx-13"},
+            ),
+        ],
+        "expect": {},
+    }
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "scenario.json"
+    path.write_text(json.dumps(scenario, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+@contextlib.contextmanager
+def running_lab(scenario: Path, **options: Any) -> Iterator[LabInfo]:
+    """Run the lab on ``scenario``; skip the test when the lab cannot be built here."""
+    try:
+        lab = LabProcess(scenario, **options)
+        lab.start()
+    except LabUnavailable as exc:
+        pytest.skip(f"the training lab is unavailable: {exc}")
+    try:
+        yield lab.info
+    finally:
+        lab.stop()
+
+
+def endpoint(info: LabInfo) -> Endpoint:
+    """The lab's address."""
+    return Endpoint(info.host, info.port)
+
+
+def trusting(info: LabInfo) -> TrustPolicy:
+    """A policy that accepts the lab's certificate, as ``--trust-fingerprint`` would."""
+    return TrustPolicy(MemoryPinStore(), expected_fingerprint=info.thumbprint_sha256)
+
+
+@contextlib.contextmanager
+def session_to(info: LabInfo, *, timeout: float = 30.0) -> Iterator[Session]:
+    """A logged-in session to the lab, closed afterwards."""
+    with Session.connect(
+        endpoint(info), info.user, info.password, trust=trusting(info), timeout=timeout
+    ) as s:
+        yield s

@@ -1,0 +1,191 @@
+"""Facts of one VM, and of all VMs, against the lab; round trips counted."""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers.vsphere_lab import FAILED_VM, ODD_NAME, running_lab, session_to, write_scenario
+from wizard.kb.facts import EvidenceKind, VideoCard
+from wizard.kb.model import Privilege
+from wizard.lab.process import LabInfo
+from wizard.vsphere._pyvmomi import SoapStubAdapter
+from wizard.vsphere.errors import VmGone
+from wizard.vsphere.facts import collect_all_facts, collect_facts
+from wizard.vsphere.inventory import list_vms, resolve_vm
+from wizard.vsphere.session import Endpoint, Session
+from wizard.vsphere.tls import MemoryPinStore, TrustPolicy
+
+pytestmark = pytest.mark.lab
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabInfo]:
+    with running_lab(write_scenario(tmp_path_factory.mktemp("scenario"))) as info:
+        yield info
+
+
+@pytest.fixture(scope="module")
+def session(lab: LabInfo) -> Iterator[Session]:
+    with session_to(lab) as s:
+        yield s
+
+
+def test_facts_of_the_failing_vm(session: Session) -> None:
+    facts = collect_facts(session, resolve_vm(session, FAILED_VM).moref)
+    assert (facts.name, facts.power_state, facts.hardware_version) == (
+        FAILED_VM,
+        "poweredOn",
+        "vmx-08",
+    )
+    assert (facts.guest_id, facts.tools_guest_id, facts.tools_running) == (
+        "windows7_64Guest",
+        "windows7_64Guest",
+        True,
+    )
+    assert facts.screen == (1920, 1200)
+    assert facts.video == VideoCard(
+        num_displays=2,
+        video_ram_kb=32768,
+        use_auto_detect=False,
+        enable_3d_support=False,
+        graphics_memory_kb=facts.video.graphics_memory_kb if facts.video else None,
+        key=500,
+    )
+    assert facts.upgrade_policy is not None
+    assert (facts.upgrade_policy.policy, facts.upgrade_policy.version_key) == (
+        "onSoftPowerOff",
+        "vmx-08",
+    )
+    assert facts.instance_uuid
+    assert facts.change_version
+    assert facts.vmx_path.startswith("[")
+    assert facts.vcenter == str(session.endpoint)
+    assert facts.host is not None
+    assert facts.host.name == "esx-a1.lab.local"
+    assert facts.cluster is not None
+    assert (
+        facts.cluster.name,
+        facts.cluster.ha_enabled,
+        facts.cluster.admission_control_enabled,
+    ) == (
+        "Cluster-A",
+        True,
+        True,
+    )
+    assert [(h.name, h.sse41) for h in facts.cluster.hosts] == [
+        ("esx-a1.lab.local", True),
+        ("esx-a2.lab.local", False),
+    ]
+    assert dict(facts.privileges) == {p.value: True for p in Privilege}
+    assert facts.datacenter
+    assert facts.read_at is not None
+    signatures = {(e.kind, e.signature) for e in facts.evidence}
+    assert (EvidenceKind.EVENT, "Failed to flush checkpoint data") in signatures
+    assert all(e.source.startswith("event ") for e in facts.evidence)
+
+
+def test_facts_of_a_vm_with_odd_name_and_no_tools(session: Session) -> None:
+    facts = collect_facts(session, resolve_vm(session, ODD_NAME).moref)
+    assert facts.name == ODD_NAME
+    assert (facts.screen, facts.tools_guest_id, facts.tools_running) == (None, None, False)
+    assert dict(facts.extra_config)["migrate.baseCptCacheSize"] == "16777216"
+    assert facts.cluster is not None
+    assert facts.cluster.name == "Cluster B/2"
+    assert not facts.cluster.ha_enabled
+    assert facts.evidence == ()
+
+
+def test_privileges_of_a_read_only_user(lab: LabInfo, session: Session) -> None:
+    moref = resolve_vm(session, FAILED_VM).moref
+    policy = TrustPolicy(MemoryPinStore(), expected_fingerprint=lab.thumbprint_sha256)
+    with Session.connect(
+        Endpoint(lab.host, lab.port), "viewer@lab.local", "Viewer-Lab-1", trust=policy, timeout=10
+    ) as viewer:
+        facts = collect_facts(viewer, moref)
+    assert facts.holds(Privilege.ADVANCED_CONFIG) is False
+    assert facts.holds(Privilege.POWER_OFF) is False
+
+
+def test_a_deleted_vm_is_gone(session: Session) -> None:
+    with pytest.raises(VmGone) as caught:
+        collect_facts(session, "vm-999999")
+    assert caught.value.moref == "vm-999999"
+
+
+def test_all_facts_agree_with_one_vm_facts(session: Session) -> None:
+    everything = {f.moref: f for f in collect_all_facts(session)}
+    assert len(everything) == 3
+    for moref, bulk in everything.items():
+        single = collect_facts(session, moref)
+        assert bulk == single
+
+
+# --- round trips ------------------------------------------------------------------------------
+
+
+class SoapCounter:
+    """Counts the SOAP requests pyVmomi sends, by method name (test-only instrumentation)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: collections.Counter[str] = collections.Counter()
+        original = SoapStubAdapter.InvokeMethod
+        counter = self
+
+        def counting(self: Any, mo: Any, info: Any, args: Any, outerStub: Any = None) -> Any:
+            counter.calls[info.wsdlName] += 1
+            return original(self, mo, info, args, outerStub)
+
+        monkeypatch.setattr(SoapStubAdapter, "InvokeMethod", counting)
+
+    def during(self, fn: Callable[[], object]) -> dict[str, int]:
+        self.calls.clear()
+        fn()
+        return dict(self.calls)
+
+
+def _round_trips(
+    tmp_path: Path, filler_vms: int, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Any]:
+    with (
+        running_lab(write_scenario(tmp_path), filler_vms=filler_vms) as info,
+        session_to(info) as s,
+    ):
+        counter = SoapCounter(monkeypatch)
+        rows: list[Any] = []
+        listed = counter.during(lambda: rows.extend(list_vms(s)))
+        moref = next(r.moref for r in rows if r.name == FAILED_VM)
+        one = counter.during(lambda: collect_facts(s, moref))
+        everything = counter.during(lambda: collect_all_facts(s))
+        monkeypatch.undo()
+        return {
+            "vms": len(rows),
+            "list_vms": listed,
+            "collect_facts": one,
+            "collect_all_facts": everything,
+        }
+
+
+@pytest.mark.slow
+def test_round_trips_do_not_grow_with_the_inventory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small = _round_trips(tmp_path / "small", 22, monkeypatch)
+    large = _round_trips(tmp_path / "large", 1997, monkeypatch)
+    assert (small["vms"], large["vms"]) == (25, 2000)
+    for what in ("list_vms", "collect_facts", "collect_all_facts"):
+        assert small[what] == large[what], what
+    assert small["list_vms"] == {
+        "CreateContainerView": 1,
+        "RetrievePropertiesEx": 1,
+        "DestroyView": 1,
+    }
+    assert small["collect_facts"] == {
+        "RetrievePropertiesEx": 1,
+        "HasPrivilegeOnEntities": 1,
+        "QueryEvents": 1,
+    }

@@ -1,0 +1,364 @@
+"""Typed errors of the vSphere gateway, each saying what happened and what to do next.
+
+Only the UI decides how to show them; every one carries ``message`` (what happened, in the
+technician's words) and ``next_step`` (what to do about it). :func:`translate` turns what
+pyVmomi, the socket layer and ``ssl`` raise into these. No message ever contains a password:
+none is built from the arguments of a call.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import xml.parsers.expat
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from wizard.vsphere._pyvmomi import vim, vmodl
+
+if TYPE_CHECKING:
+    from wizard.vsphere.tls import CertificateInfo
+
+
+class VsphereError(Exception):
+    """Something went wrong talking to vCenter.
+
+    Attributes:
+        message: what happened, in the technician's words.
+        next_step: what to do about it.
+    """
+
+    def __init__(self, message: str, next_step: str) -> None:
+        """Keep the two texts; ``str(error)`` is the message."""
+        super().__init__(message)
+        self.message = message
+        self.next_step = next_step
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class LoginFailed(VsphereError):
+    """vCenter refused the user name or password (``vim.fault.InvalidLogin``)."""
+
+    def __init__(self, user: str | None = None) -> None:
+        """Name the user (never the password)."""
+        who = f" for {user}" if user else ""
+        super().__init__(
+            f"vCenter refused the user name or password{who}.",
+            "Check the user name (with its domain, e.g. user@vsphere.local or DOMAIN\\user) and "
+            "type the password again. Repeated failures may lock the account.",
+        )
+        self.user = user
+
+
+class NoPermission(VsphereError):
+    """The user lacks a privilege (``vim.fault.NoPermission``): both are named."""
+
+    def __init__(self, privilege: str, object_name: str) -> None:
+        """Name the missing privilege and the object it is missing on."""
+        super().__init__(
+            f"This account lacks the privilege {privilege} on {object_name}.",
+            f"Ask a vSphere administrator to grant {privilege} on {object_name} to your account "
+            "(or a role that includes it), or sign in with an account that has it.",
+        )
+        self.privilege = privilege
+        self.object_name = object_name
+
+
+class HostNotFound(VsphereError):
+    """The vCenter name does not resolve (DNS)."""
+
+    def __init__(self, host: str) -> None:
+        """Name the host that did not resolve."""
+        super().__init__(
+            f"The name {host} could not be found (DNS).",
+            "Check the spelling of the vCenter name, or use its IP address. If you are at home, "
+            "check that the VPN is connected.",
+        )
+        self.host = host
+
+
+class ConnectionRefused(VsphereError):
+    """Nothing accepts connections on that host and port."""
+
+    def __init__(self, endpoint: str) -> None:
+        """Name the host:port that refused."""
+        super().__init__(
+            f"{endpoint} refused the connection: nothing is listening on that port.",
+            "Check the port (vCenter uses 443 unless told otherwise) and that the vCenter "
+            "services are running.",
+        )
+        self.endpoint = endpoint
+
+
+class TimedOut(VsphereError):
+    """The server did not answer within the time allowed."""
+
+    def __init__(self, endpoint: str, timeout: float | None = None) -> None:
+        """Name the endpoint and, when known, the time waited."""
+        waited = f" within {timeout:g} second{'' if timeout == 1 else 's'}" if timeout else ""
+        super().__init__(
+            f"{endpoint} did not answer{waited}.",
+            "Check the network path (VPN, firewall) and try again; a vCenter under heavy load "
+            "may answer later.",
+        )
+        self.endpoint = endpoint
+        self.timeout = timeout
+
+
+class CertificateUntrusted(VsphereError):
+    """The server's certificate is not trusted yet: the technician decides.
+
+    Attributes:
+        info: the certificate presented (fingerprint, subject, issuer, validity).
+        reason: why verification failed, as OpenSSL says it (e.g. "self-signed certificate").
+    """
+
+    def __init__(self, info: CertificateInfo, reason: str = "") -> None:
+        """Keep the presented certificate for the fingerprint dialog."""
+        because = f" ({reason})" if reason else ""
+        super().__init__(
+            f"The certificate of {info.host}:{info.port} is not trusted by this computer"
+            f"{because}. Its SHA-256 fingerprint is {info.sha256}.",
+            "Compare the fingerprint with the one your vSphere administrator gives you (vCenter "
+            "shows it in its appliance management). Trust it only if they match.",
+        )
+        self.info = info
+        self.reason = reason
+
+
+class CertificateChanged(VsphereError):
+    """A pinned certificate was replaced by another one: stop and warn."""
+
+    def __init__(self, pinned: CertificateInfo, presented: CertificateInfo) -> None:
+        """Keep both certificates so the warning can show the difference."""
+        super().__init__(
+            f"The certificate of {presented.host}:{presented.port} has changed since you trusted "
+            f"it. Trusted: {pinned.sha256}. Now presented: {presented.sha256}.",
+            "Do not continue until a vSphere administrator confirms that vCenter's certificate "
+            "was replaced on purpose; someone may be intercepting the connection. Once confirmed, "
+            "forget the old certificate and trust the new one.",
+        )
+        self.pinned = pinned
+        self.presented = presented
+
+
+class TlsFailed(VsphereError):
+    """The TLS handshake failed for a reason other than an untrusted certificate."""
+
+    def __init__(self, endpoint: str, detail: str) -> None:
+        """Name the endpoint and OpenSSL's reason."""
+        super().__init__(
+            f"A secure connection to {endpoint} could not be set up ({detail}).",
+            "Check that this is the vCenter's HTTPS port; an old vCenter may need TLS settings "
+            "that this computer refuses.",
+        )
+        self.endpoint = endpoint
+        self.detail = detail
+
+
+class NotVsphere(VsphereError):
+    """The server answers, but it is not a vCenter or ESXi SOAP endpoint."""
+
+    def __init__(self, endpoint: str, detail: str = "") -> None:
+        """Name the endpoint and what it answered instead."""
+        what = f" ({detail})" if detail else ""
+        super().__init__(
+            f"{endpoint} answers, but it is not a vCenter Server or ESXi host{what}.",
+            "Check the address: use the vCenter's own name, not that of another web server.",
+        )
+        self.endpoint = endpoint
+        self.detail = detail
+
+
+class ApiTooOld(VsphereError):
+    """The vCenter's API is older than this product supports (6.5)."""
+
+    def __init__(self, version: str) -> None:
+        """Name the version found."""
+        super().__init__(
+            f"This vCenter speaks API version {version}; version 6.5 or later is needed.",
+            "Use the vSphere Client for this VM, or ask to have vCenter upgraded.",
+        )
+        self.version = version
+
+
+class SessionExpired(VsphereError):
+    """The vCenter session ended (timeout or logout) and could not be renewed."""
+
+    def __init__(self) -> None:
+        """No details needed."""
+        super().__init__(
+            "The vCenter session has ended.",
+            "Connect again.",
+        )
+
+
+class VmNotFound(VsphereError):
+    """No VM matches what was typed."""
+
+    def __init__(self, query: str, close_matches: tuple[str, ...] = ()) -> None:
+        """Name the query and the closest names found."""
+        maybe = f" Did you mean: {', '.join(close_matches)}?" if close_matches else ""
+        super().__init__(
+            f"No VM named or addressed {query!r} was found.{maybe}",
+            "Check the spelling, or search by the VM's DNS name or IP address.",
+        )
+        self.query = query
+        self.close_matches = close_matches
+
+
+class VmAmbiguous(VsphereError):
+    """Several VMs match what was typed (same name in two folders, or a shared IP)."""
+
+    def __init__(self, query: str, matches: tuple[tuple[str, str], ...]) -> None:
+        """Name the query and every (name, moref) it matched."""
+        listed = ", ".join(f"{name} ({moref})" for name, moref in matches)
+        super().__init__(
+            f"{len(matches)} VMs match {query!r}: {listed}.",
+            "Name the VM by its inventory path (e.g. Datacenter/vm/Folder/Name) or by its "
+            "managed object id (e.g. vm-42).",
+        )
+        self.query = query
+        self.matches = matches
+
+
+class VmGone(VsphereError):
+    """The VM (or another object) no longer exists: deleted, or moved to another vCenter."""
+
+    def __init__(self, moref: str) -> None:
+        """Name the managed object id that vanished."""
+        super().__init__(
+            f"The object {moref} no longer exists in this vCenter (deleted, unregistered or "
+            "moved).",
+            "Search for the VM again.",
+        )
+        self.moref = moref
+
+
+class ConnectionLost(VsphereError):
+    """The connection broke while talking to vCenter."""
+
+    def __init__(self, endpoint: str, detail: str = "") -> None:
+        """Name the endpoint and what broke."""
+        what = f" ({detail})" if detail else ""
+        super().__init__(
+            f"The connection to {endpoint} was lost{what}.",
+            "Check the network and connect again; nothing was changed by the interrupted step "
+            "unless the journal says so.",
+        )
+        self.endpoint = endpoint
+        self.detail = detail
+
+
+class ServerFault(VsphereError):
+    """vCenter refused a request for a reason not covered above.
+
+    Attributes:
+        fault: the vSphere fault type, e.g. ``"vim.fault.InvalidPowerState"``.
+        detail: vCenter's own message for it.
+    """
+
+    def __init__(self, fault: str, detail: str) -> None:
+        """Name the fault type and vCenter's message."""
+        super().__init__(
+            f"vCenter refused the request: {detail or fault}",
+            f"Look up {fault} in the vSphere documentation, or ask a vSphere administrator.",
+        )
+        self.fault = fault
+        self.detail = detail
+
+
+class PinStoreUnreadable(VsphereError):
+    """The file of pinned certificates exists but cannot be read."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        """Name the file and what is wrong with it."""
+        super().__init__(
+            f"The list of trusted vCenter certificates ({path}) cannot be read: {detail}.",
+            "Rename or delete that file; you will then be asked again to confirm each vCenter's "
+            "certificate.",
+        )
+        self.path = path
+        self.detail = detail
+
+
+def _moref_of(obj: Any) -> str:
+    moid = getattr(obj, "_moId", None)
+    if moid:
+        return str(moid)
+    return str(obj) if obj is not None else "(unknown object)"
+
+
+def _fault_message(exc: Any) -> str:
+    msg = getattr(exc, "msg", None) or ""
+    if not msg:
+        for lm in getattr(exc, "faultMessage", None) or ():
+            msg = getattr(lm, "message", "") or ""
+            if msg:
+                break
+    return str(msg)
+
+
+def _no_permission(exc: Any) -> NoPermission:
+    privilege = getattr(exc, "privilegeId", None)
+    obj = getattr(exc, "object", None)
+    # vSphere 7.0 and later may name them in missingPrivileges instead.
+    for missing in getattr(exc, "missingPrivileges", None) or ():
+        privs = list(getattr(missing, "privilegeIds", None) or ())
+        if privs and not privilege:
+            privilege = privs[0]
+            obj = getattr(missing, "entity", None) or obj
+    return NoPermission(str(privilege or "(not named by vCenter)"), _moref_of(obj))
+
+
+def translate(
+    exc: BaseException, endpoint: str = "vCenter", timeout: float | None = None
+) -> VsphereError:
+    """Turn what pyVmomi, ``socket``, ``ssl`` or ``http.client`` raised into a typed error.
+
+    Args:
+        exc: the exception caught.
+        endpoint: ``host:port`` to name in the message.
+        timeout: the timeout in force, for :class:`TimedOut`'s message.
+
+    Returns:
+        The typed error (``exc`` itself when it already is one). Anything unknown becomes a
+        plain :class:`VsphereError` naming the exception type.
+    """
+    if isinstance(exc, VsphereError):
+        return exc
+    if isinstance(exc, vim.fault.InvalidLogin):
+        return LoginFailed()
+    if isinstance(exc, vim.fault.NotAuthenticated):  # a subclass of NoPermission: test it first
+        return SessionExpired()
+    if isinstance(exc, vim.fault.NoPermission):
+        return _no_permission(exc)
+    if isinstance(exc, vmodl.fault.ManagedObjectNotFound):
+        return VmGone(_moref_of(getattr(exc, "obj", None)))
+    if isinstance(exc, vmodl.MethodFault):
+        return ServerFault(type(exc).__name__, _fault_message(exc))
+    if isinstance(exc, socket.gaierror):
+        return HostNotFound(endpoint.rsplit(":", 1)[0].strip("[]"))
+    if isinstance(exc, ConnectionRefusedError):
+        return ConnectionRefused(endpoint)
+    if isinstance(exc, TimeoutError):  # socket.timeout is TimeoutError since Python 3.10
+        return TimedOut(endpoint, timeout)
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return TlsFailed(endpoint, exc.verify_message or "certificate verification failed")
+    if isinstance(exc, ssl.SSLError):
+        return TlsFailed(endpoint, getattr(exc, "reason", None) or str(exc))
+    if isinstance(exc, http.client.RemoteDisconnected | ConnectionError):
+        return ConnectionLost(endpoint, "the server closed the connection")
+    if isinstance(exc, http.client.HTTPException):
+        return ConnectionLost(endpoint, f"unexpected HTTP answer: {exc}")
+    if isinstance(exc, xml.parsers.expat.ExpatError):
+        return ConnectionLost(endpoint, "the answer was not a vSphere SOAP message")
+    if isinstance(exc, OSError):
+        return ConnectionLost(endpoint, exc.strerror or type(exc).__name__)
+    return VsphereError(
+        f"Unexpected error talking to {endpoint}: {type(exc).__name__}.",
+        "Try again; if it persists, send the log file to the wizard's maintainers.",
+    )

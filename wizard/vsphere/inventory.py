@@ -1,0 +1,221 @@
+"""The VM picker's data: every VM in one bulk read, and finding a VM by name, path, DNS or IP.
+
+Round trips do not grow with the inventory: :func:`list_vms` makes three requests
+(``CreateContainerView``, one ``RetrievePropertiesEx`` for VMs, hosts and clusters together,
+``DestroyView``) plus one ``ContinueRetrievePropertiesEx`` per further page of 1,000 objects
+that vCenter hands out.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from wizard.kb.facts import VmSummary
+from wizard.vsphere._pyvmomi import vim
+from wizard.vsphere.collector import ObjectProps, container_view, moref_of, retrieve, view_filter
+from wizard.vsphere.errors import VmAmbiguous, VmNotFound
+from wizard.vsphere.names import escape_name, unescape_name
+from wizard.vsphere.session import Session
+
+log = logging.getLogger(__name__)
+
+_VM_PROPS = (
+    "name",
+    "runtime.powerState",
+    "config.guestId",
+    "guest.guestId",
+    "config.version",
+    "runtime.host",
+    "guest.toolsRunningStatus",
+)
+_DNS_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62})(?:\.[A-Za-z0-9\-]{1,63})*\.?$")
+TOOLS_RUNNING = "guestToolsRunning"
+
+
+@dataclass(frozen=True)
+class VmRef:
+    """A VM found by a search: its name as the user sees it and its managed object id."""
+
+    name: str
+    moref: str
+
+
+def _prescreen(guest_id: str, tools_guest_id: str | None, hardware_version: str) -> bool:
+    from wizard.kb.prescreen import prescreen  # lazily: the kb layer loads without us
+
+    return prescreen(guest_id, tools_guest_id, hardware_version)
+
+
+def summaries_from(objects: list[ObjectProps]) -> list[VmSummary]:
+    """Build the picker rows from one bulk read of VMs, hosts and clusters, sorted by name."""
+    clusters = {
+        o.moref: unescape_name(str(o.get("name", "")))
+        for o in objects
+        if o.type == "ClusterComputeResource"
+    }
+    hosts: dict[str, tuple[str, str]] = {}
+    for o in objects:
+        if o.type == "HostSystem":
+            parent = moref_of(o.get("parent"))
+            hosts[o.moref] = (unescape_name(str(o.get("name", ""))), clusters.get(parent, ""))
+    rows = []
+    for o in objects:
+        if o.type != "VirtualMachine":
+            continue
+        guest_id = str(o.get("config.guestId") or "")
+        tools_guest_id = o.get("guest.guestId") or None
+        version = str(o.get("config.version") or "")
+        host_name, cluster_name = hosts.get(moref_of(o.get("runtime.host")), ("", ""))
+        rows.append(
+            VmSummary(
+                name=unescape_name(str(o.get("name", ""))),
+                moref=o.moref,
+                power_state=str(o.get("runtime.powerState") or ""),
+                guest_id=guest_id,
+                tools_guest_id=str(tools_guest_id) if tools_guest_id else None,
+                hardware_version=version,
+                host=host_name,
+                cluster=cluster_name,
+                tools_running=o.get("guest.toolsRunningStatus") == TOOLS_RUNNING,
+                prescreen=_prescreen(
+                    guest_id, str(tools_guest_id) if tools_guest_id else None, version
+                ),
+            )
+        )
+    rows.sort(key=lambda r: (r.name.casefold(), r.moref))
+    return rows
+
+
+def list_vms(session: Session) -> list[VmSummary]:
+    """Every VM of the inventory with what the picker shows, sorted by name.
+
+    Raises:
+        VsphereError: see :mod:`wizard.vsphere.errors`.
+    """
+
+    def read() -> list[ObjectProps]:
+        content = session.content
+        types = [vim.VirtualMachine, vim.HostSystem, vim.ClusterComputeResource]
+        with container_view(content, types) as view:
+            spec = view_filter(
+                view,
+                {
+                    vim.VirtualMachine: _VM_PROPS,
+                    vim.HostSystem: ("name", "parent"),
+                    vim.ClusterComputeResource: ("name",),
+                },
+            )
+            return retrieve(content.propertyCollector, [spec])
+
+    rows = summaries_from(session.call(read))
+    log.info("Listed %d VMs on %s", len(rows), session.endpoint)
+    return rows
+
+
+def close_matches(query: str, names: list[str], limit: int = 5) -> tuple[str, ...]:
+    """Names that look like ``query``: those containing it first, then similar spellings."""
+    wanted = query.strip().casefold()
+    if not wanted:
+        return ()
+    folded: dict[str, str] = {}
+    for n in names:
+        folded.setdefault(n.casefold(), n)
+    containing = [orig for f, orig in folded.items() if wanted in f]
+    containing.sort(key=lambda n: (len(n), n.casefold()))
+    similar = difflib.get_close_matches(wanted, list(folded), n=limit, cutoff=0.6)
+    out: list[str] = []
+    for n in containing + [folded[s] for s in similar]:
+        if n not in out:
+            out.append(n)
+    return tuple(out[:limit])
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def find_vms(session: Session, query: str) -> list[VmRef]:
+    """Find VMs by name (case-insensitive, as the user sees it), inventory path, DNS name or IP.
+
+    A managed object id (``"vm-42"``) is accepted too.
+
+    Names are read in one request (names only, not the whole inventory); the search index
+    answers DNS names (``FindAllByDnsName``), IP addresses (``FindAllByIp``) and inventory
+    paths such as ``"Datacenter/vm/HD-W7-042"`` (``FindByInventoryPath``). The DNS name and IP
+    searches only find VMs whose VMware Tools report them.
+
+    Returns:
+        Every VM matched by any of these, exact name matches first, each once.
+
+    Raises:
+        ValueError: the query is empty.
+        VmNotFound: nothing matched; it carries the closest names.
+        VsphereError: see :mod:`wizard.vsphere.errors`.
+    """
+    q = query.strip()
+    if not q:
+        raise ValueError("Type a VM name, DNS name, IP address or inventory path.")
+
+    def search() -> tuple[dict[str, str], list[Any]]:
+        content = session.content
+        with container_view(content, [vim.VirtualMachine]) as view:
+            objs = retrieve(
+                content.propertyCollector, [view_filter(view, {vim.VirtualMachine: ("name",)})]
+            )
+        names = {o.moref: unescape_name(str(o.get("name", ""))) for o in objs}
+        index = content.searchIndex
+        found: list[Any] = []
+        if _is_ip(q):
+            found.extend(index.FindAllByIp(datacenter=None, ip=q, vmSearch=True) or ())
+        elif _DNS_NAME_RE.match(q):
+            found.extend(index.FindAllByDnsName(datacenter=None, dnsName=q, vmSearch=True) or ())
+        if "/" in q:
+            # As typed (names already escaped, e.g. pasted from govc), then with each name escaped.
+            for path in dict.fromkeys(
+                (q.strip("/"), "/".join(escape_name(p) for p in q.strip("/").split("/")))
+            ):
+                entity = index.FindByInventoryPath(inventoryPath=path)
+                if isinstance(entity, vim.VirtualMachine):
+                    found.append(entity)
+                    break
+        return names, found
+
+    names, found = session.call(search)
+    wanted = q.casefold()
+    refs = [
+        VmRef(name, moref)
+        for moref, name in names.items()
+        if name.casefold() == wanted or moref == q
+    ]
+    refs.sort(key=lambda r: r.moref)
+    for entity in found:
+        moref = moref_of(entity)
+        if moref in names and all(r.moref != moref for r in refs):
+            refs.append(VmRef(names[moref], moref))
+    if not refs:
+        raise VmNotFound(q, close_matches(q, list(names.values())))
+    return refs
+
+
+def resolve_vm(session: Session, query: str) -> VmRef:
+    """The one VM that ``query`` names (see :func:`find_vms`), for the command line.
+
+    Raises:
+        ValueError: the query is empty.
+        VmNotFound: nothing matched.
+        VmAmbiguous: several VMs matched; the error lists them (use the moref to choose).
+        VsphereError: see :mod:`wizard.vsphere.errors`.
+    """
+    refs = find_vms(session, query)
+    if len(refs) > 1:
+        raise VmAmbiguous(query.strip(), tuple((r.name, r.moref) for r in refs))
+    return refs[0]
