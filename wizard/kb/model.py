@@ -93,8 +93,10 @@ class Condition:
     """One of the article's four conditions, judged for this VM.
 
     Attributes:
-        value: the value that decided it, as a short human string (e.g. ``"1920x1200, 2 displays"``).
-        source: the property path(s) it came from (e.g. ``"guest.screen; config.hardware.device[500]"``).
+        value: the value that decided it, as a short human string
+            (e.g. ``"1920x1200, 2 displays"``).
+        source: the property path(s) it came from
+            (e.g. ``"guest.screen; config.hardware.device[500]"``).
         detail: why this value gives this state, in our words.
         why_it_matters: what this condition means for the failure, for a technician.
     """

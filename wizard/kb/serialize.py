@@ -1,0 +1,112 @@
+"""The stable machine-readable form of a check (DESIGN.md, "Stable machine-readable contract").
+
+``assessment_to_json`` builds the plain dict that ``python -m wizard check --json`` prints. The
+ids in it (verdicts, conditions, remedies, caveats) are the enum values of ``wizard.kb.model``;
+scripts rely on them. Extra-config and device values stay strings, as vCenter stores them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from wizard.kb.facts import EvidenceItem, VmFacts
+from wizard.kb.model import Assessment, Caveat, Change, Condition, Remedy
+
+FORMAT = 1
+"""Version of this JSON layout; fields are only ever added."""
+
+
+def assessment_to_json(
+    assessment: Assessment, remedies: Sequence[Remedy], facts: VmFacts, version: str
+) -> dict[str, Any]:
+    """The check of one VM as plain JSON-ready data.
+
+    Args:
+        assessment: ``assess(facts)``.
+        remedies: ``remedies(assessment, facts)``, in the order to show.
+        facts: the facts both were made from (for the VM's identity).
+        version: this tool's version.
+
+    Returns:
+        A dict of str, int, bool, None, lists and dicts only.
+    """
+    return {
+        "format": FORMAT,
+        "tool_version": version,
+        "vm": {
+            "name": facts.name,
+            "moref": facts.moref,
+            "instance_uuid": facts.instance_uuid,
+            "vcenter": facts.vcenter,
+        },
+        "verdict": assessment.verdict.value,
+        "reason": assessment.reason,
+        "conditions": [_condition(c) for c in assessment.conditions],
+        "mitigations": list(assessment.mitigations),
+        "required_cpt_cache_bytes": assessment.required_cpt_cache_bytes,
+        "notes": list(assessment.notes),
+        "remedies": [_remedy(r) for r in remedies],
+        "evidence": [_evidence(e) for e in assessment.evidence],
+    }
+
+
+def to_json_text(
+    assessment: Assessment, remedies: Sequence[Remedy], facts: VmFacts, version: str
+) -> str:
+    """``assessment_to_json`` as indented JSON text, ending with a newline."""
+    data = assessment_to_json(assessment, remedies, facts, version)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _condition(condition: Condition) -> dict[str, Any]:
+    return {
+        "id": condition.id.value,
+        "state": condition.state.value,
+        "value": condition.value,
+        "source": condition.source,
+        "detail": condition.detail,
+        "why_it_matters": condition.why_it_matters,
+    }
+
+
+def _remedy(remedy: Remedy) -> dict[str, Any]:
+    return {
+        "id": remedy.id.value,
+        "title": remedy.title,
+        "available": remedy.available,
+        "why_not": remedy.why_not,
+        "recommended": remedy.recommended,
+        "reason": remedy.reason,
+        "variant": remedy.variant,
+        "needs_power_off": remedy.needs_power_off,
+        "required_privileges": list(remedy.required_privileges),
+        "missing_privileges": list(remedy.missing_privileges),
+        "changes": [_change(c) for c in remedy.changes],
+        "caveats": [_caveat(c) for c in remedy.caveats],
+        "manual_steps": list(remedy.manual_steps),
+    }
+
+
+def _change(change: Change) -> dict[str, Any]:
+    return {
+        "target": change.target.value,
+        "key": change.key,
+        "from": change.before,
+        "to": change.after,
+    }
+
+
+def _caveat(caveat: Caveat) -> dict[str, Any]:
+    return {"id": caveat.id.value, "applies": caveat.applies, "detail": caveat.detail}
+
+
+def _evidence(item: EvidenceItem) -> dict[str, Any]:
+    return {
+        "kind": item.kind.value,
+        "source": item.source,
+        "signature": item.signature,
+        "text": item.text,
+        "time": item.time.isoformat() if item.time is not None else None,
+    }
