@@ -2,8 +2,8 @@
 
 ``make_facts()`` with no arguments gives the article's textbook case: a Windows 7 VM on hardware
 version 8 with two 1920x1200 displays, 3D off, no buffer setting, powered on with Tools running,
-in an HA cluster with admission control on (as most production clusters have) of two SSE4.1 hosts, with every privilege held.
-Every field can be overridden by keyword.
+in an HA cluster with admission control on (as most production clusters have) of two SSE4.1
+hosts, with every privilege held. Every field can be overridden by keyword.
 """
 
 from __future__ import annotations
