@@ -402,6 +402,8 @@ def _lower_resolution_guest(assessment: Assessment, facts: VmFacts) -> _Draft:
             f"The video card stays set for {displays} displays, so the check would still count "
             "a second screen. Limit the screen from the VM instead."
         )
+    elif not tools_ok:
+        why_not = f"{tools.detail} Limit the screen from the VM instead."
     if why_not is not None:
         return _Draft(
             RemedyId.LOWER_RESOLUTION,

@@ -602,3 +602,24 @@ def test_a_powered_off_vm_keeps_the_durable_resolution_cap() -> None:
     )
     lower = next(r for r in remedies(assess(facts), facts) if r.id is RemedyId.LOWER_RESOLUTION)
     assert lower.variant == "cap"
+
+
+@pytest.mark.parametrize(
+    ("tools_running", "interactive"),
+    [pytest.param(False, False, id="tools-not-running"), pytest.param(True, False, id="no-logon")],
+)
+def test_the_guest_resolution_fix_is_unavailable_without_a_running_desktop(
+    tools_running: bool, interactive: bool
+) -> None:
+    facts = make_facts(
+        video=make_video(num_displays=1),
+        tools_running=tools_running,
+        interactive_guest_ops_ready=interactive,
+        privileges=privileges(POWER_OFF=False, POWER_ON=False),
+    )
+    lower = next(r for r in remedies(assess(facts), facts) if r.id is RemedyId.LOWER_RESOLUTION)
+    assert lower.variant == "guest"
+    assert not lower.available
+    assert not lower.recommended
+    tools = lower.caveat(CaveatId.TOOLS_NEEDED)
+    assert tools is not None and tools.applies
