@@ -75,7 +75,7 @@ shift || true
 case "$cmd" in
   run)
     setup
-    exec "$VENV/bin/python" -m wizard "$@"
+    exec "$VENV/bin/python" -m wizard --training "$@"
     ;;
   test)
     setup

@@ -1,0 +1,149 @@
+"""Fixtures for the wizard's tests: a window on fakes, answered dialogs, no stray Qt warnings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QtMsgType
+from PySide6.QtWidgets import QDialog
+from pytestqt.qtbot import QtBot
+
+from tests.gui.fakes import FakeExecutor, FakeGateway, FakeLab
+from wizard.ui import dialogs
+from wizard.ui.app import MainWindow
+from wizard.ui.executor import Executor
+from wizard.ui.gateway import Gateway
+from wizard.ui.pages.base import PageId
+
+# The offscreen platform cannot resize or raise windows and says so; nothing of ours is wrong.
+OFFSCREEN_NOTICES = (
+    "This plugin does not support propagateSizeHints()",
+    "This plugin does not support raise()",
+)
+
+
+@pytest.fixture(autouse=True)
+def no_qt_warnings(qtlog: Any) -> Iterator[None]:
+    """A Qt warning fails the test (except the offscreen platform's own notices)."""
+    yield
+    bad = [
+        r.message
+        for r in qtlog.records
+        if r.type in (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg)
+        and not any(r.message.startswith(n) for n in OFFSCREEN_NOTICES)
+    ]
+    assert not bad, f"Qt warnings: {bad}"
+
+
+@dataclass
+class DialogRecorder:
+    """Answers every dialog shown through ``dialogs.show_modal`` and keeps it for inspection.
+
+    Attributes:
+        answers: result codes by dialog class name; missing ones are rejected (Cancel).
+        shown: every dialog shown, in order.
+    """
+
+    answers: dict[str, int] = field(default_factory=dict)
+    shown: list[QDialog] = field(default_factory=list)
+
+    def __call__(self, dialog: QDialog, on_done: Callable[[int], None]) -> None:
+        self.shown.append(dialog)
+        on_done(self.answers.get(type(dialog).__name__, int(QDialog.DialogCode.Rejected)))
+
+    def of(self, cls: type[QDialog]) -> list[Any]:
+        return [d for d in self.shown if isinstance(d, cls)]
+
+
+@pytest.fixture
+def recorder(monkeypatch: pytest.MonkeyPatch) -> DialogRecorder:
+    rec = DialogRecorder()
+    monkeypatch.setattr(dialogs, "show_modal", rec)
+    return rec
+
+
+@pytest.fixture
+def gateway() -> FakeGateway:
+    return FakeGateway()
+
+
+WindowFactory = Callable[..., MainWindow]
+
+
+@pytest.fixture
+def make_window(qtbot: QtBot) -> Iterator[WindowFactory]:
+    """Build main windows on a gateway; each is closed (threads stopped) after the test."""
+    made: list[MainWindow] = []
+
+    def make(
+        gateway: Gateway,
+        *,
+        executor: Executor | None = None,
+        vm: str | None = None,
+        training_scenario: Path | None = None,
+        show: bool = True,
+    ) -> MainWindow:
+        win = MainWindow(
+            gateway=gateway,
+            executor=executor,
+            lab_factory=FakeLab,
+            vm=vm,
+            training_scenario=training_scenario,
+        )
+        qtbot.addWidget(win)
+        made.append(win)
+        if show:
+            win.show()
+            qtbot.waitExposed(win)
+        return win
+
+    yield make
+    for win in made:
+        win.ctx.applying = False
+        win.close()
+        win.shutdown()
+
+
+def connect(qtbot: QtBot, win: MainWindow, recorder: DialogRecorder) -> None:
+    """From Welcome, fill Connect and sign in (trusting the certificate once)."""
+    from wizard.ui.pages.connect import ConnectPage
+
+    recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_ONCE
+    wz = win.wizard
+    if wz.currentId() == PageId.WELCOME:
+        wz.next()
+    page = wz.page_of(PageId.CONNECT)
+    assert isinstance(page, ConnectPage)
+    if not page.endpoint_combo.currentText():
+        page.endpoint_combo.setEditText("vc01.lab.local")
+    if not page.user_edit.text():
+        page.user_edit.setText("helpdesk@lab.local")
+    if not page.password_edit.text():
+        page.password_edit.setText("s3cret-Lab!")
+    wz.next()
+    qtbot.waitUntil(lambda: wz.currentId() == PageId.CHOOSE_VM, timeout=5000)
+
+
+def to_check(qtbot: QtBot, win: MainWindow, recorder: DialogRecorder) -> None:
+    """Connect, pick the VM of interest, and wait for the check."""
+    from wizard.ui.pages.choose_vm import ChooseVmPage
+
+    connect(qtbot, win, recorder)
+    wz = win.wizard
+    page = wz.page_of(PageId.CHOOSE_VM)
+    assert isinstance(page, ChooseVmPage)
+    qtbot.waitUntil(lambda: page.model.rowCount() > 0, timeout=5000)
+    page.filter_edit.setText("HD-W7")
+    page.apply_filter()
+    assert win.ctx.vm is not None
+    wz.next()
+    qtbot.waitUntil(lambda: wz.page_of(PageId.CHECK).isComplete(), timeout=5000)
+
+
+@pytest.fixture
+def executor() -> FakeExecutor:
+    return FakeExecutor()

@@ -1,0 +1,186 @@
+"""Connect page: errors with the next step, certificate trust, remembering the password."""
+
+from __future__ import annotations
+
+import threading
+
+import keyring
+import pytest
+from keyring.errors import KeyringError
+from pytestqt.qtbot import QtBot
+
+from tests.gui.conftest import DialogRecorder, WindowFactory
+from tests.gui.fakes import FAKE_FINGERPRINT, PASSWORD, FakeGateway
+from wizard import credentials
+from wizard.ui import dialogs
+from wizard.ui.pages.base import PageId
+from wizard.ui.pages.connect import ConnectPage
+from wizard.ui.settings import GuiSettings
+
+
+def _page(win: object) -> ConnectPage:
+    page = win.wizard.page_of(PageId.CONNECT)  # type: ignore[attr-defined]
+    assert isinstance(page, ConnectPage)
+    return page
+
+
+def _fill(page: ConnectPage, password: str = PASSWORD) -> None:
+    page.endpoint_combo.setEditText("vc01.lab.local")
+    page.user_edit.setText("helpdesk@lab.local")
+    page.password_edit.setText(password)
+
+
+def test_wrong_password_shows_the_error_and_next_step(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    gw = FakeGateway(trusted=True)
+    win = make_window(gw)
+    win.wizard.next()
+    page = _page(win)
+    _fill(page, "wrong")
+    win.wizard.next()
+    qtbot.waitUntil(lambda: page.banner.isVisible() and page.isComplete())
+    assert win.wizard.currentId() == PageId.CONNECT
+    assert "refused" in page.banner.body_text()
+    assert "Check both" in page.banner.next_text()
+    assert not win.ctx.worker.connected
+
+
+def test_untrusted_certificate_dialog_then_trust_once(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    gw = FakeGateway()
+    win = make_window(gw)
+    recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_ONCE
+    win.wizard.next()
+    _fill(_page(win))
+    win.wizard.next()
+    qtbot.waitUntil(lambda: win.wizard.currentId() == PageId.CHOOSE_VM)
+    (dialog,) = recorder.of(dialogs.CertificateDialog)
+    assert dialog.fingerprint_label.text().replace("\n", ":") == FAKE_FINGERPRINT
+    assert gw.pinned == []
+    assert win.ctx.worker.connected
+    assert "Connected to vc01.lab.local as helpdesk@lab.local" in win.connection.label.text()
+
+
+def test_always_trust_pins(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    gw = FakeGateway()
+    win = make_window(gw)
+    recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.ALWAYS_TRUST
+    win.wizard.next()
+    _fill(_page(win))
+    win.wizard.next()
+    qtbot.waitUntil(lambda: win.wizard.currentId() == PageId.CHOOSE_VM)
+    assert gw.pinned == [FAKE_FINGERPRINT]
+
+
+def test_cancelled_trust_stays_with_a_message(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    win = make_window(FakeGateway())
+    win.wizard.next()
+    page = _page(win)
+    _fill(page)
+    win.wizard.next()
+    qtbot.waitUntil(lambda: page.banner.isVisible())
+    assert "did not trust" in page.banner.body_text()
+    assert win.wizard.currentId() == PageId.CONNECT
+
+
+def test_changed_certificate_is_a_blocking_warning(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    win = make_window(FakeGateway(changed=True))
+    win.wizard.next()
+    page = _page(win)
+    _fill(page)
+    win.wizard.next()
+    qtbot.waitUntil(lambda: page.banner.isVisible())
+    assert recorder.of(dialogs.CertificateChangedDialog)
+    assert not recorder.of(dialogs.CertificateDialog)
+    assert "changed" in page.banner.body_text()
+
+
+def test_cancel_while_connecting(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    gate = threading.Event()
+    win = make_window(FakeGateway(trusted=True, gate=gate))
+    win.wizard.next()
+    page = _page(win)
+    _fill(page)
+    win.wizard.next()
+    qtbot.waitUntil(lambda: page.busy.isVisible())
+    assert not page.isComplete()
+    page.busy.on_cancel_clicked()
+    assert page.isComplete()
+    assert page.banner.title_text() == "Connection cancelled"
+    gate.set()
+
+
+def test_invalid_address_is_said_at_once(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    win = make_window(FakeGateway())
+    win.wizard.next()
+    page = _page(win)
+    _fill(page)
+    page.endpoint_combo.setEditText("vc01:99999")
+    win.wizard.next()
+    assert page.banner.isVisible()
+    assert "port" in page.banner.body_text()
+
+
+def test_remember_saves_in_the_keyring_only(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    win = make_window(FakeGateway(trusted=True))
+    win.wizard.next()
+    page = _page(win)
+    _fill(page)
+    page.remember_check.setChecked(True)
+    win.wizard.next()
+    qtbot.waitUntil(
+        lambda: credentials.load_password("vc01.lab.local", "helpdesk@lab.local") == PASSWORD
+    )
+    settings_text = GuiSettings().path.read_text(encoding="utf-8")
+    assert PASSWORD not in settings_text
+    assert "vc01.lab.local" in settings_text
+
+
+def test_no_keyring_is_said_once(
+    qtbot: QtBot,
+    make_window: WindowFactory,
+    recorder: DialogRecorder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(*_args: object) -> None:
+        raise KeyringError("no backend")
+
+    monkeypatch.setattr(keyring, "set_password", refuse)
+    win = make_window(FakeGateway(trusted=True))
+    win.wizard.next()
+    page = _page(win)
+    _fill(page)
+    page.remember_check.setChecked(True)
+    with qtbot.waitSignal(win.ctx.notice) as blocker:
+        win.wizard.next()
+    assert "will not be" in str(blocker.args[0])
+    assert not page.remember_check.isEnabled()
+    assert GuiSettings().keyring_warning_shown
+
+
+def test_recent_vcenter_fills_user_and_password(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    GuiSettings().add_recent("vc02.corp.local", "alice@corp", remember=True)
+    credentials.save_password("vc02.corp.local", "alice@corp", "pw-from-keyring")
+    win = make_window(FakeGateway(trusted=True))
+    win.wizard.next()
+    page = _page(win)
+    assert page.endpoint_combo.currentText() == "vc02.corp.local"
+    assert page.user_edit.text() == "alice@corp"
+    qtbot.waitUntil(lambda: page.password_edit.text() == "pw-from-keyring")
+    assert page.password_edit.echoMode() == page.password_edit.EchoMode.Password

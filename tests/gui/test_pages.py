@@ -1,0 +1,268 @@
+"""Choose VM, Check, Choose fix, Ready, Apply and Done on the fake gateway."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+
+from tests.gui.conftest import DialogRecorder, WindowFactory, connect, to_check
+from tests.gui.fakes import FakeExecutor, FakeGateway, confirmed_facts, log_item
+from tests.helpers.facts import make_facts, with_extra
+from wizard.kb.model import RemedyId
+from wizard.ui.pages.apply import ApplyPage
+from wizard.ui.pages.base import PageId
+from wizard.ui.pages.check import CheckPage
+from wizard.ui.pages.choose_fix import ChooseFixPage
+from wizard.ui.pages.choose_vm import ChooseVmPage
+from wizard.ui.pages.done import DonePage
+from wizard.ui.pages.ready import ReadyPage
+
+
+def test_choose_by_type_ahead(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    win = make_window(FakeGateway(trusted=True))
+    connect(qtbot, win, recorder)
+    page = win.wizard.page_of(PageId.CHOOSE_VM)
+    assert isinstance(page, ChooseVmPage)
+    qtbot.waitUntil(lambda: page.model.rowCount() == 41)
+    assert not page.isComplete()
+    QTest.keyClicks(page.filter_edit, "hd-w7")
+    qtbot.waitUntil(lambda: page.proxy.rowCount() == 1)
+    assert win.ctx.vm is not None
+    assert win.ctx.vm.name == "HD-W7-042"
+    assert page.isComplete()
+    assert page.count_label.text() == "1 of 41 VMs"
+
+
+def test_choose_by_find(qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder) -> None:
+    gw = FakeGateway(trusted=True)
+    win = make_window(gw)
+    connect(qtbot, win, recorder)
+    page = win.wizard.page_of(PageId.CHOOSE_VM)
+    assert isinstance(page, ChooseVmPage)
+    page.find_edit.setText("10.1.2.42")
+    page.find_button.click()
+    qtbot.waitUntil(lambda: win.ctx.vm is not None)
+    assert win.ctx.vm is not None
+    assert win.ctx.vm.moref == "vm-42"
+    assert "find_vms 10.1.2.42" in gw.calls
+    page.find_edit.setText("nosuchvm")
+    page.find_button.click()
+    qtbot.waitUntil(lambda: "No VM matches" in page.find_note.text())
+    assert "HD-W7-042" in page.find_note.text()
+
+
+def test_vm_from_the_command_line_is_found_before_the_list(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    gw = FakeGateway(trusted=True)
+    win = make_window(gw, vm="HD-W7-042")
+    connect(qtbot, win, recorder)
+    qtbot.waitUntil(lambda: win.ctx.vm is not None)
+    assert gw.calls.index("find_vms HD-W7-042") < gw.calls.index("list_vms")
+    page = win.wizard.page_of(PageId.CHOOSE_VM)
+    assert isinstance(page, ChooseVmPage)
+    qtbot.waitUntil(lambda: page.model.rowCount() > 0)
+    assert page.table.selectionModel().selectedRows()
+
+
+def test_check_shows_the_verdict_in_words(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    win = make_window(FakeGateway(trusted=True, facts=make_facts()))
+    to_check(qtbot, win, recorder)
+    page = win.wizard.page_of(PageId.CHECK)
+    assert isinstance(page, CheckPage)
+    assert page.banner.title_text().startswith("Affected:")
+    assert page.banner.isVisible()
+
+
+def test_reading_the_log_adds_evidence(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    gw = FakeGateway(trusted=True, facts=make_facts(), log_evidence=(log_item(),))
+    win = make_window(gw)
+    to_check(qtbot, win, recorder)
+    page = win.wizard.page_of(PageId.CHECK)
+    assert isinstance(page, CheckPage)
+    page.log_button.click()
+    qtbot.waitUntil(lambda: page.banner.title_text().startswith("Confirmed:"))
+    assert "1 trace" in page.log_note.text()
+
+
+def test_recommended_card_first_and_preselected(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    win = make_window(FakeGateway(trusted=True, facts=confirmed_facts()))
+    to_check(qtbot, win, recorder)
+    win.wizard.next()
+    page = win.wizard.page_of(PageId.CHOOSE_FIX)
+    assert isinstance(page, ChooseFixPage)
+    first = page.cards[0]
+    assert first.remedy.recommended
+    assert first.radio.isChecked()
+    assert sum(c.radio.isChecked() for c in page.cards) == 1
+    assert len(page.cards) == 4
+    unavailable = [c for c in page.cards if not c.remedy.available]
+    assert all(not c.radio.isEnabled() for c in unavailable)
+    assert page.nextId() == PageId.READY
+
+
+def test_buffer_below_need_blocks_next(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    win = make_window(FakeGateway(trusted=True, facts=confirmed_facts()))
+    to_check(qtbot, win, recorder)
+    win.wizard.next()
+    page = win.wizard.page_of(PageId.CHOOSE_FIX)
+    assert isinstance(page, ChooseFixPage)
+    card = next(c for c in page.cards if c.remedy.id == RemedyId.RAISE_BUFFER)
+    assert card.buffer_spin is not None
+    assert card.buffer_note is not None
+    card.radio.setChecked(True)
+    card.buffer_spin.setValue(12)
+    assert not page.isComplete()
+    assert "Too small" in card.buffer_note.text()
+    card.buffer_spin.setValue(32)
+    assert page.isComplete()
+    assert any(c.after == str(32 * 1024 * 1024) for c in card.remedy.changes)
+
+
+def test_nothing_to_fix_goes_to_done(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    facts = with_extra(make_facts(), cpt="33554432")
+    win = make_window(FakeGateway(trusted=True, facts=facts))
+    to_check(qtbot, win, recorder)
+    win.wizard.next()
+    page = win.wizard.page_of(PageId.CHOOSE_FIX)
+    assert isinstance(page, ChooseFixPage)
+    assert page.selected_card() is None
+    assert page.intro.title_text() == "No change is needed"
+    win.wizard.next()
+    assert win.wizard.currentId() == PageId.DONE
+    done = win.wizard.page_of(PageId.DONE)
+    assert isinstance(done, DonePage)
+    assert "no change was made" in done.note.text()
+
+
+def _to_ready(qtbot: QtBot, win: object, recorder: DialogRecorder) -> ReadyPage:
+    to_check(qtbot, win, recorder)  # type: ignore[arg-type]
+    wz = win.wizard  # type: ignore[attr-defined]
+    wz.next()
+    wz.next()
+    page = wz.page_of(PageId.READY)
+    assert isinstance(page, ReadyPage)
+    assert wz.currentId() == PageId.READY
+    return page
+
+
+def test_ready_requires_the_confirmation(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    win = make_window(FakeGateway(trusted=True, facts=confirmed_facts()), executor=FakeExecutor())
+    page = _to_ready(qtbot, win, recorder)
+    next_button = win.wizard.button(win.wizard.WizardButton.CommitButton)
+    assert not page.isComplete()
+    assert not next_button.isEnabled()
+    assert page.changes_table.rowCount() >= 1
+    assert "New-AdvancedSetting" in page.powercli.text()
+    assert "govc vm.change" in page.govc.text()
+    assert "shut down" in page.disruption.title_text()
+    page.confirm_check.setChecked(True)
+    assert next_button.isEnabled()
+    page.powercli.button.click()
+    assert QGuiApplication.clipboard().text() == page.powercli.text()
+
+
+def test_apply_without_executor_says_so(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    win = make_window(FakeGateway(trusted=True, facts=confirmed_facts()))
+    page = _to_ready(qtbot, win, recorder)
+    page.confirm_check.setChecked(True)
+    win.wizard.next()
+    apply = win.wizard.page_of(PageId.APPLY)
+    assert isinstance(apply, ApplyPage)
+    assert apply.banner.title_text() == "Apply is not available in this build"
+    win.wizard.next()
+    done = win.wizard.page_of(PageId.DONE)
+    assert isinstance(done, DonePage)
+    assert "not applied" in done.note.text()
+    assert not done.undo_button.isVisible()
+
+
+def test_apply_done_copy_and_undo(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    ex = FakeExecutor()
+    win = make_window(FakeGateway(trusted=True, facts=confirmed_facts()), executor=ex)
+    page = _to_ready(qtbot, win, recorder)
+    page.confirm_check.setChecked(True)
+    win.wizard.next()
+    apply = win.wizard.page_of(PageId.APPLY)
+    assert isinstance(apply, ApplyPage)
+    qtbot.waitUntil(apply.isComplete)
+    assert apply.banner.title_text() == "Done and verified"
+    assert not win.wizard.button(win.wizard.WizardButton.BackButton).isEnabled()
+    row = apply.runner.row("verify")
+    assert row is not None
+    assert row.state.value == "done"
+    win.wizard.next()
+    done = win.wizard.page_of(PageId.DONE)
+    assert isinstance(done, DonePage)
+    assert done.banner.title_text() == "Fixed and verified"
+    note = done.note.text()
+    assert "migrate.baseCptCacheSize" in note
+    assert "journal-0001" in note
+    done.note.button.click()
+    assert QGuiApplication.clipboard().text() == note
+    assert done.undo_button.isVisible()
+    done.undo_button.click()
+    qtbot.waitUntil(lambda: done.banner.title_text() == "Change undone")
+    assert ex.calls == ["apply raise_buffer", "undo"]
+    assert "undone" in done.note.text()
+
+
+def test_stop_at_a_safe_point(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    import threading
+
+    gate = threading.Event()
+    ex = FakeExecutor(gate=gate)
+    win = make_window(FakeGateway(trusted=True, facts=confirmed_facts()), executor=ex)
+    page = _to_ready(qtbot, win, recorder)
+    page.confirm_check.setChecked(True)
+    win.wizard.next()
+    apply = win.wizard.page_of(PageId.APPLY)
+    assert isinstance(apply, ApplyPage)
+    row = apply.runner.row("reread")
+    assert row is not None
+    qtbot.waitUntil(lambda: row.state.value == "done")
+    assert win.ctx.applying
+    assert not win.close()  # closing is refused while applying
+    assert apply.runner.stop_button.isEnabled()
+    apply.runner.stop_button.click()
+    gate.set()
+    qtbot.waitUntil(apply.isComplete)
+    assert apply.banner.title_text() == "Stopped before the end"
+    shutdown = apply.runner.row("shutdown")
+    assert shutdown is not None
+    assert shutdown.state.value == "cancelled"
+    assert not win.ctx.applying
+
+
+def test_power_off_vm_needs_no_shutdown(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    facts = replace(confirmed_facts(), power_state="poweredOff")
+    win = make_window(FakeGateway(trusted=True, facts=facts), executor=FakeExecutor())
+    page = _to_ready(qtbot, win, recorder)
+    assert page.disruption.title_text() == "No shutdown needed"
+    assert "Stop-VMGuest" not in page.powercli.text()
+    assert page.confirm_check.text().startswith("&I want")

@@ -1,0 +1,235 @@
+"""The application: the main window around the wizard, the log file, and :func:`run_gui`."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QMainWindow, QWidget
+
+from wizard import __version__, paths
+from wizard.kb.model import ARTICLE_ID
+from wizard.ui import dialogs
+from wizard.ui.context import LabFactory, WizardContext, default_lab_factory
+from wizard.ui.executor import Executor, default_executor
+from wizard.ui.gateway import Gateway, VsphereGateway
+from wizard.ui.look import Tone, apply_style, icon
+from wizard.ui.widgets import IconLabel
+from wizard.ui.wizard import CheckpointWizard
+
+_log = logging.getLogger(__name__)
+APP_TITLE = "Checkpoint Wizard"
+LOG_NAME = "checkpoint-wizard.log"
+
+
+def log_file() -> Path:
+    """The log file a technician can open from the Help menu."""
+    return paths.log_dir() / LOG_NAME
+
+
+def setup_logging() -> Path:
+    """Log to a rotating file (never a password: no code logs one)."""
+    path = log_file()
+    root = logging.getLogger()
+    for h in root.handlers:
+        if isinstance(h, logging.FileHandler) and Path(h.baseFilename) == path:
+            return path
+    handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    root.addHandler(handler)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+    return path
+
+
+def open_path(path: Path) -> bool:
+    """Open a file with the system's viewer (patchable in tests)."""
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+
+class StatusItem(QWidget):
+    """An icon and words in the status bar."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.icon = IconLabel(Tone.UNKNOWN.icon_name, 14, self)
+        self.label = QLabel(self)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(6, 0, 6, 0)
+        row.setSpacing(6)
+        row.addWidget(self.icon)
+        row.addWidget(self.label)
+
+    def set(self, tone: Tone, text: str) -> None:
+        self.icon.set_icon(tone.icon_name)
+        self.label.setText(text)
+        self.setAccessibleName(text)
+
+
+class MainWindow(QMainWindow):
+    """The window: menus, the wizard, the connection in the status bar.
+
+    Attributes:
+        ctx: the wizard's shared state.
+        wizard: the wizard itself.
+        connection: the status bar item that says where the wizard is connected.
+    """
+
+    def __init__(
+        self,
+        *,
+        gateway: Gateway | None = None,
+        executor: Executor | None = None,
+        lab_factory: LabFactory = default_lab_factory,
+        training_scenario: Path | None = None,
+        vm: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle(APP_TITLE)
+        self.setWindowIcon(icon("app"))
+        self.ctx = WizardContext(
+            gateway if gateway is not None else VsphereGateway(),
+            executor=executor,
+            lab_factory=lab_factory,
+            preselect_vm=vm,
+            training_scenario=training_scenario,
+            parent=self,
+        )
+        self.wizard = CheckpointWizard(self.ctx, self)
+        self.wizard.setWindowFlags(Qt.WindowType.Widget)
+        self.setCentralWidget(self.wizard)
+        self.wizard.finished.connect(self.on_wizard_finished)
+
+        self.connection = StatusItem(self)
+        self.connection.set(Tone.UNKNOWN, "Not connected")
+        self.lab = StatusItem(self)
+        self.lab.hide()
+        bar = self.statusBar()
+        bar.addPermanentWidget(self.lab)
+        bar.addPermanentWidget(self.connection)
+        self.ctx.connectionChanged.connect(self.on_ctx_connection_changed)
+        self.ctx.labChanged.connect(self.on_ctx_lab_changed)
+        self.ctx.notice.connect(self.on_ctx_notice)
+        self._build_menus()
+        self._closing = False
+        self.resize(1000, 760)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.open_log_action = QAction("Open the &log file", self)
+        self.open_log_action.triggered.connect(self.on_open_log_triggered)
+        file_menu.addAction(self.open_log_action)
+        self.open_log_folder_action = QAction("Open the log &folder", self)
+        self.open_log_folder_action.triggered.connect(self.on_open_log_folder_triggered)
+        file_menu.addAction(self.open_log_folder_action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        help_menu = bar.addMenu("&Help")
+        self.help_action = QAction("Help on this &step", self)
+        self.help_action.setShortcut(QKeySequence.StandardKey.HelpContents)
+        self.help_action.triggered.connect(self.wizard.show_help)
+        help_menu.addAction(self.help_action)
+        self.about_action = QAction("&About Checkpoint Wizard", self)
+        self.about_action.triggered.connect(self.on_about_triggered)
+        help_menu.addAction(self.about_action)
+
+    # ---------------------------------------------------------------- slots
+
+    @Slot(str)
+    def on_ctx_connection_changed(self, text: str) -> None:
+        if text:
+            self.connection.set(Tone.GOOD, text)
+        else:
+            self.connection.set(Tone.UNKNOWN, "Not connected")
+
+    @Slot(str)
+    def on_ctx_lab_changed(self, text: str) -> None:
+        self.lab.set(Tone.INFO, text)
+        self.lab.setVisible(bool(text))
+
+    @Slot(str)
+    def on_ctx_notice(self, text: str) -> None:
+        self.statusBar().showMessage(text, 15000)
+
+    @Slot()
+    def on_open_log_triggered(self) -> None:
+        path = log_file()
+        if not path.exists():
+            path.touch()
+        if not open_path(path):
+            self.statusBar().showMessage(f"The log is at {path}", 15000)
+
+    @Slot()
+    def on_open_log_folder_triggered(self) -> None:
+        open_path(paths.log_dir())
+
+    @Slot()
+    def on_about_triggered(self) -> None:
+        dialogs.show_modal(dialogs.AboutDialog(ARTICLE_ID, str(log_file()), self), lambda _r: None)
+
+    @Slot(int)
+    def on_wizard_finished(self, _result: int) -> None:
+        self.close()
+
+    # ---------------------------------------------------------------- closing
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.ctx.applying:
+            self.statusBar().showMessage(
+                "A change is being applied: wait until it ends (or stop it at a safe point).",
+                10000,
+            )
+            event.ignore()
+            return
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Log out and stop the worker threads and the lab (idempotent)."""
+        if self._closing:
+            return
+        self._closing = True
+        self.ctx.shutdown()
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication with the product's name, icon and style (reused if one exists)."""
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    app = QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName("checkpoint-wizard")
+    app.setApplicationDisplayName(APP_TITLE)
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName("checkpoint-wizard")
+    app.setWindowIcon(icon("app"))
+    apply_style(app)
+    return app
+
+
+def run_gui(*, training_scenario: Path | None, vm: str | None) -> int:
+    """Open the wizard and return the exit code when it closes.
+
+    Args:
+        training_scenario: open in training mode on this scenario file.
+        vm: preselect this VM (name, DNS name or IP) on the Choose VM page.
+    """
+    setup_logging()
+    _log.info("Checkpoint Wizard %s starting", __version__)
+    app = create_application()
+    window = MainWindow(executor=default_executor(), training_scenario=training_scenario, vm=vm)
+    window.show()
+    code = app.exec()
+    window.shutdown()
+    return int(code)

@@ -1,0 +1,203 @@
+"""What the pages share: the worker, the gateway, and what has been learnt so far.
+
+One :class:`WizardContext` per wizard window. Pages read and write its attributes; the window
+listens to its signals for the status bar. The lab (training mode) is started and stopped here
+so that closing the window always stops it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from wizard.kb.facts import VmFacts
+from wizard.kb.model import Remedy
+from wizard.ui.executor import ApplyResult, Executor
+from wizard.ui.gateway import CheckResult, Gateway
+from wizard.ui.settings import GuiSettings
+from wizard.ui.worker import Cancelled, CancelToken, Job, SessionWorker
+
+_log = logging.getLogger(__name__)
+
+
+class LabInfoLike(Protocol):
+    """How to reach a running lab (``wizard.lab.process.LabInfo``)."""
+
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def user(self) -> str: ...
+    @property
+    def password(self) -> str: ...
+    @property
+    def thumbprint_sha256(self) -> str: ...
+
+
+class LabHandle(Protocol):
+    """A lab process (``wizard.lab.process.LabProcess``)."""
+
+    @property
+    def info(self) -> LabInfoLike: ...
+    def start(self) -> object: ...
+    def stop(self) -> object: ...
+
+
+LabFactory = Callable[[Path], LabHandle]
+
+
+def default_lab_factory(scenario: Path) -> LabHandle:
+    """Start the real training lab (imported on first use)."""
+    from wizard.lab.process import LabProcess
+
+    handle: LabHandle = LabProcess(scenario)
+    return handle
+
+
+@dataclass(frozen=True)
+class VmChoice:
+    """The VM the technician picked."""
+
+    name: str
+    moref: str
+
+
+class WizardContext(QObject):
+    """Shared state of one wizard window.
+
+    Signals:
+        connectionChanged(str): words for the status bar ("" when not connected).
+        labChanged(str): words for the status bar about the training lab ("" when none).
+        notice(str): something to tell the technician once (e.g. no usable keyring).
+
+    Attributes:
+        gateway: vCenter and rules, called through :attr:`worker`.
+        worker: the session's worker thread.
+        lab_worker: a second worker thread for starting and stopping the lab (not a vCenter
+            call, and it must not queue behind one).
+        settings: remembered choices.
+        executor: applies remedies; None in a build without one.
+        preselect_vm: the VM named on the command line, if any.
+        training_scenario: the scenario given on the command line, if any.
+        endpoint: ``host:port`` of the connected vCenter.
+        user: the user connected as.
+        lab_info: the running lab's connection details (password kept in memory only).
+        vm: the chosen VM.
+        check: the last check of the chosen VM.
+        remedy: the chosen remedy (None: no change).
+        result: what applying it gave.
+    """
+
+    connectionChanged = Signal(str)
+    labChanged = Signal(str)
+    notice = Signal(str)
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        *,
+        settings: GuiSettings | None = None,
+        executor: Executor | None = None,
+        lab_factory: LabFactory = default_lab_factory,
+        preselect_vm: str | None = None,
+        training_scenario: Path | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.gateway = gateway
+        self.worker = SessionWorker(self)
+        self.lab_worker = SessionWorker(self)
+        self.settings = settings if settings is not None else GuiSettings()
+        self.executor = executor
+        self.preselect_vm = preselect_vm
+        self.training_scenario = training_scenario
+        self._lab_factory = lab_factory
+        self._lab: LabHandle | None = None
+        self._lab_job: Job | None = None
+        self.lab_info: LabInfoLike | None = None
+        self.lab_title = ""
+        self.endpoint = ""
+        self.user = ""
+        self.vm: VmChoice | None = None
+        self.check: CheckResult | None = None
+        self.remedy: Remedy | None = None
+        self.result: ApplyResult | None = None
+        self.undo_result: ApplyResult | None = None
+        self.applying = False
+        self.worker.sessionChanged.connect(self.on_worker_session_changed)
+
+    # ------------------------------------------------------------------ connection
+
+    def set_connected(self, endpoint: str, user: str) -> None:
+        """Record the open session (the worker holds it) and tell the status bar."""
+        self.endpoint = endpoint
+        self.user = user
+        self.connectionChanged.emit(f"Connected to {endpoint} as {user}")
+
+    @Slot(bool)
+    def on_worker_session_changed(self, connected: bool) -> None:
+        if not connected:
+            self.connectionChanged.emit("")
+
+    @property
+    def facts(self) -> VmFacts | None:
+        return self.check.facts if self.check is not None else None
+
+    # ------------------------------------------------------------------ training lab
+
+    def start_lab(self, scenario: Path, title: str) -> Job:
+        """Start the lab for ``scenario`` on the lab worker; stops a lab already running."""
+        self.stop_lab()
+        if self._lab_job is not None:
+            self._lab_job.cancel()  # its lab is stopped as soon as it has started
+        factory = self._lab_factory
+
+        def start(*, cancel: CancelToken) -> LabHandle:
+            handle = factory(scenario)
+            handle.start()
+            if cancel.cancelled:  # the window closed meanwhile: leave nothing running
+                handle.stop()
+                raise Cancelled
+            return handle
+
+        job = self.lab_worker.submit(start, description="start the training lab", with_token=True)
+        job.succeeded.connect(self.on_lab_started)
+        job.finished.connect(self.on_lab_job_finished)
+        self._lab_job = job
+        self.lab_title = title
+        return job
+
+    @Slot()
+    def on_lab_job_finished(self) -> None:
+        self._lab_job = None
+
+    @Slot(object)
+    def on_lab_started(self, handle: object) -> None:
+        lab: LabHandle = handle  # type: ignore[assignment]
+        self._lab = lab
+        self.lab_info = lab.info
+        self.labChanged.emit(f"Training lab: {self.lab_title}")
+
+    def stop_lab(self) -> None:
+        """Stop the running lab, if any (on the lab worker; closing waits for it)."""
+        lab, self._lab = self._lab, None
+        self.lab_info = None
+        if lab is not None:
+            self.lab_worker.submit(lab.stop, description="stop the training lab")
+            self.labChanged.emit("")
+
+    # ------------------------------------------------------------------ lifetime
+
+    def shutdown(self) -> None:
+        """Log out, stop the lab, stop both threads. Called when the window closes."""
+        self.worker.stop()
+        if self._lab_job is not None:
+            self._lab_job.cancel()  # a lab still starting is stopped once it is up
+        self.stop_lab()
+        self.lab_worker.stop(cancel_pending=False)  # the queued stop must run

@@ -1,0 +1,316 @@
+"""What the pages need from vCenter and from the article's rules, behind one injectable object.
+
+The pages never import ``wizard.vsphere`` or ``wizard.kb`` functions directly: they call a
+:class:`Gateway` through the worker thread (every method here may block on the network unless
+it says otherwise). :class:`VsphereGateway` is the real one; tests hand in a stand-in with the
+same methods. Errors reach the pages as the three exception types below, already worded for a
+technician (message plus next step), so only this module knows ``wizard.vsphere``'s errors.
+
+No Qt here: this module runs on the worker thread.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from wizard.kb.facts import EvidenceItem, VmFacts, VmSummary
+from wizard.kb.model import Assessment, Remedy
+
+DEFAULT_TIMEOUT_S = 30.0
+
+
+class CertificateLike(Protocol):
+    """The certificate details the trust dialog shows (``wizard.vsphere.tls.CertificateInfo``)."""
+
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def issuer(self) -> str: ...
+    @property
+    def not_before(self) -> datetime | None: ...
+    @property
+    def not_after(self) -> datetime | None: ...
+
+
+class VmRefLike(Protocol):
+    """A VM found by name, DNS name or IP (``wizard.vsphere.inventory.VmRef``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def moref(self) -> str: ...
+
+
+class SessionLike(Protocol):
+    """An open vCenter session; only the worker thread touches it."""
+
+    def close(self) -> None: ...
+
+
+class GatewayFailure(Exception):
+    """A failure worded for the technician.
+
+    Attributes:
+        message: what went wrong.
+        next_step: what to do about it.
+        kind: ``"login"``, ``"connection"``, ``"permission"``, ``"not_found"`` or ``"other"``.
+        close_matches: for ``not_found``: names that look like what was asked for.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        next_step: str = "",
+        kind: str = "other",
+        close_matches: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.next_step = next_step
+        self.kind = kind
+        self.close_matches = tuple(close_matches)
+
+
+class UntrustedCertificate(Exception):
+    """vCenter presented a certificate that neither the OS nor a pin vouches for.
+
+    Attributes:
+        info: the certificate, for the technician to compare.
+    """
+
+    def __init__(self, info: CertificateLike) -> None:
+        super().__init__(f"untrusted certificate from {info.host}:{info.port}")
+        self.info = info
+
+
+class ChangedCertificate(Exception):
+    """vCenter presented a certificate other than the one pinned for it: a stop, not a question.
+
+    Attributes:
+        pinned: the certificate trusted before.
+        presented: the one presented now.
+    """
+
+    def __init__(self, pinned: CertificateLike, presented: CertificateLike) -> None:
+        super().__init__(f"certificate of {presented.host}:{presented.port} changed")
+        self.pinned = pinned
+        self.presented = presented
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check: the facts, the verdict and the four workarounds."""
+
+    facts: VmFacts
+    assessment: Assessment
+    remedies: tuple[Remedy, ...]
+
+
+class Gateway(Protocol):
+    """Everything the wizard asks of vCenter and of the rules."""
+
+    def parse_endpoint(self, text: str) -> str:
+        """Return the normalised ``host:port``; raise ValueError with a message. Does not block."""
+        ...
+
+    def connect(
+        self, endpoint: str, user: str, password: str, *, timeout: float = DEFAULT_TIMEOUT_S
+    ) -> SessionLike:
+        """Log in. Raises UntrustedCertificate, ChangedCertificate or GatewayFailure."""
+        ...
+
+    def trust_once(self, info: CertificateLike) -> None:
+        """Accept this certificate for this run of the program only. Does not block."""
+        ...
+
+    def pin(self, info: CertificateLike) -> None:
+        """Accept this certificate from now on (written to the pin store). Does not block."""
+        ...
+
+    def list_vms(self, session: Any) -> list[VmSummary]:
+        """Every VM, from one bulk read."""
+        ...
+
+    def find_vms(self, session: Any, query: str) -> list[VmRefLike]:
+        """VMs whose name, DNS name or IP matches ``query`` (may be empty)."""
+        ...
+
+    def check(self, session: Any, moref: str) -> CheckResult:
+        """Read the VM's facts and judge them."""
+        ...
+
+    def read_vm_log(self, session: Any, facts: VmFacts) -> tuple[EvidenceItem, ...]:
+        """Search the VM's ``vmware.log`` for the failure's signatures."""
+        ...
+
+    def judge(self, facts: VmFacts) -> CheckResult:
+        """Judge facts again (e.g. with log evidence added). Pure: does not block."""
+        ...
+
+    def remedies(
+        self,
+        assessment: Assessment,
+        facts: VmFacts,
+        *,
+        buffer_bytes: int | None = None,
+        lower_resolution_variant: str = "cap",
+    ) -> tuple[Remedy, ...]:
+        """The four workarounds with these options. Pure: does not block."""
+        ...
+
+
+def missing_backend() -> str | None:
+    """The first module of the real back end that is not importable, or None when all are."""
+    for name in (
+        "wizard.kb",
+        "wizard.vsphere.session",
+        "wizard.vsphere.tls",
+        "wizard.vsphere.errors",
+        "wizard.vsphere.inventory",
+        "wizard.vsphere.facts",
+        "wizard.vsphere.evidence",
+    ):
+        try:
+            if importlib.util.find_spec(name) is None:
+                return name
+        except ModuleNotFoundError:
+            return name
+    import wizard.kb
+
+    if not hasattr(wizard.kb, "assess"):
+        return "wizard.kb.assess"
+    return None
+
+
+class VsphereGateway:
+    """The real gateway over ``wizard.vsphere`` and ``wizard.kb`` (imported on first use)."""
+
+    def __init__(self, *, evidence_days: int = 30) -> None:
+        self._evidence_days = evidence_days
+        self._trust: Any = None
+
+    def _policy(self) -> Any:
+        if self._trust is None:
+            tls = _m("wizard.vsphere.tls")
+            self._trust = tls.TrustPolicy(pins=tls.JsonPinStore())
+        return self._trust
+
+    def parse_endpoint(self, text: str) -> str:
+        return str(_m("wizard.vsphere.session").parse_endpoint(text.strip()))
+
+    def connect(
+        self, endpoint: str, user: str, password: str, *, timeout: float = DEFAULT_TIMEOUT_S
+    ) -> SessionLike:
+        errors = _m("wizard.vsphere.errors")
+        mod = _m("wizard.vsphere.session")
+
+        try:
+            session: SessionLike = mod.Session.connect(
+                mod.parse_endpoint(endpoint), user, password, trust=self._policy(), timeout=timeout
+            )
+        except errors.CertificateUntrusted as exc:
+            raise UntrustedCertificate(exc.info) from None
+        except errors.CertificateChanged as exc:
+            raise ChangedCertificate(exc.pinned, exc.presented) from None
+        except errors.VsphereError as exc:
+            raise _failure(exc) from None
+        return session
+
+    def trust_once(self, info: CertificateLike) -> None:
+        self._policy().trust_once(info)
+
+    def pin(self, info: CertificateLike) -> None:
+        self._policy().pin(info)
+
+    def list_vms(self, session: Any) -> list[VmSummary]:
+        errors = _m("wizard.vsphere.errors")
+        list_vms = _m("wizard.vsphere.inventory").list_vms
+
+        try:
+            return list(list_vms(session))
+        except errors.VsphereError as exc:
+            raise _failure(exc) from None
+
+    def find_vms(self, session: Any, query: str) -> list[VmRefLike]:
+        errors = _m("wizard.vsphere.errors")
+        find_vms = _m("wizard.vsphere.inventory").find_vms
+
+        try:
+            return list(find_vms(session, query))
+        except errors.VmNotFound as exc:
+            raise GatewayFailure(
+                exc.message, exc.next_step, "not_found", getattr(exc, "close_matches", ())
+            ) from None
+        except errors.VsphereError as exc:
+            raise _failure(exc) from None
+
+    def check(self, session: Any, moref: str) -> CheckResult:
+        errors = _m("wizard.vsphere.errors")
+        collect_facts = _m("wizard.vsphere.facts").collect_facts
+
+        try:
+            facts = collect_facts(session, moref, evidence_days=self._evidence_days)
+        except errors.VsphereError as exc:
+            raise _failure(exc) from None
+        return self.judge(facts)
+
+    def read_vm_log(self, session: Any, facts: VmFacts) -> tuple[EvidenceItem, ...]:
+        errors = _m("wizard.vsphere.errors")
+        read_vm_log = _m("wizard.vsphere.evidence").read_vm_log
+
+        try:
+            return tuple(read_vm_log(session, facts))
+        except errors.VsphereError as exc:
+            raise _failure(exc) from None
+
+    def judge(self, facts: VmFacts) -> CheckResult:
+        assessment: Assessment = _m("wizard.kb").assess(facts)
+        return CheckResult(facts, assessment, self.remedies(assessment, facts))
+
+    def remedies(
+        self,
+        assessment: Assessment,
+        facts: VmFacts,
+        *,
+        buffer_bytes: int | None = None,
+        lower_resolution_variant: str = "cap",
+    ) -> tuple[Remedy, ...]:
+        kb = _m("wizard.kb")
+        options = kb.RemedyOptions(
+            buffer_bytes=buffer_bytes, lower_resolution_variant=lower_resolution_variant
+        )
+        return tuple(kb.remedies(assessment, facts, options=options))
+
+
+def _m(name: str) -> Any:
+    """Import a back-end module on first use (keeps starting the GUI cheap)."""
+    return importlib.import_module(name)
+
+
+def _failure(exc: Exception) -> GatewayFailure:
+    """Word a ``wizard.vsphere`` error for the page (its message already says what to do)."""
+    errors = _m("wizard.vsphere.errors")
+    kind = "other"
+    if isinstance(exc, errors.LoginFailed):
+        kind = "login"
+    elif isinstance(exc, errors.VmNotFound):
+        kind = "not_found"
+    elif isinstance(exc, errors.NoPermission):
+        kind = "permission"
+    elif isinstance(
+        exc,
+        (errors.HostNotFound, errors.ConnectionRefused, errors.TimedOut, errors.ConnectionLost),
+    ):
+        kind = "connection"
+    return GatewayFailure(getattr(exc, "message", str(exc)), getattr(exc, "next_step", ""), kind)

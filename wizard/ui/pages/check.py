@@ -1,0 +1,399 @@
+"""Check: the verdict in one look, each condition with its value, source and why it matters."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QWidget,
+)
+
+from wizard.kb.facts import EvidenceItem
+from wizard.kb.model import Assessment, Condition, ConditionId, ConditionState, Verdict
+from wizard.ui.context import WizardContext
+from wizard.ui.gateway import CheckResult, GatewayFailure
+from wizard.ui.look import Tone, monospace, scaled_font
+from wizard.ui.pages.base import BasePage, PageId
+from wizard.ui.vm_model import POWER_WORDS, guest_name, hw_label
+from wizard.ui.widgets import Banner, BusyRow, IconLabel, heading, wrapped
+from wizard.ui.worker import Job
+
+_log = logging.getLogger(__name__)
+
+VERDICT_LOOK: dict[Verdict, tuple[Tone, str]] = {
+    Verdict.CONFIRMED: (Tone.BAD, "Confirmed: vMotion of this VM has failed for this reason"),
+    Verdict.AFFECTED: (Tone.BAD, "Affected: vMotion of this VM will fail for this reason"),
+    Verdict.AT_RISK: (Tone.WARN, "At risk: fine today, affected after a hardware upgrade"),
+    Verdict.POSSIBLY_AFFECTED: (Tone.UNKNOWN, "Possibly affected: not enough is known"),
+    Verdict.MITIGATED: (Tone.SHIELD, "Mitigated: the conditions hold, a workaround is in place"),
+    Verdict.NOT_AFFECTED: (Tone.GOOD, "Not affected: this failure does not apply to this VM"),
+}
+
+CONDITION_TITLES: dict[ConditionId, str] = {
+    ConditionId.DISPLAY: "Display larger than one 1280x1024 screen",
+    ConditionId.WDDM: "Guest OS draws its screen with WDDM",
+    ConditionId.HW8: "Virtual hardware version 8",
+    ConditionId.NO_3D: "3D graphics turned off",
+}
+
+STATE_LOOK: dict[ConditionState, tuple[Tone, str]] = {
+    ConditionState.MET: (Tone.BAD, "Holds"),
+    ConditionState.NOT_MET: (Tone.GOOD, "Does not hold"),
+    ConditionState.UNKNOWN: (Tone.UNKNOWN, "Unknown"),
+}
+
+
+class ConditionRow(QFrame):
+    """One condition: state (icon and word), title and value, detail, why, source."""
+
+    def __init__(self, cond: Condition, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("conditionRow")
+        self.setStyleSheet(
+            "QFrame#conditionRow { background: palette(base); border: 1px solid palette(mid);"
+            " border-radius: 5px; }"
+        )
+        tone, word = STATE_LOOK[cond.state]
+        state = QWidget(self)
+        sl = QHBoxLayout(state)
+        sl.setContentsMargins(0, 0, 0, 0)
+        sl.setSpacing(6)
+        # A cross would read as "no": a condition that holds gets an exclamation mark.
+        name = "cond-holds" if cond.state == ConditionState.MET else tone.icon_name
+        sl.addWidget(IconLabel(name, 18, state))
+        self.state_label = QLabel(word, state)
+        self.state_label.setStyleSheet(f"color: {tone.fg}; font-weight: bold;")
+        sl.addWidget(self.state_label)
+        sl.addStretch(1)
+        em = self.fontMetrics().averageCharWidth()
+        state.setFixedWidth(em * 17)
+
+        title = QLabel(CONDITION_TITLES.get(cond.id, cond.id.value), self)
+        title.setFont(scaled_font(title, 1.0, bold=True))
+        self.value_label = wrapped(cond.value, self, selectable=True)
+        detail = wrapped(cond.detail, self)
+        why = wrapped(f"Why it matters: {cond.why_it_matters}", self)
+        why.setStyleSheet("color: #4f5b67;")
+        source = wrapped(f"Read from {cond.source}", self, selectable=True)
+        source.setFont(monospace())
+        source.setFont(scaled_font(source, 0.9))
+        source.setStyleSheet("color: #4f5b67;")
+
+        grid = QGridLayout(self)
+        grid.setContentsMargins(12, 10, 12, 10)
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(3)
+        grid.addWidget(state, 0, 0, 1, 1, Qt.AlignmentFlag.AlignTop)
+        head = QHBoxLayout()
+        head.setSpacing(10)
+        head.addWidget(title)
+        head.addWidget(self.value_label, 1)
+        grid.addLayout(head, 0, 1)
+        grid.addWidget(detail, 1, 1)
+        grid.addWidget(why, 2, 1)
+        grid.addWidget(source, 3, 1)
+        grid.setColumnStretch(1, 1)
+        self.setAccessibleName(f"{title.text()}: {word}, {cond.value}")
+
+
+class CheckPage(BasePage):
+    """Read the VM and show why vMotion fails (or not).
+
+    Attributes:
+        banner: the verdict (tone, icon, words).
+        busy: progress while reading.
+        log_button: "Read the VM's log".
+    """
+
+    help_topic = "check"
+
+    def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.setTitle("Check")
+        self.setSubTitle("What the VM's settings say about this failure.")
+        layout = self.scroll_body()
+        self.vm_line = QLabel(self)
+        self.vm_line.setFont(scaled_font(self.vm_line, 1.05, bold=True))
+        self.vm_line.setAccessibleName("VM checked")
+        self.vm_line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.vm_line)
+        self.busy = BusyRow(self)
+        self.busy.cancelRequested.connect(self.on_busy_cancel_requested)
+        layout.addWidget(self.busy)
+        self.banner = Banner(self, icon_size=40)
+        self.banner.set_title_scale(1.25)
+        self.banner.hide()
+        layout.addWidget(self.banner)
+
+        self._results = QWidget(self)
+        self._rl = QGridLayout(self._results)
+        self._rl.setContentsMargins(0, 0, 0, 0)
+        self._rl.setVerticalSpacing(8)
+        layout.addWidget(self._results)
+
+        self.log_button = QPushButton("Read the VM's &log", self)
+        self.log_button.setAccessibleName("Read the VM's log")
+        self.log_button.setToolTip(
+            "Downloads vmware.log from the VM's datastore and looks for the failure's traces."
+        )
+        self.log_button.setAutoDefault(False)
+        self.log_button.clicked.connect(self.on_log_button_clicked)
+        self.again_button = QPushButton("Check &again", self)
+        self.again_button.setAccessibleName("Check again")
+        self.again_button.setAutoDefault(False)
+        self.again_button.clicked.connect(self.on_again_button_clicked)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.log_button)
+        buttons.addWidget(self.again_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        self.log_busy = BusyRow(self)
+        self.log_busy.cancelRequested.connect(self.on_log_busy_cancel_requested)
+        layout.addWidget(self.log_busy)
+        self.log_note = wrapped(parent=self)
+        self.log_note.hide()
+        layout.addWidget(self.log_note)
+        layout.addStretch(1)
+        self._job: Job | None = None
+        self._log_job: Job | None = None
+        self._checked_moref = ""
+        self.first_focus = self.log_button
+        self._set_buttons()
+
+    # ---------------------------------------------------------------- QWizardPage
+
+    def initializePage(self) -> None:
+        vm = self.ctx.vm
+        assert vm is not None
+        self.vm_line.setText(vm.name)
+        if self.ctx.check is not None and self._checked_moref == vm.moref:
+            self.show_result(self.ctx.check)
+        else:
+            self._start_check()
+
+    def cleanupPage(self) -> None:
+        for job in (self._job, self._log_job):
+            if job is not None:
+                job.cancel()
+
+    def isComplete(self) -> bool:
+        return self.ctx.check is not None and self._job is None
+
+    def nextId(self) -> int:
+        return int(PageId.CHOOSE_FIX)
+
+    # ---------------------------------------------------------------- check
+
+    def _start_check(self) -> None:
+        vm = self.ctx.vm
+        assert vm is not None
+        self.ctx.check = None
+        self.banner.hide()
+        self._clear_results()
+        self.log_note.hide()
+        self.busy.start(f"Reading {vm.name}'s settings, its host and cluster, and recent events…")
+        job = self.ctx.worker.submit_session(self.ctx.gateway.check, vm.moref, description="check")
+        job.succeeded.connect(self.on_check_succeeded)
+        job.failed.connect(self.on_check_failed)
+        job.finished.connect(self.on_check_finished)
+        self._job = job
+        self._set_buttons()
+        self.completeChanged.emit()
+
+    @Slot(object)
+    def on_check_succeeded(self, result: object) -> None:
+        assert isinstance(result, CheckResult)
+        self.ctx.check = result
+        self.ctx.remedy = None
+        self._checked_moref = result.facts.moref
+        self.show_result(result)
+
+    @Slot(object)
+    def on_check_failed(self, exc: object) -> None:
+        if isinstance(exc, GatewayFailure):
+            msg, nxt = exc.message, exc.next_step
+        else:
+            _log.warning("check failed: %r", exc)
+            msg = f"The check failed ({type(exc).__name__}: {exc})."
+            nxt = "Press “Check again”; if it keeps failing, send the log to your vSphere team."
+        self.banner.show_message(Tone.BAD, "The VM could not be checked", msg, nxt)
+
+    @Slot()
+    def on_check_finished(self) -> None:
+        self._job = None
+        self.busy.stop()
+        self._set_buttons()
+        self.completeChanged.emit()
+        focus = QApplication.focusWidget()
+        if self.isVisible() and (focus is None or not self.isAncestorOf(focus)):
+            # Return then means Next; Tab reaches the log and re-check buttons.
+            self.log_button.setFocus()
+
+    @Slot()
+    def on_busy_cancel_requested(self) -> None:
+        if self._job is not None:
+            self._job.cancel()
+            self.banner.show_message(Tone.INFO, "Check cancelled", "Press “Check again” to retry.")
+
+    @Slot()
+    def on_again_button_clicked(self) -> None:
+        self._start_check()
+
+    def _set_buttons(self) -> None:
+        idle = self._job is None and self._log_job is None
+        self.again_button.setEnabled(idle)
+        self.log_button.setEnabled(idle and self.ctx.check is not None)
+
+    # ---------------------------------------------------------------- showing
+
+    def _clear_results(self) -> None:
+        while self._rl.count():
+            item = self._rl.takeAt(0)
+            w = item.widget() if item is not None else None
+            if w is not None:
+                w.deleteLater()
+
+    def show_result(self, result: CheckResult) -> None:
+        """Fill the page from a check."""
+        facts, a = result.facts, result.assessment
+        host = facts.host.name if facts.host else "unknown host"
+        self.vm_line.setText(
+            f"{facts.name}  ·  {guest_name(facts.tools_guest_id or facts.guest_id)}  ·  "
+            f"hardware {hw_label(facts.hardware_version)}  ·  "
+            f"powered {POWER_WORDS.get(facts.power_state, facts.power_state).lower()}  ·  {host}"
+        )
+        tone, words = VERDICT_LOOK[a.verdict]
+        self.banner.show_message(tone, words, a.reason)
+        self._clear_results()
+        row = 0
+
+        def add(widget: QWidget) -> None:
+            nonlocal row
+            self._rl.addWidget(widget, row, 0)
+            row += 1
+
+        add(heading("The four conditions", self._results))
+        for cond in a.conditions:
+            add(ConditionRow(cond, self._results))
+        if a.mitigations:
+            add(heading("Already in place", self._results))
+            for m in a.mitigations:
+                add(_bullet(m, Tone.SHIELD, self._results))
+        add(heading("Evidence of the failure", self._results))
+        if a.evidence:
+            for ev in a.evidence:
+                add(_evidence(ev, self._results))
+        else:
+            add(
+                wrapped(
+                    "No trace of this failure in the VM's recent events and tasks. "
+                    "Its log may still have one: read it below.",
+                    self._results,
+                )
+            )
+        if a.notes:
+            add(heading("Notes", self._results))
+            for n in a.notes:
+                add(_bullet(n, Tone.INFO, self._results))
+        self._set_buttons()
+        self.completeChanged.emit()
+
+    # ---------------------------------------------------------------- the VM's log
+
+    @Slot()
+    def on_log_button_clicked(self) -> None:
+        check = self.ctx.check
+        if check is None:
+            return
+        self.log_note.hide()
+        self.log_busy.start("Reading vmware.log from the VM's datastore…")
+        job = self.ctx.worker.submit_session(
+            self.ctx.gateway.read_vm_log, check.facts, description="read vmware.log"
+        )
+        job.succeeded.connect(self.on_log_succeeded)
+        job.failed.connect(self.on_log_failed)
+        job.finished.connect(self.on_log_finished)
+        self._log_job = job
+        self._set_buttons()
+
+    @Slot(object)
+    def on_log_succeeded(self, items: object) -> None:
+        check = self.ctx.check
+        assert isinstance(items, tuple)
+        assert check is not None
+        known = set(check.facts.evidence)
+        new = tuple(i for i in items if isinstance(i, EvidenceItem) and i not in known)
+        if not new:
+            self.log_note.setText("The VM's log has no trace of this failure.")
+            self.log_note.show()
+            return
+        facts = dataclasses.replace(check.facts, evidence=check.facts.evidence + new)
+        result = self.ctx.gateway.judge(facts)
+        self.ctx.check = result
+        self.ctx.remedy = None
+        self.show_result(result)
+        self.log_note.setText(f"The VM's log shows {len(new)} trace(s) of this failure.")
+        self.log_note.show()
+
+    @Slot(object)
+    def on_log_failed(self, exc: object) -> None:
+        if isinstance(exc, GatewayFailure):
+            text = f"{exc.message} {exc.next_step}".strip()
+        else:
+            text = f"The log could not be read ({type(exc).__name__})."
+        self.log_note.setText(text)
+        self.log_note.show()
+
+    @Slot()
+    def on_log_finished(self) -> None:
+        self._log_job = None
+        self.log_busy.stop()
+        self._set_buttons()
+
+    @Slot()
+    def on_log_busy_cancel_requested(self) -> None:
+        if self._log_job is not None:
+            self._log_job.cancel()
+
+    @property
+    def assessment(self) -> Assessment | None:
+        return self.ctx.check.assessment if self.ctx.check else None
+
+
+def _bullet(text: str, tone: Tone, parent: QWidget) -> QWidget:
+    w = QWidget(parent)
+    row = QHBoxLayout(w)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(8)
+    row.addWidget(IconLabel(tone.icon_name, 16, w), 0, Qt.AlignmentFlag.AlignTop)
+    row.addWidget(wrapped(text, w, selectable=True), 1)
+    return w
+
+
+def _evidence(ev: EvidenceItem, parent: QWidget) -> QWidget:
+    w = QFrame(parent)
+    w.setObjectName("evidence")
+    w.setStyleSheet(
+        f"QFrame#evidence {{ border-left: 3px solid {Tone.BAD.fg}; padding-left: 8px; }}"
+    )
+    col = QGridLayout(w)
+    col.setContentsMargins(10, 2, 0, 2)
+    col.setVerticalSpacing(2)
+    when = f"{ev.time:%Y-%m-%d %H:%M}  ·  " if ev.time else ""
+    head = QLabel(f"{when}{ev.kind.value}  ·  {ev.source}", w)
+    head.setFont(scaled_font(head, 1.0, bold=True))
+    head.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    text = wrapped(ev.text, w, selectable=True)
+    text.setFont(monospace())
+    col.addWidget(head, 0, 0)
+    col.addWidget(text, 1, 0)
+    w.setAccessibleName(f"Evidence: {ev.source}")
+    return w

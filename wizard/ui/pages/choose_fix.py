@@ -1,0 +1,446 @@
+"""Choose fix: the four workarounds as cards, the recommended one first and preselected."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wizard.kb.model import Caveat, CaveatId, Remedy, RemedyId, Verdict
+from wizard.ui.context import WizardContext
+from wizard.ui.look import Tone, monospace, scaled_font
+from wizard.ui.pages.base import BasePage, PageId
+from wizard.ui.ticket import change_line
+from wizard.ui.widgets import Badge, Banner, Collapsible, IconLabel, wrapped
+
+_log = logging.getLogger(__name__)
+MIB = 1024 * 1024
+
+CAVEAT_TITLES: dict[CaveatId, str] = {
+    CaveatId.POWER_OFF_REQUIRED: "VM must be powered off",
+    CaveatId.USER_LOSES_RESOLUTION: "User loses resolution",
+    CaveatId.NOT_DURABLE: "Not durable",
+    CaveatId.ESTIMATE_BEYOND_ARTICLE: "Our estimate",
+    CaveatId.OVERHEAD_256MB: "256 MB more overhead",
+    CaveatId.HA_ADMISSION_CONTROL: "HA admission control",
+    CaveatId.CPU_WITHOUT_SSE41: "Hosts without SSE4.1",
+    CaveatId.RESOLUTION_ABOVE_3D_MAX: "Above the 3D limit",
+    CaveatId.DOWNGRADE_NOT_IN_PLACE: "No downgrade in place",
+    CaveatId.TOOLS_NEEDED: "Needs VMware Tools",
+}
+
+
+def selectable(remedy: Remedy) -> bool:
+    """Whether this remedy can be chosen: available and the user holds its privileges."""
+    return remedy.available and not remedy.missing_privileges
+
+
+def order(remedies: tuple[Remedy, ...]) -> list[Remedy]:
+    """Recommended first, then the available ones, then the rest (stable otherwise)."""
+    return sorted(remedies, key=lambda r: (not r.recommended, not selectable(r)))
+
+
+class RemedyCard(QFrame):
+    """One workaround: choose it, see its cost, its caveats for this VM, and its options.
+
+    Signals:
+        optionsChanged(): an option on the card changed (buffer size, variant).
+
+    Attributes:
+        radio: the choice.
+        remedy: the remedy as last judged.
+    """
+
+    optionsChanged = Signal()
+
+    def __init__(self, remedy: Remedy, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("remedyCard")
+        self.remedy = remedy
+        self.radio = QRadioButton(remedy.title, self)
+        self.radio.setFont(scaled_font(self.radio, 1.1, bold=True))
+        self.radio.setAccessibleName(remedy.title)
+        self._badges = QHBoxLayout()
+        self._badges.setSpacing(6)
+        head = QHBoxLayout()
+        head.setSpacing(10)
+        head.addWidget(self.radio)
+        head.addLayout(self._badges)
+        head.addStretch(1)
+
+        self._summary = wrapped(parent=self)
+        self._reason = wrapped(parent=self)
+        self._privileges = wrapped(parent=self)
+        self._privileges.setStyleSheet(f"color: {Tone.BAD.fg};")
+        self._changes = wrapped(parent=self, selectable=True)
+        self._changes.setFont(monospace())
+        self._manual = wrapped(parent=self, selectable=True)
+        self._options = QWidget(self)
+        self._ol = QVBoxLayout(self._options)
+        self._ol.setContentsMargins(0, 4, 0, 0)
+        self._options.hide()
+        self._caveat_box = QWidget(self)
+        self._cl = QVBoxLayout(self._caveat_box)
+        self._cl.setContentsMargins(22, 0, 0, 0)
+        self._cl.setSpacing(4)
+        self.caveats = Collapsible("Caveats", self._caveat_box, self)
+
+        col = QVBoxLayout(self)
+        col.setContentsMargins(14, 10, 14, 10)
+        col.setSpacing(5)
+        col.addLayout(head)
+        inner = QVBoxLayout()
+        inner.setContentsMargins(26, 0, 0, 0)
+        inner.setSpacing(5)
+        for w in (
+            self._summary,
+            self._reason,
+            self._privileges,
+            self._changes,
+            self._options,
+            self._manual,
+            self.caveats,
+        ):
+            inner.addWidget(w)
+        col.addLayout(inner)
+        self.buffer_spin: QSpinBox | None = None
+        self.buffer_note: QLabel | None = None
+        self.variant_cap: QRadioButton | None = None
+        self.variant_guest: QRadioButton | None = None
+        self._min_buffer = 0
+        self.radio.toggled.connect(self.on_radio_toggled)
+        self.set_remedy(remedy)
+
+    # ---------------------------------------------------------------- content
+
+    def set_remedy(self, remedy: Remedy) -> None:
+        """Show the remedy as judged now (options keep their widgets and focus)."""
+        self.remedy = remedy
+        while self._badges.count():
+            item = self._badges.takeAt(0)
+            w = item.widget() if item is not None else None
+            if w is not None:
+                w.deleteLater()
+        badges: list[tuple[str, Tone]] = []
+        if remedy.recommended:
+            badges.append(("Recommended", Tone.GOOD))
+        if not remedy.available:
+            badges.append(("Not available", Tone.UNKNOWN))
+        if remedy.needs_power_off:
+            badges.append(("Needs power-off", Tone.WARN))
+        if remedy.missing_privileges:
+            badges.append(("Missing privileges", Tone.BAD))
+        for text, tone in badges:
+            self._badges.addWidget(Badge(text, tone, self))
+        self._summary.setText(remedy.summary)
+        if remedy.available:
+            self._reason.setText(remedy.reason)
+        else:
+            self._reason.setText(f"Not available: {remedy.why_not or remedy.reason}")
+        self._reason.setStyleSheet(
+            "font-weight: bold;" if remedy.recommended else "color: #4f5b67;"
+        )
+        if remedy.missing_privileges:
+            self._privileges.setText(
+                "You lack "
+                + ", ".join(remedy.missing_privileges)
+                + " on this VM. Ask a vSphere administrator to grant it, or to apply the fix."
+            )
+        self._privileges.setVisible(bool(remedy.missing_privileges))
+        lines = [change_line(c) for c in remedy.changes]
+        self._changes.setText("\n".join(lines))
+        self._changes.setVisible(bool(lines) and remedy.available)
+        self._manual.setText("\n".join(f"By hand: {m}" for m in remedy.manual_steps))
+        self._manual.setVisible(bool(remedy.manual_steps))
+        self._fill_caveats(remedy.caveats)
+        self.radio.setEnabled(selectable(remedy))
+        self.setAccessibleName(
+            f"{remedy.title}: " + ", ".join(t for t, _ in badges) if badges else remedy.title
+        )
+        self._restyle()
+
+    def _fill_caveats(self, caveats: tuple[Caveat, ...]) -> None:
+        while self._cl.count():
+            item = self._cl.takeAt(0)
+            w = item.widget() if item is not None else None
+            if w is not None:
+                w.deleteLater()
+        applies = [c for c in caveats if c.applies]
+        rest = [c for c in caveats if not c.applies]
+        for c in applies + rest:
+            row = QWidget(self._caveat_box)
+            rl = QHBoxLayout(row)
+            rl.setContentsMargins(0, 0, 0, 0)
+            rl.setSpacing(8)
+            tone = Tone.WARN if c.applies else Tone.GOOD
+            rl.addWidget(IconLabel(tone.icon_name, 16, row), 0, Qt.AlignmentFlag.AlignTop)
+            word = "Applies" if c.applies else "Does not apply"
+            title = CAVEAT_TITLES.get(c.id, c.id.value)
+            text = wrapped(f"{title} — {word}: {c.detail}", row, selectable=True)
+            rl.addWidget(text, 1)
+            row.setAccessibleName(f"{title}: {word}")
+            self._cl.addWidget(row)
+        self.caveats.set_title(
+            f"Caveats for this VM: {len(applies)} apply, {len(rest)} do not"
+            if caveats
+            else "No caveats"
+        )
+        self.caveats.setVisible(bool(caveats))
+        self.caveats.toggle.setEnabled(bool(caveats))
+
+    # ---------------------------------------------------------------- options
+
+    def add_buffer_option(self, current_bytes: int, minimum_bytes: int) -> None:
+        """The checkpoint buffer size in MiB, never below what the displays need."""
+        self._min_buffer = minimum_bytes
+        spin = QSpinBox(self._options)
+        spin.setRange(8, 1024)
+        spin.setSuffix(" MiB")
+        spin.setAccessibleName("Checkpoint buffer size in MiB")
+        spin.setValue(max(8, -(-current_bytes // MIB)))
+        label = QLabel("Buffer si&ze:", self._options)
+        label.setBuddy(spin)
+        self.buffer_note = wrapped(parent=self._options)
+        row = QHBoxLayout()
+        row.addWidget(label)
+        row.addWidget(spin)
+        row.addWidget(self.buffer_note, 1)
+        self._ol.addLayout(row)
+        self._options.show()
+        self.buffer_spin = spin
+        self._update_buffer_note()
+        spin.valueChanged.connect(self.on_buffer_spin_changed)
+
+    def add_variant_option(self, variant: str) -> None:
+        """Cap the video card (durable) or set the resolution in the guest (immediate)."""
+        self.variant_cap = QRadioButton(
+            "Cap the video card: durable, needs the VM off", self._options
+        )
+        self.variant_guest = QRadioButton(
+            "Set it in the guest now: no power-off, but the user can raise it again",
+            self._options,
+        )
+        group = QButtonGroup(self._options)
+        for b in (self.variant_cap, self.variant_guest):
+            b.setAccessibleName(b.text())
+            group.addButton(b)
+            self._ol.addWidget(b)
+        (self.variant_guest if variant == "guest" else self.variant_cap).setChecked(True)
+        self.variant_cap.toggled.connect(self.on_variant_toggled)
+        self._options.show()
+
+    @property
+    def buffer_bytes(self) -> int | None:
+        return self.buffer_spin.value() * MIB if self.buffer_spin is not None else None
+
+    @property
+    def variant(self) -> str:
+        return (
+            "guest" if self.variant_guest is not None and self.variant_guest.isChecked() else "cap"
+        )
+
+    def options_valid(self) -> bool:
+        b = self.buffer_bytes
+        return b is None or b >= self._min_buffer
+
+    def _update_buffer_note(self) -> None:
+        if self.buffer_note is None or self.buffer_spin is None:
+            return
+        b = self.buffer_spin.value() * MIB
+        if b < self._min_buffer:
+            need = -(-self._min_buffer // MIB)
+            self.buffer_note.setText(f"Too small: this VM's displays need at least {need} MiB.")
+            self.buffer_note.setStyleSheet(f"color: {Tone.BAD.fg}; font-weight: bold;")
+        else:
+            self.buffer_note.setText(f"= {b:,} bytes".replace(",", " "))
+            self.buffer_note.setStyleSheet("color: #4f5b67;")
+
+    @Slot(int)
+    def on_buffer_spin_changed(self, _value: int) -> None:
+        self._update_buffer_note()
+        self.optionsChanged.emit()
+
+    @Slot(bool)
+    def on_variant_toggled(self, _checked: bool) -> None:
+        self.optionsChanged.emit()
+
+    @Slot(bool)
+    def on_radio_toggled(self, _checked: bool) -> None:
+        self._restyle()
+
+    def _restyle(self) -> None:
+        if self.radio.isChecked():
+            border, bg = "#1f6fb2", "#f3f8fd"
+        elif not selectable(self.remedy):
+            border, bg = "#d5dae0", "#f7f8fa"
+        else:
+            border, bg = "#c5ccd4", "palette(base)"
+        self.setStyleSheet(
+            f"QFrame#remedyCard {{ border: {2 if self.radio.isChecked() else 1}px solid {border};"
+            f" border-radius: 6px; background: {bg}; }}"
+        )
+
+
+class ChooseFixPage(BasePage):
+    """Pick a workaround knowing its cost.
+
+    Attributes:
+        cards: one per remedy, in display order.
+        intro: what the page recommends, in one line.
+    """
+
+    help_topic = "choose_fix"
+
+    def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.setTitle("Choose a fix")
+        self.setSubTitle("Four ways around this failure, judged for this VM. Nothing changes yet.")
+        self._layout = self.scroll_body()
+        self.intro = Banner(self, icon_size=24)
+        self._layout.addWidget(self.intro)
+        self._cards_box = QWidget(self)
+        self._cards = QVBoxLayout(self._cards_box)
+        self._cards.setContentsMargins(0, 0, 0, 0)
+        self._cards.setSpacing(10)
+        self._layout.addWidget(self._cards_box)
+        self._layout.addStretch(1)
+        self.cards: list[RemedyCard] = []
+        self._group = QButtonGroup(self)
+        self._group.buttonToggled.connect(self.on_group_toggled)
+        self._built_for: object = None
+
+    # ---------------------------------------------------------------- QWizardPage
+
+    def initializePage(self) -> None:
+        check = self.ctx.check
+        assert check is not None
+        if self._built_for is check:
+            return
+        self._built_for = check
+        self._build(check.remedies)
+
+    def isComplete(self) -> bool:
+        card = self.selected_card()
+        return card is None or (selectable(card.remedy) and card.options_valid())
+
+    def validatePage(self) -> bool:
+        card = self.selected_card()
+        self.ctx.remedy = card.remedy if card is not None else None
+        return True
+
+    def nextId(self) -> int:
+        return int(PageId.READY if self.selected_card() is not None else PageId.DONE)
+
+    # ---------------------------------------------------------------- cards
+
+    def selected_card(self) -> RemedyCard | None:
+        for c in self.cards:
+            if c.radio.isChecked():
+                return c
+        return None
+
+    def _build(self, remedies: tuple[Remedy, ...]) -> None:
+        for c in self.cards:
+            self._group.removeButton(c.radio)
+            c.deleteLater()
+        self.cards = []
+        check = self.ctx.check
+        assert check is not None
+        a = check.assessment
+        preselect: RemedyCard | None = None
+        previous: QWidget = self
+        for remedy in order(remedies):
+            card = RemedyCard(remedy, self._cards_box)
+            if remedy.id == RemedyId.RAISE_BUFFER and remedy.available:
+                after = next((c.after for c in remedy.changes if c.after), None)
+                current = int(after) if after and after.isdigit() else 16 * MIB
+                card.add_buffer_option(current, a.required_cpt_cache_bytes or 0)
+            if remedy.id == RemedyId.LOWER_RESOLUTION and remedy.available:
+                card.add_variant_option(remedy.variant or "cap")
+            card.optionsChanged.connect(self.on_card_options_changed)
+            self._group.addButton(card.radio)
+            self._cards.addWidget(card)
+            self.cards.append(card)
+            if remedy.recommended and selectable(remedy) and preselect is None:
+                preselect = card
+            QWidget.setTabOrder(previous, card.radio)
+            previous = card.radio
+        if preselect is not None:
+            preselect.radio.setChecked(True)
+            preselect.caveats.set_expanded(True)
+            self.first_focus = preselect.radio
+        elif self.cards:
+            self.first_focus = self.cards[0].radio
+        self._update_intro()
+        self.completeChanged.emit()
+
+    def _update_intro(self) -> None:
+        check = self.ctx.check
+        assert check is not None
+        verdict = check.assessment.verdict
+        rec = next((c.remedy for c in self.cards if c.remedy.recommended), None)
+        if verdict in (Verdict.MITIGATED, Verdict.NOT_AFFECTED):
+            self.intro.show_message(
+                Tone.GOOD,
+                "No change is needed",
+                "This VM does not need a fix for this failure. Press Next to finish with a "
+                "ticket note, or choose a fix anyway.",
+            )
+        elif rec is not None and selectable(rec):
+            self.intro.show_message(
+                Tone.INFO,
+                f"Recommended for this VM: {rec.title}",
+                "It is preselected below, with its caveats for this VM opened.",
+            )
+        elif rec is not None:
+            self.intro.show_message(
+                Tone.WARN,
+                f"Recommended: {rec.title}, but you cannot apply it",
+                rec.why_not or "You lack a privilege it needs; see its card.",
+            )
+        else:
+            self.intro.show_message(
+                Tone.WARN,
+                "No fix can be applied from here",
+                "See each card for why. Press Next to finish with a ticket note.",
+            )
+
+    @Slot()
+    def on_group_toggled(self) -> None:
+        self.completeChanged.emit()
+
+    @Slot()
+    def on_card_options_changed(self) -> None:
+        """Judge the remedies again with the new options (pure, on this thread)."""
+        check = self.ctx.check
+        assert check is not None
+        buffer_bytes: int | None = None
+        variant = "cap"
+        for c in self.cards:
+            if c.buffer_bytes is not None:
+                buffer_bytes = c.buffer_bytes if c.options_valid() else None
+            if c.variant_cap is not None:
+                variant = c.variant
+        fresh = {
+            r.id: r
+            for r in self.ctx.gateway.remedies(
+                check.assessment,
+                check.facts,
+                buffer_bytes=buffer_bytes,
+                lower_resolution_variant=variant,
+            )
+        }
+        for c in self.cards:
+            if c.remedy.id in fresh:
+                c.set_remedy(fresh[c.remedy.id])
+        self.completeChanged.emit()

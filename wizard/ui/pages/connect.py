@@ -1,0 +1,330 @@
+"""Connect: vCenter, user, password; certificate trust; the connection runs on the worker."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QLineEdit,
+    QWidget,
+)
+
+from wizard import credentials
+from wizard.ui import dialogs
+from wizard.ui.context import WizardContext
+from wizard.ui.gateway import ChangedCertificate, GatewayFailure, UntrustedCertificate
+from wizard.ui.look import Tone
+from wizard.ui.pages.base import BasePage, PageId
+from wizard.ui.widgets import Banner, BusyRow, wrapped
+from wizard.ui.worker import Job
+
+_log = logging.getLogger(__name__)
+
+
+class ConnectPage(BasePage):
+    """Sign in to vCenter. Next starts the connection; the page moves on when it succeeds.
+
+    Attributes:
+        endpoint_combo: vCenter host[:port], with the recent ones.
+        user_edit: the vCenter user.
+        password_edit: the password (masked; never stored but in the OS keyring).
+        remember_check: remember the password in the OS keyring.
+        banner: errors, with the next step.
+        busy: progress and Cancel while connecting.
+    """
+
+    help_topic = "connect"
+
+    def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.setTitle("Connect to vCenter")
+        self.setSubTitle("Sign in with your own vCenter account. The wizard changes nothing yet.")
+        layout = self.plain_body()
+
+        self.endpoint_combo = QComboBox(self)
+        self.endpoint_combo.setEditable(True)
+        self.endpoint_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.endpoint_combo.setAccessibleName("vCenter address")
+        line = self.endpoint_combo.lineEdit()
+        assert line is not None
+        line.setPlaceholderText("vcenter.example.com  or  host:port")
+        self.user_edit = QLineEdit(self)
+        self.user_edit.setPlaceholderText("helpdesk@vsphere.local")
+        self.user_edit.setAccessibleName("User")
+        self.password_edit = QLineEdit(self)
+        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password_edit.setAccessibleName("Password")
+        self.remember_check = QCheckBox("&Remember the password on this computer", self)
+        self.remember_check.setAccessibleName("Remember the password on this computer")
+        self.remember_check.setToolTip("Kept in the Windows Credential Manager, nowhere else.")
+        self._keyring_note = wrapped(parent=self)
+        self._keyring_note.setStyleSheet("color: #4f5b67;")
+        self._keyring_note.hide()
+
+        form = QFormLayout()
+        form.setHorizontalSpacing(12)
+        form.setVerticalSpacing(10)
+        form.addRow("&vCenter:", self.endpoint_combo)
+        form.addRow("&User:", self.user_edit)
+        form.addRow("Pass&word:", self.password_edit)
+        form.addRow("", self.remember_check)
+        form.addRow("", self._keyring_note)
+        layout.addLayout(form)
+
+        self._lab_note = Banner(self, icon_size=20)
+        self._lab_note.hide()
+        layout.addWidget(self._lab_note)
+        self.busy = BusyRow(self)
+        self.busy.cancelRequested.connect(self.on_busy_cancel_requested)
+        layout.addWidget(self.busy)
+        self.banner = Banner(self, icon_size=24)
+        self.banner.hide()
+        layout.addWidget(self.banner)
+        layout.addStretch(1)
+
+        self.setTabOrder(self.endpoint_combo, self.user_edit)
+        self.setTabOrder(self.user_edit, self.password_edit)
+        self.setTabOrder(self.password_edit, self.remember_check)
+
+        for r in ctx.settings.recent():
+            self.endpoint_combo.addItem(r.endpoint)
+        self.endpoint_combo.setCurrentIndex(-1)
+        self.endpoint_combo.currentTextChanged.connect(self.on_endpoint_changed)
+        self.endpoint_combo.activated.connect(self.on_endpoint_activated)
+        self.user_edit.textChanged.connect(self.on_field_changed)
+        self.password_edit.textChanged.connect(self.on_field_changed)
+        self._job: Job | None = None
+        self._connected_as: tuple[str, str] | None = None
+        self._attempt: tuple[str, str, str] | None = None
+
+    # ---------------------------------------------------------------- QWizardPage
+
+    def initializePage(self) -> None:
+        info = self.ctx.lab_info
+        if info is not None:
+            self.endpoint_combo.setEditText(f"{info.host}:{info.port}")
+            self.user_edit.setText(info.user)
+            self.password_edit.setText(info.password)
+            self.remember_check.setChecked(False)
+            self.remember_check.setEnabled(False)
+            self._lab_note.show_message(
+                Tone.INFO,
+                "Training lab",
+                "The lab's address, user and password are filled in for you. "
+                "The lab uses a certificate of its own: you will be asked whether to trust it.",
+            )
+            self.first_focus = self.password_edit
+        else:
+            self.remember_check.setEnabled(True)
+            self._lab_note.hide()
+            recent = self.ctx.settings.recent()
+            if recent and not self.endpoint_combo.currentText():
+                self.endpoint_combo.setCurrentIndex(0)
+                self._fill_from_recent(0)
+            filled = bool(self.endpoint_combo.currentText() and self.user_edit.text())
+            self.first_focus = self.password_edit if filled else self.endpoint_combo
+
+    def cleanupPage(self) -> None:
+        self._cancel_job()
+
+    def isComplete(self) -> bool:
+        return (
+            self._job is None
+            and bool(self.endpoint_combo.currentText().strip())
+            and bool(self.user_edit.text().strip())
+            and bool(self.password_edit.text())
+        )
+
+    def validatePage(self) -> bool:
+        wanted = (self._endpoint_text(), self.user_edit.text().strip())
+        if self.ctx.worker.connected and self._connected_as == wanted:
+            return True
+        self._start_connect()
+        return False
+
+    def nextId(self) -> int:
+        return int(PageId.CHOOSE_VM)
+
+    # ---------------------------------------------------------------- connecting
+
+    def _endpoint_text(self) -> str:
+        return self.endpoint_combo.currentText().strip()
+
+    def _start_connect(self) -> None:
+        self.banner.hide()
+        try:
+            endpoint = self.ctx.gateway.parse_endpoint(self._endpoint_text())
+        except ValueError as exc:
+            self._show_error(str(exc), "Type the vCenter's name or address, e.g. vc01.corp.local.")
+            self.endpoint_combo.setFocus()
+            return
+        user = self.user_edit.text().strip()
+        self._attempt = (endpoint, user, self.password_edit.text())
+        self._connect()
+
+    def _connect(self) -> None:
+        assert self._attempt is not None
+        endpoint, user, password = self._attempt
+        _log.info("connecting to %s as %s", endpoint, user)
+        self.busy.start(f"Connecting to {endpoint}…")
+        job = self.ctx.worker.open_session(
+            self.ctx.gateway.connect, endpoint, user, password, description="connect"
+        )
+        job.succeeded.connect(self.on_connect_succeeded)
+        job.failed.connect(self.on_connect_failed)
+        job.cancelled.connect(self.on_connect_cancelled)
+        self._job = job
+        self._set_inputs_enabled(False)
+        self.completeChanged.emit()
+
+    def _cancel_job(self) -> None:
+        if self._job is not None:
+            self._job.cancel()
+
+    def _done(self) -> None:
+        self._job = None
+        self.busy.stop()
+        self._set_inputs_enabled(True)
+        self.completeChanged.emit()
+
+    def _set_inputs_enabled(self, enabled: bool) -> None:
+        for w in (self.endpoint_combo, self.user_edit, self.password_edit):
+            w.setEnabled(enabled)
+        self.remember_check.setEnabled(enabled and self.ctx.lab_info is None)
+
+    def _show_error(self, message: str, next_step: str) -> None:
+        self.banner.show_message(Tone.BAD, "Not connected", message, next_step)
+
+    # ---------------------------------------------------------------- slots
+
+    @Slot()
+    def on_busy_cancel_requested(self) -> None:
+        self._cancel_job()
+
+    @Slot(object)
+    def on_connect_succeeded(self, _result: object) -> None:
+        assert self._attempt is not None
+        endpoint, user, password = self._attempt
+        self._attempt = None
+        self._done()
+        self._connected_as = (self._endpoint_text(), user)
+        self.ctx.set_connected(endpoint, user)
+        _log.info("connected to %s as %s", endpoint, user)
+        if self.ctx.lab_info is None:
+            remember = self.remember_check.isChecked()
+            self.ctx.settings.add_recent(endpoint, user, remember=remember)
+            if remember:
+                job = self.ctx.worker.submit(
+                    credentials.save_password, endpoint, user, password, description="keyring"
+                )
+                job.failed.connect(self.on_keyring_failed)
+            else:
+                self.ctx.worker.submit(
+                    credentials.forget_password, endpoint, user, description="keyring"
+                )
+        self.go_next()
+
+    @Slot(object)
+    def on_connect_failed(self, exc: object) -> None:
+        self._done()
+        if isinstance(exc, UntrustedCertificate):
+            expected = self.ctx.lab_info.thumbprint_sha256 if self.ctx.lab_info else None
+            dialog = dialogs.CertificateDialog(exc.info, self, expected_sha256=expected)
+            info = exc.info
+
+            def answered(result: int) -> None:
+                self.on_certificate_answered(result, info)
+
+            dialogs.show_modal(dialog, answered)
+            return
+        self._attempt = None
+        if isinstance(exc, ChangedCertificate):
+            self._show_error(
+                f"The certificate of {exc.presented.host}:{exc.presented.port} changed since you "
+                "trusted it. The wizard stopped before sending your password.",
+                "Ask your vSphere team whether vCenter's certificate was replaced.",
+            )
+            dialogs.show_modal(
+                dialogs.CertificateChangedDialog(exc.pinned, exc.presented, self), lambda _r: None
+            )
+        elif isinstance(exc, GatewayFailure):
+            self._show_error(exc.message, exc.next_step)
+            if exc.kind == "login":
+                self.password_edit.selectAll()
+                self.first_focus = self.password_edit
+        else:
+            _log.warning("connection failed: %s", type(exc).__name__)
+            self._show_error(
+                f"The connection failed ({type(exc).__name__}).",
+                "Check the address and that this computer can reach vCenter, then try again.",
+            )
+
+    def on_certificate_answered(self, result: int, info: object) -> None:
+        if result == dialogs.CertificateDialog.TRUST_ONCE:
+            self.ctx.gateway.trust_once(info)  # type: ignore[arg-type]
+        elif result == dialogs.CertificateDialog.ALWAYS_TRUST:
+            self.ctx.gateway.pin(info)  # type: ignore[arg-type]
+        else:
+            self._attempt = None
+            self._show_error(
+                "You did not trust vCenter's certificate, so the wizard did not sign in.",
+                "Compare the fingerprint with your vSphere team, then press Next again.",
+            )
+            return
+        self._connect()
+
+    @Slot()
+    def on_connect_cancelled(self) -> None:
+        self._attempt = None
+        self._done()
+        self.banner.show_message(Tone.INFO, "Connection cancelled", "Nothing was changed.")
+
+    @Slot(object)
+    def on_keyring_failed(self, exc: object) -> None:
+        self.remember_check.setChecked(False)
+        self.remember_check.setEnabled(False)
+        text = (
+            str(exc)
+            if isinstance(exc, credentials.KeyringUnavailable)
+            else ("The password could not be remembered on this computer.")
+        )
+        self._keyring_note.setText(text)
+        self._keyring_note.show()
+        if not self.ctx.settings.keyring_warning_shown:
+            self.ctx.settings.set_keyring_warning_shown()
+            self.ctx.notice.emit(text)
+
+    @Slot(str)
+    def on_endpoint_changed(self, _text: str) -> None:
+        self.completeChanged.emit()
+
+    @Slot(int)
+    def on_endpoint_activated(self, index: int) -> None:
+        self._fill_from_recent(index)
+
+    @Slot()
+    def on_field_changed(self) -> None:
+        self.completeChanged.emit()
+
+    def _fill_from_recent(self, index: int) -> None:
+        recent = self.ctx.settings.recent()
+        if not 0 <= index < len(recent):
+            return
+        entry = recent[index]
+        self.user_edit.setText(entry.user)
+        self.remember_check.setChecked(entry.remember)
+        if entry.remember:
+            # The keyring may be slow (or ask the OS): never on the GUI thread.
+            job = self.ctx.worker.submit(
+                credentials.load_password, entry.endpoint, entry.user, description="keyring"
+            )
+            job.succeeded.connect(self.on_password_loaded)
+
+    @Slot(object)
+    def on_password_loaded(self, password: object) -> None:
+        if isinstance(password, str) and password and not self.password_edit.text():
+            self.password_edit.setText(password)

@@ -1,0 +1,303 @@
+"""Small building blocks the pages share: banners, badges, busy rows, copy boxes, sections."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QMimeData, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wizard.ui.look import Tone, icon, monospace, scaled_font
+
+
+def copy_text(text: str) -> None:
+    """Put plain text on the clipboard."""
+    clipboard = QGuiApplication.clipboard()
+    mime = QMimeData()
+    mime.setText(text)
+    clipboard.setMimeData(mime)
+
+
+def heading(text: str, parent: QWidget | None = None) -> QLabel:
+    """A section heading: a little larger, bold."""
+    label = QLabel(text, parent)
+    label.setFont(scaled_font(label, 1.1, bold=True))
+    label.setAccessibleName(text)
+    label.setContentsMargins(0, 6, 0, 0)
+    return label
+
+
+def wrapped(text: str = "", parent: QWidget | None = None, *, selectable: bool = False) -> QLabel:
+    """A label that wraps and can be read by screen readers."""
+    label = QLabel(text, parent)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    if selectable:
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+class IconLabel(QLabel):
+    """A fixed-size icon that keeps sharp at any scale."""
+
+    def __init__(self, name: str, size: int = 20, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._size = size
+        self.setFixedSize(size, size)
+        self.set_icon(name)
+
+    def set_icon(self, name: str) -> None:
+        dpr = self.devicePixelRatioF() or 1.0
+        pm = icon(name).pixmap(QSize(self._size, self._size), dpr)
+        self.setPixmap(pm)
+
+
+class Banner(QFrame):
+    """A coloured panel with an icon, a bold title and a body: a verdict or an error.
+
+    Colour never speaks alone: the icon and the title say the same thing.
+    """
+
+    def __init__(self, parent: QWidget | None = None, *, icon_size: int = 32) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self._icon = IconLabel(Tone.INFO.icon_name, icon_size, self)
+        self._title = QLabel(self)
+        self._title.setWordWrap(True)
+        self._title.setTextFormat(Qt.TextFormat.PlainText)
+        self._body = wrapped(parent=self, selectable=True)
+        self._next = wrapped(parent=self, selectable=True)
+        text = QVBoxLayout()
+        text.setSpacing(4)
+        text.addWidget(self._title)
+        text.addWidget(self._body)
+        text.addWidget(self._next)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(14, 12, 14, 12)
+        row.setSpacing(14)
+        row.addWidget(self._icon, 0, Qt.AlignmentFlag.AlignTop)
+        row.addLayout(text, 1)
+        self._title_factor = 1.0
+        self.set_tone(Tone.INFO)
+
+    def set_title_scale(self, factor: float) -> None:
+        self._title_factor = factor
+        self._title.setFont(scaled_font(self, factor, bold=True))
+
+    def set_tone(self, tone: Tone) -> None:
+        self._icon.set_icon(tone.icon_name)
+        self.setStyleSheet(
+            f"QFrame#banner {{ background: {tone.bg}; border: 1px solid {tone.fg};"
+            " border-radius: 6px; }"
+            f" QFrame#banner QLabel {{ background: transparent; color: #1d2733; }}"
+        )
+        self._title.setStyleSheet(f"color: {tone.fg};")
+        self._title.setFont(scaled_font(self, self._title_factor, bold=True))
+
+    def show_message(self, tone: Tone, title: str, body: str = "", next_step: str = "") -> None:
+        """Fill and show the banner; empty parts are hidden."""
+        self.set_tone(tone)
+        self._title.setText(title)
+        self._body.setText(body)
+        self._body.setVisible(bool(body))
+        self._next.setText(next_step)
+        self._next.setVisible(bool(next_step))
+        self.setAccessibleName(title)
+        self.setAccessibleDescription(" ".join(p for p in (body, next_step) if p))
+        self.show()
+
+    def title_text(self) -> str:
+        return self._title.text()
+
+    def body_text(self) -> str:
+        return self._body.text()
+
+    def next_text(self) -> str:
+        return self._next.text()
+
+
+class Badge(QLabel):
+    """A small rounded label: "Recommended", "Needs power-off", "Missing privileges"."""
+
+    def __init__(self, text: str, tone: Tone, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setStyleSheet(
+            f"QLabel {{ color: {tone.fg}; background: {tone.bg}; border: 1px solid {tone.fg};"
+            " border-radius: 9px; padding: 1px 8px; }"
+        )
+        self.setFont(scaled_font(self, 0.9, bold=True))
+        self.setAccessibleName(text)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+
+
+class BusyRow(QWidget):
+    """A progress bar, what is happening, and a Cancel button.
+
+    Signals:
+        cancelRequested(): the technician pressed Cancel.
+    """
+
+    cancelRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None, *, cancellable: bool = True) -> None:
+        super().__init__(parent)
+        self._label = QLabel(self)
+        self._bar = QProgressBar(self)
+        self._bar.setRange(0, 0)
+        self._bar.setTextVisible(False)
+        self._bar.setMaximumHeight(14)
+        self._bar.setAccessibleName("Progress")
+        self._cancel = QPushButton("Cancel", self)
+        self._cancel.setAccessibleName("Cancel the running request")
+        self._cancel.setAutoDefault(False)
+        self._cancel.clicked.connect(self.on_cancel_clicked)
+        self._cancel.setVisible(cancellable)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        col = QVBoxLayout()
+        col.setSpacing(4)
+        col.addWidget(self._label)
+        col.addWidget(self._bar)
+        row.addLayout(col, 1)
+        row.addWidget(self._cancel, 0, Qt.AlignmentFlag.AlignBottom)
+        self.hide()
+
+    def start(self, text: str) -> None:
+        self._label.setText(text)
+        self._bar.setAccessibleDescription(text)
+        self._cancel.setEnabled(True)
+        self.show()
+
+    def stop(self) -> None:
+        self.hide()
+
+    def text(self) -> str:
+        return self._label.text()
+
+    @Slot()
+    def on_cancel_clicked(self) -> None:
+        self._cancel.setEnabled(False)
+        self.cancelRequested.emit()
+
+
+class CopyBox(QWidget):
+    """Read-only monospace text with a Copy button that confirms briefly."""
+
+    def __init__(
+        self, title: str, parent: QWidget | None = None, *, lines: int = 4, mono: bool = True
+    ) -> None:
+        super().__init__(parent)
+        self._edit = QPlainTextEdit(self)
+        self._edit.setReadOnly(True)
+        self._edit.setAccessibleName(title)
+        if mono:
+            self._edit.setFont(monospace())
+        self._edit.setLineWrapMode(
+            QPlainTextEdit.LineWrapMode.NoWrap if mono else QPlainTextEdit.LineWrapMode.WidgetWidth
+        )
+        metrics = self._edit.fontMetrics()
+        self._edit.setFixedHeight(metrics.lineSpacing() * lines + 14)
+        self._button = QPushButton(f"&Copy {title.lower()}", self)
+        self._button.setAccessibleName(f"Copy {title.lower()}")
+        self._button.setAutoDefault(False)
+        self._button.clicked.connect(self.on_copy_clicked)
+        self._button_text = self._button.text()
+        # Owned by this widget, so it cannot fire after the button is gone.
+        self._reset = QTimer(self)
+        self._reset.setSingleShot(True)
+        self._reset.setInterval(1500)
+        self._reset.timeout.connect(self.on_reset_timeout)
+        self._label = QLabel(title, self)
+        self._label.setFont(scaled_font(self._label, 1.0, bold=True))
+        self._label.setBuddy(self._edit)
+        top = QHBoxLayout()
+        top.addWidget(self._label)
+        top.addStretch(1)
+        top.addWidget(self._button)
+        col = QVBoxLayout(self)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(4)
+        col.addLayout(top)
+        col.addWidget(self._edit)
+
+    @property
+    def button(self) -> QPushButton:
+        return self._button
+
+    def set_lines(self, lines: int) -> None:
+        self._edit.setFixedHeight(self._edit.fontMetrics().lineSpacing() * lines + 14)
+
+    def set_text(self, text: str) -> None:
+        self._edit.setPlainText(text)
+
+    def text(self) -> str:
+        return self._edit.toPlainText()
+
+    @Slot()
+    def on_copy_clicked(self) -> None:
+        copy_text(self.text())
+        self._button.setText("Copied")
+        self._reset.start()
+
+    @Slot()
+    def on_reset_timeout(self) -> None:
+        self._button.setText(self._button_text)
+
+
+class Collapsible(QWidget):
+    """A header button that shows or hides its content (caveats, details)."""
+
+    def __init__(self, title: str, content: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._toggle = QToolButton(self)
+        self._toggle.setText(title)
+        self._toggle.setCheckable(True)
+        self._toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self._toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self._toggle.setAutoRaise(True)
+        self._toggle.setAccessibleName(title)
+        self._toggle.toggled.connect(self.on_toggle_toggled)
+        self._content = content
+        content.setParent(self)
+        content.hide()
+        col = QVBoxLayout(self)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(2)
+        col.addWidget(self._toggle)
+        col.addWidget(content)
+
+    @property
+    def toggle(self) -> QToolButton:
+        return self._toggle
+
+    def set_title(self, title: str) -> None:
+        self._toggle.setText(title)
+        self._toggle.setAccessibleName(title)
+
+    def set_expanded(self, expanded: bool) -> None:
+        self._toggle.setChecked(expanded)
+
+    @Slot(bool)
+    def on_toggle_toggled(self, checked: bool) -> None:
+        self._toggle.setArrowType(Qt.ArrowType.DownArrow if checked else Qt.ArrowType.RightArrow)
+        self._content.setVisible(checked)
+
+
+def hline(parent: QWidget | None = None) -> QFrame:
+    """A thin separator."""
+    line = QFrame(parent)
+    line.setFrameShape(QFrame.Shape.HLine)
+    line.setFrameShadow(QFrame.Shadow.Sunken)
+    return line

@@ -1,0 +1,130 @@
+"""The wizard: its pages by id, per-page help, and the rules for closing it."""
+
+from __future__ import annotations
+
+import html
+import logging
+import sys
+
+from PySide6.QtCore import QSize, Qt, QTimer, Slot
+from PySide6.QtWidgets import QWidget, QWizard
+
+from wizard.kb.model import ARTICLE_ID
+from wizard.ui.context import WizardContext
+from wizard.ui.dialogs import HelpWindow
+from wizard.ui.look import icon, ui_resources
+from wizard.ui.pages.apply import ApplyPage
+from wizard.ui.pages.base import BasePage, PageId
+from wizard.ui.pages.check import CheckPage
+from wizard.ui.pages.choose_fix import ChooseFixPage
+from wizard.ui.pages.choose_vm import ChooseVmPage
+from wizard.ui.pages.connect import ConnectPage
+from wizard.ui.pages.done import DonePage
+from wizard.ui.pages.ready import ReadyPage
+from wizard.ui.pages.welcome import WelcomePage
+
+_log = logging.getLogger(__name__)
+
+__all__ = ["CheckpointWizard", "PageId", "help_html"]
+
+
+def help_html(topic: str) -> str:
+    """The help page for ``topic`` from ``resources/ui/help`` (a short notice when missing)."""
+    path = ui_resources() / "help" / f"{topic}.html"
+    try:
+        body = path.read_text(encoding="utf-8")
+    except OSError:
+        return f"<p>No help for this step ({html.escape(topic)}).</p>"
+    return body.replace("{ARTICLE}", html.escape(ARTICLE_ID))
+
+
+class CheckpointWizard(QWizard):
+    """The eight steps, from Welcome to Done.
+
+    Attributes:
+        ctx: the shared state of this wizard.
+        pages: each page by id.
+    """
+
+    def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("checkpointWizard")
+        if sys.platform != "win32":
+            self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.setOption(QWizard.WizardOption.HaveHelpButton, True)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
+        self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
+        self.setPixmap(QWizard.WizardPixmap.LogoPixmap, icon("app").pixmap(QSize(48, 48)))
+        self.setButtonText(QWizard.WizardButton.HelpButton, "&Help")
+        self.setButtonText(QWizard.WizardButton.FinishButton, "&Finish")
+        self.pages: dict[PageId, BasePage] = {
+            PageId.WELCOME: WelcomePage(ctx),
+            PageId.CONNECT: ConnectPage(ctx),
+            PageId.CHOOSE_VM: ChooseVmPage(ctx),
+            PageId.CHECK: CheckPage(ctx),
+            PageId.CHOOSE_FIX: ChooseFixPage(ctx),
+            PageId.READY: ReadyPage(ctx),
+            PageId.APPLY: ApplyPage(ctx),
+            PageId.DONE: DonePage(ctx),
+        }
+        for pid, page in self.pages.items():
+            self.setPage(int(pid), page)
+        self.setStartId(int(PageId.WELCOME))
+        self._help = HelpWindow(self)
+        self.helpRequested.connect(self.on_wizard_help_requested)
+        self.currentIdChanged.connect(self.on_wizard_current_id_changed)
+        self.setMinimumSize(880, 640)
+        for which, name in (
+            (QWizard.WizardButton.BackButton, "Back"),
+            (QWizard.WizardButton.NextButton, "Next"),
+            (QWizard.WizardButton.CommitButton, "Apply"),
+            (QWizard.WizardButton.FinishButton, "Finish"),
+            (QWizard.WizardButton.CancelButton, "Cancel"),
+            (QWizard.WizardButton.HelpButton, "Help"),
+        ):
+            b = self.button(which)
+            if b is not None:
+                b.setAccessibleName(name)
+
+    def page_of(self, pid: PageId) -> BasePage:
+        return self.pages[pid]
+
+    @property
+    def current(self) -> PageId | None:
+        cid = self.currentId()
+        return PageId(cid) if cid >= 0 else None
+
+    @Slot(int)
+    def on_wizard_current_id_changed(self, _page_id: int) -> None:
+        # After the page is shown: focus set in initializePage() is lost while it is hidden.
+        QTimer.singleShot(0, self._focus_page)
+
+    def _focus_page(self) -> None:
+        page = self.currentPage()
+        if isinstance(page, BasePage) and page.first_focus is not None:
+            target = page.first_focus
+            if target.isVisible() and target.isEnabled():
+                target.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    @Slot()
+    def on_wizard_help_requested(self) -> None:
+        self.show_help()
+
+    def show_help(self) -> None:
+        """Show the current page's help beside the wizard."""
+        page = self.currentPage()
+        topic = page.help_topic if isinstance(page, BasePage) else ""
+        title = page.title() if page is not None else "Help"
+        self._help.show_html(title, help_html(topic or "welcome"))
+
+    @property
+    def help_window(self) -> HelpWindow:
+        return self._help
+
+    def reject(self) -> None:
+        """Cancel closes the wizard, except while a change is being applied."""
+        if self.ctx.applying:
+            _log.info("close refused while applying")
+            return
+        super().reject()
