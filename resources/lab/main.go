@@ -1,0 +1,256 @@
+// Command checkpoint-lab is the wizard's training lab: a local vCenter (a real vSphere SOAP
+// endpoint, govmomi's simulator) serving one scenario file, with the simulator's gaps fixed
+// and the article's vMotion failure modelled (see /work/shared/LAB-NOTES.md and DESIGN.md).
+//
+//	checkpoint-lab --scenario FILE [--port N] [--filler-vms N] [--delay-ms N]
+//	               [--method-delay Method=ms[,Method=ms...]] [--cert-file F --key-file F] [--verbose]
+//
+// Once it answers on 127.0.0.1 it prints one line of JSON on stdout (url, host, port, user,
+// password, thumbprint_sha256) and runs until SIGINT or SIGTERM, then exits 0 leaving no
+// files behind. A bad scenario exits 2 with one line on stderr naming the field.
+package main
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/vmware/govmomi/simulator"
+)
+
+var verbose bool
+
+// logf writes a diagnostic line to stderr when --verbose is given; stdout carries only the
+// ready line.
+func logf(format string, args ...interface{}) {
+	if verbose {
+		fmt.Fprintf(os.Stderr, "checkpoint-lab: "+format+"\n", args...)
+	}
+}
+
+type options struct {
+	scenario    string
+	port        int
+	fillers     int
+	delayMS     int
+	methodDelay map[string]int
+	certFile    string
+	keyFile     string
+}
+
+// readyLine is the one line of JSON on stdout that tells the starter where the lab is.
+type readyLine struct {
+	URL        string `json:"url"`
+	Host       string `json:"host"`
+	Port       int    `json:"port"`
+	User       string `json:"user"`
+	Password   string `json:"password"`
+	Thumbprint string `json:"thumbprint_sha256"`
+}
+
+// usageError is a bad command line: exit 2 with one line, like a bad scenario.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return "usage error: " + e.msg }
+
+func parseArgs(args []string) (*options, error) {
+	fs := flag.NewFlagSet("checkpoint-lab", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	o := &options{fillers: -1}
+	var methodDelay string
+	fs.StringVar(&o.scenario, "scenario", "", "scenario file (JSON, format 1)")
+	fs.IntVar(&o.port, "port", 0, "port on 127.0.0.1 (0: a free port)")
+	fs.IntVar(&o.fillers, "filler-vms", -1, "filler VMs (overrides the scenario)")
+	fs.IntVar(&o.delayMS, "delay-ms", 0, "delay of every SOAP call, ms")
+	fs.StringVar(&methodDelay, "method-delay", "", "Method=ms[,Method=ms...]")
+	fs.StringVar(&o.certFile, "cert-file", "", "certificate (PEM); made and kept if missing")
+	fs.StringVar(&o.keyFile, "key-file", "", "private key (PEM); made and kept if missing")
+	fs.BoolVar(&verbose, "verbose", false, "log to stderr")
+	if err := fs.Parse(args); err != nil {
+		return nil, &usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return nil, &usageError{"unexpected argument " + strconv.Quote(fs.Arg(0))}
+	}
+	if o.scenario == "" {
+		return nil, &usageError{"--scenario FILE is required"}
+	}
+	if o.port < 0 || o.port > 65535 {
+		return nil, &usageError{"--port must be from 0 to 65535"}
+	}
+	if o.delayMS < 0 {
+		return nil, &usageError{"--delay-ms must not be negative"}
+	}
+	if (o.certFile == "") != (o.keyFile == "") {
+		return nil, &usageError{"--cert-file and --key-file go together"}
+	}
+	o.methodDelay = map[string]int{}
+	if methodDelay != "" {
+		for _, item := range strings.Split(methodDelay, ",") {
+			name, ms, ok := strings.Cut(strings.TrimSpace(item), "=")
+			n, err := strconv.Atoi(ms)
+			if !ok || name == "" || err != nil || n < 0 {
+				return nil, &usageError{"--method-delay expects Method=ms[,Method=ms...], got " + strconv.Quote(item)}
+			}
+			o.methodDelay[name] = n
+		}
+	}
+	return o, nil
+}
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	// Signals are caught from the start, so an early SIGTERM still ends in a clean exit.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+
+	o, err := parseArgs(args)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	if !verbose {
+		// The simulator logs through the standard logger; the lab is quiet by default.
+		log.SetOutput(io.Discard)
+	}
+	sc, err := LoadScenario(o.scenario)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, oneLine(err.Error()))
+		return 2
+	}
+	fillers := sc.FillerVMs
+	if o.fillers >= 0 {
+		fillers = o.fillers
+	}
+	cert, err := loadOrCreateCert(o.certFile, o.keyFile)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, oneLine("certificate error: "+err.Error()))
+		return 1
+	}
+
+	lab := NewLab(sc)
+	defer lab.Cleanup()
+	code := serve(lab, o, fillers, cert, sigs)
+	return code
+}
+
+func serve(lab *Lab, o *options, fillers int, cert tls.Certificate, sigs chan os.Signal) int {
+	started := time.Now()
+	if err := lab.buildInventory(fillers); err != nil {
+		fmt.Fprintln(os.Stderr, oneLine("lab error: "+err.Error()))
+		return 1
+	}
+	logf("inventory built in %s", time.Since(started))
+
+	// Fail early and clearly when the port is taken (the simulator would panic).
+	probe, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(o.port)))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, oneLine(fmt.Sprintf("lab error: cannot listen on 127.0.0.1:%d: %v", o.port, err)))
+		return 1
+	}
+	port := o.port
+	if port == 0 {
+		port = probe.Addr().(*net.TCPAddr).Port
+	}
+	_ = probe.Close()
+
+	svc := lab.model.Service
+	svc.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	svc.Listen = &url.URL{Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
+	lab.model.DelayConfig.Delay = o.delayMS
+	lab.model.DelayConfig.MethodDelay = o.methodDelay
+	lab.delay = &lab.model.DelayConfig
+	// Listen.User stays unset: the simulator then accepts any non-empty login, and the
+	// middleware checks every scenario account itself.
+
+	srv, err := newServer(svc)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, oneLine("lab error: "+err.Error()))
+		return 1
+	}
+	lab.next = srv.Config.Handler
+	srv.Config.Handler = lab
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+
+	if err := waitReady(port); err != nil {
+		fmt.Fprintln(os.Stderr, oneLine("lab error: "+err.Error()))
+		return 1
+	}
+	line, _ := json.Marshal(readyLine{
+		URL:        fmt.Sprintf("https://127.0.0.1:%d/sdk", port),
+		Host:       "127.0.0.1",
+		Port:       port,
+		User:       lab.sc.Login.User,
+		Password:   lab.sc.Login.Password,
+		Thumbprint: thumbprintSHA256(cert),
+	})
+	fmt.Fprintln(os.Stdout, string(line))
+	_ = os.Stdout.Sync()
+	logf("ready in %s", time.Since(started))
+
+	sig := <-sigs
+	logf("stopping on %s", sig)
+	close(lab.stopping)
+	// Close the listener and every connection at once: a client's long WaitForUpdates call
+	// must not keep the lab alive.
+	_ = srv.Listener.Close()
+	_ = srv.Config.Close()
+	return 0
+}
+
+// newServer starts the simulator's HTTPS server; it panics when it cannot listen.
+func newServer(svc *simulator.Service) (srv *simulator.Server, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("cannot start the server: %v", p)
+		}
+	}()
+	return svc.NewServer(), nil
+}
+
+// waitReady returns once the lab answers HTTPS on 127.0.0.1.
+func waitReady(port int) error {
+	client := &http.Client{
+		Timeout: 2 * time.Second,
+		// Only the lab's own readiness probe: it checks that the port answers, not who.
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, //nolint:gosec
+	}
+	defer client.CloseIdleConnections()
+	u := fmt.Sprintf("https://127.0.0.1:%d/sdk/vimServiceVersions.xml", port)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := client.Get(u)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = errors.New(resp.Status)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the lab did not answer on port %d: %v", port, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}

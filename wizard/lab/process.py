@@ -1,0 +1,324 @@
+"""Start and stop the training lab process.
+
+The lab prints one line of JSON on stdout once it answers (its URL, login and certificate
+fingerprint) and runs until it is told to stop. :class:`LabProcess` starts it, waits for that
+line with a time limit, and makes sure the process never outlives its owner: ``stop()``, the
+context manager, garbage collection and interpreter exit all end it.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Self, TypeVar
+
+from wizard.lab.binary import lab_binary
+
+READY_TIMEOUT_S = 120.0  # 10,000 filler VMs take about 20 s to build on a slow machine
+STOP_TIMEOUT_S = 10.0
+_STDERR_LINES = 200
+_T = TypeVar("_T")
+
+
+class LabError(RuntimeError):
+    """The lab did not start (the message carries what it said on stderr) or answered oddly."""
+
+
+@dataclass(frozen=True)
+class LabInfo:
+    """Where a running lab answers and how to log in to it.
+
+    Attributes:
+        url: The SOAP endpoint, ``https://127.0.0.1:PORT/sdk``.
+        host: ``127.0.0.1``.
+        port: The TCP port.
+        user: The scenario's login user.
+        password: Its password.
+        thumbprint_sha256: SHA-256 fingerprint of the lab's certificate, ``AB:CD:…``.
+    """
+
+    url: str
+    host: str
+    port: int
+    user: str
+    password: str
+    thumbprint_sha256: str
+
+    @classmethod
+    def from_ready_line(cls, line: str) -> LabInfo:
+        """Parse the lab's ready line.
+
+        Raises:
+            LabError: The line is not the JSON object the lab prints.
+        """
+        try:
+            data = json.loads(line)
+            info = cls(
+                url=_typed(data, "url", str),
+                host=_typed(data, "host", str),
+                port=_typed(data, "port", int),
+                user=_typed(data, "user", str),
+                password=_typed(data, "password", str),
+                thumbprint_sha256=_typed(data, "thumbprint_sha256", str),
+            )
+        except (ValueError, TypeError, KeyError) as exc:
+            raise LabError(f"The lab's ready line is not what was expected: {exc}") from exc
+        return info
+
+    def __repr__(self) -> str:
+        # Keep the password out of logs and test reports.
+        return (
+            f"LabInfo(url={self.url!r}, user={self.user!r}, password='***', "
+            f"thumbprint_sha256={self.thumbprint_sha256!r})"
+        )
+
+
+def _typed(data: Any, key: str, kind: type[_T]) -> _T:
+    value = data[key]
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise TypeError(f"{key} is not a {kind.__name__}")
+    return value
+
+
+def _end_process(proc: subprocess.Popen[str], timeout: float, close: bool = True) -> None:
+    """Ask the lab to stop, wait, and kill it when it does not. Safe to call twice."""
+    if proc.poll() is None:
+        try:
+            if sys.platform == "win32":
+                proc.send_signal(signal.CTRL_BREAK_EVENT)
+            else:
+                proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)
+        except OSError:  # already gone
+            proc.wait(timeout)
+    if close:
+        _close_streams(proc)
+
+
+def _close_streams(proc: subprocess.Popen[str]) -> None:
+    for stream in (proc.stdout, proc.stderr, proc.stdin):
+        if stream is not None:
+            stream.close()
+
+
+class LabProcess:
+    """One run of the lab binary for a scenario.
+
+    Use it as a context manager, or call :meth:`start` and :meth:`stop`::
+
+        with LabProcess(Path("scenario.json")) as lab:
+            connect(lab.info.url, ...)
+
+    Args:
+        scenario: The scenario file.
+        port: TCP port on 127.0.0.1; 0 takes a free one.
+        filler_vms: Filler VMs, overriding the scenario's number.
+        delay_ms: Delay of every SOAP call, in milliseconds.
+        method_delays: Extra delay per SOAP method name, in milliseconds.
+        cert_file: Certificate to serve, kept across starts (made when missing).
+        key_file: Its private key (made when missing).
+        binary: The lab binary (default: :func:`wizard.lab.binary.lab_binary`).
+        ready_timeout: Seconds to wait for the ready line.
+        verbose: Let the lab log to its stderr (kept in :attr:`stderr_tail`).
+    """
+
+    def __init__(
+        self,
+        scenario: Path,
+        *,
+        port: int = 0,
+        filler_vms: int | None = None,
+        delay_ms: int = 0,
+        method_delays: Mapping[str, int] | None = None,
+        cert_file: Path | None = None,
+        key_file: Path | None = None,
+        binary: Path | None = None,
+        ready_timeout: float = READY_TIMEOUT_S,
+        verbose: bool = False,
+    ) -> None:
+        if (cert_file is None) != (key_file is None):
+            raise ValueError("cert_file and key_file go together")
+        self._scenario = scenario
+        self._port = port
+        self._filler_vms = filler_vms
+        self._delay_ms = delay_ms
+        self._method_delays = dict(method_delays or {})
+        self._cert_file = cert_file
+        self._key_file = key_file
+        self._binary = binary
+        self._ready_timeout = ready_timeout
+        self._verbose = verbose
+        self._proc: subprocess.Popen[str] | None = None
+        self._info: LabInfo | None = None
+        self._stderr: collections.deque[str] = collections.deque(maxlen=_STDERR_LINES)
+        self._threads: list[threading.Thread] = []
+        self._finalizer: weakref.finalize[Any, Any] | None = None
+
+    def command(self) -> list[str]:
+        """Return the command line that :meth:`start` runs."""
+        binary = self._binary or lab_binary()
+        args = [str(binary), "--scenario", str(self._scenario), "--port", str(self._port)]
+        if self._filler_vms is not None:
+            args += ["--filler-vms", str(self._filler_vms)]
+        if self._delay_ms:
+            args += ["--delay-ms", str(self._delay_ms)]
+        if self._method_delays:
+            delays = ",".join(f"{name}={ms}" for name, ms in self._method_delays.items())
+            args += ["--method-delay", delays]
+        if self._cert_file is not None and self._key_file is not None:
+            args += ["--cert-file", str(self._cert_file), "--key-file", str(self._key_file)]
+        if self._verbose:
+            args.append("--verbose")
+        return args
+
+    @property
+    def info(self) -> LabInfo:
+        """Where the running lab answers.
+
+        Raises:
+            LabError: The lab has not been started.
+        """
+        if self._info is None:
+            raise LabError("The lab is not running.")
+        return self._info
+
+    @property
+    def pid(self) -> int | None:
+        """The lab's process id, while it has one."""
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def returncode(self) -> int | None:
+        """The lab's exit code once it has ended, else None."""
+        return self._proc.poll() if self._proc is not None else None
+
+    @property
+    def stderr_tail(self) -> str:
+        """The last lines the lab wrote on stderr."""
+        return "".join(self._stderr)
+
+    def start(self) -> LabInfo:
+        """Start the lab and wait until it answers.
+
+        Returns:
+            Where the lab answers.
+
+        Raises:
+            LabError: The lab exited (bad scenario: its message names the field) or did not
+                become ready in time.
+            wizard.lab.binary.LabUnavailable: There is no lab binary and none can be built.
+        """
+        if self._proc is not None:
+            raise LabError("The lab was already started.")
+        args = self.command()
+        flags = 0
+        if sys.platform == "win32":
+            # Its own process group, so CTRL_BREAK reaches the lab and not us.
+            flags = subprocess.CREATE_NEW_PROCESS_GROUP
+        proc = subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            creationflags=flags,
+        )
+        self._proc = proc
+        # The safety net: garbage collection or interpreter exit ends the process too.
+        self._finalizer = weakref.finalize(self, _end_process, proc, STOP_TIMEOUT_S)
+
+        lines: queue.Queue[str | None] = queue.Queue()
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        self._threads = [
+            threading.Thread(target=_pump_lines, args=(proc.stdout, lines), daemon=True),
+            threading.Thread(target=_pump_tail, args=(proc.stderr, self._stderr), daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+        try:
+            line = lines.get(timeout=self._ready_timeout)
+        except queue.Empty:
+            self.stop()
+            raise LabError(
+                f"The lab did not become ready within {self._ready_timeout:.0f} s.\n"
+                f"{self.stderr_tail}".rstrip()
+            ) from None
+        if line is None:  # stdout closed: the lab exited before it was ready
+            code = proc.wait(STOP_TIMEOUT_S)
+            self._threads[1].join(STOP_TIMEOUT_S)
+            self.stop()
+            raise LabError(f"The lab exited with code {code}: {self.stderr_tail.strip()}")
+        try:
+            self._info = LabInfo.from_ready_line(line)
+        except LabError:
+            self.stop()
+            raise
+        return self._info
+
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> int | None:
+        """Stop the lab (SIGTERM, or CTRL_BREAK on Windows), killing it after ``timeout``.
+
+        Returns:
+            The lab's exit code (0 when it stopped cleanly), or None if never started.
+        """
+        proc = self._proc
+        if proc is None:
+            return None
+        _end_process(proc, timeout, close=False)
+        if self._finalizer is not None:
+            self._finalizer.detach()
+        # The pipes reach their end once the process has gone: read them out, then close.
+        for thread in self._threads:
+            thread.join(timeout)
+        _close_streams(proc)
+        self._info = None
+        return proc.returncode
+
+    def __enter__(self) -> Self:
+        if self._proc is None:
+            self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _pump_lines(stream: IO[str], lines: queue.Queue[str | None]) -> None:
+    """Queue each line of the lab's stdout, then ``None`` when it closes."""
+    try:
+        for line in stream:
+            lines.put(line)
+    except (OSError, ValueError):  # closed under us while stopping
+        pass
+    lines.put(None)
+
+
+def _pump_tail(stream: IO[str], tail: collections.deque[str]) -> None:
+    """Keep the last lines of the lab's stderr; reading it also keeps the pipe from filling."""
+    try:
+        for line in stream:
+            tail.append(line)
+    except (OSError, ValueError):
+        pass
