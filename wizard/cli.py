@@ -1,10 +1,21 @@
 """The command line: ``checkpoint-wizard`` / ``python -m wizard``.
 
 Without a subcommand it opens the wizard in training mode on the embedded lab. Subcommands:
-``check`` (the verdict for one VM or a whole inventory), ``lab`` (start the training lab).
+``check`` (the verdict for one VM or a whole inventory), ``lab`` (start the training lab),
+``apply`` (apply one of the article's workarounds to a VM), ``undo`` (put back what a journal
+entry changed), ``journal`` (list the change journal, dangling entries first).
 
-Exit codes: 0 done (any verdict), 2 usage or bad input, 3 connection, login or certificate,
-4 VM not found.
+``apply`` and ``undo`` show every change (before → after) and the disruption, and ask on the
+terminal unless ``--yes`` is given; without a terminal and without ``--yes`` they refuse. A
+shutdown needs ``--allow-shutdown`` (or a "yes" at the prompt); a hard power-off needs
+``--allow-hard-poweroff``. With ``--password-stdin`` and ``--guest-password-stdin`` together,
+the first line of standard input is the vCenter password and the second the guest password.
+Before changing anything, they reconcile dangling journal entries of the same vCenter.
+
+Exit codes: 0 done (any verdict; applied, or nothing to do), 2 usage or bad input,
+3 connection, login or certificate, 4 VM not found (or gone), 5 refused (the plan is stale,
+consent is missing, the fix is not available, a privilege is missing, or stopped),
+6 failed (a task error, verification failed, the VM could not be powered on again).
 """
 
 from __future__ import annotations
@@ -32,6 +43,8 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_CONNECTION = 3
 EXIT_NOT_FOUND = 4
+EXIT_REFUSED = 5
+EXIT_FAILED = 6
 
 _log = logging.getLogger(__name__)
 
@@ -75,6 +88,32 @@ def _add_connection_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_change_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("consent")
+    g.add_argument(
+        "--allow-shutdown",
+        action="store_true",
+        help="shut the guest down through VMware Tools if the change needs the VM off",
+    )
+    g.add_argument(
+        "--allow-hard-poweroff",
+        action="store_true",
+        help="power the VM off hard when no graceful shutdown is possible (unsaved work is lost)",
+    )
+    g.add_argument(
+        "--leave-powered-off", action="store_true", help="do not power the VM on again afterwards"
+    )
+    g.add_argument(
+        "--shutdown-timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="how long to wait for the guest to shut down (300)",
+    )
+    g.add_argument("--yes", action="store_true", help="do not ask: the changes are confirmed")
+    g.add_argument("--json", action="store_true", help="machine-readable result on stdout")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="checkpoint-wizard",
@@ -108,11 +147,57 @@ def build_parser() -> argparse.ArgumentParser:
         "--evidence-days", type=int, default=30, help="how far back to look for failures (30)"
     )
 
+    apply = sub.add_parser("apply", help="apply one of the article's workarounds to a VM")
+    _add_connection_options(apply)
+    apply.add_argument("--vm", dest="apply_vm", metavar="NAME", required=True)
+    apply.add_argument(
+        "--remedy",
+        required=True,
+        choices=["raise_buffer", "enable_3d", "lower_resolution", "stay_on_hw7"],
+    )
+    apply.add_argument(
+        "--buffer-bytes", type=int, metavar="N", help="raise_buffer: this size instead of ours"
+    )
+    apply.add_argument(
+        "--variant",
+        choices=["cap", "guest"],
+        default="cap",
+        help="lower_resolution: limit the video card (cap) or set it in the guest now (guest)",
+    )
+    apply.add_argument("--guest-user", metavar="USER", help="guest login for --variant guest")
+    apply.add_argument(
+        "--guest-password-stdin",
+        action="store_true",
+        help="read the guest password from standard input (otherwise a prompt); never stored",
+    )
+    _add_change_options(apply)
+
+    undo = sub.add_parser("undo", help="put back the values a journal entry changed")
+    _add_connection_options(undo)
+    undo.add_argument("entry_id", metavar="ENTRY_ID")
+    undo.add_argument(
+        "--force", action="store_true", help="undo even if the VM changed since in these settings"
+    )
+    _add_change_options(undo)
+
+    journal = sub.add_parser("journal", help="list the change journal (dangling entries first)")
+    journal.add_argument("--json", action="store_true", help="machine-readable output")
+
     lab = sub.add_parser("lab", help="start the training lab and print its connection details")
     lab.add_argument("--scenario", type=Path, metavar="FILE", help="scenario file (default one)")
     lab.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     lab.add_argument("--filler-vms", type=int, default=None, metavar="N")
     lab.add_argument("--delay-ms", type=int, default=0, help="latency added to every call")
+
+    tour = sub.add_parser(
+        "tour", help="walk the wizard offscreen on a lab scenario, saving a PNG of every page"
+    )
+    tour.add_argument("--scenario", type=Path, required=True, metavar="FILE")
+    tour.add_argument("--vm", dest="tour_vm", required=True, metavar="NAME")
+    tour.add_argument("--out", type=Path, required=True, metavar="DIR")
+    tour.add_argument(
+        "--scale", type=float, action="append", help="screen scale; repeat for several (1, 1.5)"
+    )
     return parser
 
 
@@ -124,10 +209,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
+        if args.command == "tour":
+            return _cmd_tour(args)
         if args.command == "lab":
             return _cmd_lab(args)
         if args.command == "check":
             return _cmd_check(args, sys.stdout)
+        if args.command in ("apply", "undo"):
+            return _cmd_change(args, sys.stdout)
+        if args.command == "journal":
+            return _cmd_journal(args, sys.stdout)
         return _cmd_default(args)
     except CliError as exc:
         print(f"checkpoint-wizard: {exc}", file=sys.stderr)
@@ -315,14 +406,288 @@ def _check(args: argparse.Namespace, login: _Login, out: TextIO) -> int:
     return EXIT_OK
 
 
+# ------------------------------------------------------------------------ apply, undo, journal
+
+
+def _cmd_change(args: argparse.Namespace, out: TextIO) -> int:
+    """``apply`` and ``undo``: connect (or start the lab), then change one VM."""
+    if args.scenario is not None:
+        with _running_lab(_scenario_path(args.scenario)) as info:
+            login = _Login(
+                f"{info.host}:{info.port}", info.user, info.password, info.thumbprint_sha256
+            )
+            return _change(args, login, out)
+    return _change(args, _login_from_args(args), out)
+
+
+def _guest_credentials(args: argparse.Namespace) -> tuple[str, str] | None:
+    """The guest login for ``--variant guest``: asked for each time, never stored."""
+    if getattr(args, "variant", None) != "guest" or args.remedy != "lower_resolution":
+        return None
+    if not args.guest_user:
+        raise CliError("--variant guest needs --guest-user USER (a guest login).", EXIT_USAGE)
+    if args.guest_password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass(f"Guest password for {args.guest_user}: ")
+    else:
+        raise CliError(
+            "no guest password: pass it with --guest-password-stdin, or run on a terminal.",
+            EXIT_USAGE,
+        )
+    return args.guest_user, password
+
+
+def _exit_code(outcome: str, reason: str | None) -> int:
+    if outcome in ("applied", "nothing_to_do"):
+        return EXIT_OK
+    if reason in ("vm_gone",):
+        return EXIT_NOT_FOUND
+    if reason in ("connection", "session"):
+        return EXIT_CONNECTION
+    if outcome in ("refused", "cancelled"):
+        return EXIT_REFUSED
+    return EXIT_FAILED
+
+
+def _change(args: argparse.Namespace, login: _Login, out: TextIO) -> int:
+    from wizard.audit import Journal, JournalError
+    from wizard.kb import InvalidRemedyOptions, RemedyOptions, assess, remedies
+    from wizard.kb.plan import CannotUndo, change_from_json, needs_power_off, undo_changes
+    from wizard.vsphere.errors import VmNotFound, VsphereError
+    from wizard.vsphere.executor import (
+        ApplyRequest,
+        Executor,
+        GuestCredentials,
+        StepUpdate,
+        result_to_json,
+    )
+    from wizard.vsphere.facts import collect_facts
+    from wizard.vsphere.inventory import resolve_vm
+
+    guest = _guest_credentials(args) if args.command == "apply" else None
+    journal = Journal()
+
+    def progress(update: StepUpdate) -> None:
+        if update.state != "running" or update.progress in (None, 0):
+            print(f"  {update.step}: {update.state}: {update.message}", file=sys.stderr)
+
+    with _session(login, args.timeout) as session:
+        executor = Executor(session, journal, on_progress=progress)
+        try:
+            for rec in executor.reconcile_dangling():
+                print(
+                    f"checkpoint-wizard: an earlier run did not finish (entry {rec.entry_id}): "
+                    f"{rec.message}",
+                    file=sys.stderr,
+                )
+            if args.command == "apply":
+                try:
+                    options = RemedyOptions(
+                        buffer_bytes=args.buffer_bytes, lower_resolution_variant=args.variant
+                    )
+                    ref = resolve_vm(session, args.apply_vm)
+                    facts = collect_facts(session, ref.moref)
+                    found = remedies(assess(facts), facts, options=options)
+                except InvalidRemedyOptions as exc:
+                    raise CliError(str(exc), EXIT_USAGE) from None
+                remedy = next(r for r in found if r.id.value == args.remedy)
+                changes = remedy.changes
+                off = remedy.needs_power_off and facts.power_state != "poweredOff"
+                name, power = facts.name, facts.power_state
+                if not remedy.available:
+                    off = False
+            else:
+                entry = journal.read().entry(args.entry_id)
+                if entry is None:
+                    raise CliError(
+                        f"there is no journal entry {args.entry_id}; list them with "
+                        "'checkpoint-wizard journal'.",
+                        EXIT_USAGE,
+                    )
+                try:
+                    changes = undo_changes(change_from_json(c) for c in entry.changes)
+                except CannotUndo as exc:
+                    raise CliError(
+                        f"entry {entry.id} cannot be undone: {exc}", EXIT_REFUSED
+                    ) from None
+                name = entry.vm.name
+                power = collect_facts(session, entry.vm.moref).power_state
+                off = needs_power_off(changes) and power != "poweredOff"
+            allow_shutdown = args.allow_shutdown
+            if not args.yes:
+                allow_shutdown = _confirm(
+                    name, power, changes, off, args, allow_shutdown, sys.stderr
+                )
+            if args.command == "apply":
+                result = executor.apply(
+                    ApplyRequest(
+                        facts,
+                        remedy,
+                        allow_shutdown=allow_shutdown,
+                        allow_hard_poweroff=args.allow_hard_poweroff,
+                        leave_powered_off=args.leave_powered_off,
+                        guest_credentials=GuestCredentials(*guest) if guest else None,
+                        shutdown_timeout=args.shutdown_timeout,
+                    )
+                )
+            else:
+                result = executor.undo(
+                    args.entry_id,
+                    force=args.force,
+                    allow_shutdown=allow_shutdown,
+                    allow_hard_poweroff=args.allow_hard_poweroff,
+                    leave_powered_off=args.leave_powered_off,
+                    shutdown_timeout=args.shutdown_timeout,
+                )
+        except VmNotFound as exc:
+            raise CliError(f"{exc.message} {exc.next_step}", EXIT_NOT_FOUND) from None
+        except VsphereError as exc:
+            raise CliError(f"{exc.message} {exc.next_step}", EXIT_CONNECTION) from None
+        except JournalError as exc:
+            raise CliError(str(exc), EXIT_FAILED) from None
+
+    code = _exit_code(result.outcome.value, result.reason.value if result.reason else None)
+    if args.json:
+        json.dump(result_to_json(result), out, indent=2, ensure_ascii=False)
+        out.write("\n")
+        return code
+    out.write(f"{result.outcome.value.upper().replace('_', ' ')}: {result.message}\n")
+    for d in result.differences:
+        out.write(f"  changed since: {d.describe()}\n")
+    for c in result.checks:
+        mark = "ok " if c.in_place else "NOT"
+        out.write(f"  [{mark}] {c.change.key}: {c.change.before} -> {c.change.after}\n")
+    if result.next_step:
+        out.write(f"Next: {result.next_step}\n")
+    if result.entry_id:
+        out.write(f"Journal entry: {result.entry_id}\n")
+    return code
+
+
+def _confirm(
+    name: str,
+    power: str,
+    changes: Sequence[object],
+    off: bool,
+    args: argparse.Namespace,
+    allow_shutdown: bool,
+    err: TextIO,
+) -> bool:
+    """Show the changes and the disruption, and ask. Returns the shutdown consent."""
+    from wizard.kb.model import Change
+
+    if not sys.stdin.isatty():
+        raise CliError(
+            "not confirmed: there is no terminal to ask on. Review the changes (run 'check'), "
+            "then add --yes.",
+            EXIT_REFUSED,
+        )
+    print(f"{args.command.capitalize()} on {name} ({power}):", file=err)
+    for change in changes:
+        assert isinstance(change, Change)
+        before = "(not set)" if change.before is None else change.before
+        after = "(removed)" if change.after is None else change.after
+        print(f"  {change.target.value} {change.key}: {before} -> {after}", file=err)
+    if not changes:
+        print("  nothing to change", file=err)
+    if off:
+        how = "powered off hard" if args.allow_hard_poweroff else "shut down through VMware Tools"
+        back = "left off" if args.leave_powered_off else "powered on again"
+        print(f"  Disruption: the VM is {how}, changed, and {back}.", file=err)
+    if input("Go ahead? [y/N] ").strip().lower() not in ("y", "yes"):
+        raise CliError("not confirmed; nothing was changed.", EXIT_REFUSED)
+    if off and not allow_shutdown and not args.allow_hard_poweroff:
+        answer = input(f"Shut down the guest of {name} now (warn the user first)? [y/N] ")
+        allow_shutdown = answer.strip().lower() in ("y", "yes")
+    return allow_shutdown
+
+
+def _cmd_journal(args: argparse.Namespace, out: TextIO) -> int:
+    """List the journal's entries, dangling ones first and marked."""
+    from wizard.audit import Journal
+
+    reading = Journal().read()
+    dangling = reading.dangling
+    if args.json:
+        doc = {
+            "dangling": [e.id for e in dangling],
+            "problems": [{"line": p.line, "reason": p.reason} for p in reading.problems],
+            "entries": [
+                {
+                    "id": e.id,
+                    "action": e.action,
+                    "started": e.started,
+                    "vcenter": e.vcenter,
+                    "user": e.user,
+                    "vm": {
+                        "name": e.vm.name,
+                        "moref": e.vm.moref,
+                        "instance_uuid": e.vm.instance_uuid,
+                    },
+                    "remedy": e.remedy,
+                    "undo_of": e.undo_of,
+                    "changes": list(e.changes),
+                    "outcome": e.outcome,
+                    "dangling": e.is_dangling,
+                    "dangling_step": e.dangling_step,
+                }
+                for e in reading.entries
+            ],
+        }
+        json.dump(doc, out, indent=2, ensure_ascii=False)
+        out.write("\n")
+        return EXIT_OK
+    if dangling:
+        out.write(f"!! {len(dangling)} entr{'y' if len(dangling) == 1 else 'ies'} did not finish ")
+        out.write("(the process ended mid-way); they are reconciled at the next apply or undo:\n")
+        for e in dangling:
+            step = e.dangling_step or "end"
+            out.write(f"!! {e.id}  {e.started}  {e.action} {e.remedy or ''} on {e.vm.name} ")
+            out.write(f"({e.vm.moref}), stopped in step {step}\n")
+    for e in reading.entries:
+        changes = ", ".join(f"{c.get('key')}: {c.get('from')} -> {c.get('to')}" for c in e.changes)
+        mark = "!!" if e.is_dangling else "  "
+        out.write(
+            f"{mark} {e.id}  {e.started}  {e.action:<8} {e.remedy or '-':<16} {e.vm.name} "
+            f"({e.vm.moref})  {e.outcome or 'UNFINISHED'}  {changes}\n"
+        )
+    for p in reading.problems:
+        out.write(f"   line {p.line}: {p.reason}\n")
+    if not reading.entries:
+        out.write("The journal is empty.\n")
+    return EXIT_OK
+
+
 # ----------------------------------------------------------------------------------- default
 
 
 def _cmd_default(args: argparse.Namespace) -> int:
-    """Open the wizard in training mode on the embedded lab."""
-    scenario = _scenario_path(args.training or None)
-    from wizard.lab.scenario import load_scenario
+    """Open the wizard; in training mode on the embedded lab when asked."""
+    import os
 
-    vm = args.vm or load_scenario(scenario).vm_of_interest
-    check_args = build_parser().parse_args(["check", "--scenario", str(scenario), "--vm", vm or ""])
-    return _cmd_check(check_args, sys.stdout)
+    scenario = _scenario_path(args.training) if args.training is not None else None
+    if (
+        sys.platform.startswith("linux")
+        and not os.environ.get("QT_QPA_PLATFORM")
+        and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    ):
+        raise CliError(
+            "there is no screen to open the wizard on (neither DISPLAY nor WAYLAND_DISPLAY is "
+            "set). Run it from a desktop session, or under a virtual screen with "
+            "'xvfb-run -a', or use the command line: 'checkpoint-wizard check --scenario "
+            f"{scenario or _scenario_path(None)} --all'.",
+            EXIT_USAGE,
+        )
+    from wizard.ui.app import run_gui
+
+    return run_gui(training_scenario=scenario, vm=args.vm)
+
+
+def _cmd_tour(args: argparse.Namespace) -> int:
+    from wizard.ui.tour import run_tour
+
+    for scale in args.scale or [1.0, 1.5]:
+        for path in run_tour(_scenario_path(args.scenario), args.tour_vm, args.out, scale):
+            print(path)
+    return EXIT_OK
