@@ -53,8 +53,11 @@ ensure_venv() {
   fi
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     say "Installing the product and its test tools into .venv"
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -U pip
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test,dev]'
+    # pip's own notes about this machine's package mirrors are noise here; real errors still
+    # stop the script through its exit status.
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -U pip 2>/dev/null
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test,dev]' \
+      2> >(grep -vE '^WARNING: Location|BuildBackendWarning' >&2)
     echo "$want" >"$stamp"
   fi
 }

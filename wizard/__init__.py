@@ -1,3 +1,3 @@
-"""Checkpoint wizard: diagnose and fix vMotion failures caused by 'Failed to flush checkpoint data!'."""
+"""Checkpoint wizard: diagnose and fix vMotion failures ("Failed to flush checkpoint data!")."""
 
 __version__ = "0.1.0"

@@ -622,4 +622,5 @@ def test_the_guest_resolution_fix_is_unavailable_without_a_running_desktop(
     assert not lower.available
     assert not lower.recommended
     tools = lower.caveat(CaveatId.TOOLS_NEEDED)
-    assert tools is not None and tools.applies
+    assert tools is not None
+    assert tools.applies
