@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMimeData, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFrame,
@@ -21,11 +21,13 @@ from wizard.ui.look import Tone, icon, monospace, scaled_font
 
 
 def copy_text(text: str) -> None:
-    """Put plain text on the clipboard."""
-    clipboard = QGuiApplication.clipboard()
-    mime = QMimeData()
-    mime.setText(text)
-    clipboard.setMimeData(mime)
+    """Put plain text on the clipboard.
+
+    ``setText`` rather than ``setMimeData``: the clipboard takes ownership of a QMimeData that
+    still has a Python wrapper, and Qt's exit handlers then delete it after Python finalised
+    (SIGSEGV at exit, seen with PySide6 6.11).
+    """
+    QGuiApplication.clipboard().setText(text)
 
 
 def heading(text: str, parent: QWidget | None = None) -> QLabel:
