@@ -5,6 +5,7 @@
 #                                     embedded training lab (ARGS go to `python -m wizard`)
 #   packaging/dev.sh test [PYTEST...] set up what is missing, then lint, type-check and run
 #                                     the whole test suite
+#   packaging/dev.sh setup            only set up what is missing (used by packaging/build.sh)
 #
 # Both work on a fresh Debian 12 machine, as root or through sudo. They install only what is
 # missing, so a second run with everything in place starts in seconds.
@@ -76,6 +77,9 @@ setup() {
 cmd=${1:-}
 shift || true
 case "$cmd" in
+  setup)
+    setup
+    ;;
   run)
     setup
     exec "$VENV/bin/python" -m wizard --training "$@"
@@ -91,7 +95,7 @@ case "$cmd" in
     QT_QPA_PLATFORM=offscreen exec "$VENV/bin/python" -m pytest "$@"
     ;;
   *)
-    echo "usage: packaging/dev.sh run [ARGS...] | packaging/dev.sh test [PYTEST ARGS...]" >&2
+    echo "usage: packaging/dev.sh run [ARGS...] | test [PYTEST ARGS...] | setup" >&2
     exit 2
     ;;
 esac

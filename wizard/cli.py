@@ -25,10 +25,11 @@ import contextlib
 import getpass
 import json
 import logging
+import math
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
@@ -45,6 +46,10 @@ EXIT_CONNECTION = 3
 EXIT_NOT_FOUND = 4
 EXIT_REFUSED = 5
 EXIT_FAILED = 6
+
+_MAX_CALL_TIMEOUT_S = 3600.0
+_MAX_SHUTDOWN_TIMEOUT_S = 24 * 3600.0
+_MAX_EVIDENCE_DAYS = 3650
 
 _log = logging.getLogger(__name__)
 
@@ -65,6 +70,50 @@ class _Parser(argparse.ArgumentParser):
         )
 
 
+def _seconds(limit: float) -> Callable[[str], float]:
+    """An argparse type: a number of seconds above 0 and at most ``limit``.
+
+    Refused here (exit 2) rather than deep in the socket layer: NaN, infinity, zero or a negative
+    number used to end in a traceback, once after the guest had already been shut down.
+    """
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        if not math.isfinite(value) or not 0 < value <= limit:
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: give a number of seconds above 0 and at most {limit:g}"
+            )
+        return value
+
+    return parse
+
+
+def _days(text: str) -> int:
+    """An argparse type: whole days from 1 to 3650 (a larger span overflows the date)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if not 1 <= value <= _MAX_EVIDENCE_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a number of days from 1 to {_MAX_EVIDENCE_DAYS}"
+        )
+    return value
+
+
+def _fingerprint(text: str) -> str:
+    """An argparse type: a SHA-256 fingerprint, in any of the usual spellings."""
+    from wizard.vsphere.tls import normalize_fingerprint
+
+    try:
+        return normalize_fingerprint(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _add_connection_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("connection")
     g.add_argument("--vcenter", metavar="HOST[:PORT]", help="vCenter to connect to")
@@ -77,9 +126,15 @@ def _add_connection_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--trust-fingerprint",
         metavar="SHA256",
+        type=_fingerprint,
         help="accept an untrusted certificate only if its SHA-256 fingerprint is this one",
     )
-    g.add_argument("--timeout", type=float, default=30.0, help="seconds for each call (30)")
+    g.add_argument(
+        "--timeout",
+        type=_seconds(_MAX_CALL_TIMEOUT_S),
+        default=30.0,
+        help="seconds for each call (30)",
+    )
     g.add_argument(
         "--scenario",
         type=Path,
@@ -105,7 +160,7 @@ def _add_change_options(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--shutdown-timeout",
-        type=float,
+        type=_seconds(_MAX_SHUTDOWN_TIMEOUT_S),
         default=300.0,
         metavar="SECONDS",
         help="how long to wait for the guest to shut down (300)",
@@ -132,6 +187,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="open the wizard in training mode (optionally on this scenario id or file)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    parser.add_argument(
+        "--selftest", action="store_true", help="check this installation works, then exit"
+    )
+    parser.add_argument("--selftest-strict-keyring", action="store_true", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     check = sub.add_parser("check", help="judge a VM (or all VMs) against the article")
@@ -144,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--read-log", action="store_true", help="also search the VM's vmware.log for evidence"
     )
     check.add_argument(
-        "--evidence-days", type=int, default=30, help="how far back to look for failures (30)"
+        "--evidence-days", type=_days, default=30, help="how far back to look for failures (30)"
     )
 
     apply = sub.add_parser("apply", help="apply one of the article's workarounds to a VM")
@@ -208,6 +267,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if args.selftest:
+        from wizard.selftest import run_selftest
+
+        return run_selftest(strict_keyring=args.selftest_strict_keyring)
     try:
         if args.command == "tour":
             return _cmd_tour(args)
@@ -453,7 +516,13 @@ def _exit_code(outcome: str, reason: str | None) -> int:
 def _change(args: argparse.Namespace, login: _Login, out: TextIO) -> int:
     from wizard.audit import Journal, JournalError
     from wizard.kb import InvalidRemedyOptions, RemedyOptions, assess, remedies
-    from wizard.kb.plan import CannotUndo, change_from_json, needs_power_off, undo_changes
+    from wizard.kb.plan import (
+        CannotUndo,
+        UnreadableChange,
+        change_from_json,
+        needs_power_off,
+        undo_changes,
+    )
     from wizard.vsphere.errors import VmNotFound, VsphereError
     from wizard.vsphere.executor import (
         ApplyRequest,
@@ -507,7 +576,7 @@ def _change(args: argparse.Namespace, login: _Login, out: TextIO) -> int:
                     )
                 try:
                     changes = undo_changes(change_from_json(c) for c in entry.changes)
-                except CannotUndo as exc:
+                except (CannotUndo, UnreadableChange) as exc:
                     raise CliError(
                         f"entry {entry.id} cannot be undone: {exc}", EXIT_REFUSED
                     ) from None

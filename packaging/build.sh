@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# The maintainers' one build command: everything of the release that Linux can do.
+#
+#   packaging/build.sh           freeze for Linux and self-test the frozen program, check it
+#                                against the installer's manifest, compile the installer script
+#                                on a stand-in payload, cross-compile the Windows lab, fetch the
+#                                locked Windows wheels, estimate the Windows installer's size
+#   packaging/build.sh --quick   the same without the Windows wheels and the size estimate
+#   packaging/build.sh --relock  re-resolve the Windows locks (packaging/windows/*.txt), stop
+#
+# Works on a fresh Debian 12 machine, as root or through sudo: it sets up what
+# `packaging/dev.sh` sets up, plus NSIS, PyInstaller and uv, and only what is missing.
+# Everything it makes is under build/ (git ignores it):
+#   build/frozen/checkpoint-wizard/   the frozen Linux folder (tests/packaging/test_frozen.py)
+#   build/lab/                        the lab for Linux and for Windows (.exe)
+#   build/installer/                  the stand-in payload and installer
+#   build/win-wheels/, build/estimate/
+# The Windows installer itself is built by .github/workflows/windows.yml.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+VENV="$ROOT/.venv"
+PY="$VENV/bin/python"
+BUILD="$ROOT/build"
+WIN="$ROOT/packaging/windows"
+UV_VERSION=0.13.9
+LINUX_TARGET_MB=150
+WINDOWS_TARGET_MB=60
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1000000 }'; }
+folder_bytes() { du -sb "$1" | cut -f1; }
+file_bytes() { stat -c %s "$1"; }
+
+quick=0
+relock=0
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=1 ;;
+    --relock) relock=1 ;;
+    *) echo "usage: packaging/build.sh [--quick | --relock]" >&2; exit 2 ;;
+  esac
+done
+
+ensure_tools() {
+  # dev.sh's own setup (Debian packages, .venv, the product, the lab's toolchain).
+  bash packaging/dev.sh setup
+  if ! command -v makensis >/dev/null; then
+    say "Installing NSIS"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      nsis >/dev/null
+  fi
+  # The same PyInstaller as the Windows workflow, from its lock.
+  local pyinstaller
+  pyinstaller=$(grep -oE '^pyinstaller==[^ ]+' "$WIN/requirements-build-win.txt")
+  if [ "$("$PY" -m pip list --format=freeze 2>/dev/null | grep -i '^pyinstaller==')" != "$pyinstaller" ] \
+    || [ ! -x "$VENV/bin/uv" ]; then
+    say "Installing $pyinstaller and uv $UV_VERSION into .venv"
+    "$PY" -m pip install -q --disable-pip-version-check "$pyinstaller" "uv==$UV_VERSION"
+  fi
+}
+
+relock() {
+  local compile=("$VENV/bin/uv" pip compile -q --python-platform x86_64-pc-windows-msvc
+    --python-version 3.11 --generate-hashes --custom-compile-command 'packaging/build.sh --relock')
+  say "Resolving the Windows locks"
+  "${compile[@]}" pyproject.toml -o "$WIN/requirements-win.txt"
+  "${compile[@]}" "$WIN/requirements-build-win.in" -c "$WIN/requirements-win.txt" \
+    -o "$WIN/requirements-build-win.txt"
+}
+
+lock_is_current() {
+  # The runtime lock must still satisfy pyproject.toml: re-resolve without upgrading and compare.
+  local fresh
+  fresh=$(mktemp)
+  cp "$WIN/requirements-win.txt" "$fresh"
+  "$VENV/bin/uv" pip compile -q --python-platform x86_64-pc-windows-msvc --python-version 3.11 \
+    --generate-hashes --custom-compile-command 'packaging/build.sh --relock' \
+    pyproject.toml -o "$fresh"
+  if cmp -s "$fresh" "$WIN/requirements-win.txt"; then rm -f "$fresh"; return 0; fi
+  rm -f "$fresh"
+  return 1
+}
+
+build_labs() {
+  # Stripped, no cgo: the copies that ship. Rebuilt when the Go sources change.
+  local digest stamp="$BUILD/lab/.sources"
+  digest=$(cat resources/lab/*.go | sha256sum | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ] \
+    && [ -x "$BUILD/lab/checkpoint-lab" ] && [ -f "$BUILD/lab/checkpoint-lab.exe" ]; then
+    return
+  fi
+  mkdir -p "$BUILD/lab"
+  local goenv=(env GO111MODULE=off GOPATH=/usr/share/gocode CGO_ENABLED=0 GOFLAGS=)
+  say "Building the lab for Linux and cross-compiling it for Windows"
+  "${goenv[@]}" go build -trimpath -ldflags='-s -w' -o "$BUILD/lab/checkpoint-lab" ./resources/lab
+  "${goenv[@]}" GOOS=windows GOARCH=amd64 go build -trimpath -ldflags='-s -w' \
+    -o "$BUILD/lab/checkpoint-lab.exe" ./resources/lab
+  echo "$digest" >"$stamp"
+}
+
+freeze() {
+  say "Freezing for Linux (PyInstaller, packaging/checkpoint-wizard.spec)"
+  local log="$BUILD/pyinstaller.log"
+  mkdir -p "$BUILD"
+  if ! CHECKPOINT_WIZARD_LAB_BIN="$BUILD/lab/checkpoint-lab" "$VENV/bin/pyinstaller" \
+    --noconfirm --log-level WARN --distpath "$BUILD/frozen" --workpath "$BUILD/pyinstaller" \
+    packaging/checkpoint-wizard.spec >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    die "freezing failed (whole log: $log)"
+  fi
+}
+
+selftest() {
+  say "Self-test of the frozen program"
+  env -u CHECKPOINT_WIZARD_LAB_BIN QT_QPA_PLATFORM=offscreen \
+    "$BUILD/frozen/checkpoint-wizard/checkpoint-wizard-cli" --selftest \
+    || die "the frozen program failed its self-test"
+  say "Packaging tests (manifest, frozen folder)"
+  QT_QPA_PLATFORM=offscreen "$PY" -m pytest -q -p no:cacheprovider tests/packaging
+}
+
+standin_installer() {
+  # The Linux folder under the Windows names, with the real Windows lab: the installer script's
+  # payload checks see what they will see on Windows.
+  say "Compiling the installer script on a stand-in payload (makensis)"
+  local payload="$BUILD/installer/payload"
+  rm -rf "$BUILD/installer"
+  mkdir -p "$BUILD/installer"
+  cp -al "$BUILD/frozen/checkpoint-wizard" "$payload"
+  mv "$payload/checkpoint-wizard" "$payload/checkpoint-wizard.exe"
+  mv "$payload/checkpoint-wizard-cli" "$payload/checkpoint-wizard-cli.exe"
+  rm "$payload/checkpoint-lab"
+  cp "$BUILD/lab/checkpoint-lab.exe" "$payload/"
+  makensis -V2 -WX -DVERSION="$VERSION" -DPAYLOAD="$payload" -DCOMPRESSOR=zlib \
+    -DOUTFILE="$BUILD/installer/checkpoint-wizard-$VERSION-standin-setup.exe" \
+    packaging/windows/installer.nsi
+}
+
+windows_wheels() {
+  say "Downloading the locked Windows wheels"
+  rm -rf "$BUILD/win-wheels"
+  "$PY" -m pip download -q --disable-pip-version-check --no-deps --require-hashes \
+    --platform win_amd64 --python-version 3.11 --only-binary=:all: \
+    -r "$WIN/requirements-win.txt" -d "$BUILD/win-wheels"
+}
+
+verdict() {  # verdict BYTES TARGET_MB
+  awk -v b="$1" -v t="$2" 'BEGIN { print (b <= t * 1000000) ? "met" : "NOT MET" }'
+}
+
+started=$SECONDS
+if [ "$relock" = 1 ]; then
+  ensure_tools
+  relock
+  exit 0
+fi
+ensure_tools
+VERSION=$("$PY" -c 'import wizard; print(wizard.__version__)')
+build_labs
+freeze
+selftest
+
+estimate_pid=""
+if [ "$quick" = 0 ]; then
+  lock_is_current || die "packaging/windows/requirements-win.txt no longer matches pyproject.toml: run packaging/build.sh --relock"
+  windows_wheels
+  # Solid LZMA of ~90 MB takes a minute: it runs beside makensis.
+  say "Estimating the Windows installer (solid LZMA of the Windows payload)"
+  "$PY" packaging/estimate_windows.py "$BUILD/win-wheels" "$BUILD/frozen/checkpoint-wizard" \
+    "$BUILD/lab/checkpoint-lab.exe" "$BUILD/estimate/payload.tar.xz" >"$BUILD/estimate.log" &
+  estimate_pid=$!
+fi
+standin_installer
+if [ -n "$estimate_pid" ]; then
+  wait "$estimate_pid" || die "the estimate failed: $(cat "$BUILD/estimate.log")"
+fi
+
+frozen=$(folder_bytes "$BUILD/frozen/checkpoint-wizard")
+say "Sizes (MB = 1,000,000 bytes)"
+printf '  %-44s %s\n' \
+  "frozen Linux folder" "$(mb "$frozen")  (target <= $LINUX_TARGET_MB MB: $(verdict "$frozen" "$LINUX_TARGET_MB"))" \
+  "stand-in installer (Linux payload, zlib)" "$(mb "$(file_bytes "$BUILD"/installer/*-standin-setup.exe)")" \
+  "lab for Windows (checkpoint-lab.exe)" "$(mb "$(file_bytes "$BUILD/lab/checkpoint-lab.exe")")"
+if [ "$quick" = 0 ]; then
+  estimate=$(tail -n 1 "$BUILD/estimate.log")
+  printf '  %-44s %s\n' \
+    "Windows wheels (locked set, as downloaded)" "$(mb "$(folder_bytes "$BUILD/win-wheels")")" \
+    "Windows payload (estimate, unpacked)" "$(mb "$(head -n 1 "$BUILD/estimate.log" | grep -oE '[0-9]+ bytes' | cut -d' ' -f1)")" \
+    "ESTIMATED Windows installer (solid LZMA)" "$(mb "$estimate")  (target <= $WINDOWS_TARGET_MB MB: $(verdict "$estimate" "$WINDOWS_TARGET_MB"))"
+fi
+say "Done in $((SECONDS - started)) s"
