@@ -7,7 +7,7 @@ import logging.handlers
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Slot
+from PySide6.QtCore import Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QMainWindow, QWidget
 
@@ -18,6 +18,7 @@ from wizard.ui.context import LabFactory, WizardContext, default_lab_factory
 from wizard.ui.executor import Executor, default_executor
 from wizard.ui.gateway import Gateway, VsphereGateway
 from wizard.ui.look import Tone, apply_style, icon
+from wizard.ui.training.controller import TrainingController
 from wizard.ui.widgets import IconLabel
 from wizard.ui.wizard import CheckpointWizard
 
@@ -106,6 +107,7 @@ class MainWindow(QMainWindow):
         self.wizard.setWindowFlags(Qt.WindowType.Widget)
         self.setCentralWidget(self.wizard)
         self.wizard.finished.connect(self.on_wizard_finished)
+        self.training = TrainingController(self, self.ctx, self.wizard)
 
         self.connection = StatusItem(self)
         self.connection.set(Tone.UNKNOWN, "Not connected")
@@ -135,11 +137,14 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        view_menu = bar.addMenu("&View")
+        view_menu.addAction(self.training.coach_action)
         help_menu = bar.addMenu("&Help")
         self.help_action = QAction("Help on this &step", self)
         self.help_action.setShortcut(QKeySequence.StandardKey.HelpContents)
         self.help_action.triggered.connect(self.wizard.show_help)
         help_menu.addAction(self.help_action)
+        help_menu.addAction(self.training.help_action)
         self.about_action = QAction("&About Checkpoint Wizard", self)
         self.about_action.triggered.connect(self.on_about_triggered)
         help_menu.addAction(self.about_action)
@@ -228,8 +233,12 @@ def run_gui(*, training_scenario: Path | None, vm: str | None) -> int:
     setup_logging()
     _log.info("Checkpoint Wizard %s starting", __version__)
     app = create_application()
-    window = MainWindow(executor=default_executor(), training_scenario=training_scenario, vm=vm)
+    window = MainWindow(training_scenario=training_scenario, vm=vm)
     window.show()
+    # Cold start: the executor imports pyVmomi (a third of a second); the window is painted
+    # first and the executor set right after, long before the Ready page first asks for it.
+    app.processEvents()
+    QTimer.singleShot(0, lambda: setattr(window.ctx, "executor", default_executor()))
     code = app.exec()
     window.shutdown()
     return int(code)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 
 from wizard.kb.facts import VmFacts
 from wizard.kb.model import Remedy
@@ -75,6 +75,7 @@ class WizardContext(QObject):
         connectionChanged(str): words for the status bar ("" when not connected).
         labChanged(str): words for the status bar about the training lab ("" when none).
         notice(str): something to tell the technician once (e.g. no usable keyring).
+        trainingChanged(object): training started (a ``TrainingSession``) or ended (None).
 
     Attributes:
         gateway: vCenter and rules, called through :attr:`worker`.
@@ -92,11 +93,13 @@ class WizardContext(QObject):
         check: the last check of the chosen VM.
         remedy: the chosen remedy (None: no change).
         result: what applying it gave.
+        training: the training run (``wizard.ui.training.session.TrainingSession``), or None.
     """
 
     connectionChanged = Signal(str)
     labChanged = Signal(str)
     notice = Signal(str)
+    trainingChanged = Signal(object)
 
     def __init__(
         self,
@@ -130,7 +133,11 @@ class WizardContext(QObject):
         self.result: ApplyResult | None = None
         self.undo_result: ApplyResult | None = None
         self.applying = False
+        self.training: QObject | None = None
         self.worker.sessionChanged.connect(self.on_worker_session_changed)
+        app = QCoreApplication.instance()
+        if app is not None:  # the lab never outlives the application, whatever the window does
+            app.aboutToQuit.connect(self.shutdown)
 
     # ------------------------------------------------------------------ connection
 
@@ -192,10 +199,31 @@ class WizardContext(QObject):
             self.lab_worker.submit(lab.stop, description="stop the training lab")
             self.labChanged.emit("")
 
+    def set_training(self, session: QObject | None) -> None:
+        """Start (a session) or end (None) training; the coach and the debrief follow."""
+        if session is self.training:
+            return
+        old, self.training = self.training, session
+        if old is not None and old.parent() is self:
+            old.deleteLater()
+        if session is not None:
+            session.setParent(self)
+        self.trainingChanged.emit(session)
+
+    def forget_run(self) -> None:
+        """Forget the VM, the check and the fix (a fresh start on a new lab)."""
+        self.vm = None
+        self.check = None
+        self.remedy = None
+        self.result = None
+        self.undo_result = None
+
     # ------------------------------------------------------------------ lifetime
 
+    @Slot()
     def shutdown(self) -> None:
-        """Log out, stop the lab, stop both threads. Called when the window closes."""
+        """Log out, stop the lab, stop both threads. Called when the window closes (and when
+        the application quits); safe to call twice."""
         self.worker.stop()
         if self._lab_job is not None:
             self._lab_job.cancel()  # a lab still starting is stopped once it is up

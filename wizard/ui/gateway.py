@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -314,3 +314,112 @@ def _failure(exc: Exception) -> GatewayFailure:
     ):
         kind = "connection"
     return GatewayFailure(getattr(exc, "message", str(exc)), getattr(exc, "next_step", ""), kind)
+
+
+# ---------------------------------------------------------------------------- vMotion test
+
+
+class HostChoiceLike(Protocol):
+    """A host the VM may be moved to (``wizard.vsphere.migrate.HostChoice``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def moref(self) -> str: ...
+    @property
+    def usable(self) -> bool: ...
+    @property
+    def why_not(self) -> str: ...
+
+
+class MigrationOutcomeLike(Protocol):
+    """How a vMotion test ended (``wizard.vsphere.migrate.MigrationOutcome``)."""
+
+    @property
+    def succeeded(self) -> bool: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def task_id(self) -> str: ...
+    @property
+    def source_host(self) -> str: ...
+    @property
+    def destination_host(self) -> str: ...
+    @property
+    def duration_s(self) -> float: ...
+    @property
+    def finished_at(self) -> datetime | None: ...
+
+
+class CancelFlag(Protocol):
+    """The worker's cancel token, as far as a wait needs it."""
+
+    @property
+    def cancelled(self) -> bool: ...
+
+
+def list_target_hosts(session: Any, facts: VmFacts) -> list[HostChoiceLike]:
+    """The other hosts of the VM's cluster, usable ones first. Blocks: run it on the worker.
+
+    Raises:
+        GatewayFailure: worded for the technician.
+    """
+    errors = _m("wizard.vsphere.errors")
+    migrate = _m("wizard.vsphere.migrate")
+    try:
+        return list(migrate.list_target_hosts(session, facts))
+    except errors.VsphereError as exc:
+        raise _failure(exc) from None
+
+
+def run_vmotion_test(
+    session: Any,
+    moref: str,
+    host_moref: str,
+    *,
+    cancel: CancelFlag,
+    report: Callable[[object], None],
+    timeout: float = 600.0,
+) -> MigrationOutcomeLike:
+    """Move the running VM to ``host_moref`` and wait for the end. Blocks: run it on the worker.
+
+    ``report`` gets ``(percent or None, message)`` while the task runs (the worker's progress).
+    A failed migration is an outcome (``succeeded`` False, vCenter's message), not an error.
+
+    Raises:
+        GatewayFailure: the test could not be run (no privilege, VM off, time ran out, ...).
+    """
+    errors = _m("wizard.vsphere.errors")
+    migrate = _m("wizard.vsphere.migrate")
+    try:
+        outcome: MigrationOutcomeLike = migrate.test_vmotion(
+            session,
+            moref,
+            host_moref,
+            on_progress=lambda pct, msg: report((pct, msg)),
+            timeout=timeout,
+            is_cancelled=lambda: cancel.cancelled,
+        )
+    except errors.VsphereError as exc:
+        raise _failure(exc) from None
+    return outcome
+
+
+def try_vmotion(session: Any, facts: VmFacts, *, cancel: CancelFlag) -> MigrationOutcomeLike:
+    """One test vMotion to the first usable other host of the VM's cluster (training's "Try the
+    vMotion"). Blocks: run it on the worker.
+
+    Raises:
+        GatewayFailure: there is no host to move to, or the test could not be run.
+    """
+    hosts = [h for h in list_target_hosts(session, facts) if h.usable]
+    if not hosts:
+        raise GatewayFailure(
+            f"{facts.name} has no other usable host in its cluster.",
+            "A vMotion test needs a second host that is connected and not in maintenance.",
+        )
+    return run_vmotion_test(session, facts.moref, hosts[0].moref, cancel=cancel, report=_ignore)
+
+
+def _ignore(_payload: object) -> None:
+    """A progress callback for a caller that shows a busy bar only."""

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from wizard import __version__
 from wizard.kb.facts import VmFacts
 from wizard.kb.model import ARTICLE_ID, Assessment, Change, Remedy, Verdict
+from wizard.ui.gateway import MigrationOutcomeLike
 
 VERDICT_SHORT: dict[Verdict, str] = {
     Verdict.CONFIRMED: "Confirmed: vMotion has already failed for this reason",
@@ -17,6 +19,53 @@ VERDICT_SHORT: dict[Verdict, str] = {
     Verdict.POSSIBLY_AFFECTED: "Possibly affected: not enough data to rule it out",
     Verdict.NOT_AFFECTED: "Not affected: this failure does not apply",
 }
+
+
+@dataclass(frozen=True)
+class UndoNote:
+    """An undo run from the Done page.
+
+    Attributes:
+        ok: whether the old values are back.
+        message: the executor's sentence about it.
+        journal_id: the undo's own journal entry.
+        when: when it ended (local time).
+    """
+
+    ok: bool
+    message: str
+    journal_id: str | None
+    when: datetime
+
+
+def local_time(when: datetime | None) -> str:
+    """``HH:MM`` in local time (naive datetimes are taken as local already)."""
+    if when is None:
+        return "--:--"
+    return f"{when.astimezone() if when.tzinfo else when:%H:%M}"
+
+
+def duration_words(seconds: float) -> str:
+    """How long a migration took, in words ("under a second", "12 s")."""
+    return "under a second" if seconds < 1 else f"{seconds:.0f} s"
+
+
+def vmotion_line(test: MigrationOutcomeLike) -> str:
+    """One line for a vMotion test: where to, whether it worked, vCenter's words if not."""
+    route = f"{test.source_host} -> {test.destination_host}"
+    head = f"vMotion test {local_time(test.finished_at)}: {route}"
+    if test.succeeded:
+        return f"{head}: succeeded ({test.task_id}, {duration_words(test.duration_s)})."
+    return f"{head}: FAILED ({test.task_id}): {test.message}"
+
+
+def undo_line(undo: UndoNote) -> str:
+    """One line for an undo."""
+    entry = f" Journal entry: {undo.journal_id}." if undo.journal_id else ""
+    if undo.ok:
+        said = undo.message or "The old values are back."
+        return f"Change undone at {local_time(undo.when)}: {said}{entry}"
+    return f"Undo FAILED at {local_time(undo.when)}: {undo.message}{entry}"
 
 
 def change_line(c: Change) -> str:
@@ -38,8 +87,13 @@ def ticket_note(
     task_ids: Sequence[str],
     user: str,
     when: datetime,
+    vmotion: Sequence[MigrationOutcomeLike] = (),
+    undo: UndoNote | None = None,
 ) -> str:
-    """The note a technician pastes into the ticket."""
+    """The note a technician pastes into the ticket.
+
+    vMotion tests and the undo follow the action in the order they happened.
+    """
     lines = [
         f'vMotion "Failed to flush checkpoint data!" - {facts.name}',
         f"Checked {when:%Y-%m-%d %H:%M} by {user or 'unknown'} on {facts.vcenter} ({facts.moref}).",
@@ -72,8 +126,23 @@ def ticket_note(
         else:
             lines.append("Result: NOT verified; see the wizard's log.")
         if journal_id:
-            lines.append(f"Journal entry: {journal_id} (undo is possible from the wizard).")
+            undoable = "" if undo is not None and undo.ok else " (undo is possible from the wizard)"
+            lines.append(f"Journal entry: {journal_id}{undoable}.")
         if task_ids:
             lines.append(f"vCenter tasks: {', '.join(task_ids)}")
+    later: list[tuple[datetime, str]] = [
+        (_sort_key(t.finished_at), vmotion_line(t)) for t in vmotion
+    ]
+    if undo is not None:
+        later.append((_sort_key(undo.when), undo_line(undo)))
+    if later:
+        lines.append("")
+        lines += [line for _, line in sorted(later, key=lambda item: item[0])]
     lines += ["", f"Checkpoint Wizard {__version__}, {ARTICLE_ID}."]
     return "\n".join(lines)
+
+
+def _sort_key(when: datetime | None) -> datetime:
+    if when is None:
+        return datetime.max.replace(tzinfo=UTC)
+    return when if when.tzinfo else when.astimezone()

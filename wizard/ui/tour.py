@@ -83,6 +83,7 @@ def _walk(scenario: Path, vm: str, out: Path, suffix: str) -> list[Path]:
     from wizard.ui.pages.choose_vm import ChooseVmPage
     from wizard.ui.pages.ready import ReadyPage
     from wizard.ui.pages.welcome import WelcomePage
+    from wizard.ui.training.session import TrainingSession
 
     create_application()
     saved: list[Path] = []
@@ -116,6 +117,8 @@ def _walk(scenario: Path, vm: str, out: Path, suffix: str) -> list[Path]:
         code = (
             dialogs.CertificateDialog.TRUST_ONCE
             if isinstance(dialog, dialogs.CertificateDialog)
+            else int(QDialog.DialogCode.Accepted)
+            if type(dialog).__name__ == "VmotionConfirmDialog"
             else int(QDialog.DialogCode.Rejected)
         )
         dialog.deleteLater()
@@ -152,6 +155,18 @@ def _walk(scenario: Path, vm: str, out: Path, suffix: str) -> list[Path]:
         assert isinstance(check, CheckPage)
         wait("the check", check.isComplete)
         grab(win, "check")
+        panel = win.training.panel
+        session = win.ctx.training
+        if isinstance(session, TrainingSession) and panel.isVisible():
+            # Training: a hint, the vMotion that fails, then the trainee's verdict.
+            panel.hint_button.click()
+            panel.vmotion_button.click()
+            wait("the test vMotion", lambda: panel.vmotion_button.isEnabled())
+            grab(win, "check-coach-vmotion")
+            expected = session.brief.expected_verdict
+            combo = panel.verdict_combo
+            combo.setCurrentIndex(max(1, combo.findData(expected.value if expected else "")))
+            panel.commit_button.click()
         check.on_log_button_clicked()
         wait("the VM's log", lambda: check.log_busy.isHidden() and check.isComplete())
         grab(win, "check-with-log")
@@ -169,9 +184,21 @@ def _walk(scenario: Path, vm: str, out: Path, suffix: str) -> list[Path]:
             wait("the apply page", lambda: wz.currentPage().isComplete())
             grab(win, "apply")
             wz.next()
+        done = wz.currentPage()
+        section = getattr(done, "vmotion", None)
+        test = getattr(section, "test_button", None)
+        if isinstance(session, TrainingSession) and test is not None:
+            wait("the hosts for a vMotion test", test.isEnabled)
+            test.click()
+            wait("the test vMotion", lambda: bool(getattr(done, "tests", ())) and test.isEnabled())
         grab(win, "done")
+        if wz.currentPage() is not None and not wz.currentPage().isFinalPage():
+            wz.next()
+            grab(win, "debrief")
         wz.show_help()
         grab(wz.help_window, "help")
+        wz.show_topic("training/c1-display")
+        grab(wz.help_window, "help-training")
         wz.help_window.hide()
         win.on_about_triggered()
     finally:

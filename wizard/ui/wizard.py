@@ -6,7 +6,8 @@ import html
 import logging
 import sys
 
-from PySide6.QtCore import QSize, Qt, QTimer, Slot
+from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Slot
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QWidget, QWizard
 
 from wizard.kb.model import ARTICLE_ID
@@ -72,6 +73,10 @@ class CheckpointWizard(QWizard):
             self.setPage(int(pid), page)
         self.setStartId(int(PageId.WELCOME))
         self._help = HelpWindow(self)
+        self._help_topic = ""
+        # Help pages link to each other by file name: open those here, the web outside.
+        self._help.browser.setOpenLinks(False)
+        self._help.browser.anchorClicked.connect(self.on_help_anchor_clicked)
         self.helpRequested.connect(self.on_wizard_help_requested)
         self.currentIdChanged.connect(self.on_wizard_current_id_changed)
         self.setMinimumSize(880, 640)
@@ -116,7 +121,27 @@ class CheckpointWizard(QWizard):
         page = self.currentPage()
         topic = page.help_topic if isinstance(page, BasePage) else ""
         title = page.title() if page is not None else "Help"
-        self._help.show_html(title, help_html(topic or "welcome"))
+        self._help_topic = topic or "welcome"
+        self._help.show_html(title, help_html(self._help_topic))
+
+    def show_topic(self, topic: str) -> None:
+        """Show the help page ``topic`` (e.g. ``training/c1-display``) beside the wizard."""
+        body = help_html(topic)
+        self._help_topic = topic
+        title = next(
+            (line[4:].split("<")[0] for line in body.splitlines() if line.startswith("<h2>")),
+            "Help",
+        )
+        self._help.show_html(title, body)
+
+    @Slot(QUrl)
+    def on_help_anchor_clicked(self, url: QUrl) -> None:
+        if url.scheme() in ("http", "https", "mailto"):
+            QDesktopServices.openUrl(url)
+            return
+        name = url.path().removesuffix(".html")
+        folder = self._help_topic.rpartition("/")[0]
+        self.show_topic(f"{folder}/{name}" if folder and "/" not in name else name)
 
     @property
     def help_window(self) -> HelpWindow:

@@ -1,33 +1,203 @@
-"""Done: the verified state, the ticket note to copy, and undo."""
+"""Done: the verified state, undo, a test vMotion, the ticket note and the report."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
+from PySide6.QtCore import QStandardPaths, Qt, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
+from wizard.kb.plan import verify
+from wizard.ui import dialogs, gateway
 from wizard.ui.context import WizardContext
-from wizard.ui.executor import ApplyResult
-from wizard.ui.look import Tone
-from wizard.ui.pages.apply import StepRunner, run_steps
-from wizard.ui.pages.base import BasePage
+from wizard.ui.executor import ApplyResult, PlanStep
+from wizard.ui.gateway import GatewayFailure, HostChoiceLike, MigrationOutcomeLike
+from wizard.ui.look import Tone, scaled_font
+from wizard.ui.pages.apply import ApplyPage, StepRunner, run_steps
+from wizard.ui.pages.base import BasePage, PageId
 from wizard.ui.pages.check import VERDICT_LOOK
-from wizard.ui.ticket import change_line, ticket_note
-from wizard.ui.widgets import Banner, CopyBox, heading, wrapped
+from wizard.ui.report import (
+    ReportData,
+    StepLine,
+    default_report_name,
+    report_css,
+    report_html,
+    save_report,
+)
+from wizard.ui.ticket import UndoNote, change_line, duration_words, ticket_note
+from wizard.ui.widgets import Banner, CopyBox, IconLabel, heading, hline, wrapped
 from wizard.ui.worker import Job
 
 _log = logging.getLogger(__name__)
 
+ListHosts = Callable[..., list[HostChoiceLike]]
+RunTest = Callable[..., MigrationOutcomeLike]
+
+
+class VmotionConfirmDialog(QDialog):
+    """Ask before moving the running VM: "This moves the running VM to <host>"."""
+
+    def __init__(self, vm: str, host: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Test vMotion")
+        self.setAccessibleName("Test vMotion")
+        head = QLabel(f"This moves the running VM {vm} to {host}.", self)
+        head.setTextFormat(Qt.TextFormat.PlainText)
+        head.setWordWrap(True)
+        head.setFont(scaled_font(head, 1.1, bold=True))
+        self.head = head
+        body = wrapped(
+            "The user keeps working: the VM pauses for about a second. If the migration fails, "
+            "the VM stays where it is and vCenter's message is shown.",
+            self,
+        )
+        buttons = QDialogButtonBox(self)
+        self.move_button = buttons.addButton("&Move the VM", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.move_button.setAccessibleName("Move the VM")
+        cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setAccessibleName("Cancel")
+        self.move_button.setDefault(True)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        text = QVBoxLayout()
+        text.setSpacing(8)
+        text.addWidget(head)
+        text.addWidget(body)
+        row = QHBoxLayout()
+        row.setSpacing(14)
+        row.addWidget(IconLabel(Tone.INFO.icon_name, 32, self), 0, Qt.AlignmentFlag.AlignTop)
+        row.addLayout(text, 1)
+        col = QVBoxLayout(self)
+        col.addLayout(row)
+        col.addWidget(buttons)
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 84)
+
+
+class VmotionSection(QWidget):
+    """Pick a host, confirm, watch the migration, see how it ended.
+
+    Attributes:
+        host_combo: the hosts the VM can be moved to.
+        test_button: starts the test (after the confirmation).
+        progress: the task's progress while it runs.
+        outcome: how the last test ended.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.intro = wrapped(
+            "Prove the fix: move the running VM to another host of its cluster. Before the "
+            "fix this fails with the article's error; after it, the VM moves.",
+            self,
+        )
+        self.host_label = QLabel("&Destination host:", self)
+        self.host_combo = QComboBox(self)
+        self.host_combo.setAccessibleName("Destination host")
+        self.host_combo.setMinimumContentsLength(22)
+        self.host_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.host_label.setBuddy(self.host_combo)
+        self.test_button = QPushButton("&Test vMotion…", self)
+        self.test_button.setAccessibleName("Test vMotion")
+        self.test_button.setAutoDefault(False)
+        self.test_button.setEnabled(False)
+        self.hosts_note = wrapped(parent=self)
+        self.hosts_note.setStyleSheet("color: #4f5b67;")
+        self.hosts_note.hide()
+        self.progress_label = QLabel(self)
+        self.progress_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 100)
+        self.progress.setMaximumHeight(14)
+        self.progress.setTextVisible(False)
+        self.progress.setAccessibleName("Progress of the vMotion test")
+        self.outcome = Banner(self, icon_size=24)
+        self.outcome.hide()
+        row = QHBoxLayout()
+        row.setSpacing(8)
+        row.addWidget(self.host_label)
+        row.addWidget(self.host_combo)
+        row.addWidget(self.test_button)
+        row.addStretch(1)
+        col = QVBoxLayout(self)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(6)
+        col.addWidget(self.intro)
+        col.addLayout(row)
+        col.addWidget(self.hosts_note)
+        col.addWidget(self.progress_label)
+        col.addWidget(self.progress)
+        col.addWidget(self.outcome)
+        self.set_running(None)
+
+    def set_running(self, text: str | None) -> None:
+        """Show progress with ``text``, or hide it (None)."""
+        running = text is not None
+        self.progress_label.setText(text or "")
+        self.progress_label.setVisible(running)
+        self.progress.setVisible(running)
+        if running:
+            self.progress.setRange(0, 0)
+
+    def set_percent(self, percent: int | None, text: str) -> None:
+        if percent is None:
+            self.progress.setRange(0, 0)
+        else:
+            self.progress.setRange(0, 100)
+            self.progress.setValue(max(0, min(100, percent)))
+        if text:
+            self.progress_label.setText(text)
+
+    def set_hosts(self, hosts: Sequence[HostChoiceLike]) -> None:
+        """Offer the usable hosts; name the others and why they are not offered."""
+        self.host_combo.clear()
+        for h in hosts:
+            if h.usable:
+                self.host_combo.addItem(h.name, h.moref)
+        skipped = [f"{h.name} ({h.why_not})" for h in hosts if not h.usable]
+        if not hosts:
+            note = "There is no other host in this VM's cluster to move it to."
+        elif skipped:
+            note = "Not offered: " + ", ".join(skipped) + "."
+        else:
+            note = ""
+        self.hosts_note.setText(note)
+        self.hosts_note.setVisible(bool(note))
+
+    def selected_host(self) -> tuple[str, str] | None:
+        """(name, moref) of the chosen host."""
+        if self.host_combo.currentIndex() < 0:
+            return None
+        return self.host_combo.currentText(), str(self.host_combo.currentData())
+
 
 class DonePage(BasePage):
-    """The outcome, the ticket note and undo.
+    """The outcome, undo, a test vMotion, the ticket note and the report.
 
     Attributes:
         banner: what happened, verified or not.
-        note: the ticket note with its Copy button.
         undo_button: puts the old values back (when something was changed).
+        vmotion: the optional vMotion test.
+        note: the ticket note with its Copy button.
+        report_button: saves the report as HTML and PDF.
+        report_note: where the report was saved.
     """
 
     help_topic = "done"
@@ -35,7 +205,7 @@ class DonePage(BasePage):
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.setTitle("Done")
-        self.setSubTitle("Paste the note into the ticket.")
+        self.setSubTitle("Paste the note into the ticket, and keep the report.")
         layout = self.scroll_body()
         self.banner = Banner(self, icon_size=40)
         self.banner.set_title_scale(1.25)
@@ -44,9 +214,6 @@ class DonePage(BasePage):
         layout.addWidget(self.changes_head)
         self.changes = wrapped(parent=self, selectable=True)
         layout.addWidget(self.changes)
-        self.note = CopyBox("Ticket note", self, lines=14, mono=False)
-        self.note.button.setDefault(False)
-        layout.addWidget(self.note)
         self.undo_button = QPushButton("&Undo this change", self)
         self.undo_button.setAccessibleName("Undo this change")
         self.undo_button.setAutoDefault(False)
@@ -59,12 +226,64 @@ class DonePage(BasePage):
         self.undo_runner = StepRunner(self)
         self.undo_runner.hide()
         layout.addWidget(self.undo_runner)
+
+        self.vmotion_head = heading("Test vMotion (optional)", self)
+        layout.addWidget(self.vmotion_head)
+        self.vmotion = VmotionSection(self)
+        self.vmotion.test_button.clicked.connect(self.on_test_button_clicked)
+        layout.addWidget(self.vmotion)
+        layout.addWidget(hline(self))
+
+        self.note = CopyBox("Ticket note", self, lines=12, mono=False)
+        self.note.button.setDefault(False)
+        layout.addWidget(self.note)
+        self.report_button = QPushButton("Save &report…", self)
+        self.report_button.setAccessibleName("Save the report")
+        self.report_button.setAutoDefault(False)
+        self.report_button.setToolTip("Save the whole run as a web page (HTML) and a PDF.")
+        self.report_button.clicked.connect(self.on_report_button_clicked)
+        self.report_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        self.report_note = wrapped(parent=self, selectable=True)
+        self.report_note.hide()
+        row = QHBoxLayout()
+        row.addWidget(self.report_button, 0, Qt.AlignmentFlag.AlignTop)
+        row.addWidget(self.report_note, 1)
+        row.addStretch(0)
+        layout.addLayout(row)
         layout.addStretch(1)
+
         self._job: Job | None = None
+        self._vmotion_job: Job | None = None
+        self._tests: list[MigrationOutcomeLike] = []
+        self._undo_note: UndoNote | None = None
+
+    # ------------------------------------------------------------------ page
 
     def initializePage(self) -> None:
+        if self.ctx.result is not None:
+            # Once Apply has run, Back must not lead into it again (no re-apply by accident).
+            self._set_apply_committed(True)
         self._refresh()
+        self._read_hosts()
         self.first_focus = self.note.button
+
+    def cleanupPage(self) -> None:
+        self._set_apply_committed(False)
+        self._tests = []
+        self._undo_note = None
+        self.vmotion.outcome.hide()
+        self.report_note.hide()
+
+    def _set_apply_committed(self, committed: bool) -> None:
+        wiz = self.wizard()
+        apply = wiz.page(int(PageId.APPLY)) if wiz is not None else None
+        if apply is not None:
+            apply.setCommitPage(committed)
+
+    @property
+    def tests(self) -> tuple[MigrationOutcomeLike, ...]:
+        """The vMotion tests run from this page, in order."""
+        return tuple(self._tests)
 
     def _refresh(self) -> None:
         check, remedy, result = self.ctx.check, self.ctx.remedy, self.ctx.result
@@ -83,6 +302,13 @@ class DonePage(BasePage):
             )
         elif undone is not None and undone.ok:
             self.banner.show_message(Tone.INFO, "Change undone", undone.message)
+        elif self._undo_note is not None and not self._undo_note.ok:
+            self.banner.show_message(
+                Tone.BAD,
+                "Undo failed",
+                self._undo_note.message,
+                "Check the VM in the vSphere Client.",
+            )
         elif result.ok and result.verified:
             after = result.assessment_after
             body = result.message
@@ -110,12 +336,12 @@ class DonePage(BasePage):
         self.undo_button.setVisible(
             applied and self.ctx.executor is not None and (undone is None or not undone.ok)
         )
-        self.note.set_text(self._note(result, undone))
+        self.note.set_text(self._note())
 
-    def _note(self, result: ApplyResult | None, undone: ApplyResult | None) -> str:
-        check = self.ctx.check
+    def _note(self) -> str:
+        check, result = self.ctx.check, self.ctx.result
         assert check is not None
-        text = ticket_note(
+        return ticket_note(
             facts=check.facts,
             assessment=check.assessment,
             remedy=self.ctx.remedy,
@@ -127,18 +353,28 @@ class DonePage(BasePage):
             task_ids=tuple(result.task_ids) if result else (),
             user=self.ctx.user,
             when=datetime.now(),
+            vmotion=self._tests,
+            undo=self._undo_note,
         )
-        if undone is not None:
-            state = "undone" if undone.ok else "undo FAILED"
-            text += f"\nLater: the change was {state} ({undone.message})."
-        return text
+
+    def _busy(self) -> bool:
+        return self._job is not None or self._vmotion_job is not None
+
+    def _update_buttons(self) -> None:
+        busy = self._busy()
+        self.undo_button.setEnabled(not busy)
+        self.report_button.setEnabled(not busy)
+        self.vmotion.test_button.setEnabled(
+            not busy and self.vmotion.selected_host() is not None and self._vm_running()
+        )
+
+    # ------------------------------------------------------------------ undo
 
     @Slot()
     def on_undo_button_clicked(self) -> None:
         executor, result = self.ctx.executor, self.ctx.result
-        if executor is None or result is None:
+        if executor is None or result is None or self._busy():
             return
-        self.undo_button.setEnabled(False)
         self.undo_runner.show()
         self.undo_runner.set_steps(executor.undo_steps(result))
         self.undo_runner.add_log("Undoing the change.")
@@ -157,23 +393,287 @@ class DonePage(BasePage):
         job.finished.connect(self.on_undo_finished)
         self.undo_runner.stop_button.clicked.connect(job.token.cancel)
         self._job = job
+        self._update_buttons()
         self.undo_runner.begin()
 
     @Slot(object)
     def on_undo_succeeded(self, res: object) -> None:
-        self.ctx.undo_result = res  # type: ignore[assignment]
+        undone: ApplyResult = res  # type: ignore[assignment]
+        self.ctx.undo_result = undone
+        self._undo_note = UndoNote(undone.ok, undone.message, undone.journal_id, datetime.now())
+        self.undo_runner.add_log(undone.message)
         self._refresh()
 
     @Slot(object)
     def on_undo_failed(self, exc: object) -> None:
-        self.undo_runner.add_log(f"Undo failed: {exc}")
-        self.banner.show_message(
-            Tone.BAD, "Undo failed", str(exc), "Check the VM in the vSphere Client."
-        )
+        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        self.undo_runner.add_log(f"Undo failed: {message}")
+        self._undo_note = UndoNote(False, message, None, datetime.now())
+        self._refresh()
 
     @Slot()
     def on_undo_finished(self) -> None:
         self._job = None
         self.ctx.applying = False
         self.undo_runner.end()
-        self.undo_button.setEnabled(True)
+        self._update_buttons()
+        self._read_hosts()
+
+    # ------------------------------------------------------------------ vMotion test
+
+    def _facts_now(self) -> Any:
+        result, check = self.ctx.result, self.ctx.check
+        undone = self.ctx.undo_result
+        for r in (undone, result):
+            if r is not None and r.facts_after is not None:
+                return r.facts_after
+        return check.facts if check is not None else None
+
+    def _vm_running(self) -> bool:
+        facts = self._facts_now()
+        return facts is not None and facts.power_state == "poweredOn"
+
+    def _backend(self) -> tuple[ListHosts, RunTest] | None:
+        """The gateway's own vMotion calls (a stand-in may bring them), else the real ones."""
+        gw = self.ctx.gateway
+        own_list = getattr(gw, "list_target_hosts", None)
+        own_test = getattr(gw, "run_vmotion_test", None)
+        if callable(own_list) and callable(own_test):
+            return own_list, own_test
+        if isinstance(gw, gateway.VsphereGateway):
+            return gateway.list_target_hosts, gateway.run_vmotion_test
+        return None
+
+    def _read_hosts(self) -> None:
+        section = self.vmotion
+        backend = self._backend()
+        facts = self._facts_now()
+        visible = backend is not None and facts is not None
+        self.vmotion_head.setVisible(visible)
+        section.setVisible(visible)
+        if backend is None or facts is None:
+            return
+        if facts.power_state != "poweredOn":
+            section.set_hosts([])
+            section.hosts_note.setText(
+                f"{facts.name} is {facts.power_state}: a vMotion test needs it running."
+            )
+            section.hosts_note.show()
+            self._update_buttons()
+            return
+        section.host_combo.clear()
+        section.host_combo.setPlaceholderText("Reading the hosts…")
+        job = self.ctx.worker.submit_session(
+            backend[0], facts, description="read the hosts for a vMotion test"
+        )
+        job.succeeded.connect(self.on_hosts_succeeded)
+        job.failed.connect(self.on_hosts_failed)
+        self._update_buttons()
+
+    @Slot(object)
+    def on_hosts_succeeded(self, hosts: object) -> None:
+        self.vmotion.host_combo.setPlaceholderText("")
+        self.vmotion.set_hosts(hosts)  # type: ignore[arg-type]
+        self._update_buttons()
+
+    @Slot(object)
+    def on_hosts_failed(self, exc: object) -> None:
+        self.vmotion.host_combo.setPlaceholderText("")
+        message = getattr(exc, "message", None) or str(exc)
+        self.vmotion.hosts_note.setText(f"The hosts could not be read: {message}")
+        self.vmotion.hosts_note.show()
+        self._update_buttons()
+
+    @Slot()
+    def on_test_button_clicked(self) -> None:
+        facts = self._facts_now()
+        host = self.vmotion.selected_host()
+        if facts is None or host is None or self._busy():
+            return
+        name, moref = host
+        dialog = VmotionConfirmDialog(facts.name, name, self)
+
+        def done(code: int) -> None:
+            if code == int(QDialog.DialogCode.Accepted):
+                self._start_test(facts.moref, name, moref)
+
+        dialogs.show_modal(dialog, done)
+
+    def _start_test(self, vm_moref: str, host_name: str, host_moref: str) -> None:
+        backend = self._backend()
+        if backend is None or self._busy():
+            return
+        section = self.vmotion
+        section.outcome.hide()
+        section.set_running(f"Moving the VM to {host_name}…")
+        job = self.ctx.worker.submit_session(
+            backend[1],
+            vm_moref,
+            host_moref,
+            description="test vMotion",
+            with_token=True,
+            with_report=True,
+        )
+        job.progress.connect(self.on_test_progress)
+        job.succeeded.connect(self.on_test_succeeded)
+        job.failed.connect(self.on_test_failed)
+        job.finished.connect(self.on_test_finished)
+        self._vmotion_job = job
+        self._update_buttons()
+
+    @Slot(object)
+    def on_test_progress(self, payload: object) -> None:
+        if isinstance(payload, tuple) and len(payload) == 2:
+            percent, text = payload
+            self.vmotion.set_percent(percent, str(text))
+
+    @Slot(object)
+    def on_test_succeeded(self, res: object) -> None:
+        outcome: MigrationOutcomeLike = res  # type: ignore[assignment]
+        self._tests.append(outcome)
+        if outcome.succeeded:
+            took = duration_words(outcome.duration_s)
+            self.vmotion.outcome.show_message(
+                Tone.GOOD,
+                "vMotion succeeded",
+                f"{outcome.message} It took {took} ({outcome.task_id}).",
+            )
+        else:
+            self.vmotion.outcome.show_message(
+                Tone.BAD,
+                "vMotion failed",
+                f"vCenter says: {outcome.message}",
+                f"The VM stays on {outcome.source_host}. Check the VM again; the task is "
+                f"{outcome.task_id} in the vSphere Client.",
+            )
+        self.note.set_text(self._note())
+
+    @Slot(object)
+    def on_test_failed(self, exc: object) -> None:
+        if isinstance(exc, GatewayFailure):
+            message, next_step = exc.message, exc.next_step
+        else:
+            message, next_step = str(exc) or type(exc).__name__, ""
+        self.vmotion.outcome.show_message(Tone.WARN, "The test did not run", message, next_step)
+
+    @Slot()
+    def on_test_finished(self) -> None:
+        self._vmotion_job = None
+        self.vmotion.set_running(None)
+        if any(t.succeeded for t in self._tests[-1:]):
+            self._read_hosts()  # the VM moved: its old host is a destination now
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ report
+
+    def report_data(self) -> ReportData:
+        """What the report shows, from this run."""
+        check, result, executor = self.ctx.check, self.ctx.result, self.ctx.executor
+        remedy = self.ctx.remedy
+        assert check is not None
+        facts = check.facts
+        applied = result is not None and bool(result.changes)
+        steps: tuple[StepLine, ...] = ()
+        undo_steps: tuple[StepLine, ...] = ()
+        if result is not None and remedy is not None and executor is not None:
+            apply_page = self.wizard().page(int(PageId.APPLY)) if self.wizard() else None
+            runner = apply_page.runner if isinstance(apply_page, ApplyPage) else None
+            steps = _step_lines(result, executor.steps(remedy, facts), runner)
+            if self.ctx.undo_result is not None:
+                undo_steps = _step_lines(
+                    self.ctx.undo_result, executor.undo_steps(result), self.undo_runner
+                )
+        after = result.facts_after if result is not None else None
+        return ReportData(
+            facts=facts,
+            assessment=check.assessment,
+            vcenter=self.ctx.endpoint or facts.vcenter,
+            user=self.ctx.user,
+            when=datetime.now().astimezone(),
+            remedy=remedy,
+            applied=applied,
+            result_message=result.message if result is not None else "",
+            changes=tuple(result.changes) if result is not None else (),
+            steps=steps,
+            verified=bool(result and result.verified),
+            checks=verify(result.changes, after) if result is not None and after else (),
+            verdict_after=(
+                result.assessment_after.verdict
+                if result is not None and result.assessment_after is not None
+                else None
+            ),
+            journal_id=result.journal_id if result is not None else None,
+            task_ids=tuple(result.task_ids) if result is not None else (),
+            vmotion=tuple(self._tests),
+            undo=self._undo_note,
+            undo_steps=undo_steps,
+        )
+
+    @Slot()
+    def on_report_button_clicked(self) -> None:
+        check = self.ctx.check
+        if check is None:
+            return
+        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        name = default_report_name(check.facts.name, datetime.now())
+        dialog = QFileDialog(self, "Save the report (HTML and PDF)", str(Path(folder) / name))
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
+        dialog.setNameFilter("Web page (*.html)")
+        dialog.setDefaultSuffix("html")
+        dialog.setAccessibleName("Save the report")
+
+        def done(code: int) -> None:
+            files = dialog.selectedFiles()
+            if code == int(QDialog.DialogCode.Accepted) and files:
+                self.save_report_to(Path(files[0]))
+
+        dialogs.show_modal(dialog, done)
+
+    def save_report_to(self, path: Path) -> None:
+        """Write the report to ``path`` (HTML) and beside it (PDF), and say where."""
+        if path.suffix.lower() not in (".html", ".htm"):
+            path = path.with_name(path.name + ".html")
+        data = self.report_data()
+        try:
+            pdf = save_report(
+                report_html(data, report_css()),
+                path,
+                title=f"vMotion checkpoint report: {data.facts.name}",
+            )
+        except OSError as exc:
+            _log.warning("saving the report failed: %s", exc)
+            self.report_note.setStyleSheet(f"color: {Tone.BAD.fg};")
+            self.report_note.setText(f"The report was not saved: {exc}")
+        else:
+            self.report_note.setStyleSheet("")
+            self.report_note.setText(f"Saved {path.name} and {pdf.name} in {path.parent}.")
+        self.report_note.show()
+
+
+def _step_lines(
+    result: object, planned: Sequence[PlanStep], runner: StepRunner | None
+) -> tuple[StepLine, ...]:
+    """The steps of an apply or undo as they ended.
+
+    From the result when the executor reports its steps (the product's does), else from the
+    step list the technician watched.
+    """
+    titles = {s.id: s.title for s in planned}
+    ran = getattr(result, "steps", None)
+    if ran:
+        return tuple(
+            StepLine(
+                titles.get(str(s.step), str(s.step)),
+                str(s.state),
+                str(getattr(s, "message", "") or ""),
+                getattr(s, "task_id", None),
+            )
+            for s in ran
+        )
+    lines = []
+    for s in planned:
+        row = runner.row(s.id) if runner is not None else None
+        if row is not None:
+            lines.append(StepLine(s.title, row.state.value))
+    return tuple(lines)

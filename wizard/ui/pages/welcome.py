@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
-    QComboBox,
     QCommandLinkButton,
-    QFormLayout,
     QFrame,
     QVBoxLayout,
     QWidget,
@@ -22,59 +18,11 @@ from PySide6.QtWidgets import (
 from wizard.ui.context import WizardContext
 from wizard.ui.look import Tone, icon, scaled_font
 from wizard.ui.pages.base import BasePage, PageId
+from wizard.ui.training.picker import ScenarioEntry, ScenarioPicker
+from wizard.ui.training.session import start_session
 from wizard.ui.widgets import Banner, BusyRow, wrapped
 
 _log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ScenarioEntry:
-    """A training scenario the technician can pick."""
-
-    path: Path
-    title: str
-    briefing: str
-    ticket: str
-    difficulty: str
-    id: str = ""
-
-
-def find_scenarios(extra: Path | None) -> tuple[list[ScenarioEntry], str]:
-    """The bundled scenarios (``extra`` first), or an empty list and why there are none."""
-    try:
-        mod = importlib.import_module("wizard.lab.scenario")
-    except ImportError as exc:
-        return [], f"The training lab is not part of this build ({exc.name} is missing)."
-    folders = [Path(mod.bundled_scenarios_dir())]
-    listings = list(mod.list_scenarios(folders))
-    if extra is not None:
-        try:
-            listings.insert(0, mod.ScenarioListing(extra, mod.load_scenario(extra), None))
-        except Exception as exc:  # noqa: BLE001 - the scenario's own error says what is wrong
-            _log.warning("scenario %s not usable: %s", extra, exc)
-    entries: list[ScenarioEntry] = []
-    seen: set[str] = set()
-    default_id = str(getattr(mod, "DEFAULT_SCENARIO_ID", ""))
-    for listing in listings:
-        sc = listing.scenario
-        if sc is None:
-            _log.info("scenario %s skipped: %s", listing.path, listing.error)
-            continue
-        if sc.id in seen:
-            continue
-        seen.add(sc.id)
-        level = sc.difficulty.label if sc.difficulty is not None else ""
-        entries.append(
-            ScenarioEntry(
-                Path(listing.path), sc.title, sc.briefing, sc.ticket or "", str(level), sc.id
-            )
-        )
-    if extra is None:
-        # The default scenario first, then the rest by name.
-        entries.sort(key=lambda e: (e.id != default_id, e.title.casefold()))
-    if not entries:
-        return [], "No training scenarios were found."
-    return entries, ""
 
 
 class WelcomePage(BasePage):
@@ -83,6 +31,7 @@ class WelcomePage(BasePage):
     Attributes:
         fix_button: "Fix a VM".
         training_button: "Practise in the training lab".
+        picker: the training scenarios with the chosen one's briefing and ticket.
     """
 
     help_topic = "welcome"
@@ -129,39 +78,27 @@ class WelcomePage(BasePage):
         tl = QVBoxLayout(self._training)
         tl.setContentsMargins(14, 12, 14, 12)
         tl.setSpacing(8)
-        form = QFormLayout()
-        self.scenario_combo = QComboBox(self._training)
-        self.scenario_combo.setAccessibleName("Training scenario")
-        form.addRow("&Scenario:", self.scenario_combo)
-        tl.addLayout(form)
-        self._briefing = wrapped(parent=self._training)
-        self._ticket = wrapped(parent=self._training, selectable=True)
-        self._ticket.setStyleSheet("color: #4f5b67;")
-        tl.addWidget(self._briefing)
-        tl.addWidget(self._ticket)
+        self.picker = ScenarioPicker(ctx.training_scenario, self._training)
+        tl.addWidget(self.picker, 1)
         self.busy = BusyRow(self._training, cancellable=False)
         tl.addWidget(self.busy)
         self.banner = Banner(self._training, icon_size=24)
         self.banner.hide()
         tl.addWidget(self.banner)
-        layout.addWidget(self._training)
-        layout.addStretch(1)
+        layout.addWidget(self._training, 1)  # while shown, the list takes the room
         self._training.hide()
+        layout.addStretch(0)
 
-        self._scenarios, why_none = find_scenarios(ctx.training_scenario)
-        for entry in self._scenarios:
-            label = entry.title + (f"  ({entry.difficulty})" if entry.difficulty else "")
-            self.scenario_combo.addItem(label, str(entry.path))
-        self.scenario_combo.currentIndexChanged.connect(self.on_scenario_combo_changed)
-        if not self._scenarios:
+        self.picker.currentChanged.connect(self.on_picker_current_changed)
+        if self.picker.current() is None:
             self.training_button.setEnabled(False)
-            self.training_button.setDescription(why_none)
+            self.training_button.setDescription(self.picker.why_none)
         self._lab_path: Path | None = None
         self._starting = False
         self.setTabOrder(self.fix_button, self.training_button)
-        self.setTabOrder(self.training_button, self.scenario_combo)
+        self.setTabOrder(self.training_button, self.picker.list)
         self.first_focus = self.fix_button
-        if ctx.training_scenario is not None and self._scenarios:
+        if ctx.training_scenario is not None and self.picker.current() is not None:
             self.training_button.setChecked(True)
             self.first_focus = self.training_button
 
@@ -180,21 +117,18 @@ class WelcomePage(BasePage):
         return int(PageId.CONNECT)
 
     def _entry(self) -> ScenarioEntry | None:
-        i = self.scenario_combo.currentIndex()
-        return self._scenarios[i] if 0 <= i < len(self._scenarios) else None
-
-    def _show_entry(self) -> None:
-        entry = self._entry()
-        if entry is None:
-            return
-        self._briefing.setText(entry.briefing)
-        self._ticket.setText(f"Ticket: {entry.ticket}" if entry.ticket else "")
-        self._ticket.setVisible(bool(entry.ticket))
+        return self.picker.current()
 
     def _ensure_lab(self) -> None:
         entry = self._entry()
         if entry is None or self._lab_path == entry.path:
             return  # already running or starting for this scenario
+        try:
+            session = start_session(entry.path)
+        except ValueError as exc:  # the file changed since it was listed
+            self.banner.show_message(Tone.BAD, "This scenario cannot be used", str(exc))
+            return
+        self.ctx.set_training(session)
         self._lab_path = entry.path
         self._starting = True
         self.banner.hide()
@@ -212,15 +146,27 @@ class WelcomePage(BasePage):
             return  # the other button's toggle follows
         self._training.setVisible(self.training)
         if self.training:
-            self._show_entry()
+            self._ensure_lab()
+        else:
+            # Fixing a real VM: no lab, no coach, and Connect is not prefilled with the lab.
+            self._lab_path = None
+            self._starting = False
+            self.busy.stop()
+            self.banner.hide()
+            self.ctx.stop_lab()
+            self.ctx.set_training(None)
+        self.completeChanged.emit()
+
+    @Slot(object)
+    def on_picker_current_changed(self, _entry: object) -> None:
+        if self.training:
             self._ensure_lab()
         self.completeChanged.emit()
 
-    @Slot(int)
-    def on_scenario_combo_changed(self, _index: int) -> None:
-        self._show_entry()
-        if self.training:
-            self._ensure_lab()
+    def restart_lab(self) -> None:
+        """Start a fresh lab from the scenario chosen ("Try again")."""
+        self._lab_path = None
+        self._ensure_lab()
 
     @Slot(object)
     def on_lab_succeeded(self, _handle: object) -> None:

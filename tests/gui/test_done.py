@@ -1,0 +1,300 @@
+"""The Done page on fakes: Back after a change, the vMotion test, the note, the report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QDialog, QFileDialog
+from pytestqt.qtbot import QtBot
+
+from tests.gui.conftest import DialogRecorder, WindowFactory, to_check
+from tests.gui.fakes import PASSWORD, FakeExecutor, FakeGateway, confirmed_facts
+from tests.helpers.facts import make_facts, with_extra
+from wizard.ui import dialogs
+from wizard.ui.app import MainWindow
+from wizard.ui.gateway import GatewayFailure
+from wizard.ui.pages.apply import ApplyPage
+from wizard.ui.pages.base import PageId
+from wizard.ui.pages.done import DonePage, VmotionConfirmDialog
+from wizard.ui.pages.ready import ReadyPage
+
+MESSAGE = "A general system error occurred: Failed to flush checkpoint data!"
+VM_NAME = 'HD-W7-042 <"Sales" & Co>'
+
+
+@dataclass(frozen=True)
+class Host:
+    name: str
+    moref: str
+    usable: bool = True
+    why_not: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    succeeded: bool
+    message: str
+    task_id: str
+    source_host: str = "esx-a1.lab.local"
+    destination_host: str = "esx-a2.lab.local"
+    duration_s: float = 1.4
+    finished_at: datetime | None = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass
+class VmotionGateway(FakeGateway):
+    """The fake gateway with the two vMotion calls; ``outcomes`` are handed out in order."""
+
+    outcomes: list[Outcome | Exception] = field(default_factory=list)
+    moves: list[tuple[str, str]] = field(default_factory=list)
+
+    def list_target_hosts(self, session: Any, facts: Any) -> list[Host]:
+        self.calls.append("list_target_hosts")
+        return [
+            Host("esx-a2.lab.local", "host-a2"),
+            Host("esx-a3.lab.local", "host-a3", usable=False, why_not="in maintenance mode"),
+        ]
+
+    def run_vmotion_test(
+        self,
+        session: Any,
+        moref: str,
+        host_moref: str,
+        *,
+        cancel: Any,
+        report: Callable[[object], None],
+    ) -> Outcome:
+        self.moves.append((moref, host_moref))
+        report((0, "Moving the VM"))
+        report((50, "Moving the VM"))
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+
+def _to_done(qtbot: QtBot, win: MainWindow, recorder: DialogRecorder) -> DonePage:
+    to_check(qtbot, win, recorder)
+    wz = win.wizard
+    wz.next()
+    wz.next()
+    ready = wz.page_of(PageId.READY)
+    assert isinstance(ready, ReadyPage)
+    ready.confirm_check.setChecked(True)
+    wz.next()
+    apply = wz.page_of(PageId.APPLY)
+    assert isinstance(apply, ApplyPage)
+    qtbot.waitUntil(apply.isComplete)
+    wz.next()
+    done = wz.page_of(PageId.DONE)
+    assert isinstance(done, DonePage)
+    assert wz.currentId() == PageId.DONE
+    return done
+
+
+def _hosts_read(qtbot: QtBot, done: DonePage) -> None:
+    qtbot.waitUntil(lambda: done.vmotion.host_combo.count() > 0)
+    qtbot.waitUntil(done.vmotion.test_button.isEnabled)
+
+
+def _test_vmotion(qtbot: QtBot, done: DonePage, recorder: DialogRecorder) -> None:
+    recorder.answers["VmotionConfirmDialog"] = int(QDialog.DialogCode.Accepted)
+    with qtbot.waitSignal(done.ctx.worker.busyChanged, check_params_cb=lambda busy: not busy):
+        done.vmotion.test_button.click()
+
+
+@pytest.fixture
+def gw() -> VmotionGateway:
+    return VmotionGateway(trusted=True, facts=replace(confirmed_facts(), name=VM_NAME))
+
+
+def test_back_does_not_lead_into_apply_after_a_change(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder, gw: VmotionGateway
+) -> None:
+    win = make_window(gw, executor=FakeExecutor())
+    _to_done(qtbot, win, recorder)
+    wz = win.wizard
+    back = wz.button(wz.WizardButton.BackButton)
+    assert not back.isEnabled()
+    back.click()
+    assert wz.currentId() == PageId.DONE
+
+
+def test_back_stays_possible_when_nothing_was_changed(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    win = make_window(VmotionGateway(trusted=True, facts=with_extra(make_facts(), cpt="33554432")))
+    to_check(qtbot, win, recorder)
+    wz = win.wizard
+    wz.next()
+    wz.next()
+    assert wz.currentId() == PageId.DONE
+    assert wz.button(wz.WizardButton.BackButton).isEnabled()
+    wz.back()
+    assert wz.currentId() == PageId.CHOOSE_FIX
+
+
+def test_vmotion_needs_a_confirmation_and_its_outcome_goes_into_the_note(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder, gw: VmotionGateway
+) -> None:
+    gw.outcomes = [
+        Outcome(False, MESSAGE, "task-44"),
+        Outcome(True, f"{VM_NAME} moved from esx-a1.lab.local to esx-a2.lab.local.", "task-45"),
+    ]
+    win = make_window(gw, executor=FakeExecutor())
+    done = _to_done(qtbot, win, recorder)
+    _hosts_read(qtbot, done)
+    section = done.vmotion
+    assert section.isVisible()
+    assert section.selected_host() == ("esx-a2.lab.local", "host-a2")
+    assert section.host_combo.count() == 1
+    assert section.hosts_note.text() == "Not offered: esx-a3.lab.local (in maintenance mode)."
+
+    section.test_button.click()  # the recorder cancels the confirmation
+    (confirm,) = recorder.of(VmotionConfirmDialog)
+    assert confirm.head.text() == f"This moves the running VM {VM_NAME} to esx-a2.lab.local."
+    assert gw.moves == []
+    assert "vMotion test" not in done.note.text()
+
+    _test_vmotion(qtbot, done, recorder)
+    assert gw.moves == [("vm-42", "host-a2")]
+    assert section.outcome.title_text() == "vMotion failed"
+    assert MESSAGE in section.outcome.body_text()
+    assert "esx-a1.lab.local" in section.outcome.next_text()
+    note = done.note.text()
+    assert f"esx-a1.lab.local -> esx-a2.lab.local: FAILED (task-44): {MESSAGE}" in note
+    assert not section.progress.isVisible()
+
+    _test_vmotion(qtbot, done, recorder)
+    assert section.outcome.title_text() == "vMotion succeeded"
+    assert "task-45" in section.outcome.body_text()
+    note = done.note.text()
+    assert note.index("FAILED (task-44)") < note.index("succeeded (task-45, 1 s)")
+    assert [t.task_id for t in done.tests] == ["task-44", "task-45"]
+    assert gw.calls.count("list_target_hosts") == 2  # read again after the VM moved
+
+
+def test_a_refused_test_says_why_and_leaves_the_note_alone(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder, gw: VmotionGateway
+) -> None:
+    gw.outcomes = [
+        GatewayFailure(
+            "This account lacks the privilege Resource.HotMigrate on HD-W7-042 (vm-42).",
+            "Ask a vSphere administrator to grant Resource.HotMigrate.",
+            "permission",
+        )
+    ]
+    win = make_window(gw, executor=FakeExecutor())
+    done = _to_done(qtbot, win, recorder)
+    _hosts_read(qtbot, done)
+    before = done.note.text()
+    _test_vmotion(qtbot, done, recorder)
+    assert done.vmotion.outcome.title_text() == "The test did not run"
+    assert "Resource.HotMigrate" in done.vmotion.outcome.body_text()
+    assert done.note.text() == before
+    assert done.vmotion.test_button.isEnabled()
+
+
+def test_a_powered_off_vm_cannot_be_tested(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    facts = replace(confirmed_facts(), power_state="poweredOff")
+    gw = VmotionGateway(trusted=True, facts=facts)
+    win = make_window(gw, executor=FakeExecutor())
+    done = _to_done(qtbot, win, recorder)
+    assert not done.vmotion.test_button.isEnabled()
+    assert "needs it running" in done.vmotion.hosts_note.text()
+    assert "list_target_hosts" not in gw.calls
+
+
+def test_without_vmotion_calls_the_section_is_hidden(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    win = make_window(FakeGateway(trusted=True, facts=confirmed_facts()), executor=FakeExecutor())
+    done = _to_done(qtbot, win, recorder)
+    assert not done.vmotion.isVisible()
+    assert not done.vmotion_head.isVisible()
+
+
+def _save_as(monkeypatch: pytest.MonkeyPatch, target: Path) -> list[QDialog]:
+    """Answer the save dialog with ``target``; any other dialog is cancelled."""
+    shown: list[QDialog] = []
+
+    def answer(dialog: QDialog, on_done: Callable[[int], None]) -> None:
+        shown.append(dialog)
+        if isinstance(dialog, QFileDialog):
+            dialog.selectFile(str(target))
+            on_done(int(QDialog.DialogCode.Accepted))
+        else:
+            on_done(int(QDialog.DialogCode.Accepted))
+
+    monkeypatch.setattr(dialogs, "show_modal", answer)
+    return shown
+
+
+def test_save_report_writes_html_and_pdf_after_undo(
+    qtbot: QtBot,
+    make_window: WindowFactory,
+    recorder: DialogRecorder,
+    gw: VmotionGateway,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    gw.outcomes = [Outcome(True, "moved", "task-45")]
+    win = make_window(gw, executor=FakeExecutor())
+    done = _to_done(qtbot, win, recorder)
+    _hosts_read(qtbot, done)
+    _test_vmotion(qtbot, done, recorder)
+    done.undo_button.click()
+    qtbot.waitUntil(lambda: done.banner.title_text() == "Change undone")
+    assert "Change undone at " in done.note.text()
+    assert "undo is possible" not in done.note.text()
+
+    shown = _save_as(monkeypatch, tmp_path / "ticket 4711")
+    done.report_button.click()
+    (dialog,) = shown
+    assert isinstance(dialog, QFileDialog)
+    html_path = tmp_path / "ticket 4711.html"
+    pdf_path = tmp_path / "ticket 4711.pdf"
+    assert html_path.exists()
+    assert pdf_path.read_bytes().startswith(b"%PDF")
+    assert pdf_path.stat().st_size > 5000
+    assert done.report_note.text() == (f"Saved {html_path.name} and {pdf_path.name} in {tmp_path}.")
+    page = html_path.read_text(encoding="utf-8")
+    assert "HD-W7-042 &lt;&quot;Sales&quot; &amp; Co&gt;" in page
+    assert VM_NAME not in page
+    for expected in (
+        "journal-0001",
+        "journal-0002",
+        "KB 2005741 (now 308477)",
+        "Checkpoint Wizard 0.1.0",
+        "migrate.baseCptCacheSize",
+        "The change was undone",
+        "task-45",
+        "Read back and check again",  # a step, from the step list the technician watched
+        "helpdesk@lab.local",
+    ):
+        assert expected in page, expected
+    assert PASSWORD not in page
+    assert PASSWORD not in done.note.text()
+
+
+def test_a_report_that_cannot_be_written_says_so(
+    qtbot: QtBot,
+    make_window: WindowFactory,
+    recorder: DialogRecorder,
+    gw: VmotionGateway,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    win = make_window(gw, executor=FakeExecutor())
+    done = _to_done(qtbot, win, recorder)
+    _save_as(monkeypatch, tmp_path / "no-such-folder" / "report.html")
+    done.report_button.click()
+    assert done.report_note.text().startswith("The report was not saved:")
+    assert done.report_note.isVisible()

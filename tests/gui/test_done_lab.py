@@ -1,0 +1,166 @@
+"""The Done page against the lab with the real executor: test vMotion, undo, test again, report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QDialog, QFileDialog
+from pytestqt.qtbot import QtBot
+
+from tests.gui.conftest import DialogRecorder
+from wizard.ui import dialogs
+from wizard.ui.app import MainWindow
+from wizard.ui.gateway import missing_backend
+from wizard.ui.pages.apply import ApplyPage
+from wizard.ui.pages.base import PageId
+from wizard.ui.pages.check import CheckPage
+from wizard.ui.pages.choose_fix import ChooseFixPage
+from wizard.ui.pages.choose_vm import ChooseVmPage
+from wizard.ui.pages.connect import ConnectPage
+from wizard.ui.pages.done import DonePage
+from wizard.ui.pages.ready import ReadyPage
+
+_missing = missing_backend()
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.slow,
+    pytest.mark.skipif(_missing is not None, reason=f"{_missing} is not written yet"),
+]
+
+if _missing is None:
+    from tests.helpers.lab import StartLab, lab_binary_path, start_lab  # noqa: F401 - fixtures
+    from wizard.lab.process import LabInfo
+    from wizard.lab.scenario import bundled_scenarios_dir
+    from wizard.vsphere.executor import create_executor
+
+VM = "HD-W7-042"
+MESSAGE = "A general system error occurred: Failed to flush checkpoint data!"
+SLOW = 60000
+
+
+@pytest.fixture
+def lab(start_lab: StartLab) -> LabInfo:
+    info: LabInfo = start_lab(Path(bundled_scenarios_dir()) / "dual-screen-win7.json")
+    return info
+
+
+@pytest.fixture
+def window(qtbot: QtBot) -> Iterator[MainWindow]:
+    win = MainWindow(executor=create_executor())
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.ctx.applying = False
+    win.close()
+    win.shutdown()
+
+
+def walk_to_done(qtbot: QtBot, win: MainWindow, lab: LabInfo) -> DonePage:
+    """Connect, pick the VM, check it, apply the recommended fix, and arrive at Done."""
+    wz = win.wizard
+    wz.next()
+    connect = wz.page_of(PageId.CONNECT)
+    assert isinstance(connect, ConnectPage)
+    connect.endpoint_combo.setEditText(f"{lab.host}:{lab.port}")
+    connect.user_edit.setText(lab.user)
+    connect.password_edit.setText(lab.password)
+    wz.next()
+    qtbot.waitUntil(lambda: wz.currentId() == PageId.CHOOSE_VM, timeout=SLOW)
+    choose = wz.page_of(PageId.CHOOSE_VM)
+    assert isinstance(choose, ChooseVmPage)
+    qtbot.waitUntil(lambda: choose.model.rowCount() > 0, timeout=SLOW)
+    choose.filter_edit.setText(VM)
+    choose.apply_filter()
+    assert win.ctx.vm is not None
+    wz.next()
+    check = wz.page_of(PageId.CHECK)
+    assert isinstance(check, CheckPage)
+    qtbot.waitUntil(check.isComplete, timeout=SLOW)
+    wz.next()
+    fix = wz.page_of(PageId.CHOOSE_FIX)
+    assert isinstance(fix, ChooseFixPage)
+    assert fix.cards[0].remedy.id.value == "raise_buffer"
+    wz.next()
+    ready = wz.page_of(PageId.READY)
+    assert isinstance(ready, ReadyPage)
+    ready.confirm_check.setChecked(True)
+    wz.next()
+    apply = wz.page_of(PageId.APPLY)
+    assert isinstance(apply, ApplyPage)
+    qtbot.waitUntil(apply.isComplete, timeout=SLOW)
+    wz.next()
+    done = wz.page_of(PageId.DONE)
+    assert isinstance(done, DonePage)
+    return done
+
+
+def _test_to(qtbot: QtBot, done: DonePage, host: str) -> None:
+    section = done.vmotion
+    qtbot.waitUntil(lambda: section.host_combo.findText(host) >= 0, timeout=SLOW)
+    section.host_combo.setCurrentIndex(section.host_combo.findText(host))
+    qtbot.waitUntil(section.test_button.isEnabled, timeout=SLOW)
+    count = len(done.tests)
+    section.test_button.click()
+    qtbot.waitUntil(lambda: len(done.tests) > count, timeout=SLOW)
+
+
+def test_vmotion_works_after_the_fix_and_fails_again_after_undo(
+    qtbot: QtBot,
+    lab: LabInfo,
+    window: MainWindow,
+    recorder: DialogRecorder,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_ONCE
+    recorder.answers["VmotionConfirmDialog"] = int(QDialog.DialogCode.Accepted)
+    done = walk_to_done(qtbot, window, lab)
+    assert done.banner.title_text() == "Fixed and verified"
+    assert not window.wizard.button(window.wizard.WizardButton.BackButton).isEnabled()
+
+    _test_to(qtbot, done, "esx-o2.lab.local")
+    moved = done.tests[-1]
+    assert moved.succeeded, moved.message
+    assert (moved.source_host, moved.destination_host) == ("esx-o1.lab.local", "esx-o2.lab.local")
+    assert done.vmotion.outcome.title_text() == "vMotion succeeded"
+
+    done.undo_button.click()
+    qtbot.waitUntil(lambda: done.banner.title_text() == "Change undone", timeout=SLOW)
+    assert "the earlier values are back" in done.banner.body_text()
+    assert not done.undo_button.isVisible()
+
+    # The VM now runs on esx-o2: its old host is offered, and the move fails as before the fix.
+    _test_to(qtbot, done, "esx-o1.lab.local")
+    failed = done.tests[-1]
+    assert not failed.succeeded
+    assert failed.message == MESSAGE
+    assert done.vmotion.outcome.title_text() == "vMotion failed"
+    note = done.note.text()
+    assert "esx-o1.lab.local -> esx-o2.lab.local: succeeded" in note
+    assert f"esx-o2.lab.local -> esx-o1.lab.local: FAILED ({failed.task_id}): {MESSAGE}" in note
+    assert note.index("Change undone at ") < note.index("FAILED")
+    assert lab.password not in note
+
+    def save_as(dialog: QDialog, on_done: Callable[[int], None]) -> None:
+        assert isinstance(dialog, QFileDialog)
+        dialog.selectFile(str(tmp_path / "report.html"))
+        on_done(int(QDialog.DialogCode.Accepted))
+
+    monkeypatch.setattr(dialogs, "show_modal", save_as)
+    done.report_button.click()
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")
+    for expected in (
+        "The change was undone",
+        "Shut down the guest",  # the real executor's steps, with their outcomes
+        "Power the VM on again",
+        MESSAGE,
+        moved.task_id,
+        failed.task_id,
+        "Verified:",
+    ):
+        assert expected in page, expected
+    assert lab.password not in page
