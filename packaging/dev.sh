@@ -54,11 +54,15 @@ ensure_venv() {
   fi
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     say "Installing the product and its test tools into .venv"
-    # pip's own notes about this machine's package mirrors are noise here; real errors still
-    # stop the script through its exit status.
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -U pip 2>/dev/null
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test,dev]' \
-      2> >(grep -vE '^WARNING: Location|BuildBackendWarning' >&2)
+    # pip's notes (package mirrors, setuptools' editable-install banner) go to a log that is
+    # shown only when the install fails.
+    local log="$VENV/pip-install.log"
+    if ! { "$VENV/bin/python" -m pip install -q --disable-pip-version-check -U pip &&
+      "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test,dev]'; } \
+      2>"$log"; then
+      cat "$log" >&2
+      exit 1
+    fi
     echo "$want" >"$stamp"
   fi
 }
