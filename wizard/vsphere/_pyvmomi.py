@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyVmomi import SoapAdapter as _SoapAdapter
 from pyVmomi import VmomiSupport as _VmomiSupport
 from pyVmomi import vim as _vim
 from pyVmomi import vmodl as _vmodl
@@ -17,6 +18,8 @@ from pyVmomi.SoapAdapter import SoapStubAdapter as _SoapStubAdapter
 vim: Any = _vim
 vmodl: Any = _vmodl
 SoapStubAdapter: Any = _SoapStubAdapter
+SoapAdapter: Any = _SoapAdapter
+"""The SOAP module itself, for the lean bulk reader in ``collector.py``."""
 VmomiSupport: Any = _VmomiSupport
 PC: Any = _vmodl.query.PropertyCollector
 """``vmodl.query.PropertyCollector``, whose nested types build filter specs."""

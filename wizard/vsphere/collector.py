@@ -4,17 +4,29 @@ Each attribute read on a pyVmomi managed object is a round trip; a property coll
 reads any number of properties of any number of objects at once. vCenter answers in pages of
 at most ``maxObjects`` objects and a token for the rest (``ContinueRetrievePropertiesEx``); the
 lab's simulator never pages, so the paging is unit-tested with a stand-in collector.
+
+pyVmomi's SOAP deserializer spends about 0.25 ms of Python per VM on the picker's seven
+properties (type checks on every attribute it sets): 2.6 s for 10,000 VMs, four times what the
+server needs. ``retrieve(..., lean=True)`` sends the same request over the same connection pool
+(same TLS context, same session cookie) and reads the answer with the C ``xml.etree`` parser,
+building the same pyVmomi objects without those checks; faults still go through pyVmomi.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import http.client
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+import xml.etree.ElementTree as ET
+import xml.parsers.expat
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
 from typing import Any
 
-from wizard.vsphere._pyvmomi import PC, vim
+# The lean reader sends requests as SoapAdapter's stub does and hands faults to its deserializer.
+from wizard.vsphere._pyvmomi import PC, SoapAdapter, SoapStubAdapter, VmomiSupport, vim, vmodl
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +80,12 @@ def _to_object_props(content: Any) -> ObjectProps:
 
 
 def retrieve(
-    collector: Any, filter_specs: list[Any], *, page_size: int = PAGE_SIZE
+    collector: Any,
+    filter_specs: list[Any],
+    *,
+    page_size: int = PAGE_SIZE,
+    lean: bool = False,
+    only_items: Mapping[str, Any] | None = None,
 ) -> list[ObjectProps]:
     """Run ``RetrievePropertiesEx`` and follow ``ContinueRetrievePropertiesEx`` to the last page.
 
@@ -79,19 +96,77 @@ def retrieve(
         collector: the ``PropertyCollector`` (or a stand-in with the same three methods).
         filter_specs: the ``FilterSpec`` list.
         page_size: ``maxObjects`` per page.
+        lean: read the answers with the lean reader (see the module's docstring): the same
+            requests and the same values, several times faster for thousands of objects. A
+            stand-in collector is always read through its methods.
+        only_items: property path -> pyVmomi type: of that array property keep only the items
+            of that type (e.g. ``{"config.hardware.device": vim.vm.device.VirtualVideoCard}``);
+            the lean reader then skips the others unread. The pyVmomi path filters the same way.
     """
     options = PC.RetrieveOptions(maxObjects=page_size)
-    result = collector.RetrievePropertiesEx(specSet=filter_specs, options=options)
+    only = dict(only_items or {})
+    if lean and _is_soap_stub(collector):
+        reader = _LeanReader(collector, only)
+        try:
+            return _pages(
+                collector,
+                reader.invoke("RetrievePropertiesEx", [filter_specs, options], reader.read_page),
+                lambda token: reader.invoke(
+                    "ContinueRetrievePropertiesEx", [token], reader.read_page
+                ),
+            )
+        except _NotLean as exc:
+            log.debug("Property collector: %s in the answer, read again by pyVmomi", exc)
+    objects = _pages(
+        collector,
+        collector.RetrievePropertiesEx(specSet=filter_specs, options=options),
+        lambda token: collector.ContinueRetrievePropertiesEx(token=token),
+    )
+    return [_only_items(o, only) for o in objects] if only else objects
+
+
+def _only_items(o: ObjectProps, only: Mapping[str, Any]) -> ObjectProps:
+    props = dict(o.props)
+    for path, item_type in only.items():
+        if path in props and props[path] is not None:
+            array = props[path]
+            props[path] = type(array)(i for i in array if isinstance(i, item_type))
+    return ObjectProps(o.moref, o.type, props, o.missing)
+
+
+def lean_call(mo: Any, method: str, **kwargs: Any) -> Any:
+    """Call ``method`` of the managed object ``mo`` and read the answer with the lean reader.
+
+    The same request and the same result as ``getattr(mo, method)(**kwargs)``, for methods
+    whose answer is large (``HasPrivilegeOnEntities`` for thousands of VMs); anything the lean
+    reader leaves to pyVmomi is read by pyVmomi.
+    """
+    if not _is_soap_stub(mo):
+        return getattr(mo, method)(**kwargs)
+    reader = _LeanReader(mo, {})
+    info = mo._GetMethodInfo(method)
+    args = [kwargs.get(p.name) for p in info.params]
+    try:
+        return reader.invoke(method, args, lambda stream: reader.read_result(stream, info.result))
+    except _NotLean as exc:
+        log.debug("%s: %s in the answer, read again by pyVmomi", method, exc)
+    return getattr(mo, method)(**kwargs)
+
+
+def _pages(collector: Any, result: Any, more: Callable[[str], Any]) -> list[ObjectProps]:
     out: list[ObjectProps] = []
     pages = 0
     while result is not None:
         pages += 1
-        out.extend(_to_object_props(c) for c in (result.objects or ()))
+        if isinstance(result, _LeanPage):
+            out.extend(result.objects)
+        else:
+            out.extend(_to_object_props(c) for c in (result.objects or ()))
         token = result.token
         if not token:
             break
         try:
-            result = collector.ContinueRetrievePropertiesEx(token=token)
+            result = more(token)
         except Exception:
             with contextlib.suppress(Exception):
                 collector.CancelRetrievePropertiesEx(token=token)
@@ -155,3 +230,363 @@ def datacenter_path(objects: list[ObjectProps]) -> str:
         parts.append(str(parent.get("name", "")))
         parent = by_moref.get(moref_of(parent.get("parent")))
     return "/".join(reversed(parts))
+
+
+# --- the lean reader ---------------------------------------------------------------------------
+
+_XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
+_VIM = "{urn:vim25}"
+_SOAP: Any = SoapAdapter
+_READ_CHUNK = 1 << 16
+# How a value of a pyVmomi type is built (see _LeanDecoder.kind).
+_ARRAY, _MOREF, _DATA, _ENUM, _BOOL, _STR, _TYPE, _DATETIME, _BINARY, _SCALAR = range(10)
+
+
+class _NotLean(Exception):
+    """The answer holds something the lean reader leaves to pyVmomi (a fault inside a value)."""
+
+
+@dataclass(frozen=True)
+class _LeanPage:
+    """One page of a lean ``RetrievePropertiesEx`` answer."""
+
+    objects: list[ObjectProps]
+    token: str | None
+
+
+def _is_soap_stub(collector: Any) -> bool:
+    return isinstance(getattr(collector, "_stub", None), SoapStubAdapter)
+
+
+class _LeanDecoder:
+    """Builds pyVmomi values from ``xml.etree`` elements as pyVmomi's deserializer would.
+
+    The rules are those of ``pyVmomi.SoapAdapter.SoapDeserializer``: the ``xsi:type`` of an
+    element, else the declared type of the field; arrays inside data objects as repeated
+    elements; types widened to the stub's version. Data objects are created without running
+    their constructor's and ``__setattr__``'s checks (the server's answer is typed already):
+    the defaults the constructor would set are copied in, then the fields read are stored.
+    """
+
+    def __init__(self, stub: Any, only_items: Mapping[str, Any] | None = None) -> None:
+        self._stub = stub
+        self._only = dict(only_items or {})
+        self._wanted: dict[tuple[Any, str], bool] = {}
+        self._version = stub.version
+        self._server_guids = not stub.SupportServerGUIDs()
+        self._xsi: dict[str, Any] = {}
+        self._kinds: dict[Any, tuple[Any, int]] = {}
+        self._fields: dict[tuple[Any, str], tuple[str, Any, bool]] = {}
+        self._defaults: dict[Any, tuple[dict[str, Any], tuple[tuple[str, Any], ...]]] = {}
+        self._morefs: dict[tuple[Any, str, str | None], Any] = {}
+
+    def wsdl_type(self, name: str) -> Any:
+        """The pyVmomi type of an ``xsi:type`` or ``type`` attribute value (``xsd:int``, …)."""
+        found = self._xsi.get(name)
+        if found is None:
+            prefix, _, local = name.rpartition(":")
+            ns = VmomiSupport.XMLNS_XSD if prefix == "xsd" else VmomiSupport.XMLNS_VMODL_BASE
+            try:
+                found = VmomiSupport.GetWsdlType(ns, local)
+            except KeyError:
+                if local.endswith("ManagedObjectReference"):
+                    found = VmomiSupport.GetWsdlType(
+                        VmomiSupport.XMLNS_VMODL_BASE, local[: -len("Reference")]
+                    )
+                else:
+                    found = VmomiSupport.GuessWsdlType(local)
+            self._xsi[name] = found
+        return found
+
+    def kind(self, t: Any) -> tuple[Any, int]:
+        """``t`` widened to the stub's version, and how its values are built."""
+        known = self._kinds.get(t)
+        if known is not None:
+            return known
+        wide = VmomiSupport.GetCompatibleType(t, self._version)
+        if issubclass(wide, list):
+            kind = _ARRAY
+        elif issubclass(wide, VmomiSupport.ManagedObject):
+            kind = _MOREF
+        elif issubclass(wide, Exception) or wide is VmomiSupport.ManagedMethod:
+            raise _NotLean(wide.__name__)
+        elif issubclass(wide, VmomiSupport.DataObject):
+            kind = _DATA
+        elif issubclass(wide, VmomiSupport.Enum):
+            kind = _ENUM
+        elif wide is bool:
+            kind = _BOOL
+        elif wide is str:
+            kind = _STR
+        elif wide is type:
+            kind = _TYPE
+        elif wide is VmomiSupport.datetime:
+            kind = _DATETIME
+        elif wide is VmomiSupport.binary:
+            kind = _BINARY
+        else:
+            kind = _SCALAR
+        self._kinds[t] = (wide, kind)
+        return wide, kind
+
+    def _field(self, t: Any, name: str) -> tuple[str, Any, bool]:
+        key = (t, name)
+        known = self._fields.get(key)
+        if known is None:
+            info = t._GetPropertyInfo(name)
+            known = (info.name, info.type, issubclass(info.type, list))
+            self._fields[key] = known
+        return known
+
+    def _new(self, t: Any) -> Any:
+        known = self._defaults.get(t)
+        if known is None:
+            # What DataObject.__init__ sets, computed once per type: fresh lists for arrays.
+            sample = t()
+            lists = tuple(
+                (p.name, p.type) for p in t._GetPropertyList() if issubclass(p.type, list)
+            )
+            plain = {k: v for k, v in vars(sample).items() if k not in dict(lists)}
+            known = (plain, lists)
+            self._defaults[t] = known
+        obj = object.__new__(t)
+        values = obj.__dict__
+        values.update(known[0])
+        for name, array_type in known[1]:
+            values[name] = array_type()
+        return obj
+
+    def value(self, el: ET.Element, declared: Any) -> Any:
+        """The value of ``el``, whose field or array is declared as ``declared``."""
+        t = declared
+        xsi = el.get(_XSI_TYPE)
+        if xsi is not None:
+            if not _SOAP.isDynamicType(declared):
+                dynamic = self.wsdl_type(xsi)
+                if not (issubclass(dynamic, list) and issubclass(declared, list)):
+                    t = dynamic
+        elif issubclass(t, list):
+            t = t.Item
+        t, kind = self.kind(t)
+        if kind == _DATA:
+            obj = self._new(t)
+            values = obj.__dict__
+            for child in el:
+                name, ftype, is_array = self._field(t, child.tag[len(_VIM) :])
+                item = self.value(child, ftype)
+                if is_array and not isinstance(item, list):
+                    values[name].append(item)
+                else:
+                    values[name] = item
+            return obj
+        if kind == _ARRAY:
+            array = t()
+            item_type = t.Item
+            for child in el:
+                array.append(self.value(child, item_type))
+            return array
+        text = el.text or ""
+        if kind == _STR:
+            return text
+        if kind == _MOREF:
+            guid = el.get("serverGuid") if self._server_guids else None
+            key = (el.get("type", ""), text, guid)
+            ref = self._morefs.get(key)
+            if ref is None:
+                ref = self.wsdl_type(key[0])(text, self._stub, guid)
+                self._morefs[key] = ref
+            return ref
+        if kind == _ENUM:
+            return getattr(t, text)
+        if kind == _BOOL:
+            if text == "0" or text.lower() == "false":
+                return False
+            if text == "1" or text.lower() == "true":
+                return True
+            raise TypeError(text)
+        if kind == _DATETIME:
+            when = VmomiSupport.Iso8601.ParseISO8601(text)
+            if not when:
+                raise TypeError(text)
+            return when
+        if kind == _BINARY:
+            return t(base64.b64decode(text))
+        if kind == _TYPE:
+            return self.wsdl_type(text) if text else None
+        return t(text)
+
+    def _items_of(self, el: ET.Element, item_type: Any) -> Any:
+        """An array value holding only its items of ``item_type``, the others left unread."""
+        xsi = el.get(_XSI_TYPE)
+        array_type = self.wsdl_type(xsi) if xsi else item_type.Array
+        array = array_type()
+        for child in el:
+            xsi = child.get(_XSI_TYPE, "")
+            key = (item_type, xsi)
+            wanted = self._wanted.get(key)
+            if wanted is None:
+                wanted = bool(xsi) and issubclass(self.wsdl_type(xsi), item_type)
+                self._wanted[key] = wanted
+            if wanted:
+                array.append(self.value(child, array_type.Item))
+        return array
+
+    def object_props(self, el: ET.Element) -> ObjectProps:
+        """An ``ObjectContent`` element as :class:`ObjectProps`."""
+        obj: Any = None
+        props: dict[str, Any] = {}
+        missing: list[tuple[str, str]] = []
+        for child in el:
+            tag = child.tag
+            if tag == _VIM + "propSet":
+                name = child.findtext(_VIM + "name", "")
+                val = child.find(_VIM + "val")
+                item_type = self._only.get(name)
+                if val is None:
+                    props[name] = None
+                elif item_type is not None:
+                    props[name] = self._items_of(val, item_type)
+                else:
+                    props[name] = self.value(val, object)
+            elif tag == _VIM + "obj":
+                obj = self.value(child, VmomiSupport.ManagedObject)
+            elif tag == _VIM + "missingSet":
+                fault = child.find(_VIM + "fault/" + _VIM + "fault")
+                xsi = fault.get(_XSI_TYPE) if fault is not None else None
+                missing.append(
+                    (child.findtext(_VIM + "path", ""), self.wsdl_type(xsi).__name__ if xsi else "")
+                )
+        return ObjectProps(moref_of(obj), type_of(obj), props, tuple(missing))
+
+
+class _LeanReader:
+    """Sends property collector requests as pyVmomi does and reads the answers leanly."""
+
+    def __init__(self, mo: Any, only_items: Mapping[str, Any]) -> None:
+        self._mo = mo
+        self._stub = mo._stub
+        self._decoder = _LeanDecoder(self._stub, only_items)
+
+    def invoke(self, method: str, args: list[Any], read: Callable[[Any], Any]) -> Any:
+        """Call ``method`` of the managed object and ``read`` the answer's body stream.
+
+        What can go wrong is what pyVmomi's ``InvokeMethod`` raises: a vSphere fault (read by
+        pyVmomi itself), ``OSError``, ``http.client.HTTPException`` or
+        ``xml.parsers.expat.ExpatError`` for an answer that is not well-formed.
+        """
+        stub = self._stub
+        info = self._mo._GetMethodInfo(method)
+        body = stub.SerializeRequest(self._mo, info, args)
+        for modifier in stub.requestModifierList:
+            body = modifier(body)
+        headers = {
+            "Cookie": stub.cookie,
+            "SOAPAction": stub.versionId,
+            "Content-Type": f"text/xml; charset={_SOAP.XML_ENCODING}",
+            "User-Agent": (
+                f"pyvmomi {_SOAP.version_info_str} {_SOAP.kind} Python/{_SOAP.PYTHON_VERSION} "
+                f"({_SOAP.OS_NAME}; {_SOAP.OS_VERSION}; {_SOAP.OS_ARCH})"
+            ),
+        }
+        if stub._customHeaders:
+            headers.update(stub._customHeaders)
+        if stub._acceptCompressedResponses:
+            headers["Accept-Encoding"] = "gzip, deflate"
+        conn = stub.GetConnection()
+        try:
+            conn.request("POST", stub.path, body, headers)
+            resp = conn.getresponse()
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            stub.DropConnections()
+            raise
+        self._keep_cookie(resp)
+        if resp.status not in (200, 500):
+            conn.close()
+            raise http.client.HTTPException(f"{resp.status} {resp.reason}")
+        try:
+            stream = self._body(resp)
+            if resp.status == 500:
+                fault = _SOAP.SoapResponseDeserializer(stub).Deserialize(stream, info.result)
+                resp.read()
+                stub.ReturnConnection(conn)
+                raise fault
+            result = read(stream)
+            resp.read()
+        except vmodl.MethodFault:
+            raise
+        except ET.ParseError as exc:
+            conn.close()
+            stub.DropConnections()
+            raise xml.parsers.expat.ExpatError(str(exc)) from exc
+        except BaseException:
+            conn.close()
+            stub.DropConnections()
+            raise
+        stub.ReturnConnection(conn)
+        return result
+
+    def _keep_cookie(self, resp: Any) -> None:
+        # As pyVmomi's InvokeMethod: the server may renew the session cookie on any answer.
+        cookie = resp.getheader("Set-Cookie") or resp.getheader("set-cookie")
+        if cookie:
+            self._stub.cookie = cookie
+            session = SimpleCookie(cookie).get(_SOAP.COOKIE_NAME)
+            if session:
+                # pyVmomi's InvokeMethod sets the base class's id (the cookie is set above).
+                self._stub.sessionId = session.value
+
+    @staticmethod
+    def _body(resp: Any) -> Any:
+        encoding = (resp.getheader("Content-Encoding") or "identity").lower()
+        if encoding == "gzip":
+            return _SOAP.GzipReader(resp, encoding=_SOAP.GzipReader.GZIP)
+        if encoding == "deflate":
+            return _SOAP.GzipReader(resp, encoding=_SOAP.GzipReader.DEFLATE)
+        return resp
+
+    def read_result(self, stream: Any, result_type: Any) -> Any:
+        """The ``returnval`` of an answer as pyVmomi returns it (a list for array results)."""
+        # The parser pyVmomi reads the same answers with (expat, with its entity-expansion limits).
+        parser = ET.XMLParser()  # noqa: S314
+        while chunk := stream.read(_READ_CHUNK):
+            parser.feed(chunk)
+        body = parser.close().find(f"{{{_SOAP.XMLNS_SOAPENV}}}Body")
+        response = body[0] if body is not None and len(body) else None
+        values = [] if response is None else response.findall(_VIM + "returnval")
+        if issubclass(result_type, list):
+            array = result_type()
+            for el in values:
+                array.append(self._decoder.value(el, result_type))
+            return array
+        return self._decoder.value(values[0], result_type) if values else None
+
+    def read_page(self, stream: Any) -> _LeanPage | None:
+        """A ``RetrievePropertiesEx`` answer, each object decoded as soon as it is read."""
+        parser: ET.XMLPullParser[Any] = ET.XMLPullParser(events=("end",))
+        objects: list[ObjectProps] = []
+        token: str | None = None
+        answered = False
+        objects_tag, token_tag = _VIM + "objects", _VIM + "token"
+        returnval_tag = _VIM + "returnval"
+        while True:
+            chunk = stream.read(_READ_CHUNK)
+            if chunk:
+                parser.feed(chunk)
+            else:
+                parser.close()
+            events: Iterator[Any] = parser.read_events()
+            for _event, el in events:
+                tag = el.tag
+                if tag == objects_tag:
+                    objects.append(self._decoder.object_props(el))
+                    el.clear()
+                elif tag == token_tag:
+                    token = el.text or None
+                elif tag == returnval_tag:
+                    answered = True
+            if not chunk:
+                break
+        if not answered:
+            return None
+        return _LeanPage(objects, token)

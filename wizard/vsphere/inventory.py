@@ -3,7 +3,8 @@
 Round trips do not grow with the inventory: :func:`list_vms` makes three requests
 (``CreateContainerView``, one ``RetrievePropertiesEx`` for VMs, hosts and clusters together,
 ``DestroyView``) plus one ``ContinueRetrievePropertiesEx`` per further page of 1,000 objects
-that vCenter hands out.
+that vCenter hands out. The answer is read with the collector's lean reader: for 10,000 VMs
+pyVmomi's own deserializer would take four times as long as vCenter (tests/bench).
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def list_vms(session: Session) -> list[VmSummary]:
                     vim.ClusterComputeResource: ("name",),
                 },
             )
-            return retrieve(content.propertyCollector, [spec])
+            return retrieve(content.propertyCollector, [spec], lean=True)
 
     rows = summaries_from(session.call(read))
     log.info("Listed %d VMs on %s", len(rows), session.endpoint)
@@ -169,7 +170,9 @@ def find_vms(session: Session, query: str) -> list[VmRef]:
         content = session.content
         with container_view(content, [vim.VirtualMachine]) as view:
             objs = retrieve(
-                content.propertyCollector, [view_filter(view, {vim.VirtualMachine: ("name",)})]
+                content.propertyCollector,
+                [view_filter(view, {vim.VirtualMachine: ("name",)})],
+                lean=True,
             )
         names = {o.moref: unescape_name(str(o.get("name", ""))) for o in objs}
         index = content.searchIndex

@@ -1,0 +1,95 @@
+"""Whole inventory: time until the picker's data is ready, against two peers.
+
+- ``list_vms``: the product (one bulk read, answer read by the collector's lean reader);
+- ``pyvmomi_bulk``: the same bulk read, answer read by pyVmomi's own deserializer (the product
+  before the lean reader);
+- ``naive``: what most scripts do, a container view walked VM by VM, reading ``vm.name``,
+  ``vm.runtime.…``, ``vm.config.…``, ``vm.guest.…`` attribute by attribute (one round trip per
+  property object a VM; host names cached). Measured on a sample and extrapolated linearly.
+- ``go``: govmomi's own client reading the same properties through a container view and
+  decoding them fully (``tests/bench/goclient``), the fastest practical peer.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from tests.bench.common import Lab, go_client, median, run_go_client, session, timed
+from wizard.vsphere._pyvmomi import vim
+from wizard.vsphere.collector import container_view, retrieve, view_filter
+from wizard.vsphere.inventory import _VM_PROPS, list_vms, summaries_from
+from wizard.vsphere.session import Session
+
+TOOLS_RUNNING = "guestToolsRunning"
+
+
+def pyvmomi_bulk(s: Session) -> int:
+    """The picker's bulk read with pyVmomi's deserializer; the number of rows."""
+    content = s.content
+    props = {
+        vim.VirtualMachine: _VM_PROPS,
+        vim.HostSystem: ("name", "parent"),
+        vim.ClusterComputeResource: ("name",),
+    }
+    with container_view(content, list(props)) as view:
+        objects = retrieve(content.propertyCollector, [view_filter(view, props)])
+    return len(summaries_from(objects))
+
+
+def naive(s: Session, sample: int) -> tuple[int, float]:
+    """Read the picker's fields VM by VM for the first ``sample`` VMs; (VMs read, seconds)."""
+    content = s.content
+    start = time.perf_counter()
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
+    try:
+        vms = list(view.view)[:sample]
+        hosts: dict[str, str] = {}
+        rows: list[tuple[Any, ...]] = []
+        for vm in vms:
+            config, runtime, guest = vm.config, vm.runtime, vm.guest
+            host = runtime.host
+            if host is not None and host._moId not in hosts:
+                hosts[host._moId] = host.name
+            rows.append(
+                (
+                    vm.name,
+                    runtime.powerState,
+                    config.guestId if config else "",
+                    guest.guestId if guest else None,
+                    config.version if config else "",
+                    hosts.get(host._moId, "") if host is not None else "",
+                    guest is not None and guest.toolsRunningStatus == TOOLS_RUNNING,
+                )
+            )
+    finally:
+        view.DestroyView()
+    return len(rows), time.perf_counter() - start
+
+
+def run(lab: Lab, runs: int, naive_sample: int | None) -> dict[str, Any]:
+    """The figures for one lab; ``naive_sample`` VMs for the naive way (None: skip it)."""
+    out: dict[str, Any] = {"vms": lab.size}
+    with session(lab) as s:
+        list_vms(s)  # warm up: pyVmomi's type tables, the connection pool
+        seconds, rows = timed(lambda: list_vms(s), runs)
+        assert isinstance(rows, list)
+        assert len(rows) == lab.size, (len(rows), lab.size)
+        out["list_vms_s"] = median(seconds)
+        out["list_vms_runs_s"] = [round(x, 3) for x in seconds]
+        seconds, count = timed(lambda: pyvmomi_bulk(s), runs)
+        assert count == lab.size
+        out["pyvmomi_bulk_s"] = median(seconds)
+        if naive_sample:
+            read, took = naive(s, naive_sample)
+            out["naive_sample_vms"] = read
+            out["naive_sample_s"] = round(took, 3)
+            out["naive_s"] = round(took / read * lab.size, 3)
+            out["naive_extrapolated"] = read < lab.size
+    binary = go_client()
+    if binary is not None:
+        go = run_go_client(binary, lab.info, runs)
+        assert go["vms"] == lab.size
+        out["go_s"] = median(go["seconds"])
+        out["go_runs_s"] = [round(x, 3) for x in go["seconds"]]
+    return out

@@ -1,0 +1,235 @@
+"""Run every benchmark, print a table of figures with the targets, and the figures as JSON.
+
+    .venv/bin/python -m tests.bench.run [--size smoke|full] [--json FILE]
+
+``full`` (the default) measures at 25, 1,000 and 10,000 VMs with five runs of each timing (the
+median is shown); ``smoke`` at 25 and 1,000 VMs with fewer runs, in well under a minute, for
+CI (``tests/bench/test_bench_smoke.py`` runs it and checks that every figure was produced). The
+machine may be busy: ratios are measured in the same run, each figure a median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tests.bench import (  # noqa: E402
+    bench_cold_start,
+    bench_inventory,
+    bench_memory,
+    bench_scan,
+    bench_ticket,
+    gui_stall,
+)
+from tests.bench.common import lab_of  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Size:
+    """How much a run measures."""
+
+    vm_counts: tuple[int, ...]
+    runs: int
+    naive_sample: int
+    scan_runs: int
+    cold_runs: int
+    stall_latency_ms: int
+
+
+SIZES = {
+    "full": Size(
+        (25, 1_000, 10_000),
+        runs=5,
+        naive_sample=1_000,
+        scan_runs=3,
+        cold_runs=5,
+        stall_latency_ms=300,
+    ),
+    "smoke": Size(
+        (25, 1_000), runs=2, naive_sample=100, scan_runs=1, cold_runs=1, stall_latency_ms=100
+    ),
+}
+
+
+def measure(size: Size, log: Any) -> dict[str, Any]:
+    """Every figure, by benchmark; ``log`` gets a line as each one starts."""
+    figures: dict[str, Any] = {"inventory": [], "ticket": [], "scan": []}
+    largest = max(size.vm_counts)
+    for count in size.vm_counts:
+        log(f"lab of {count} VMs")
+        with lab_of(count) as lab:
+            figures.setdefault("lab_start_s", {})[str(count)] = round(lab.started_s, 1)
+            if count >= 1_000:
+                log(f"  whole inventory ({count})")
+                figures["inventory"].append(
+                    bench_inventory.run(lab, size.runs, min(size.naive_sample, count))
+                )
+            log(f"  one VM from a ticket ({count})")
+            figures["ticket"].append(bench_ticket.run(lab, size.runs))
+            log(f"  check --all ({count})")
+            figures["scan"].append(bench_scan.run(lab, size.scan_runs))
+            if count == largest:
+                log(f"  memory with {count} VMs in the picker")
+                figures["memory"] = {"vms": count, **bench_memory.run(lab.info)}
+    log("cold start")
+    figures["cold_start"] = bench_cold_start.run(size.cold_runs)
+    log(f"GUI stall at {size.stall_latency_ms} ms a call")
+    figures["gui_stall"] = gui_stall.run(size.stall_latency_ms)
+    return figures
+
+
+def targets(figures: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """(target, figures, met) for each target of the performance issue, at the largest size."""
+    inv = max(figures["inventory"], key=lambda f: f["vms"])
+    tickets = sorted(figures["ticket"], key=lambda f: f["vms"])
+    scan = max(figures["scan"], key=lambda f: f["vms"])
+    cold, stall, memory = figures["cold_start"], figures["gui_stall"], figures["memory"]
+    out: list[tuple[str, str, bool]] = []
+    if "go_s" in inv:
+        ratio = inv["list_vms_s"] / inv["go_s"]
+        out.append(
+            (
+                f"inventory of {inv['vms']}: <= 1.5 x Go client",
+                f"{inv['list_vms_s']:.2f} s vs {inv['go_s']:.2f} s = {ratio:.2f} x",
+                ratio <= 1.5,
+            )
+        )
+    speedup = inv["naive_s"] / inv["list_vms_s"]
+    how = "extrapolated from " + str(inv["naive_sample_vms"]) if inv["naive_extrapolated"] else ""
+    out.append(
+        (
+            f"inventory of {inv['vms']}: >= 30 x faster than naive",
+            f"naive {inv['naive_s']:.1f} s ({how} VMs) / {inv['list_vms_s']:.2f} s "
+            f"= {speedup:.0f} x",
+            speedup >= 30,
+        )
+    )
+    small, large = tickets[0], tickets[-1]
+    same = small["ticket_requests"] == large["ticket_requests"]
+    out.append(
+        (
+            f"ticket: same round trips at {small['vms']} and {large['vms']}",
+            f"{small['ticket_round_trips']} and {large['ticket_round_trips']}",
+            same,
+        )
+    )
+    slowest = max(t["ticket_s"] for t in tickets)
+    out.append(("ticket: under 0.5 s", f"{slowest:.3f} s at most", slowest < 0.5))
+    out.append(
+        (
+            f"check --all at {scan['vms']}: under 10 s",
+            f"{scan['scan_s']:.1f} s, {scan['scan_round_trips']} round trips",
+            scan["scan_s"] < 10,
+        )
+    )
+    lazy = "pyVmomi" not in cold["loaded_at_first_paint"]
+    out.append(
+        (
+            "cold start to first window: under 1.0 s, pyVmomi after it",
+            f"{cold['first_paint_s']:.2f} s, loaded by then: "
+            f"{', '.join(cold['loaded_at_first_paint']) or 'none'}",
+            cold["first_paint_s"] < 1.0 and lazy,
+        )
+    )
+    out.append(
+        (
+            f"GUI stall under 50 ms ({stall['latency_ms']} ms a call)",
+            f"{stall['stall_max_ms']} ms with a call in flight, "
+            f"{stall['stall_every_max_ms']} ms at any time",
+            stall["stall_max_ms"] < 50,
+        )
+    )
+    out.append(
+        (
+            f"peak RSS with {memory['vms']} VMs in the picker: under 250 MB",
+            f"{memory['peak_rss_mib']:.0f} MiB",
+            memory["peak_rss_mib"] < 250,
+        )
+    )
+    return out
+
+
+def table(figures: dict[str, Any]) -> str:
+    """The figures as a text table."""
+    lines = ["Whole inventory (s, median)        VMs   list_vms  pyVmomi-bulk  naive       Go"]
+    for f in figures["inventory"]:
+        naive = f"{f['naive_s']:.1f}{'*' if f['naive_extrapolated'] else ''}"
+        lines.append(
+            f"{'':34}{f['vms']:>5}  {f['list_vms_s']:>8.2f}  {f['pyvmomi_bulk_s']:>12.2f}  "
+            f"{naive:>6}  {f.get('go_s', float('nan')):>7.2f}"
+        )
+    lines.append("  * naive measured on a sample of the same lab, extrapolated linearly")
+    lines.append("One VM from a ticket                VMs   seconds  round trips")
+    for f in figures["ticket"]:
+        lines.append(f"{'':34}{f['vms']:>5}  {f['ticket_s']:>8.3f}  {f['ticket_round_trips']:>11}")
+    lines.append("check --all                         VMs   seconds  (read + judge)  round trips")
+    for f in figures["scan"]:
+        lines.append(
+            f"{'':34}{f['vms']:>5}  {f['scan_s']:>8.2f}  ({f['scan_read_s']:.2f} + "
+            f"{f['scan_judge_s']:.2f}){'':5}{f['scan_round_trips']:>5}"
+        )
+    cold = figures["cold_start"]
+    lines.append(
+        f"Cold start: first window {cold['first_paint_s']:.2f} s, Connect page usable "
+        f"{cold['connect_page_s']:.2f} s"
+    )
+    stall = figures["gui_stall"]
+    lines.append(
+        f"GUI stall at {stall['latency_ms']} ms a call: "
+        + ", ".join(f"{p} {ms} ms" for p, ms in stall["stall_in_flight_ms"].items())
+    )
+    memory = figures["memory"]
+    lines.append(
+        f"Memory: {memory['rows']} VMs in the picker, peak RSS {memory['peak_rss_mib']:.0f} MiB "
+        f"(before the list: {memory['rss_before_list_mib']:.0f} MiB)"
+    )
+    lines.append("")
+    lines.append("Targets")
+    for name, value, met in targets(figures):
+        lines.append(f"  [{'met' if met else 'NOT MET'}] {name}: {value}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=sorted(SIZES), default="full")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+
+    def log(text: str) -> None:
+        print(f"[{time.perf_counter() - started:6.1f} s] {text}", file=sys.stderr, flush=True)
+
+    figures = measure(SIZES[args.size], log)
+    figures["size"] = args.size
+    figures["seconds"] = round(time.perf_counter() - started, 1)
+    figures["machine"] = {"python": platform.python_version(), "cpus": _cpus()}
+    figures["targets"] = [
+        {"target": name, "figures": value, "met": met} for name, value, met in targets(figures)
+    ]
+    print(table(figures))
+    text = json.dumps(figures, indent=1)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""The benchmarks at smoke size: every figure is produced (no timing is asserted here).
+
+The timings themselves are for people, not for CI: ``python -m tests.bench.run`` prints them
+with the targets they are held against.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.lab import lab_binary_for_tests
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_every_figure_is_produced(tmp_path: Path) -> None:
+    lab_binary_for_tests()  # skips where the lab cannot be built
+    out = tmp_path / "figures.json"
+    subprocess.run(
+        [sys.executable, "-m", "tests.bench.run", "--size", "smoke", "--json", str(out)],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        timeout=240,
+    )
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    inventory = figures["inventory"][0]
+    for key in ("list_vms_s", "pyvmomi_bulk_s", "naive_s", "go_s"):
+        assert inventory[key] > 0, key
+    assert [t["vms"] for t in figures["ticket"]] == [25, 1000]
+    assert all(t["ticket_round_trips"] > 0 and t["ticket_s"] > 0 for t in figures["ticket"])
+    assert all(s["scan_round_trips"] > 0 and s["scan_s"] > 0 for s in figures["scan"])
+    assert figures["cold_start"]["first_paint_s"] > 0
+    assert figures["cold_start"]["connect_page_s"] > 0
+    assert figures["gui_stall"]["stall_in_flight_ms"]
+    assert figures["memory"]["rows"] == 1000
+    assert figures["memory"]["peak_rss_mib"] > 0
+    assert len(figures["targets"]) == 8
