@@ -117,6 +117,7 @@ def test_vmotion_works_after_the_fix_and_fails_again_after_undo(
 ) -> None:
     recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_ONCE
     recorder.answers["VmotionConfirmDialog"] = int(QDialog.DialogCode.Accepted)
+    recorder.answers["UndoConfirmDialog"] = int(QDialog.DialogCode.Accepted)  # it shuts down
     done = walk_to_done(qtbot, window, lab)
     assert done.banner.title_text() == "Fixed and verified"
     assert not window.wizard.button(window.wizard.WizardButton.BackButton).isEnabled()

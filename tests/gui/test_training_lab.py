@@ -53,29 +53,7 @@ BUNDLED = sorted(
 LAB_S = 120_000
 STEP_MS = 60_000
 
-# Known gaps outside training mode, strict so that the fix turns them into failures to remove.
-KNOWN_GAPS = {
-    "no-power-guest-resolution": (
-        "VsphereGateway.remedies passes lower_resolution_variant='cap' by default, so the kb "
-        "never picks the in-guest variant for an account without power rights; the page then "
-        "recommends raise_buffer, which this account may not apply (and the Apply page passes "
-        "no guest login either)"
-    ),
-    "tools-not-running": (
-        "the GUI executor never consents to a hard power-off, so raise_buffer on a VM without "
-        "running Tools is refused; the Ready page needs an explicit hard power-off consent"
-    ),
-}
-SCENARIO_PARAMS = [
-    pytest.param(
-        p,
-        id=p.stem,
-        marks=[pytest.mark.xfail(reason=KNOWN_GAPS[p.stem], strict=True)]
-        if p.stem in KNOWN_GAPS
-        else [],
-    )
-    for p in BUNDLED
-]
+SCENARIO_PARAMS = [pytest.param(p, id=p.stem) for p in BUNDLED]
 
 
 def _alive(pid: int) -> bool:
@@ -196,11 +174,19 @@ def _guess(win: MainWindow, verdict: Verdict) -> None:
 
 def _apply(qtbot: QtBot, win: MainWindow) -> None:
     wz = win.wizard
+    fix = wz.page_of(PageId.CHOOSE_FIX)
+    assert isinstance(fix, ChooseFixPage)
+    card = fix.selected_card()
+    if card is not None and card.needs_guest_login:  # the lab takes any guest login
+        card.guest_user_edit.setText(r".\trainee")
+        card.guest_password_edit.setText("Guest-Lab-1")
     wz.next()
     assert wz.currentId() == PageId.READY
     ready = wz.page_of(PageId.READY)
     assert isinstance(ready, ReadyPage)
     ready.confirm_check.setChecked(True)
+    if ready.hard_check.isVisible():  # no Tools: the trainee consents to the hard power-off
+        ready.hard_check.setChecked(True)
     wz.next()
     apply = wz.page_of(PageId.APPLY)
     assert isinstance(apply, ApplyPage)

@@ -17,7 +17,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 
 from wizard.kb.facts import VmFacts
 from wizard.kb.model import Remedy
-from wizard.ui.executor import ApplyResult, Executor
+from wizard.ui.executor import ApplyResult, Consent, Executor, GuestLogin
 from wizard.ui.gateway import CheckResult, Gateway
 from wizard.ui.settings import GuiSettings
 from wizard.ui.worker import Cancelled, CancelToken, Job, SessionWorker
@@ -76,6 +76,8 @@ class WizardContext(QObject):
         labChanged(str): words for the status bar about the training lab ("" when none).
         notice(str): something to tell the technician once (e.g. no usable keyring).
         trainingChanged(object): training started (a ``TrainingSession``) or ended (None).
+        guestLoginForgotten(): the guest login was dropped (the VM changed, or the run ended):
+            fields that show it clear themselves.
 
     Attributes:
         gateway: vCenter and rules, called through :attr:`worker`.
@@ -92,6 +94,9 @@ class WizardContext(QObject):
         vm: the chosen VM.
         check: the last check of the chosen VM.
         remedy: the chosen remedy (None: no change).
+        guest_login: the guest login for the in-guest fix, in memory only; dropped when the VM
+            changes and when the run ends.
+        consent: what the technician agreed to on the Ready page (for the Apply page).
         result: what applying it gave.
         training: the training run (``wizard.ui.training.session.TrainingSession``), or None.
     """
@@ -100,6 +105,7 @@ class WizardContext(QObject):
     labChanged = Signal(str)
     notice = Signal(str)
     trainingChanged = Signal(object)
+    guestLoginForgotten = Signal()
 
     def __init__(
         self,
@@ -127,9 +133,11 @@ class WizardContext(QObject):
         self.lab_title = ""
         self.endpoint = ""
         self.user = ""
-        self.vm: VmChoice | None = None
+        self._vm: VmChoice | None = None
         self.check: CheckResult | None = None
         self.remedy: Remedy | None = None
+        self.guest_login: GuestLogin | None = None
+        self.consent: Consent | None = None
         self.result: ApplyResult | None = None
         self.undo_result: ApplyResult | None = None
         self.applying = False
@@ -151,6 +159,22 @@ class WizardContext(QObject):
     def on_worker_session_changed(self, connected: bool) -> None:
         if not connected:
             self.connectionChanged.emit("")
+
+    @property
+    def vm(self) -> VmChoice | None:
+        return self._vm
+
+    @vm.setter
+    def vm(self, choice: VmChoice | None) -> None:
+        if choice != self._vm:
+            self.forget_guest_login()  # a guest login belongs to one VM
+        self._vm = choice
+
+    def forget_guest_login(self) -> None:
+        """Drop the guest login (and the consent that carries it) from memory."""
+        self.guest_login = None
+        self.consent = None
+        self.guestLoginForgotten.emit()
 
     @property
     def facts(self) -> VmFacts | None:
@@ -217,6 +241,7 @@ class WizardContext(QObject):
         self.remedy = None
         self.result = None
         self.undo_result = None
+        self.forget_guest_login()
 
     # ------------------------------------------------------------------ lifetime
 
@@ -224,6 +249,7 @@ class WizardContext(QObject):
     def shutdown(self) -> None:
         """Log out, stop the lab, stop both threads. Called when the window closes (and when
         the application quits); safe to call twice."""
+        self.forget_guest_login()
         self.worker.stop()
         if self._lab_job is not None:
             self._lab_job.cancel()  # a lab still starting is stopped once it is up

@@ -8,6 +8,11 @@ any object with these methods and attributes fits (structural typing).
 
 Step states are plain strings (:class:`StepState` values) for the same reason.
 
+What the technician agreed to beyond the change itself (a hard power-off, leaving the VM off,
+the guest login for the in-guest fix) travels as a :class:`Consent`. An executor that takes it
+is a :class:`ConsentingExecutor`; one that does not gets none of it, so it can only do what the
+Ready page's confirmation covers (a clean shutdown through VMware Tools).
+
 The wizard finds the executor with :func:`default_executor`: a module
 ``wizard.vsphere.executor`` with a function ``create_executor() -> Executor``. Without it, the
 Apply page says that applying is not available in this build.
@@ -19,7 +24,8 @@ import enum
 import importlib
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
 from wizard.kb.facts import VmFacts
 from wizard.kb.model import Assessment, Change, Remedy
@@ -145,6 +151,140 @@ class Executor(Protocol):
     ) -> ApplyResult:
         """Put back the values the journal entry of ``result`` recorded as "before"."""
         ...
+
+
+@dataclass(frozen=True)
+class GuestLogin:
+    """A guest user and password for the in-guest resolution fix.
+
+    Kept in memory only for the run of one VM: never written to settings, logs, the journal or a
+    report, and hidden from ``repr`` so a logged object cannot leak it.
+    """
+
+    user: str
+    password: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"GuestLogin(user={self.user!r}, password='***')"
+
+
+@dataclass(frozen=True)
+class Consent:
+    """What the technician agreed to for one apply or undo, beyond the change itself.
+
+    Attributes:
+        shutdown: shut the guest down cleanly through VMware Tools when the change needs the VM
+            off (the Ready page's confirmation, or the answer to the undo question).
+        hard_poweroff: power the VM off without a clean shutdown (Tools not running, or the VM
+            suspended); unsaved work in the guest is lost. Its own, explicit tick.
+        leave_powered_off: do not power the VM on again afterwards.
+        guest_login: the guest login for the in-guest resolution fix.
+    """
+
+    shutdown: bool = False
+    hard_poweroff: bool = False
+    leave_powered_off: bool = False
+    guest_login: GuestLogin | None = None
+
+
+class Reconciled(Protocol):
+    """A change left unfinished by an earlier run, judged against the VM now
+    (``wizard.vsphere.executor.Reconciliation``).
+
+    Attributes:
+        entry_id: the journal entry that never ended.
+        state: ``applied``, ``not_applied``, ``partial``, ``changed_since``, ``vm_gone`` or
+            ``other_vm``.
+        power_state: the VM's power state now (None when it is gone).
+        message: what it means, in a sentence.
+    """
+
+    @property
+    def entry_id(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def power_state(self) -> str | None: ...
+    @property
+    def message(self) -> str: ...
+
+
+POWER_ON_FAILED = "power_on_failed"
+"""The ``reason`` of a result whose change is in place while the VM could not be powered on."""
+
+
+def power_on_failed(result: ApplyResult) -> bool:
+    """Whether the change is in place but the VM could not be powered on again afterwards."""
+    return str(getattr(result, "reason", None) or "") == POWER_ON_FAILED
+
+
+@runtime_checkable
+class ConsentingExecutor(Executor, Protocol):
+    """An executor that takes the technician's :class:`Consent` and can clean up after itself.
+
+    Without a consent, :meth:`apply` and :meth:`undo` shut the guest down cleanly when needed
+    and do nothing more (no hard power-off, no guest login). The pages always pass one: the Ready
+    page's, or the answer to the undo question.
+    """
+
+    def steps(
+        self, remedy: Remedy, facts: VmFacts, consent: Consent | None = None
+    ) -> Sequence[PlanStep]:
+        """The steps :meth:`apply` will run with this consent. Pure, no I/O."""
+        ...
+
+    def apply(
+        self,
+        session: Any,
+        remedy: Remedy,
+        facts: VmFacts,
+        *,
+        report: ReportStep,
+        log: LogLine,
+        is_cancelled: IsCancelled,
+        consent: Consent | None = None,
+    ) -> ApplyResult:
+        """Apply ``remedy`` with what ``consent`` allows (see :meth:`Executor.apply`)."""
+        ...
+
+    def undo_steps(self, result: ApplyResult, consent: Consent | None = None) -> Sequence[PlanStep]:
+        """The steps :meth:`undo` will run with this consent. Pure, no I/O."""
+        ...
+
+    def undo(
+        self,
+        session: Any,
+        result: ApplyResult,
+        *,
+        report: ReportStep,
+        log: LogLine,
+        is_cancelled: IsCancelled,
+        consent: Consent | None = None,
+    ) -> ApplyResult:
+        """Undo ``result`` with what ``consent`` allows (see :meth:`Executor.undo`)."""
+        ...
+
+    def retry_power_on(
+        self,
+        session: Any,
+        entry_id: str,
+        *,
+        report: ReportStep,
+        log: LogLine,
+        is_cancelled: IsCancelled,
+    ) -> ApplyResult:
+        """Power the VM of journal entry ``entry_id`` on again after a failed power-on."""
+        ...
+
+    def reconcile_dangling(self, session: Any) -> Sequence[Reconciled]:
+        """Judge every change an earlier run left unfinished on this vCenter against the VMs'
+        real values, and close those journal entries."""
+        ...
+
+
+def consenting(executor: Executor | None) -> ConsentingExecutor | None:
+    """``executor`` when it takes a :class:`Consent`, else None."""
+    return executor if isinstance(executor, ConsentingExecutor) else None
 
 
 def default_executor() -> Executor | None:

@@ -164,9 +164,14 @@ class Gateway(Protocol):
         facts: VmFacts,
         *,
         buffer_bytes: int | None = None,
-        lower_resolution_variant: str = "cap",
+        lower_resolution_variant: str = ...,
     ) -> tuple[Remedy, ...]:
-        """The four workarounds with these options. Pure: does not block."""
+        """The four workarounds with these options. Pure: does not block.
+
+        ``lower_resolution_variant`` is the technician's choice (``"cap"`` or ``"guest"``); left
+        out, the rules choose (the guest variant when the VM runs and this account may not
+        power it off and on).
+        """
         ...
 
 
@@ -284,7 +289,7 @@ class VsphereGateway:
         facts: VmFacts,
         *,
         buffer_bytes: int | None = None,
-        lower_resolution_variant: str = "cap",
+        lower_resolution_variant: str | None = None,
     ) -> tuple[Remedy, ...]:
         kb = _m("wizard.kb")
         options = kb.RemedyOptions(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,8 +22,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wizard.kb.facts import VmFacts
+from wizard.kb.model import Assessment, Change
 from wizard.ui.context import WizardContext
-from wizard.ui.executor import ApplyResult, Executor, PlanStep, StepState
+from wizard.ui.executor import (
+    ApplyResult,
+    ConsentingExecutor,
+    Executor,
+    PlanStep,
+    StepState,
+    consenting,
+    power_on_failed,
+)
 from wizard.ui.look import Tone, monospace, scaled_font
 from wizard.ui.pages.base import BasePage, PageId
 from wizard.ui.widgets import Banner, IconLabel, heading, wrapped
@@ -97,8 +109,12 @@ def run_steps(
     *args: Any,
     cancel: CancelToken,
     report: Callable[[object], None],
+    **options: Any,
 ) -> ApplyResult:
-    """Call the executor on the worker thread, turning its callbacks into progress payloads."""
+    """Call the executor on the worker thread, turning its callbacks into progress payloads.
+
+    ``options`` go to ``action`` as they are (e.g. ``consent`` for a consenting executor).
+    """
 
     def step(step_id: str, state: str, percent: int | None, message: str) -> None:
         report(("step", step_id, state, percent, message))
@@ -106,7 +122,69 @@ def run_steps(
     def log(line: str) -> None:
         report(("log", line))
 
-    return action(session, *args, report=step, log=log, is_cancelled=lambda: cancel.cancelled)
+    return action(
+        session, *args, report=step, log=log, is_cancelled=lambda: cancel.cancelled, **options
+    )
+
+
+@dataclass(frozen=True)
+class PoweredOnAgain:
+    """An apply whose power-on failed, once a retried power-on brought the VM back.
+
+    The change is in place and the VM is on; the verdict was not judged again after the retry,
+    so it reads as done but not verified. Undo and the ticket note still refer to the apply's
+    journal entry.
+
+    Attributes:
+        applied: the apply's own result (``power_on_failed``).
+        power_on: the retried power-on's result.
+    """
+
+    applied: ApplyResult
+    power_on: ApplyResult
+
+    @property
+    def ok(self) -> bool:
+        return True
+
+    @property
+    def verified(self) -> bool:
+        return False
+
+    @property
+    def message(self) -> str:
+        entry = self.power_on.journal_id
+        return (
+            "The change is in place. The VM did not power on after it at first; the second "
+            f"try worked{f' (journal entry {entry})' if entry else ''}."
+        )
+
+    @property
+    def changes(self) -> Sequence[Change]:
+        return self.applied.changes
+
+    @property
+    def facts_after(self) -> VmFacts | None:
+        return self.power_on.facts_after or self.applied.facts_after
+
+    @property
+    def assessment_after(self) -> Assessment | None:
+        return None
+
+    @property
+    def journal_id(self) -> str | None:
+        return self.applied.journal_id
+
+    @property
+    def task_ids(self) -> Sequence[str]:
+        return tuple(self.applied.task_ids) + tuple(self.power_on.task_ids)
+
+    @property
+    def steps(self) -> Sequence[object]:
+        """The apply's steps, then the retried power-on's (for the report)."""
+        return tuple(getattr(self.applied, "steps", ())) + tuple(
+            getattr(self.power_on, "steps", ())
+        )
 
 
 class StepRunner(QWidget):
@@ -199,6 +277,7 @@ class ApplyPage(BasePage):
 
     Attributes:
         banner: the outcome, or that applying is not available in this build.
+        retry_button: tries the power-on again when the change is in place but the VM is off.
         runner: steps, stop button and log.
     """
 
@@ -212,6 +291,15 @@ class ApplyPage(BasePage):
         self.banner = Banner(self, icon_size=28)
         self.banner.hide()
         layout.addWidget(self.banner)
+        self.retry_button = QPushButton("&Try power-on again", self)
+        self.retry_button.setAccessibleName("Try power-on again")
+        self.retry_button.setAutoDefault(False)
+        self.retry_button.clicked.connect(self.on_retry_button_clicked)
+        self.retry_button.hide()
+        retry_row = QHBoxLayout()
+        retry_row.addWidget(self.retry_button)
+        retry_row.addStretch(1)
+        layout.addLayout(retry_row)
         self.runner = StepRunner(self)
         self.runner.stop_button.clicked.connect(self.on_stop_button_clicked)
         layout.addWidget(self.runner, 1)
@@ -225,6 +313,7 @@ class ApplyPage(BasePage):
         assert check is not None
         self.ctx.result = None
         self._finished = False
+        self.retry_button.hide()
         executor = self.ctx.executor
         if executor is None:
             self.runner.hide()
@@ -239,7 +328,12 @@ class ApplyPage(BasePage):
             return
         self.banner.hide()
         self.runner.show()
-        self.runner.set_steps(executor.steps(remedy, check.facts))
+        full = consenting(executor)
+        self.runner.set_steps(
+            full.steps(remedy, check.facts, self.ctx.consent)
+            if full is not None
+            else executor.steps(remedy, check.facts)
+        )
         self.runner.add_log(f"Applying “{remedy.title}” to {check.facts.name}.")
         self._start(executor)
 
@@ -249,8 +343,12 @@ class ApplyPage(BasePage):
         assert check is not None
         self.ctx.applying = True
         self._set_cancel_enabled(False)
+        # Only an executor that takes the consent gets it; any other does a clean shutdown at most.
+        options: dict[str, Any] = (
+            {"consent": self.ctx.consent} if consenting(executor) is not None else {}
+        )
         job = self.ctx.worker.submit_session(
-            run_steps,
+            functools.partial(run_steps, **options),
             executor.apply,
             remedy,
             check.facts,
@@ -284,7 +382,9 @@ class ApplyPage(BasePage):
     def on_apply_succeeded(self, result: object) -> None:
         res: ApplyResult = result  # type: ignore[assignment]
         self.ctx.result = res
-        if res.ok and res.verified:
+        if power_on_failed(res):
+            self._show_power_on_failed(res)
+        elif res.ok and res.verified:
             self.banner.show_message(Tone.GOOD, "Done and verified", res.message)
         elif res.ok:
             self.banner.show_message(Tone.WARN, "Done, but not verified", res.message)
@@ -301,6 +401,80 @@ class ApplyPage(BasePage):
         )
         self.banner.show_message(Tone.BAD, "The fix was not applied", msg, nxt)
         self.runner.add_log(f"Failed: {msg}")
+
+    # ---------------------------------------------------------------- power-on retry
+
+    def _show_power_on_failed(self, res: ApplyResult) -> None:
+        facts = res.facts_after
+        state = facts.power_state if facts is not None else "in an unknown power state"
+        self.banner.show_message(
+            Tone.WARN,
+            "The change is in place, but the VM is off",
+            res.message,
+            f"The VM is {state}. Try the power-on again here, or power it on from the vSphere "
+            "Client; tell the user before you close the ticket.",
+        )
+        full = consenting(self.ctx.executor)
+        self.retry_button.setVisible(full is not None and res.journal_id is not None)
+        self.retry_button.setEnabled(True)
+
+    @Slot()
+    def on_retry_button_clicked(self) -> None:
+        full, res = consenting(self.ctx.executor), self.ctx.result
+        if full is None or res is None or res.journal_id is None or self._job is not None:
+            return
+        self._start_retry(full, res)
+
+    def _start_retry(self, executor: ConsentingExecutor, applied: ApplyResult) -> None:
+        assert applied.journal_id is not None
+        self.ctx.applying = True
+        self._finished = False
+        self._set_cancel_enabled(False)
+        self.retry_button.setEnabled(False)
+        self.runner.add_log("Trying the power-on again.")
+        job = self.ctx.worker.submit_session(
+            run_steps,
+            executor.retry_power_on,
+            applied.journal_id,
+            description="retry the power-on",
+            with_token=True,
+            with_report=True,
+        )
+        job.progress.connect(self.runner.on_progress)
+        job.succeeded.connect(self.on_retry_succeeded)
+        job.failed.connect(self.on_retry_failed)
+        job.finished.connect(self.on_apply_finished)
+        self._job = job
+        self.completeChanged.emit()
+
+    @Slot(object)
+    def on_retry_succeeded(self, result: object) -> None:
+        retried: ApplyResult = result  # type: ignore[assignment]
+        applied = self.ctx.result
+        self.runner.add_log(retried.message)
+        if not retried.ok or applied is None:
+            self._show_power_on_failed_again(retried.message)
+            return
+        again = PoweredOnAgain(applied, retried)
+        self.ctx.result = again
+        self.retry_button.hide()
+        self.banner.show_message(Tone.GOOD, "The VM is on again", again.message)
+
+    @Slot(object)
+    def on_retry_failed(self, exc: object) -> None:
+        _log.warning("power-on retry failed: %r", exc)
+        msg = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        self.runner.add_log(f"Power-on failed again: {msg}")
+        self._show_power_on_failed_again(msg)
+
+    def _show_power_on_failed_again(self, message: str) -> None:
+        self.banner.show_message(
+            Tone.WARN,
+            "The change is in place, but the VM is still off",
+            f"The power-on failed again: {message}",
+            "Power it on from the vSphere Client, or try again here.",
+        )
+        self.retry_button.setEnabled(True)
 
     @Slot()
     def on_apply_finished(self) -> None:

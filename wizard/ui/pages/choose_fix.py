@@ -7,17 +7,20 @@ import logging
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QRadioButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from wizard.kb.model import Caveat, CaveatId, Remedy, RemedyId, Verdict
+from wizard.kb.model import Caveat, CaveatId, ChangeTarget, Remedy, RemedyId, Verdict
 from wizard.ui.context import WizardContext
+from wizard.ui.executor import GuestLogin
 from wizard.ui.look import Tone, monospace, scaled_font
 from wizard.ui.pages.base import BasePage, PageId
 from wizard.ui.ticket import change_line
@@ -55,13 +58,18 @@ class RemedyCard(QFrame):
 
     Signals:
         optionsChanged(): an option on the card changed (buffer size, variant).
+        loginChanged(): the guest user or password was edited.
 
     Attributes:
         radio: the choice.
         remedy: the remedy as last judged.
+        guest_box: the guest login, shown while the fix runs a tool in the guest.
+        guest_user_edit: the guest user.
+        guest_password_edit: the guest password (masked; kept in memory only).
     """
 
     optionsChanged = Signal()
+    loginChanged = Signal()
 
     def __init__(self, remedy: Remedy, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,6 +97,7 @@ class RemedyCard(QFrame):
         self._ol = QVBoxLayout(self._options)
         self._ol.setContentsMargins(0, 4, 0, 0)
         self._options.hide()
+        self._build_guest_login()
         self._caveat_box = QWidget(self)
         self._cl = QVBoxLayout(self._caveat_box)
         self._cl.setContentsMargins(22, 0, 0, 0)
@@ -108,6 +117,7 @@ class RemedyCard(QFrame):
             self._privileges,
             self._changes,
             self._options,
+            self.guest_box,
             self._manual,
             self.caveats,
         ):
@@ -164,6 +174,7 @@ class RemedyCard(QFrame):
         self._manual.setVisible(bool(remedy.manual_steps))
         self._fill_caveats(remedy.caveats)
         self.radio.setEnabled(selectable(remedy))
+        self.guest_box.setVisible(self.needs_guest_login)
         self.setAccessibleName(
             f"{remedy.title}: " + ", ".join(t for t, _ in badges) if badges else remedy.title
         )
@@ -197,6 +208,73 @@ class RemedyCard(QFrame):
         )
         self.caveats.setVisible(bool(caveats))
         self.caveats.toggle.setEnabled(bool(caveats))
+
+    # ---------------------------------------------------------------- guest login
+
+    def _build_guest_login(self) -> None:
+        """User and password for running the resolution tool in the guest (hidden until needed)."""
+        self.guest_box = QFrame(self)
+        self.guest_box.setObjectName("guestLogin")
+        self.guest_box.setStyleSheet(
+            "QFrame#guestLogin { border: 1px solid #c5ccd4; border-radius: 4px; }"
+        )
+        head = wrapped(
+            "Guest login: the tool runs inside the guest as this user, who must be logged on "
+            "to its desktop. The password is used for this run only and never saved.",
+            self.guest_box,
+        )
+        self.guest_user_edit = QLineEdit(self.guest_box)
+        self.guest_user_edit.setAccessibleName("Guest user")
+        self.guest_user_edit.setPlaceholderText(r"DOMAIN\user  or  .\localuser")
+        self.guest_password_edit = QLineEdit(self.guest_box)
+        self.guest_password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.guest_password_edit.setAccessibleName("Guest password")
+        user_label = QLabel("Guest &user:", self.guest_box)
+        user_label.setBuddy(self.guest_user_edit)
+        password_label = QLabel("Guest pass&word:", self.guest_box)
+        password_label.setBuddy(self.guest_password_edit)
+        width = self.guest_user_edit.fontMetrics().horizontalAdvance("x") * 36
+        for edit in (self.guest_user_edit, self.guest_password_edit):
+            edit.setMaximumWidth(width)
+        form = QFormLayout()
+        form.setHorizontalSpacing(10)
+        form.setVerticalSpacing(6)
+        form.addRow(user_label, self.guest_user_edit)
+        form.addRow(password_label, self.guest_password_edit)
+        col = QVBoxLayout(self.guest_box)
+        col.setContentsMargins(10, 8, 10, 8)
+        col.setSpacing(6)
+        col.addWidget(head)
+        col.addLayout(form)
+        self.guest_box.hide()
+        self.guest_user_edit.textChanged.connect(self.on_guest_login_edited)
+        self.guest_password_edit.textChanged.connect(self.on_guest_login_edited)
+
+    @property
+    def needs_guest_login(self) -> bool:
+        """Whether this fix, as judged now, runs a tool in the guest (and so needs a login)."""
+        r = self.remedy
+        return r.available and any(c.target is ChangeTarget.GUEST for c in r.changes)
+
+    def guest_login(self) -> GuestLogin | None:
+        """The login as typed, or None while the user or the password is missing."""
+        user = self.guest_user_edit.text().strip()
+        password = self.guest_password_edit.text()
+        return GuestLogin(user, password) if user and password else None
+
+    def clear_guest_login(self) -> None:
+        self.guest_password_edit.clear()
+        self.guest_user_edit.clear()
+
+    def ready(self) -> bool:
+        """Whether this card, if chosen, has everything it needs to go on."""
+        return self.options_valid() and (
+            not self.needs_guest_login or self.guest_login() is not None
+        )
+
+    @Slot()
+    def on_guest_login_edited(self) -> None:
+        self.loginChanged.emit()
 
     # ---------------------------------------------------------------- options
 
@@ -318,6 +396,7 @@ class ChooseFixPage(BasePage):
         self._group = QButtonGroup(self)
         self._group.buttonToggled.connect(self.on_group_toggled)
         self._built_for: object = None
+        ctx.guestLoginForgotten.connect(self.on_ctx_guest_login_forgotten)
 
     # ---------------------------------------------------------------- QWizardPage
 
@@ -331,11 +410,14 @@ class ChooseFixPage(BasePage):
 
     def isComplete(self) -> bool:
         card = self.selected_card()
-        return card is None or (selectable(card.remedy) and card.options_valid())
+        return card is None or (selectable(card.remedy) and card.ready())
 
     def validatePage(self) -> bool:
         card = self.selected_card()
         self.ctx.remedy = card.remedy if card is not None else None
+        self.ctx.guest_login = (
+            card.guest_login() if card is not None and card.needs_guest_login else None
+        )
         return True
 
     def nextId(self) -> int:
@@ -368,6 +450,7 @@ class ChooseFixPage(BasePage):
             if remedy.id == RemedyId.LOWER_RESOLUTION and remedy.available:
                 card.add_variant_option(remedy.variant or "cap")
             card.optionsChanged.connect(self.on_card_options_changed)
+            card.loginChanged.connect(self.on_card_login_changed)
             self._group.addButton(card.radio)
             self._cards.addWidget(card)
             self.cards.append(card)
@@ -420,26 +503,38 @@ class ChooseFixPage(BasePage):
         self.completeChanged.emit()
 
     @Slot()
+    def on_card_login_changed(self) -> None:
+        self.completeChanged.emit()
+
+    @Slot()
+    def on_ctx_guest_login_forgotten(self) -> None:
+        for c in self.cards:
+            c.clear_guest_login()
+
+    @Slot()
     def on_card_options_changed(self) -> None:
         """Judge the remedies again with the new options (pure, on this thread)."""
         check = self.ctx.check
         assert check is not None
         buffer_bytes: int | None = None
-        variant = "cap"
+        variant: str | None = None  # None: the rules choose
         for c in self.cards:
             if c.buffer_bytes is not None:
                 buffer_bytes = c.buffer_bytes if c.options_valid() else None
             if c.variant_cap is not None:
-                variant = c.variant
-        fresh = {
-            r.id: r
-            for r in self.ctx.gateway.remedies(
+                variant = c.variant  # the technician's choice wins
+        gateway = self.ctx.gateway
+        judged = (
+            gateway.remedies(check.assessment, check.facts, buffer_bytes=buffer_bytes)
+            if variant is None
+            else gateway.remedies(
                 check.assessment,
                 check.facts,
                 buffer_bytes=buffer_bytes,
                 lower_resolution_variant=variant,
             )
-        }
+        )
+        fresh = {r.id: r for r in judged}
         for c in self.cards:
             if c.remedy.id in fresh:
                 c.set_remedy(fresh[c.remedy.id])

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
     QLineEdit,
+    QMessageBox,
     QWidget,
 )
 
 from wizard import credentials
 from wizard.ui import dialogs
 from wizard.ui.context import WizardContext
+from wizard.ui.executor import Reconciled, consenting
 from wizard.ui.gateway import ChangedCertificate, GatewayFailure, UntrustedCertificate
 from wizard.ui.look import Tone
 from wizard.ui.pages.base import BasePage, PageId
@@ -226,7 +229,56 @@ class ConnectPage(BasePage):
                 self.ctx.worker.submit(
                     credentials.forget_password, endpoint, user, description="keyring"
                 )
+        self._reconcile()
         self.go_next()
+
+    # ---------------------------------------------------------------- after connecting
+
+    def _reconcile(self) -> None:
+        """Settle what an earlier run left unfinished on this vCenter (on the worker thread)."""
+        executor = consenting(self.ctx.executor)
+        if executor is None:
+            return
+        job = self.ctx.worker.submit_session(
+            executor.reconcile_dangling, description="check for unfinished changes"
+        )
+        job.succeeded.connect(self.on_reconcile_succeeded)
+        job.failed.connect(self.on_reconcile_failed)
+
+    @Slot(object)
+    def on_reconcile_succeeded(self, found: object) -> None:
+        done: Sequence[Reconciled] = found  # type: ignore[assignment]
+        if not done:
+            return
+        for r in done:
+            _log.info("reconciled unfinished entry %s: %s", r.entry_id, r.state)
+        several = len(done) > 1
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Unfinished changes" if several else "An unfinished change",
+            (
+                f"{len(done)} changes from an earlier run did not finish"
+                if several
+                else "A change from an earlier run did not finish"
+            )
+            + " (the wizard was closed or stopped during it). It has now checked the VM:",
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setInformativeText(
+            "\n\n".join(f"{r.message}\n(Journal entry {r.entry_id}.)" for r in done)
+        )
+        box.setAccessibleName("Unfinished changes")
+        dialogs.show_modal(box, lambda _r: None)
+
+    @Slot(object)
+    def on_reconcile_failed(self, exc: object) -> None:
+        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        _log.warning("checking for unfinished changes failed: %s", message)
+        self.ctx.notice.emit(
+            f"Unfinished changes from an earlier run could not be checked: {message}"
+        )
 
     @Slot(object)
     def on_connect_failed(self, exc: object) -> None:

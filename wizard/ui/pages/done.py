@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -10,6 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QStandardPaths, Qt, Slot
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -23,12 +25,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wizard.kb.plan import verify
+from wizard.kb.model import Change
+from wizard.kb.plan import CannotUndo, undo_changes, verify
 from wizard.ui import dialogs, gateway
 from wizard.ui.context import WizardContext
-from wizard.ui.executor import ApplyResult, PlanStep
+from wizard.ui.executor import ApplyResult, Consent, PlanStep, consenting
 from wizard.ui.gateway import GatewayFailure, HostChoiceLike, MigrationOutcomeLike
-from wizard.ui.look import Tone, scaled_font
+from wizard.ui.look import Tone, monospace, scaled_font
 from wizard.ui.pages.apply import ApplyPage, StepRunner, run_steps
 from wizard.ui.pages.base import BasePage, PageId
 from wizard.ui.pages.check import VERDICT_LOOK
@@ -48,6 +51,113 @@ _log = logging.getLogger(__name__)
 
 ListHosts = Callable[..., list[HostChoiceLike]]
 RunTest = Callable[..., MigrationOutcomeLike]
+
+POWER_DOWN_STEPS = ("shutdown", "power_off")
+POWERED_ON = "poweredOn"
+
+
+class UndoConfirmDialog(QDialog):
+    """Ask before an undo that needs the VM off: what changes back, and what the user notices.
+
+    Attributes:
+        hard_check: consent to a hard power-off; shown, and required, only when the VM cannot be
+            shut down cleanly (VMware Tools not running, or the VM suspended).
+        leave_off_check: leave the VM powered off afterwards.
+        undo_button: starts the undo (disabled until a needed hard power-off is consented to).
+    """
+
+    def __init__(
+        self,
+        vm: str,
+        changes: Sequence[Change],
+        *,
+        power_state: str,
+        hard_needed: bool,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Undo the change")
+        self.setAccessibleName("Undo the change")
+        self.hard_needed = hard_needed
+        head = QLabel(
+            f"Undoing this change powers {vm} off."
+            if hard_needed
+            else f"Undoing this change shuts {vm} down.",
+            self,
+        )
+        head.setTextFormat(Qt.TextFormat.PlainText)
+        head.setWordWrap(True)
+        head.setFont(scaled_font(head, 1.1, bold=True))
+        self.head = head
+        if not hard_needed:
+            how = (
+                "The wizard shuts the guest down through VMware Tools, puts the old values back "
+                "and powers the VM on. The user loses the session and unsaved work: tell them "
+                "first."
+            )
+        elif power_state != POWERED_ON:
+            how = (
+                f"The VM is {power_state}: it can only be powered off hard, which discards its "
+                "suspended state. Open programs and unsaved work in the guest are lost."
+            )
+        else:
+            how = (
+                "VMware Tools are not running, so the guest cannot be shut down cleanly: the "
+                "wizard can only power the VM off hard, like pulling the plug. Unsaved work in "
+                "the guest is lost."
+            )
+        body = wrapped(how, self)
+        lines = wrapped("\n".join(change_line(c) for c in changes), self, selectable=True)
+        lines.setFont(monospace())
+        self.hard_check = QCheckBox(
+            "Power the VM &off without a clean shutdown (unsaved work in the guest is lost)", self
+        )
+        self.hard_check.setAccessibleName(
+            "Power the VM off without a clean shutdown (unsaved work in the guest is lost)"
+        )
+        self.hard_check.setVisible(hard_needed)
+        self.leave_off_check = QCheckBox("&Leave the VM powered off afterwards", self)
+        self.leave_off_check.setAccessibleName("Leave the VM powered off afterwards")
+        buttons = QDialogButtonBox(self)
+        self.undo_button = buttons.addButton(
+            "&Power off and undo" if hard_needed else "&Shut down and undo",
+            QDialogButtonBox.ButtonRole.AcceptRole,
+        )
+        self.undo_button.setAccessibleName(self.undo_button.text().replace("&", ""))
+        cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setAccessibleName("Cancel")
+        cancel.setDefault(True)  # the safe answer is the one Enter gives
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.hard_check.toggled.connect(self.on_hard_check_toggled)
+        self.on_hard_check_toggled(False)
+        text = QVBoxLayout()
+        text.setSpacing(8)
+        text.addWidget(head)
+        text.addWidget(body)
+        text.addWidget(heading("Changes back", self))
+        text.addWidget(lines)
+        text.addWidget(self.hard_check)
+        text.addWidget(self.leave_off_check)
+        row = QHBoxLayout()
+        row.setSpacing(14)
+        tone = Tone.BAD if hard_needed else Tone.WARN
+        row.addWidget(IconLabel(tone.icon_name, 32, self), 0, Qt.AlignmentFlag.AlignTop)
+        row.addLayout(text, 1)
+        col = QVBoxLayout(self)
+        col.setContentsMargins(20, 18, 20, 14)
+        col.setSpacing(14)
+        col.addLayout(row)
+        col.addWidget(buttons)
+        self.setMinimumWidth(max(560, self.hard_check.sizeHint().width() + 110))
+
+    def consented(self) -> bool:
+        """Whether the answer covers the power-off this undo needs."""
+        return not self.hard_needed or self.hard_check.isChecked()
+
+    @Slot(bool)
+    def on_hard_check_toggled(self, _checked: bool) -> None:
+        self.undo_button.setEnabled(self.consented())
 
 
 class VmotionConfirmDialog(QDialog):
@@ -372,15 +482,60 @@ class DonePage(BasePage):
 
     @Slot()
     def on_undo_button_clicked(self) -> None:
+        """Undo at once when the VM stays up; ask first when the undo needs it off."""
         executor, result = self.ctx.executor, self.ctx.result
         if executor is None or result is None or self._busy():
             return
+        if not any(s.id in POWER_DOWN_STEPS for s in executor.undo_steps(result)):
+            self._start_undo(Consent(guest_login=self.ctx.guest_login))
+            return
+        facts = result.facts_after
+        power = facts.power_state if facts is not None else POWERED_ON
+        hard = facts is not None and (power != POWERED_ON or not facts.tools_running)
+        try:
+            back = undo_changes(result.changes)
+        except CannotUndo:
+            back = tuple(Change(c.target, c.key, c.after, c.before) for c in result.changes)
+        dialog = UndoConfirmDialog(
+            facts.name if facts is not None else "the VM",
+            back,
+            power_state=power,
+            hard_needed=hard,
+            parent=self,
+        )
+
+        def answered(code: int) -> None:
+            if code != int(QDialog.DialogCode.Accepted):
+                return  # nothing was started, nothing changed
+            if not dialog.consented():
+                _log.info("undo not started: a hard power-off was needed and not consented to")
+                return
+            self._start_undo(
+                Consent(
+                    shutdown=True,
+                    hard_poweroff=hard and dialog.hard_check.isChecked(),
+                    leave_powered_off=dialog.leave_off_check.isChecked(),
+                    guest_login=self.ctx.guest_login,
+                )
+            )
+
+        dialogs.show_modal(dialog, answered)
+
+    def _start_undo(self, consent: Consent) -> None:
+        executor, result = self.ctx.executor, self.ctx.result
+        if executor is None or result is None or self._busy():
+            return
+        full = consenting(executor)
         self.undo_runner.show()
-        self.undo_runner.set_steps(executor.undo_steps(result))
+        self.undo_runner.set_steps(
+            full.undo_steps(result, consent) if full is not None else executor.undo_steps(result)
+        )
         self.undo_runner.add_log("Undoing the change.")
         self.ctx.applying = True
+        # Only an executor that takes the consent gets it; any other can do no hard power-off.
+        options: dict[str, Any] = {"consent": consent} if full is not None else {}
         job = self.ctx.worker.submit_session(
-            run_steps,
+            functools.partial(run_steps, **options),
             executor.undo,
             result,
             description="undo",

@@ -15,12 +15,18 @@ from PySide6.QtWidgets import (
     QWizard,
 )
 
-from wizard.kb.model import ChangeTarget
+from wizard.kb.facts import VmFacts
+from wizard.kb.model import ChangeTarget, Remedy
 from wizard.ui import commands
 from wizard.ui.context import WizardContext
+from wizard.ui.executor import Consent
 from wizard.ui.look import Tone, monospace, scaled_font
 from wizard.ui.pages.base import BasePage, PageId
 from wizard.ui.widgets import Banner, CopyBox, heading, wrapped
+
+POWERED_ON = "poweredOn"
+POWERED_OFF = "poweredOff"
+RESOLUTION_TOOL = "VMwareResolutionSet.exe"
 
 TARGET_WORDS = {
     ChangeTarget.EXTRA_CONFIG: "Advanced setting",
@@ -36,6 +42,9 @@ class ReadyPage(BasePage):
     Attributes:
         changes_table: the changes, before -> after.
         disruption: what the VM's user will notice.
+        hard_check: consent to a hard power-off; shown, and required, only when the VM cannot
+            be shut down cleanly (Tools not running, or the VM suspended).
+        leave_off_check: leave the VM powered off afterwards (shown when the fix powers it down).
         confirm_check: the explicit confirmation that Next requires.
         powercli: the equivalent PowerCLI commands.
         govc: the equivalent govc commands.
@@ -72,6 +81,18 @@ class ReadyPage(BasePage):
         layout.addWidget(heading("Disruption", self))
         self.disruption = Banner(self, icon_size=24)
         layout.addWidget(self.disruption)
+        self.hard_check = QCheckBox(
+            "Power the VM &off without a clean shutdown (unsaved work in the guest is lost)", self
+        )
+        self.hard_check.setAccessibleName(
+            "Power the VM off without a clean shutdown (unsaved work in the guest is lost)"
+        )
+        self.hard_check.toggled.connect(self.on_hard_check_toggled)
+        layout.addWidget(self.hard_check)
+        self.leave_off_check = QCheckBox("&Leave the VM powered off afterwards", self)
+        self.leave_off_check.setAccessibleName("Leave the VM powered off afterwards")
+        self.leave_off_check.toggled.connect(self.on_leave_off_check_toggled)
+        layout.addWidget(self.leave_off_check)
         self.manual = wrapped(parent=self, selectable=True)
         layout.addWidget(self.manual)
 
@@ -119,14 +140,77 @@ class ReadyPage(BasePage):
             + rows * self.changes_table.verticalHeader().defaultSectionSize()
             + 4
         )
-        on = facts.power_state == "poweredOn"
-        if remedy.needs_power_off and on:
+        self.hard_check.setChecked(False)
+        self.leave_off_check.setChecked(False)
+        self.hard_check.setVisible(self.hard_needed)
+        self.leave_off_check.setVisible(self.goes_down)
+        self._show_disruption()
+        self.manual.setText("\n".join(f"Also possible by hand: {m}" for m in remedy.manual_steps))
+        self.manual.setVisible(bool(remedy.manual_steps))
+        self.powercli.set_text(commands.powercli(facts, remedy))
+        self.govc.set_text(commands.govc(facts, remedy))
+        self.confirm_check.setChecked(False)
+        self.first_focus = self.hard_check if self.hard_needed else self.confirm_check
+        has_executor = self.ctx.executor is not None
+        self.setCommitPage(has_executor)
+        self.setButtonText(QWizard.WizardButton.CommitButton, "&Apply")
+
+    # ---------------------------------------------------------------- power
+
+    def _chosen(self) -> tuple[Remedy, VmFacts]:
+        remedy, check = self.ctx.remedy, self.ctx.check
+        assert remedy is not None
+        assert check is not None
+        return remedy, check.facts
+
+    @property
+    def goes_down(self) -> bool:
+        """Whether the fix powers the VM down (it needs the VM off, and it is not off)."""
+        remedy, facts = self._chosen()
+        return remedy.needs_power_off and facts.power_state != POWERED_OFF
+
+    @property
+    def hard_needed(self) -> bool:
+        """Whether only a hard power-off can bring the VM down: no Tools, or suspended."""
+        _, facts = self._chosen()
+        return self.goes_down and (facts.power_state != POWERED_ON or not facts.tools_running)
+
+    def _show_disruption(self) -> None:
+        remedy, facts = self._chosen()
+        leave_off = self.leave_off_check.isChecked()
+        after = (
+            "It stays off afterwards: power it on when the user needs it."
+            if leave_off
+            else "Then the wizard makes the change and powers the VM on."
+        )
+        if self.goes_down and facts.power_state != POWERED_ON:
+            self.disruption.show_message(
+                Tone.BAD,
+                f"The VM is {facts.power_state}: only a hard power-off is possible",
+                "The change needs the VM off. Powering it off discards its suspended state: "
+                f"open programs and unsaved work in the guest are lost. {after}",
+                "Or resume the VM, have the user save and shut down, and run the fix again.",
+            )
+            confirm = "&I have told the VM's user; power the VM off and apply this change now"
+        elif self.hard_needed:
+            self.disruption.show_message(
+                Tone.BAD,
+                "VMware Tools are not running: no clean shutdown is possible",
+                "The change needs the VM off, and without Tools the guest cannot be shut down "
+                "cleanly. The wizard can only power it off hard, like pulling the plug: "
+                f"unsaved work in the guest is lost. {after}",
+                "Or start Tools (or have the user shut the guest down) and run the fix again, "
+                "or go back and choose a fix that needs no power-off.",
+            )
+            confirm = "&I have told the VM's user; power the VM off and apply this change now"
+        elif self.goes_down:
             self.disruption.show_message(
                 Tone.WARN,
-                "The VM will be shut down and started again",
-                "The wizard shuts the guest down through VMware Tools, waits until it is off, "
-                "makes the change and powers the VM on. The user loses the session and unsaved "
-                "work: tell them first. This usually takes a few minutes.",
+                "The VM will be shut down"
+                + (" and left off" if leave_off else " and started again"),
+                "The wizard shuts the guest down through VMware Tools and waits until it is "
+                f"off. {after} The user loses the session and unsaved work: tell them first. "
+                "This usually takes a few minutes.",
             )
             confirm = "&I have told the VM's user; shut the VM down and apply this change now"
         elif remedy.needs_power_off:
@@ -137,25 +221,41 @@ class ReadyPage(BasePage):
             )
             confirm = "&I want to apply this change to the powered-off VM"
         else:
+            guest = any(c.target is ChangeTarget.GUEST for c in remedy.changes)
+            login = self.ctx.guest_login
+            how = (
+                f" The wizard runs {RESOLUTION_TOOL} in the guest as {login.user}: the "
+                "user's screen changes at once."
+                if guest and login is not None
+                else ""
+            )
             self.disruption.show_message(
                 Tone.INFO,
                 "No power-off",
-                "The change is made while the VM keeps running.",
+                f"The change is made while the VM keeps running.{how}",
             )
             confirm = "&I want to apply this change now"
         self.confirm_check.setText(confirm)
-        self.manual.setText("\n".join(f"Also possible by hand: {m}" for m in remedy.manual_steps))
-        self.manual.setVisible(bool(remedy.manual_steps))
-        self.powercli.set_text(commands.powercli(facts, remedy))
-        self.govc.set_text(commands.govc(facts, remedy))
-        self.confirm_check.setChecked(False)
-        self.first_focus = self.confirm_check
-        has_executor = self.ctx.executor is not None
-        self.setCommitPage(has_executor)
-        self.setButtonText(QWizard.WizardButton.CommitButton, "&Apply")
+
+    def consent(self) -> Consent:
+        """What the technician agreed to on this page."""
+        return Consent(
+            shutdown=self.confirm_check.isChecked(),
+            hard_poweroff=self.hard_needed and self.hard_check.isChecked(),
+            leave_powered_off=self.goes_down and self.leave_off_check.isChecked(),
+            guest_login=self.ctx.guest_login,
+        )
+
+    # ---------------------------------------------------------------- QWizardPage
 
     def isComplete(self) -> bool:
-        return self.confirm_check.isChecked()
+        return self.confirm_check.isChecked() and (
+            not self.hard_needed or self.hard_check.isChecked()
+        )
+
+    def validatePage(self) -> bool:
+        self.ctx.consent = self.consent()
+        return True
 
     def nextId(self) -> int:
         return int(PageId.APPLY)
@@ -163,3 +263,11 @@ class ReadyPage(BasePage):
     @Slot(bool)
     def on_confirm_check_toggled(self, _checked: bool) -> None:
         self.completeChanged.emit()
+
+    @Slot(bool)
+    def on_hard_check_toggled(self, _checked: bool) -> None:
+        self.completeChanged.emit()
+
+    @Slot(bool)
+    def on_leave_off_check_toggled(self, _checked: bool) -> None:
+        self._show_disruption()
