@@ -261,6 +261,9 @@ def parse_journal(lines: Iterable[str]) -> JournalReading:
         except json.JSONDecodeError as exc:
             problems.append(JournalProblem(number, f"not valid JSON ({exc.msg}); skipped"))
             continue
+        except RecursionError:  # e.g. "[[[[…" thousands deep: the parser gives up
+            problems.append(JournalProblem(number, "nested too deeply to read; skipped"))
+            continue
         if not isinstance(obj, dict):
             problems.append(JournalProblem(number, "not a JSON object; skipped"))
             continue

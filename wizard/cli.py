@@ -263,10 +263,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    level = logging.DEBUG if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # The wizard lowers the root level for its own log file; the terminal keeps this level.
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(level)
     if args.selftest:
         from wizard.selftest import run_selftest
 

@@ -5,7 +5,8 @@ through it untouched (it never sees the plaintext and needs no certificate), so 
 still verifies the lab's own certificate. Requests are told apart the way HTTP/1.1 without
 pipelining allows: on each connection, client bytes after server bytes start a new exchange.
 
-A fault is armed for the next exchange (on any connection) and fires once:
+A fault is armed for the next exchange (on any connection), or for the N-th one from now
+(``skip``: let that many exchanges pass untouched first), and fires once:
 
 - ``DROP_BEFORE_REQUEST``: close the connection before the request reaches vCenter;
 - ``DROP_AFTER_REQUEST``: deliver the request, swallow the whole answer, close: the client
@@ -50,6 +51,7 @@ class _Armed:
     fault: Fault
     seconds: float = 0.0
     cut_bytes: int = 64
+    skip: int = 0
 
 
 class FaultProxy:
@@ -83,10 +85,18 @@ class FaultProxy:
 
     # ------------------------------------------------------------------------------ control
 
-    def arm(self, fault: Fault, *, seconds: float = 0.0, cut_bytes: int = 64) -> None:
-        """Make the next exchange suffer ``fault`` (once)."""
+    def arm(
+        self, fault: Fault, *, seconds: float = 0.0, cut_bytes: int = 64, skip: int = 0
+    ) -> None:
+        """Make the next exchange suffer ``fault`` (once), or the one after ``skip`` others."""
         with self._lock:
-            self._armed = _Armed(fault, seconds, cut_bytes)
+            self._armed = _Armed(fault, seconds, cut_bytes, skip)
+
+    def disarm(self) -> bool:
+        """Take back a fault that has not fired yet; return whether one was still armed."""
+        with self._lock:
+            armed, self._armed = self._armed, None
+        return armed is not None
 
     def go_down(self, seconds: float) -> None:
         """Refuse new connections (accept and close at once) for ``seconds``."""
@@ -155,7 +165,11 @@ class FaultProxy:
     def _take_fault(self) -> _Armed | None:
         with self._lock:
             self.exchanges += 1
-            armed, self._armed = self._armed, None
+            armed = self._armed
+            if armed is not None and armed.skip > 0:
+                armed.skip -= 1
+                return None
+            self._armed = None
         if armed is not None:
             self.fired.append(armed.fault)
         return armed

@@ -740,6 +740,28 @@ class Executor:
                 facts_after=facts_after,
             )
             return result
+        except Exception as exc:
+            # A bug must not leave the user's VM off: power it on again as for any failure. The
+            # step that was running keeps its intent without an outcome, so the entry stays
+            # dangling and is reconciled against the VM's real values at the next run.
+            log.exception("The %s of %s stopped on an unexpected error", job.action, job.identity)
+            unexpected = _Stop(
+                Outcome.FAILED,
+                Reason.OUTCOME_UNKNOWN,
+                f"The {job.action} stopped on an unexpected error ({type(exc).__name__}); "
+                "whether the change was made is not known.",
+                "Check the VM again before doing anything else, and send the log file to the "
+                "wizard's maintainers.",
+            )
+            after = self._restore_power(job, unexpected) if job.powered_down else None
+            return self._finish(
+                job,
+                unexpected.outcome,
+                unexpected.message,
+                unexpected.next_step,
+                unexpected.reason,
+                facts_after=after,
+            )
 
     def _run_steps(self, job: _Job) -> ApplyResult:
         moref = job.identity.moref
@@ -941,8 +963,16 @@ class Executor:
             self._step(job, step, "failed", exc.message, exc.task_id)
             raise self._stop_for(exc.cause, job) from None
         except VsphereError as exc:
-            job.powered_down = False
-            self.journal.outcome(job.entry_id, step, "failed", error=exc.message)
+            # After a broken connection the request may still have been carried out: say the
+            # power state found (None: unknown), and power the VM on again if it went off.
+            found = (
+                self._power_state_now(now.moref)
+                if isinstance(exc, TRANSIENT_ERRORS)
+                else now.power_state
+            )
+            job.power_state = found
+            job.powered_down = found == POWERED_OFF
+            self.journal.outcome(job.entry_id, step, "failed", error=exc.message, power_state=found)
             self._step(job, step, "failed", exc.message)
             raise self._stop_for(exc, job) from None
         job.power_state = POWERED_OFF
@@ -1211,11 +1241,18 @@ class Executor:
             )
             self._step(job, step, "failed", exc.message, exc.task_id)
             if exc.fault == "ConcurrentAccess":
+                # Show what the other change did to the settings this plan touches, as a stale
+                # plan does (the power state is left out: we may have shut the VM down).
+                now = self._read_quietly(job)
+                if now is not None:
+                    job.differences = value_differences(changes, now, expect="before")
+                shown = "; ".join(d.describe() for d in job.differences)
                 raise _Stop(
                     Outcome.REFUSED,
                     Reason.CONCURRENT_CHANGE,
                     "vCenter refused the change because someone else changed the VM since it "
-                    "was checked. Nothing was changed.",
+                    "was checked. Nothing was changed."
+                    + (f" Changed meanwhile: {shown}." if shown else ""),
                     "Check the VM again and choose the fix anew.",
                 ) from None
             if exc.fault == "InvalidPowerState":
@@ -1479,10 +1516,12 @@ def result_to_json(result: ApplyResult) -> dict[str, Any]:
 
 
 class GuiExecutor:
-    """The executor as the Apply page expects it (``wizard.ui.executor.Executor``).
+    """The executor as the wizard's pages expect it (``wizard.ui.executor.ConsentingExecutor``).
 
-    The page's confirmation on "Ready to complete" counts as consent to shut the guest down; a
-    hard power-off is never done from here (the Protocol carries no consent for it).
+    The page's consent (``wizard.ui.executor.Consent``, read by its attributes) decides the power
+    handling: a clean shutdown only with ``shutdown``, a hard power-off only with its own
+    ``hard_poweroff``. Without a consent (a caller of the plain Protocol), the call itself counts
+    as consent to a clean shutdown and to nothing more; the wizard's pages always pass one.
     """
 
     def __init__(self, journal: Journal | None = None) -> None:
@@ -1494,9 +1533,39 @@ class GuiExecutor:
             self._journal = Journal()
         return self._journal
 
-    def steps(self, remedy: Remedy, facts: VmFacts) -> Sequence[PlannedStep]:
-        """The steps :meth:`apply` will run. Pure, no I/O."""
-        return plan_steps(remedy.changes, facts.power_state)
+    @staticmethod
+    def _consent(consent: Any) -> dict[str, Any]:
+        """The page's consent as request fields; the guest login becomes GuestCredentials."""
+        if consent is None:
+            return {"allow_shutdown": True}
+        login = consent.guest_login
+        return {
+            "allow_shutdown": bool(consent.shutdown),
+            "allow_hard_poweroff": bool(consent.hard_poweroff),
+            "leave_powered_off": bool(consent.leave_powered_off),
+            "guest_credentials": (
+                GuestCredentials(login.user, login.password) if login is not None else None
+            ),
+        }
+
+    @staticmethod
+    def _plan(
+        changes: Sequence[Change], facts: VmFacts | None, consent: Any
+    ) -> Sequence[PlannedStep]:
+        power = facts.power_state if facts is not None else POWERED_ON
+        hard = bool(consent is not None and consent.hard_poweroff) and (
+            power != POWERED_ON or (facts is not None and not facts.tools_running)
+        )
+        return plan_steps(
+            changes,
+            power,
+            leave_powered_off=bool(consent is not None and consent.leave_powered_off),
+            hard_power_off=hard,
+        )
+
+    def steps(self, remedy: Remedy, facts: VmFacts, consent: Any = None) -> Sequence[PlannedStep]:
+        """The steps :meth:`apply` will run with this consent. Pure, no I/O."""
+        return self._plan(remedy.changes, facts, consent)
 
     def _executor(
         self,
@@ -1521,22 +1590,17 @@ class GuiExecutor:
         report: Callable[[str, str, int | None, str], None],
         log: Callable[[str], None],
         is_cancelled: Callable[[], bool],
-        guest_credentials: GuestCredentials | None = None,
-        leave_powered_off: bool = False,
+        consent: Any = None,
     ) -> ApplyResult:
-        """Apply ``remedy`` (shutdown consented by the Ready page's confirmation)."""
+        """Apply ``remedy`` with what ``consent`` allows."""
         executor = self._executor(session, report, log, is_cancelled)
+        if not facts.tools_running:
+            executor.tools_timeout = 0.0  # Tools did not run before: do not wait for them after
         return executor.apply(
-            ApplyRequest(
-                facts_at_check=facts,
-                remedy=remedy,
-                allow_shutdown=True,
-                guest_credentials=guest_credentials,
-                leave_powered_off=leave_powered_off,
-            )
+            ApplyRequest(facts_at_check=facts, remedy=remedy, **self._consent(consent))
         )
 
-    def undo_steps(self, result: Any) -> Sequence[PlannedStep]:
+    def undo_steps(self, result: Any, consent: Any = None) -> Sequence[PlannedStep]:
         """The steps :meth:`undo` will run. Pure, no I/O.
 
         ``result`` is any ``wizard.ui.executor.ApplyResult`` (its ``changes`` and
@@ -1546,8 +1610,7 @@ class GuiExecutor:
             changes = undo_changes(result.changes)
         except CannotUndo:
             changes = ()
-        after = result.facts_after
-        return plan_steps(changes, after.power_state if after is not None else POWERED_ON)
+        return self._plan(changes, result.facts_after, consent)
 
     def undo(
         self,
@@ -1557,10 +1620,9 @@ class GuiExecutor:
         report: Callable[[str, str, int | None, str], None],
         log: Callable[[str], None],
         is_cancelled: Callable[[], bool],
+        consent: Any = None,
     ) -> ApplyResult:
         """Put back the before-values of ``result``'s journal entry (``result.journal_id``).
-
-        The Done page's Undo button counts as consent to shut the guest down.
 
         Raises:
             VsphereError: ``result`` has no journal entry.
@@ -1569,7 +1631,27 @@ class GuiExecutor:
         if entry_id is None:
             raise VsphereError("This result has no journal entry to undo.", "Nothing was changed.")
         executor = self._executor(session, report, log, is_cancelled)
-        return executor.undo(entry_id, allow_shutdown=True)
+        after = result.facts_after
+        if after is not None and not after.tools_running:
+            executor.tools_timeout = 0.0  # as for apply: no wait for Tools that did not run
+        return executor.undo(entry_id, **self._consent(consent))
+
+    def retry_power_on(
+        self,
+        session: Any,
+        entry_id: str,
+        *,
+        report: Callable[[str, str, int | None, str], None],
+        log: Callable[[str], None],
+        is_cancelled: Callable[[], bool],
+    ) -> ApplyResult:
+        """Power the VM of entry ``entry_id`` on again after a failed power-on."""
+        return self._executor(session, report, log, is_cancelled).retry_power_on(entry_id)
+
+    def reconcile_dangling(self, session: Any) -> tuple[Reconciliation, ...]:
+        """Reconcile what earlier runs left unfinished on this vCenter (see
+        :meth:`Executor.reconcile_dangling`)."""
+        return Executor(session, self.journal).reconcile_dangling()
 
 
 def create_executor() -> GuiExecutor:

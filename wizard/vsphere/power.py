@@ -17,10 +17,12 @@ from wizard.vsphere._pyvmomi import vim
 from wizard.vsphere.errors import ServerFault, VsphereError
 from wizard.vsphere.session import Session
 from wizard.vsphere.tasks import (
+    TRANSIENT_ERRORS,
     Progress,
     TaskState,
     WaitTimedOut,
     raise_for,
+    reconnect,
     wait_for_task,
     watch_until,
 )
@@ -89,6 +91,8 @@ def shutdown_guest(
         if exc.fault == "ToolsUnavailable":
             raise ToolsNotRunning(vm_name) from exc
         raise
+    except TRANSIENT_ERRORS:
+        _shutdown_again(session, vm, timeout)
 
     def report(values: Mapping[str, Any], waited: float) -> None:
         if progress is not None:
@@ -109,6 +113,27 @@ def shutdown_guest(
         raise ShutdownTimedOut(vm_name, timeout, power_state(session, moref)) from None
     if progress is not None:
         progress(100, "The guest has shut down")
+
+
+# What vCenter may answer a second ShutdownGuest for a guest that is already going down.
+_ALREADY_GOING_DOWN = ("InvalidPowerState", "InvalidState", "ToolsUnavailable")
+
+
+def _shutdown_again(session: Session, vm: Any, timeout: float) -> None:
+    """The answer to ShutdownGuest was lost: vCenter may or may not have passed it on.
+
+    The VM was then left running (or half shut down) while the technician was told nothing
+    happened. Unlike a reconfiguration, a second shutdown request does no harm: once vCenter
+    answers again, ask again unless the VM is already off, and let the wait decide.
+    """
+    reconnect(session, timeout=min(timeout, 60.0))
+    if str(session.call(lambda: vm.runtime.powerState)) == "poweredOff":
+        return
+    try:
+        session.call(vm.ShutdownGuest)
+    except ServerFault as exc:
+        if exc.fault not in _ALREADY_GOING_DOWN:
+            raise
 
 
 def power_off(

@@ -88,6 +88,18 @@ def _parse_port(text: str, original: str) -> int:
     return int(text)
 
 
+def _redacted(text: str) -> str:
+    """What was typed, for quoting in a message, without any user name or password in it.
+
+    People paste ``https://user:password@vcenter/``; the message (shown, and possibly logged)
+    must not carry the password along.
+    """
+    if "@" not in text:
+        return text
+    start = text.find("://") + 3 if "://" in text else 0
+    return text[:start] + "…@" + text[text.rfind("@") + 1 :]
+
+
 def parse_endpoint(text: str) -> Endpoint:
     """Read what the technician typed as the vCenter address.
 
@@ -99,7 +111,7 @@ def parse_endpoint(text: str) -> Endpoint:
         ValueError: with a message fit to show next to the field: empty input, blanks inside,
             a scheme other than https, a user name in the address, or a bad port.
     """
-    original = text
+    original = _redacted(text)
     text = text.strip()
     if not text:
         raise ValueError("Enter the vCenter's name or address, e.g. vcenter.corp.local.")
@@ -375,9 +387,17 @@ class Session:
             return
         self._closed = True
         try:
-            self.content.sessionManager.Logout()
-        except (OSError, http.client.HTTPException, vim.fault.NotAuthenticated) as exc:
-            log.info("Logout from %s failed (%s); the session ends anyway", self.endpoint, exc)
+            # A logout lost on a broken connection would leave the session open on vCenter
+            # until its idle timeout (it counts against vCenter's session limit): try once more
+            # on a fresh connection. A second logout of an ended session is NotAuthenticated.
+            for attempt in (1, 2):
+                try:
+                    self.content.sessionManager.Logout()
+                    break
+                except (OSError, http.client.HTTPException) as exc:
+                    log.info("Logout from %s failed (%s, attempt %d)", self.endpoint, exc, attempt)
+        except vim.fault.NotAuthenticated as exc:
+            log.info("Logout from %s: the session had already ended (%s)", self.endpoint, exc)
         finally:
             self._stub.DropConnections()
             self._password = ""

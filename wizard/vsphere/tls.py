@@ -399,6 +399,8 @@ class JsonPinStore:
             data = json.loads(text)
         except ValueError as exc:
             raise PinStoreUnreadable(self.path, f"not valid JSON ({exc})") from exc
+        except RecursionError as exc:  # "[[[[…" thousands deep
+            raise PinStoreUnreadable(self.path, "nested too deeply to read") from exc
         if not isinstance(data, dict) or not isinstance(data.get("pins"), dict):
             raise PinStoreUnreadable(self.path, 'no "pins" object')
         pins: dict[str, dict[str, Any]] = data["pins"]
