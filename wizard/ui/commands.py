@@ -1,7 +1,8 @@
 """The PowerCLI and govc commands equivalent to a remedy, for admins who want to see or reuse them.
 
-Pure text, no Qt. The commands do what the wizard will do: guest shutdown when the change needs
-the VM off, the change itself, power on. Names are quoted for each shell.
+Pure text, no Qt. The commands do what the wizard will do: guest shutdown (a hard power-off when
+Tools are not running) when the change needs the VM off, the change itself, power on. Names are
+quoted for each shell.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ def powercli(facts: VmFacts, remedy: Remedy) -> str:
     name = _ps(facts.name)
     lines = [f"$vm = Get-VM -Name {name}"]
     off = remedy.needs_power_off and facts.power_state == "poweredOn"
-    if off:
+    if off and not facts.tools_running:
+        # No Tools, no clean shutdown: the same hard power-off the wizard asks consent for.
+        lines.append("Stop-VM -VM $vm -Confirm:$false")
+    elif off:
         lines += [
             "Stop-VMGuest -VM $vm -Confirm:$false",
             "while ((Get-VM -Id $vm.Id).PowerState -ne 'PoweredOff') { Start-Sleep -Seconds 5 }",
@@ -103,7 +107,8 @@ def govc(facts: VmFacts, remedy: Remedy) -> str:
     lines: list[str] = []
     off = remedy.needs_power_off and facts.power_state == "poweredOn"
     if off:
-        lines.append(f"govc vm.power -s -wait {name}")
+        hard = "-off -force" if not facts.tools_running else "-s -wait"
+        lines.append(f"govc vm.power {hard} {name}")
     settings: list[str] = []
     notes: list[str] = []
     for c in remedy.changes:

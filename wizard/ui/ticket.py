@@ -89,10 +89,13 @@ def ticket_note(
     when: datetime,
     vmotion: Sequence[MigrationOutcomeLike] = (),
     undo: UndoNote | None = None,
+    power_steps: Sequence[str] | None = None,
 ) -> str:
     """The note a technician pastes into the ticket.
 
-    vMotion tests and the undo follow the action in the order they happened.
+    vMotion tests and the undo follow the action in the order they happened. ``power_steps``
+    are the power steps the executor really completed (``shutdown``, ``power_off``,
+    ``power_on``); None when unknown, and the note then says only what the fix required.
     """
     lines = [
         f'vMotion "Failed to flush checkpoint data!" - {facts.name}',
@@ -117,8 +120,9 @@ def ticket_note(
         lines.append(f"Action: {remedy.title}.")
         for c in changes:
             lines.append(f"  - {change_line(c)}")
-        if remedy.needs_power_off:
-            lines.append("  The VM was shut down for the change and powered on again.")
+        power = _power_line(remedy.needs_power_off, power_steps)
+        if power:
+            lines.append(f"  {power}")
         if verified and after is not None:
             lines.append(f"Result: verified. The VM now reads as: {VERDICT_SHORT[after.verdict]}.")
         elif verified:
@@ -146,3 +150,17 @@ def _sort_key(when: datetime | None) -> datetime:
     if when is None:
         return datetime.max.replace(tzinfo=UTC)
     return when if when.tzinfo else when.astimezone()
+
+
+def _power_line(needed: bool, steps: Sequence[str] | None) -> str:
+    """What happened to the VM's power, in one sentence, from the steps that really ran."""
+    if steps is None:
+        return "The fix needed the VM powered off." if needed else ""
+    if "power_off" in steps:
+        how = "powered off hard (VMware Tools were not running)"
+    elif "shutdown" in steps:
+        how = "shut down through VMware Tools"
+    else:
+        return ""
+    again = "and powered on again" if "power_on" in steps else "and left powered off"
+    return f"The VM was {how} for the change {again}."

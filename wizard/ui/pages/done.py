@@ -465,6 +465,7 @@ class DonePage(BasePage):
             when=datetime.now(),
             vmotion=self._tests,
             undo=self._undo_note,
+            power_steps=_power_steps(result),
         )
 
     def _busy(self) -> bool:
@@ -832,3 +833,16 @@ def _step_lines(
         if row is not None:
             lines.append(StepLine(s.title, row.state.value))
     return tuple(lines)
+
+
+def _power_steps(result: object) -> tuple[str, ...] | None:
+    """The power steps the executor completed, when its result lists its steps."""
+    steps = getattr(result, "steps", None)
+    if steps is None:
+        return None
+    return tuple(
+        str(getattr(s, "step", ""))
+        for s in steps
+        if getattr(s, "state", "") == "done"
+        and getattr(s, "step", "") in {"shutdown", "power_off", "power_on"}
+    )
