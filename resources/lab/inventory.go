@@ -29,6 +29,37 @@ type guestModel struct {
 	screen         *[2]int32
 	logPath        string // vmware.log on the datastore
 	dir            string // the VM's folder on the datastore
+	dnsName        string // what Tools report as guest.hostName
+	ip             string // what Tools report as guest.ipAddress
+}
+
+// guestNetwork gives every VM a DNS name made from its own name and an address of its own, as
+// Tools report them, so a VM can be found by DNS name or IP as on a real vCenter. The
+// addresses are data in answers only; nothing connects to them.
+func guestNetwork(name string, index int) (string, string) {
+	var b strings.Builder
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9'):
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+	}
+	label := strings.Trim(b.String(), "-")
+	if label == "" {
+		label = fmt.Sprintf("vm%d", index)
+	}
+	return label + ".lab.local", fmt.Sprintf("10.20.%d.%d", index/250, index%250+1)
+}
+
+// withNetwork adds the guest's DNS name and address to what a running Tools reports.
+func withNetwork(info *types.GuestInfo, summary *types.VirtualMachineGuestSummary, g *guestModel) {
+	if g == nil || info.ToolsRunningStatus != string(types.VirtualMachineToolsRunningStatusGuestToolsRunning) {
+		return
+	}
+	info.HostName, info.IpAddress = g.dnsName, g.ip
+	summary.HostName, summary.IpAddress = g.dnsName, g.ip
 }
 
 // escapeName stores an entity name the way vCenter does: '%', '/' and '\' are escaped, in
@@ -265,7 +296,10 @@ func (l *Lab) addScenarioVM(s *VMSpec, start time.Time) error {
 	if err != nil {
 		return err
 	}
+	dnsName, ip := guestNetwork(s.Name, len(l.guests)+1)
 	g := &guestModel{
+		dnsName:      dnsName,
+		ip:           ip,
 		name:         s.Name,
 		toolsGuestID: s.ToolsGuestID,
 		screen:       s.Screen,
@@ -302,6 +336,7 @@ func (l *Lab) addScenarioVM(s *VMSpec, start time.Time) error {
 		screen = s.Screen
 	}
 	vm.Guest, vm.Summary.Guest = guestInfo(s.ToolsRunning, g.toolsInstalled, guestID, screen)
+	withNetwork(vm.Guest, vm.Summary.Guest, g)
 
 	return writeStartLog(g.logPath, vm, s.Host, start)
 }
@@ -333,13 +368,15 @@ func (l *Lab) addFillers(n int, start time.Time) error {
 			return fmt.Errorf("filler %s: %w", name, err)
 		}
 		screen := &[2]int32{1024, 768}
+		dnsName, ip := guestNetwork(name, len(l.guests)+1)
 		l.guests[vm.Self] = &guestModel{
 			name: name, toolsInstalled: true, toolsGuestID: guest, screen: screen, dir: dir,
-			logPath: filepath.Join(l.dsDir, dir, "vmware.log"),
+			logPath: filepath.Join(l.dsDir, dir, "vmware.log"), dnsName: dnsName, ip: ip,
 		}
 		vm.Config.ExtraConfig = nil
 		initCommon(vm, guest, types.VirtualMachinePowerStatePoweredOn, l.nextChangeVersion(), start)
 		vm.Guest, vm.Summary.Guest = guestInfo(true, true, guest, screen)
+		withNetwork(vm.Guest, vm.Summary.Guest, l.guests[vm.Self])
 		if err := writeStartLog(l.guests[vm.Self].logPath, vm, hostNames[host], start); err != nil {
 			return err
 		}

@@ -273,6 +273,7 @@ func (l *Lab) setGuest(vm *simulator.VirtualMachine, running bool) {
 		screen = g.screen
 	}
 	info, summary := guestInfo(running, g.toolsInstalled, guestID, screen)
+	withNetwork(info, summary, g)
 	simulator.Map.Update(vm, []types.PropertyChange{
 		{Name: "guest", Val: info},
 		{Name: "summary.guest", Val: summary},
