@@ -13,6 +13,16 @@ import re
 
 QT_MODULES_USED = ("QtCore", "QtGui", "QtWidgets", "QtSvg", "QtPrintSupport")
 
+LINUX_SECRET_SERVICE = ("secretstorage", "jeepney", "cryptography")
+"""keyring's Secret Service stack (12 MB, most of it ``cryptography``).
+
+The frozen Linux folder is CI's stand-in for the Windows payload, which never has these (its
+keyring backend is Credential Manager through ``pywin32-ctypes``), so the Linux freeze leaves
+them out as well. Run from source on Linux (``packaging/dev.sh run``) the product keeps them;
+the frozen Linux program simply does not remember passwords, and says so, as on any machine
+without a usable keyring.
+"""
+
 QT_MODULES_UNUSED = tuple(
     f"PySide6.{name}"
     for name in (
