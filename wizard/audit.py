@@ -280,7 +280,7 @@ def parse_journal(lines: Iterable[str]) -> JournalReading:
         entry = obj.get("entry")
         phase = obj.get("phase")
         step = obj.get("step")
-        if not isinstance(entry, str) or phase not in {"begin", "intent", "outcome", "end"}:
+        if not isinstance(entry, str) or phase not in ("begin", "intent", "outcome", "end"):
             problems.append(JournalProblem(number, "no entry id or phase; skipped"))
             continue
         if phase == "begin":

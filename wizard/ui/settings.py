@@ -43,9 +43,12 @@ class GuiSettings:
             raw = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError) as exc:
-            _log.warning("settings file unreadable, starting afresh: %s", exc)
-            self.path.replace(self.path.with_suffix(".broken.json"))
+        except (OSError, ValueError, RecursionError) as exc:  # RecursionError: "[[[[…" deep
+            _log.warning("settings file unreadable, starting afresh: %s", type(exc).__name__)
+            try:
+                self.path.replace(self.path.with_suffix(".broken.json"))
+            except OSError as move_error:
+                _log.warning("could not set the damaged settings file aside: %s", move_error)
             return {}
         return raw if isinstance(raw, dict) else {}
 

@@ -1,0 +1,1 @@
+"""The reliability and security harness: faults, secrets, TLS, bad input, soak, concurrency."""
