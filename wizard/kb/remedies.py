@@ -592,10 +592,9 @@ def _raise_buffer(facts: VmFacts, override: int | None) -> _Draft:
             f"{size.bytes} bytes is the article's own figure for these displays.",
         )
     manual = (
-        f'{CPT_CACHE_KEY} = "{new_value}"',
-        "No shutdown alternative: append the line above to /etc/vmware/config on "
-        f"{_host_list(facts)}. Every VM started or moved there gets it; the product can't write "
-        "that file for you.",
+        f'append the line {CPT_CACHE_KEY} = "{new_value}" to /etc/vmware/config on '
+        f"{_host_list(facts)}: no shutdown needed, but every VM started on or moved to those "
+        "hosts gets it, and the wizard cannot write that file for you.",
     )
     in_place = current.value is not None and current.value >= target
     changes: tuple[Change, ...] = ()

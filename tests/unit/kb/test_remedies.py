@@ -204,9 +204,10 @@ def test_raise_buffer_uses_the_articles_20mb_for_two_1600x1200_screens() -> None
 
 def test_raise_buffer_shows_the_host_config_line_and_the_hosts() -> None:
     remedy = plan(make_facts(screen=(1600, 1200)))[RemedyId.RAISE_BUFFER]
-    assert remedy.manual_steps[0] == 'migrate.baseCptCacheSize = "20971520"'
-    assert "/etc/vmware/config" in remedy.manual_steps[1]
-    assert "esx-a1.lab.local, esx-a2.lab.local" in remedy.manual_steps[1]
+    (step,) = remedy.manual_steps
+    assert 'migrate.baseCptCacheSize = "20971520" to /etc/vmware/config' in step
+    assert "esx-a1.lab.local, esx-a2.lab.local" in step
+    assert "no shutdown" in step
 
 
 def test_raise_buffer_replaces_a_smaller_value_showing_it_as_stored() -> None:
