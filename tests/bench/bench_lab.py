@@ -17,7 +17,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from tests.helpers.lab import connect, vim, vmodl, write_scenario  # noqa: E402
+from tests.helpers.lab import connect, scenario_vm, vim, vmodl, write_scenario  # noqa: E402
 from wizard.lab.binary import lab_binary  # noqa: E402
 from wizard.lab.process import LabProcess  # noqa: E402
 
@@ -26,20 +26,11 @@ SIZES = (25, 10_000)
 
 def scenario() -> dict[str, Any]:
     """One affected VM on a three-host cluster; filler VMs make up the rest."""
-    vm = {
-        "name": "HD-W7-042",
-        "host": "esx-a1.lab.local",
-        "hardware_version": "vmx-08",
-        "guest_id": "windows7_64Guest",
-        "tools_guest_id": "windows7_64Guest",
-        "tools_running": True,
-        "power_state": "poweredOn",
-        "screen": [1920, 1200],
-        "video": {"displays": 2, "vram_kb": 32768, "auto_detect": False, "enable_3d": False},
-        "extra_config": {},
-        "upgrade_policy": {"policy": "never", "version": "vmx-08"},
-        "history": {"failed_vmotion": True},
-    }
+    vm = scenario_vm(
+        "HD-W7-042",
+        upgrade_policy={"policy": "never", "version": "vmx-08"},
+        history={"failed_vmotion": True},
+    )
     hosts = [
         {"name": f"esx-a{i}.lab.local", "cpu_model": "Intel Xeon E5-2680 v2", "sse41": True}
         for i in (1, 2, 3)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
 from tests.gui.fakes import FakeExecutor, FakeGateway, FakeLab
+from tests.gui.lab_flow import open_windows
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
 from wizard.ui.executor import Executor
@@ -77,35 +78,26 @@ WindowFactory = Callable[..., MainWindow]
 @pytest.fixture
 def make_window(qtbot: QtBot) -> Iterator[WindowFactory]:
     """Build main windows on a gateway; each is closed (threads stopped) after the test."""
-    made: list[MainWindow] = []
+    with open_windows(qtbot) as open_window:
 
-    def make(
-        gateway: Gateway,
-        *,
-        executor: Executor | None = None,
-        vm: str | None = None,
-        training_scenario: Path | None = None,
-        show: bool = True,
-    ) -> MainWindow:
-        win = MainWindow(
-            gateway=gateway,
-            executor=executor,
-            lab_factory=FakeLab,
-            vm=vm,
-            training_scenario=training_scenario,
-        )
-        qtbot.addWidget(win)
-        made.append(win)
-        if show:
-            win.show()
-            qtbot.waitExposed(win)
-        return win
+        def make(
+            gateway: Gateway,
+            *,
+            executor: Executor | None = None,
+            vm: str | None = None,
+            training_scenario: Path | None = None,
+            show: bool = True,
+        ) -> MainWindow:
+            return open_window(
+                show=show,
+                gateway=gateway,
+                executor=executor,
+                lab_factory=FakeLab,
+                vm=vm,
+                training_scenario=training_scenario,
+            )
 
-    yield make
-    for win in made:
-        win.ctx.applying = False
-        win.close()
-        win.shutdown()
+        yield make
 
 
 def connect(qtbot: QtBot, win: MainWindow, recorder: DialogRecorder) -> None:

@@ -16,36 +16,41 @@ from PySide6.QtWidgets import QDialog, QMessageBox, QWizard
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder
+from tests.gui.lab_flow import (
+    LAB_MARKS,
+    MISSING_BACKEND,
+    SLOW,
+    apply_button,
+    apply_fix,
+    open_windows,
+    sign_in,
+    to_done,
+    to_fix,
+    to_ready,
+)
 from wizard.audit import Journal, VmIdentity
 from wizard.kb.model import RemedyId
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow, setup_logging
 from wizard.ui.executor import ApplyResult, Executor
-from wizard.ui.gateway import missing_backend
-from wizard.ui.pages.apply import ApplyPage
 from wizard.ui.pages.base import PageId
-from wizard.ui.pages.check import CheckPage
-from wizard.ui.pages.choose_fix import ChooseFixPage
 from wizard.ui.pages.choose_vm import ChooseVmPage
-from wizard.ui.pages.connect import ConnectPage
-from wizard.ui.pages.done import DonePage, UndoConfirmDialog
-from wizard.ui.pages.ready import ReadyPage
+from wizard.ui.pages.done import UndoConfirmDialog
 
-_missing = missing_backend()
-pytestmark = [
-    pytest.mark.lab,
-    pytest.mark.slow,
-    pytest.mark.skipif(_missing is not None, reason=f"{_missing} is not written yet"),
-]
+pytestmark = LAB_MARKS
 
-if _missing is None:
-    from tests.helpers.lab import StartLab, connect, lab_binary_path, start_lab  # noqa: F401
-    from wizard.lab.process import LabInfo
+if MISSING_BACKEND is None:
+    from tests.helpers.lab import (  # noqa: F401 - fixtures
+        StartLab,
+        connect,
+        lab_binary_path,
+        start_lab,
+        vm_of,
+    )
     from wizard.lab.scenario import bundled_scenarios_dir
     from wizard.vsphere.executor import GuiExecutor, create_executor
     from wizard.vsphere.session import parse_endpoint
 
-SLOW = 60000
 GUEST_USER = r".\nurse3"
 GUEST_PASSWORD = "Ward3-Guest-Secret!"  # hunted for in every file afterwards
 
@@ -55,92 +60,17 @@ Open = Callable[..., MainWindow]
 @pytest.fixture
 def open_window(qtbot: QtBot, recorder: DialogRecorder) -> Iterator[Open]:
     """Open the main window on an executor (the product's by default); closed after the test."""
-    made: list[MainWindow] = []
     recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_ONCE
+    with open_windows(qtbot) as open_window:
 
-    def make(executor: Executor | None = None) -> MainWindow:
-        win = MainWindow(executor=executor if executor is not None else create_executor())
-        qtbot.addWidget(win)
-        made.append(win)
-        win.show()
-        qtbot.waitExposed(win)
-        return win
+        def make(executor: Executor | None = None) -> MainWindow:
+            return open_window(executor=executor if executor is not None else create_executor())
 
-    yield make
-    for win in made:
-        win.ctx.applying = False
-        win.close()
-        win.shutdown()
+        yield make
 
 
 def _scenario(name: str) -> Path:
     return Path(bundled_scenarios_dir()) / f"{name}.json"
-
-
-def _connect(qtbot: QtBot, win: MainWindow, lab: LabInfo) -> None:
-    wz = win.wizard
-    wz.next()
-    page = wz.page_of(PageId.CONNECT)
-    assert isinstance(page, ConnectPage)
-    page.endpoint_combo.setEditText(f"{lab.host}:{lab.port}")
-    page.user_edit.setText(lab.user)
-    page.password_edit.setText(lab.password)
-    wz.next()
-    qtbot.waitUntil(lambda: wz.currentId() == PageId.CHOOSE_VM, timeout=SLOW)
-
-
-def _to_fix(qtbot: QtBot, win: MainWindow, lab: LabInfo, vm: str) -> ChooseFixPage:
-    """Connect, pick ``vm``, check it, and arrive on Choose fix."""
-    _connect(qtbot, win, lab)
-    wz = win.wizard
-    choose = wz.page_of(PageId.CHOOSE_VM)
-    assert isinstance(choose, ChooseVmPage)
-    qtbot.waitUntil(lambda: choose.model.rowCount() > 0, timeout=SLOW)
-    choose.filter_edit.setText(vm)
-    choose.apply_filter()
-    assert win.ctx.vm is not None
-    assert win.ctx.vm.name == vm
-    wz.next()
-    check = wz.page_of(PageId.CHECK)
-    assert isinstance(check, CheckPage)
-    qtbot.waitUntil(check.isComplete, timeout=SLOW)
-    wz.next()
-    fix = wz.page_of(PageId.CHOOSE_FIX)
-    assert isinstance(fix, ChooseFixPage)
-    return fix
-
-
-def _ready(win: MainWindow) -> ReadyPage:
-    wz = win.wizard
-    wz.next()
-    assert wz.currentId() == PageId.READY
-    ready = wz.page_of(PageId.READY)
-    assert isinstance(ready, ReadyPage)
-    return ready
-
-
-def _apply_button(win: MainWindow) -> Any:
-    return win.wizard.button(QWizard.WizardButton.CommitButton)
-
-
-def _apply(qtbot: QtBot, win: MainWindow) -> ApplyPage:
-    wz = win.wizard
-    assert _apply_button(win).isEnabled()
-    wz.next()
-    apply = wz.page_of(PageId.APPLY)
-    assert isinstance(apply, ApplyPage)
-    assert wz.currentId() == PageId.APPLY
-    qtbot.waitUntil(apply.isComplete, timeout=SLOW)
-    return apply
-
-
-def _done(win: MainWindow) -> DonePage:
-    wz = win.wizard
-    wz.next()
-    done = wz.page_of(PageId.DONE)
-    assert isinstance(done, DonePage)
-    assert wz.currentId() == PageId.DONE
-    return done
 
 
 def _undo_result(win: MainWindow) -> ApplyResult | None:
@@ -152,17 +82,6 @@ def _journal_steps(entry_id: str | None) -> list[tuple[str, str | None, str | No
     entry = Journal().read().entry(entry_id or "")
     assert entry is not None
     return [(r.phase, r.step, r.data.get("outcome")) for r in entry.records]
-
-
-def _vm_of(si: Any, name: str) -> Any:
-    from tests.helpers.lab import vim
-
-    content = si.RetrieveContent()
-    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
-    try:
-        return next(vm for vm in view.view if vm.name == name)
-    finally:
-        view.Destroy()
 
 
 # ---------------------------------------------------------------------------- guest login
@@ -180,7 +99,7 @@ def test_the_guest_fix_needs_the_guest_login_applies_and_leaks_the_password_nowh
     lab = start_lab(_scenario("no-power-guest-resolution"))
     win = open_window()
     try:
-        fix = _to_fix(qtbot, win, lab, "WARD-W7-108")
+        fix = to_fix(qtbot, win, lab, "WARD-W7-108")
 
         # The rules choose the in-guest variant for an account that may not power VMs off.
         card = fix.selected_card()
@@ -210,7 +129,7 @@ def test_the_guest_fix_needs_the_guest_login_applies_and_leaks_the_password_nowh
         assert card.guest_box.isVisible()
         assert next_button.isEnabled()
 
-        ready = _ready(win)
+        ready = to_ready(win)
         assert (
             f"runs VMwareResolutionSet.exe in the guest as {GUEST_USER}"
             in ready.disruption.body_text()
@@ -218,7 +137,7 @@ def test_the_guest_fix_needs_the_guest_login_applies_and_leaks_the_password_nowh
         assert not ready.hard_check.isVisible()
         assert not ready.leave_off_check.isVisible()
         ready.confirm_check.setChecked(True)
-        apply = _apply(qtbot, win)
+        apply = apply_fix(qtbot, win)
         result = win.ctx.result
         assert result is not None
         assert result.ok, result.message
@@ -229,7 +148,7 @@ def test_the_guest_fix_needs_the_guest_login_applies_and_leaks_the_password_nowh
         steps = _journal_steps(result.journal_id)
         assert ("outcome", "guest_resolution", "succeeded") in steps
 
-        done = _done(win)
+        done = to_done(win)
         note = done.note.text()
         assert "1280x1024" in note
         assert GUEST_PASSWORD not in note
@@ -267,11 +186,11 @@ def test_without_tools_only_the_explicit_hard_poweroff_consent_applies_and_undoe
 ) -> None:
     lab = start_lab(_scenario("tools-not-running"))
     win = open_window()
-    fix = _to_fix(qtbot, win, lab, "HR-W7-09")
+    fix = to_fix(qtbot, win, lab, "HR-W7-09")
     card = fix.selected_card()
     assert card is not None
     assert card.remedy.id == RemedyId.RAISE_BUFFER
-    ready = _ready(win)
+    ready = to_ready(win)
     assert ready.disruption.title_text() == (
         "VMware Tools are not running: no clean shutdown is possible"
     )
@@ -286,14 +205,14 @@ def test_without_tools_only_the_explicit_hard_poweroff_consent_applies_and_undoe
 
     ready.confirm_check.setChecked(True)
     assert not ready.isComplete()
-    assert not _apply_button(win).isEnabled()  # the confirmation alone is not enough
+    assert not apply_button(win).isEnabled()  # the confirmation alone is not enough
     ready.hard_check.setChecked(True)
-    assert _apply_button(win).isEnabled()
+    assert apply_button(win).isEnabled()
     ready.confirm_check.setChecked(False)
-    assert not _apply_button(win).isEnabled()  # nor the hard power-off tick alone
+    assert not apply_button(win).isEnabled()  # nor the hard power-off tick alone
     ready.confirm_check.setChecked(True)
 
-    apply = _apply(qtbot, win)
+    apply = apply_fix(qtbot, win)
     assert [apply.runner.row(s) is not None for s in ("power_off", "power_on")] == [True, True]
     assert apply.runner.row("shutdown") is None
     result = win.ctx.result
@@ -308,7 +227,7 @@ def test_without_tools_only_the_explicit_hard_poweroff_consent_applies_and_undoe
     assert entry.records[0].data["consent"]["allow_hard_poweroff"] is True
 
     # Undo needs the VM off again: the question shows it, and a yes without the tick does nothing.
-    done = _done(win)
+    done = to_done(win)
     recorder.answers["UndoConfirmDialog"] = int(QDialog.DialogCode.Accepted)
     done.undo_button.click()
     (asked,) = recorder.of(UndoConfirmDialog)
@@ -341,15 +260,15 @@ def test_an_undo_that_shuts_down_asks_first_and_cancel_changes_nothing(
 ) -> None:
     lab = start_lab(_scenario("dual-screen-win7"))
     win = open_window()
-    _to_fix(qtbot, win, lab, "HD-W7-042")
-    ready = _ready(win)
+    to_fix(qtbot, win, lab, "HD-W7-042")
+    ready = to_ready(win)
     assert not ready.hard_check.isVisible()  # Tools run: a clean shutdown, no hard choice
     ready.confirm_check.setChecked(True)
-    _apply(qtbot, win)
+    apply_fix(qtbot, win)
     result = win.ctx.result
     assert result is not None
     assert result.ok, result.message
-    done = _done(win)
+    done = to_done(win)
 
     done.undo_button.click()  # the recorder answers Cancel
     (asked,) = recorder.of(UndoConfirmDialog)
@@ -362,7 +281,7 @@ def test_an_undo_that_shuts_down_asks_first_and_cancel_changes_nothing(
     assert done.banner.title_text() == "Fixed and verified"
     assert len(Journal().read().entries) == 1  # no undo entry: nothing was even tried
     with connect(lab) as si:
-        vm = _vm_of(si, "HD-W7-042")
+        vm = vm_of(si, "HD-W7-042")
         assert vm.runtime.powerState == "poweredOn"
         values = {o.key: o.value for o in vm.config.extraConfig}
         assert values["migrate.baseCptCacheSize"] == result.changes[0].after
@@ -381,7 +300,7 @@ def test_a_change_left_unfinished_by_a_crash_is_shown_once_after_connecting(
 ) -> None:
     lab = start_lab(_scenario("dual-screen-win7"))
     with connect(lab) as si:
-        vm = _vm_of(si, "HD-W7-042")
+        vm = vm_of(si, "HD-W7-042")
         identity = VmIdentity("HD-W7-042", vm._moId, vm.config.instanceUuid)
     # What a crashed apply leaves: the entry begun, the reconfiguration intended, no outcome.
     journal = Journal()
@@ -404,7 +323,7 @@ def test_a_change_left_unfinished_by_a_crash_is_shown_once_after_connecting(
     assert [e.id for e in journal.read().dangling] == [entry_id]
 
     win = open_window()
-    _connect(qtbot, win, lab)
+    sign_in(qtbot, win, lab)
     qtbot.waitUntil(lambda: bool(recorder.of(QMessageBox)), timeout=SLOW)
     (shown,) = recorder.of(QMessageBox)
     assert "did not finish" in shown.text()
@@ -419,7 +338,7 @@ def test_a_change_left_unfinished_by_a_crash_is_shown_once_after_connecting(
     # Shown once: the next connection finds nothing left to tell.
     win.close()
     again = open_window()
-    _connect(qtbot, again, lab)
+    sign_in(qtbot, again, lab)
     choose = again.wizard.page_of(PageId.CHOOSE_VM)
     assert isinstance(choose, ChooseVmPage)
     qtbot.waitUntil(lambda: choose.model.rowCount() > 0, timeout=SLOW)
@@ -439,7 +358,7 @@ def test_a_failed_power_on_after_the_change_offers_a_retry(
 
     def colleague_makes_it_a_template() -> None:
         with connect(lab) as si:
-            _vm_of(si, "HD-W7-042").MarkAsTemplate()
+            vm_of(si, "HD-W7-042").MarkAsTemplate()
 
     class Meddled(GuiExecutor):
         def apply(self, session: Any, *args: Any, report: Any, **kwargs: Any) -> Any:
@@ -451,10 +370,10 @@ def test_a_failed_power_on_after_the_change_offers_a_retry(
             return super().apply(session, *args, report=meddling, **kwargs)
 
     win = open_window(Meddled())
-    _to_fix(qtbot, win, lab, "HD-W7-042")
-    ready = _ready(win)
+    to_fix(qtbot, win, lab, "HD-W7-042")
+    ready = to_ready(win)
     ready.confirm_check.setChecked(True)
-    apply = _apply(qtbot, win)
+    apply = apply_fix(qtbot, win)
     result = win.ctx.result
     assert result is not None
     assert str(getattr(result, "reason", "")) == "power_on_failed"
@@ -464,7 +383,7 @@ def test_a_failed_power_on_after_the_change_offers_a_retry(
     assert apply.retry_button.text().replace("&", "") == "Try power-on again"
 
     with connect(lab) as si:
-        vm = _vm_of(si, "HD-W7-042")
+        vm = vm_of(si, "HD-W7-042")
         host = vm.runtime.host
         vm.MarkAsVirtualMachine(pool=host.parent.resourcePool, host=host)
     apply.retry_button.click()
@@ -478,6 +397,6 @@ def test_a_failed_power_on_after_the_change_offers_a_retry(
     assert again.journal_id == result.journal_id  # undo still refers to the change itself
     assert again.facts_after is not None
     assert again.facts_after.power_state == "poweredOn"
-    done = _done(win)
+    done = to_done(win)
     assert done.banner.title_text() == "Changed, but not verified"
     assert done.undo_button.isVisible()

@@ -10,26 +10,26 @@ from PySide6.QtWidgets import QDialog, QFileDialog
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder
+from tests.gui.lab_flow import (
+    LAB_MARKS,
+    MISSING_BACKEND,
+    SLOW,
+    apply_fix,
+    check_vm,
+    choose_fix,
+    open_windows,
+    pick_vm,
+    sign_in,
+    to_done,
+    to_ready,
+)
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
-from wizard.ui.gateway import missing_backend
-from wizard.ui.pages.apply import ApplyPage
-from wizard.ui.pages.base import PageId
-from wizard.ui.pages.check import CheckPage
-from wizard.ui.pages.choose_fix import ChooseFixPage
-from wizard.ui.pages.choose_vm import ChooseVmPage
-from wizard.ui.pages.connect import ConnectPage
 from wizard.ui.pages.done import DonePage
-from wizard.ui.pages.ready import ReadyPage
 
-_missing = missing_backend()
-pytestmark = [
-    pytest.mark.lab,
-    pytest.mark.slow,
-    pytest.mark.skipif(_missing is not None, reason=f"{_missing} is not written yet"),
-]
+pytestmark = LAB_MARKS
 
-if _missing is None:
+if MISSING_BACKEND is None:
     from tests.helpers.lab import StartLab, lab_binary_path, start_lab  # noqa: F401 - fixtures
     from wizard.lab.process import LabInfo
     from wizard.lab.scenario import bundled_scenarios_dir
@@ -37,7 +37,6 @@ if _missing is None:
 
 VM = "HD-W7-042"
 MESSAGE = "A general system error occurred: Failed to flush checkpoint data!"
-SLOW = 60000
 
 
 @pytest.fixture
@@ -48,53 +47,20 @@ def lab(start_lab: StartLab) -> LabInfo:
 
 @pytest.fixture
 def window(qtbot: QtBot) -> Iterator[MainWindow]:
-    win = MainWindow(executor=create_executor())
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.ctx.applying = False
-    win.close()
-    win.shutdown()
+    with open_windows(qtbot) as open_window:
+        yield open_window(executor=create_executor())
 
 
 def walk_to_done(qtbot: QtBot, win: MainWindow, lab: LabInfo) -> DonePage:
     """Connect, pick the VM, check it, apply the recommended fix, and arrive at Done."""
-    wz = win.wizard
-    wz.next()
-    connect = wz.page_of(PageId.CONNECT)
-    assert isinstance(connect, ConnectPage)
-    connect.endpoint_combo.setEditText(f"{lab.host}:{lab.port}")
-    connect.user_edit.setText(lab.user)
-    connect.password_edit.setText(lab.password)
-    wz.next()
-    qtbot.waitUntil(lambda: wz.currentId() == PageId.CHOOSE_VM, timeout=SLOW)
-    choose = wz.page_of(PageId.CHOOSE_VM)
-    assert isinstance(choose, ChooseVmPage)
-    qtbot.waitUntil(lambda: choose.model.rowCount() > 0, timeout=SLOW)
-    choose.filter_edit.setText(VM)
-    choose.apply_filter()
-    assert win.ctx.vm is not None
-    wz.next()
-    check = wz.page_of(PageId.CHECK)
-    assert isinstance(check, CheckPage)
-    qtbot.waitUntil(check.isComplete, timeout=SLOW)
-    wz.next()
-    fix = wz.page_of(PageId.CHOOSE_FIX)
-    assert isinstance(fix, ChooseFixPage)
+    sign_in(qtbot, win, lab)
+    pick_vm(qtbot, win, VM)
+    check_vm(qtbot, win)
+    fix = choose_fix(win)
     assert fix.cards[0].remedy.id.value == "raise_buffer"
-    wz.next()
-    ready = wz.page_of(PageId.READY)
-    assert isinstance(ready, ReadyPage)
-    ready.confirm_check.setChecked(True)
-    wz.next()
-    apply = wz.page_of(PageId.APPLY)
-    assert isinstance(apply, ApplyPage)
-    qtbot.waitUntil(apply.isComplete, timeout=SLOW)
-    wz.next()
-    done = wz.page_of(PageId.DONE)
-    assert isinstance(done, DonePage)
-    return done
+    to_ready(win).confirm_check.setChecked(True)
+    apply_fix(qtbot, win)
+    return to_done(win)
 
 
 def _test_to(qtbot: QtBot, done: DonePage, host: str) -> None:

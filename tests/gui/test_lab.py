@@ -9,23 +9,22 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder
+from tests.gui.lab_flow import (
+    LAB_MARKS,
+    MISSING_BACKEND,
+    check_vm,
+    choose_fix,
+    connect_to_lab,
+    open_windows,
+)
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
-from wizard.ui.gateway import missing_backend
 from wizard.ui.pages.base import PageId
-from wizard.ui.pages.check import CheckPage
-from wizard.ui.pages.choose_fix import ChooseFixPage
 from wizard.ui.pages.choose_vm import ChooseVmPage
-from wizard.ui.pages.connect import ConnectPage
 
-_missing = missing_backend()
-pytestmark = [
-    pytest.mark.lab,
-    pytest.mark.slow,
-    pytest.mark.skipif(_missing is not None, reason=f"{_missing} is not written yet"),
-]
+pytestmark = LAB_MARKS
 
-if _missing is None:
+if MISSING_BACKEND is None:
     from tests.helpers.lab import StartLab, lab_binary_path, start_lab  # noqa: F401 - fixtures
     from wizard.lab.process import LabInfo
     from wizard.lab.scenario import bundled_scenarios_dir
@@ -42,31 +41,15 @@ def lab(start_lab: StartLab) -> LabInfo:
 
 @pytest.fixture
 def window(qtbot: QtBot) -> Iterator[MainWindow]:
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
-    win.shutdown()
-
-
-def _connect(qtbot: QtBot, win: MainWindow, lab: LabInfo, password: str) -> ConnectPage:
-    win.wizard.next()
-    page = win.wizard.page_of(PageId.CONNECT)
-    assert isinstance(page, ConnectPage)
-    page.endpoint_combo.setEditText(f"{lab.host}:{lab.port}")
-    page.user_edit.setText(lab.user)
-    page.password_edit.setText(password)
-    win.wizard.next()
-    return page
+    with open_windows(qtbot) as open_window:
+        yield open_window()
 
 
 def test_wrong_password_against_the_lab(
     qtbot: QtBot, lab: LabInfo, window: MainWindow, recorder: DialogRecorder
 ) -> None:
     recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_ONCE
-    page = _connect(qtbot, window, lab, "not-the-password")
+    page = connect_to_lab(window, lab, "not-the-password")
     qtbot.waitUntil(lambda: page.banner.isVisible() and page.isComplete(), timeout=30000)
     assert page.banner.title_text() == "Not connected"
     assert "password" in page.banner.body_text()
@@ -78,7 +61,7 @@ def test_lab_walk_certificate_vm_check_fix(
     qtbot: QtBot, lab: LabInfo, window: MainWindow, recorder: DialogRecorder
 ) -> None:
     recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_ONCE
-    _connect(qtbot, window, lab, lab.password)
+    connect_to_lab(window, lab)
     wz = window.wizard
     qtbot.waitUntil(lambda: wz.currentId() == PageId.CHOOSE_VM, timeout=30000)
     (cert,) = recorder.of(dialogs.CertificateDialog)
@@ -96,13 +79,8 @@ def test_lab_walk_certificate_vm_check_fix(
     choose.filter_edit.setText(VM)
     choose.apply_filter()
     assert window.ctx.vm.name == VM
-    wz.next()
-    check = wz.page_of(PageId.CHECK)
-    assert isinstance(check, CheckPage)
-    qtbot.waitUntil(check.isComplete, timeout=60000)
+    check = check_vm(qtbot, window)
     assert check.banner.title_text().startswith("Confirmed:")
-    wz.next()
-    fix = wz.page_of(PageId.CHOOSE_FIX)
-    assert isinstance(fix, ChooseFixPage)
+    fix = choose_fix(window)
     assert fix.cards[0].remedy.id.value == "raise_buffer"
     assert fix.cards[0].radio.isChecked()

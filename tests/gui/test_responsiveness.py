@@ -32,25 +32,19 @@ from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder
+from tests.gui.lab_flow import LAB_MARKS, MISSING_BACKEND, fill_connect, open_windows
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
-from wizard.ui.gateway import missing_backend
 from wizard.ui.pages.apply import ApplyPage
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.check import CheckPage
 from wizard.ui.pages.choose_vm import ChooseVmPage
-from wizard.ui.pages.connect import ConnectPage
 from wizard.ui.pages.done import DonePage
 from wizard.ui.pages.ready import ReadyPage
 
-_missing = missing_backend()
-pytestmark = [
-    pytest.mark.lab,
-    pytest.mark.slow,
-    pytest.mark.skipif(_missing is not None, reason=f"{_missing} is not written yet"),
-]
+pytestmark = LAB_MARKS
 
-if _missing is None:
+if MISSING_BACKEND is None:
     from tests.helpers.lab import StartLab, lab_binary_path, start_lab  # noqa: F401 - fixtures
     from wizard.lab.process import LabInfo
     from wizard.lab.scenario import bundled_scenarios_dir
@@ -170,11 +164,7 @@ def walk(win: MainWindow, lab: LabInfo, wait: Wait, phase: Callable[[str], None]
 
     phase("connect")
     click_next()
-    connect = wz.page_of(PageId.CONNECT)
-    assert isinstance(connect, ConnectPage)
-    connect.endpoint_combo.setEditText(f"{lab.host}:{lab.port}")
-    connect.user_edit.setText(lab.user)
-    connect.password_edit.setText(lab.password)
+    fill_connect(win, f"{lab.host}:{lab.port}", lab.user, lab.password)
     click_next()
     wait(lambda: wz.currentId() == PageId.CHOOSE_VM, PHASE_TIMEOUT_S)
 
@@ -243,26 +233,23 @@ def gui_thread_requests(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def measure_walk(qtbot: QtBot, lab: LabInfo) -> StallMeter:
     """Walk a fresh window through the slow lab under a running meter; return the meter."""
-    win = MainWindow(executor=create_executor())
-    qtbot.addWidget(win)
-    meter = StallMeter(lambda: win.ctx.worker.busy, win)
 
     def wait(condition: Callable[[], bool], seconds: float) -> None:
         qtbot.waitUntil(condition, timeout=int(seconds * 1000))
 
-    try:
-        win.show()
-        qtbot.waitExposed(win)
-        meter.start()
-        walk(win, lab, wait, meter.set_phase)
-        meter.stop()
-        assert win.ctx.result is not None
-        assert win.ctx.result.verified
-    finally:
-        meter.stop()
-        win.ctx.applying = False
-        win.close()
-        win.shutdown()
+    with open_windows(qtbot) as open_window:
+        win = open_window(executor=create_executor(), show=False)
+        meter = StallMeter(lambda: win.ctx.worker.busy, win)
+        try:
+            win.show()
+            qtbot.waitExposed(win)
+            meter.start()
+            walk(win, lab, wait, meter.set_phase)
+            meter.stop()
+            assert win.ctx.result is not None
+            assert win.ctx.result.verified
+        finally:
+            meter.stop()
     return meter
 
 

@@ -18,30 +18,31 @@ from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder
+from tests.gui.lab_flow import (
+    LAB_MARKS,
+    MISSING_BACKEND,
+    apply_fix,
+    check_vm,
+    open_windows,
+    to_done,
+    to_ready,
+)
 from wizard.kb.model import RemedyId, Verdict
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
 from wizard.ui.context import LabHandle
 from wizard.ui.executor import default_executor
-from wizard.ui.gateway import missing_backend
-from wizard.ui.pages.apply import ApplyPage
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.check import CheckPage
 from wizard.ui.pages.choose_fix import ChooseFixPage
-from wizard.ui.pages.ready import ReadyPage
 from wizard.ui.pages.welcome import WelcomePage
 from wizard.ui.training.debrief import NEEDS_A_FIX, Mark
 from wizard.ui.training.debrief_page import DEBRIEF_PAGE_ID, DebriefPage
 from wizard.ui.training.session import TrainingSession
 
-_missing = missing_backend()
-pytestmark = [
-    pytest.mark.lab,
-    pytest.mark.slow,
-    pytest.mark.skipif(_missing is not None, reason=f"{_missing} is not written yet"),
-]
+pytestmark = LAB_MARKS
 
-if _missing is None:
+if MISSING_BACKEND is None:
     from tests.helpers.lab import lab_binary_for_tests
     from wizard.lab.process import LabProcess
     from wizard.lab.scenario import bundled_scenarios_dir
@@ -97,25 +98,16 @@ def open_training(
     qtbot: QtBot, labs: Labs, recorder: DialogRecorder
 ) -> Iterator[Callable[..., MainWindow]]:
     """Open the main window in training mode on a scenario (closed after the test)."""
-    made: list[MainWindow] = []
     recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_ONCE
     recorder.answers["VmotionConfirmDialog"] = int(QDialog.DialogCode.Accepted)
+    with open_windows(qtbot) as open_window:
 
-    def make(scenario: Path, vm: str | None) -> MainWindow:
-        win = MainWindow(
-            executor=default_executor(), lab_factory=labs, training_scenario=scenario, vm=vm
-        )
-        qtbot.addWidget(win)
-        made.append(win)
-        win.show()
-        qtbot.waitExposed(win)
-        return win
+        def make(scenario: Path, vm: str | None) -> MainWindow:
+            return open_window(
+                executor=default_executor(), lab_factory=labs, training_scenario=scenario, vm=vm
+            )
 
-    yield make
-    for win in made:
-        win.ctx.applying = False
-        win.close()
-        win.shutdown()
+        yield make
 
 
 def _session(win: MainWindow) -> TrainingSession:
@@ -137,11 +129,7 @@ def _to_check(qtbot: QtBot, win: MainWindow) -> CheckPage:
     qtbot.waitUntil(lambda: wz.currentId() == PageId.CHOOSE_VM, timeout=STEP_MS)
     brief = _session(win).brief
     qtbot.waitUntil(lambda: win.ctx.vm is not None and win.ctx.vm.name == brief.vm, timeout=STEP_MS)
-    wz.next()
-    check = wz.page_of(PageId.CHECK)
-    assert isinstance(check, CheckPage)
-    qtbot.waitUntil(check.isComplete, timeout=STEP_MS)
-    return check
+    return check_vm(qtbot, win, timeout=STEP_MS)
 
 
 def _try_vmotion(qtbot: QtBot, win: MainWindow) -> None:
@@ -180,18 +168,12 @@ def _apply(qtbot: QtBot, win: MainWindow) -> None:
     if card is not None and card.needs_guest_login:  # the lab takes any guest login
         card.guest_user_edit.setText(r".\trainee")
         card.guest_password_edit.setText("Guest-Lab-1")
-    wz.next()
-    assert wz.currentId() == PageId.READY
-    ready = wz.page_of(PageId.READY)
-    assert isinstance(ready, ReadyPage)
+    ready = to_ready(win)
     ready.confirm_check.setChecked(True)
     if ready.hard_check.isVisible():  # no Tools: the trainee consents to the hard power-off
         ready.hard_check.setChecked(True)
-    wz.next()
-    apply = wz.page_of(PageId.APPLY)
-    assert isinstance(apply, ApplyPage)
-    qtbot.waitUntil(apply.isComplete, timeout=STEP_MS)
-    wz.next()
+    apply_fix(qtbot, win, timeout=STEP_MS)
+    to_done(win)
 
 
 def _debrief(win: MainWindow) -> DebriefPage:

@@ -62,6 +62,29 @@ def load_scenario(path: Path = RICH_SCENARIO) -> dict[str, Any]:
     return data
 
 
+def scenario_vm(name: str, host: str = "esx-a1.lab.local", **overrides: Any) -> dict[str, Any]:
+    """A scenario's VM: a powered-on dual-screen Windows 7 VM on HW 8 with Tools, unless overridden.
+
+    Each call builds a fresh dict, so a test may change what it gets.
+    """
+    vm: dict[str, Any] = {
+        "name": name,
+        "host": host,
+        "hardware_version": "vmx-08",
+        "guest_id": "windows7_64Guest",
+        "tools_guest_id": "windows7_64Guest",
+        "tools_running": True,
+        "power_state": "poweredOn",
+        "screen": [1920, 1200],
+        "video": {"displays": 2, "vram_kb": 32768, "auto_detect": False, "enable_3d": False},
+        "extra_config": {},
+        "upgrade_policy": {"policy": "onSoftPowerOff", "version": "vmx-08"},
+        "history": {"failed_vmotion": False},
+    }
+    vm.update(overrides)
+    return vm
+
+
 def write_scenario(data: Mapping[str, Any], directory: Path, name: str = "scenario.json") -> Path:
     """Write a scenario dict to ``directory/name`` and return the path."""
     path = directory / name
@@ -102,6 +125,16 @@ def connect(info: LabInfo, user: str | None = None, password: str | None = None)
         yield si
     finally:
         Disconnect(si)
+
+
+def vm_of(si: Any, name: str) -> Any:
+    """A VM by name through a plain pyVmomi login."""
+    content = si.RetrieveContent()
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
+    try:
+        return next(vm for vm in view.view if vm.name == name)
+    finally:
+        view.Destroy()
 
 
 def try_login(info: LabInfo, user: str, password: str) -> None:

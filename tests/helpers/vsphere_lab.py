@@ -7,13 +7,14 @@ states exactly the inventory it asserts against (odd names, one failed vMotion, 
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.helpers.lab import scenario_vm
+from tests.helpers.lab import write_scenario as write_scenario_file
 from wizard.lab.binary import LabUnavailable
 from wizard.lab.process import LabInfo, LabProcess
 from wizard.vsphere.session import Endpoint, Session
@@ -24,25 +25,6 @@ PASSWORD = "Helpdesk-Lab-1"
 
 ODD_NAME = "Büro-PC 7/2 50%"
 FAILED_VM = "HD-W7-042"
-
-
-def _vm(name: str, host: str, **overrides: Any) -> dict[str, Any]:
-    vm: dict[str, Any] = {
-        "name": name,
-        "host": host,
-        "hardware_version": "vmx-08",
-        "guest_id": "windows7_64Guest",
-        "tools_guest_id": "windows7_64Guest",
-        "tools_running": True,
-        "power_state": "poweredOn",
-        "screen": [1920, 1200],
-        "video": {"displays": 2, "vram_kb": 32768, "auto_detect": False, "enable_3d": False},
-        "extra_config": {},
-        "upgrade_policy": {"policy": "onSoftPowerOff", "version": "vmx-08"},
-        "history": {"failed_vmotion": False},
-    }
-    vm.update(overrides)
-    return vm
 
 
 def write_scenario(directory: Path, *, filler_vms: int = 0) -> Path:
@@ -81,8 +63,8 @@ def write_scenario(directory: Path, *, filler_vms: int = 0) -> Path:
             },
         ],
         "vms": [
-            _vm(FAILED_VM, "esx-a1.lab.local", history={"failed_vmotion": True}),
-            _vm(
+            scenario_vm(FAILED_VM, "esx-a1.lab.local", history={"failed_vmotion": True}),
+            scenario_vm(
                 ODD_NAME,
                 "esx-b1.lab.local",
                 guest_id="windows7Guest",
@@ -92,7 +74,7 @@ def write_scenario(directory: Path, *, filler_vms: int = 0) -> Path:
                 screen=None,
                 extra_config={"migrate.baseCptCacheSize": "16777216"},
             ),
-            _vm(
+            scenario_vm(
                 "linux-web 01",
                 "esx-a2.lab.local",
                 hardware_version="vmx-13",
@@ -105,9 +87,7 @@ def write_scenario(directory: Path, *, filler_vms: int = 0) -> Path:
         "expect": {},
     }
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "scenario.json"
-    path.write_text(json.dumps(scenario, ensure_ascii=False), encoding="utf-8")
-    return path
+    return write_scenario_file(scenario, directory)
 
 
 @contextlib.contextmanager

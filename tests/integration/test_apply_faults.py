@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.helpers.faultproxy import Fault, FaultProxy
-from tests.helpers.lab import StartLab
+from tests.helpers.lab import StartLab, vim, vm_of
 from tests.integration.test_apply_remedies import (
     SCENARIO,
     check,
@@ -25,8 +25,6 @@ from tests.integration.test_apply_remedies import (
     run_task,
     session_to,
     someone_else,
-    vim,
-    vm_of,
 )
 from wizard.audit import Journal
 from wizard.kb import RemedyId
@@ -58,6 +56,11 @@ def journal(tmp_path: Path) -> Journal:
 
 class Killed(BaseException):
     """Stands in for the process being killed: nothing after it runs, no handler catches it."""
+
+
+def killed() -> None:
+    """Kill the run at this moment."""
+    raise Killed
 
 
 def at(
@@ -342,9 +345,6 @@ def test_power_on_failure_after_the_change_is_told_truthfully_and_can_be_retried
 def test_a_killed_run_is_dangling_and_reconciled_against_the_vm(
     lab: LabInfo, journal: Journal
 ) -> None:
-    def killed() -> None:
-        raise Killed
-
     with session_to(lab) as session:
         with pytest.raises(Killed):
             apply_dual(session, journal, at("power_on", "running", killed))
@@ -371,9 +371,6 @@ def test_a_killed_run_is_dangling_and_reconciled_against_the_vm(
 def test_a_run_killed_before_the_change_reconciles_as_not_applied(
     lab: LabInfo, journal: Journal
 ) -> None:
-    def killed() -> None:
-        raise Killed
-
     with session_to(lab) as session:
         with pytest.raises(Killed):
             apply_dual(session, journal, at("reconfigure", "running", killed, message=SENDING))

@@ -15,10 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pyVim import task as pyvim_task
-from pyVmomi import vim as _vim
 
-from tests.helpers.lab import StartLab, connect
+from tests.helpers.lab import StartLab, WaitForTask, connect, scenario_vm, vim, vm_of
 from wizard.audit import Journal, JournalEntry
 from wizard.kb import RemedyId, RemedyOptions, assess, remedies
 from wizard.kb.facts import VmFacts
@@ -39,30 +37,9 @@ from wizard.vsphere.inventory import resolve_vm
 from wizard.vsphere.session import Endpoint, Session
 from wizard.vsphere.tls import MemoryPinStore, TrustPolicy
 
-vim: Any = _vim  # pyVmomi's classes are built at run time; mypy sees them as untyped
-
 ADMIN2 = ("admin2@lab.local", "Admin2!1")
 VIEWER = ("viewer@lab.local", "Viewer!1")
 OPERATOR = ("operator@lab.local", "Operator!1")
-
-
-def _vm(name: str, **overrides: Any) -> dict[str, Any]:
-    vm: dict[str, Any] = {
-        "name": name,
-        "host": "esx-a1.lab.local",
-        "hardware_version": "vmx-08",
-        "guest_id": "windows7_64Guest",
-        "tools_guest_id": "windows7_64Guest",
-        "tools_running": True,
-        "power_state": "poweredOn",
-        "screen": [1920, 1200],
-        "video": {"displays": 2, "vram_kb": 32768, "auto_detect": False, "enable_3d": False},
-        "extra_config": {},
-        "upgrade_policy": {"policy": "onSoftPowerOff", "version": "vmx-08"},
-        "history": {"failed_vmotion": False},
-    }
-    vm.update(overrides)
-    return vm
 
 
 SCENARIO: dict[str, Any] = {
@@ -88,20 +65,20 @@ SCENARIO: dict[str, Any] = {
         }
     ],
     "vms": [
-        _vm("Dual W7", history={"failed_vmotion": True}),
-        _vm(
+        scenario_vm("Dual W7", history={"failed_vmotion": True}),
+        scenario_vm(
             "Single W7",
             screen=[1920, 1080],
             video={"displays": 1, "vram_kb": 16384, "auto_detect": False, "enable_3d": False},
         ),
-        _vm("Off W7", power_state="poweredOff", screen=None, tools_running=False),
-        _vm("No Tools W7", tools_running=False, screen=None, tools_guest_id=None),
-        _vm(
+        scenario_vm("Off W7", power_state="poweredOff", screen=None, tools_running=False),
+        scenario_vm("No Tools W7", tools_running=False, screen=None, tools_guest_id=None),
+        scenario_vm(
             "HW7 W7",
             hardware_version="vmx-07",
             upgrade_policy={"policy": "onSoftPowerOff", "version": "vmx-08"},
         ),
-        _vm(
+        scenario_vm(
             "HW10 W7",
             hardware_version="vmx-10",
             upgrade_policy={"policy": "never", "version": "vmx-10"},
@@ -162,20 +139,9 @@ def someone_else(info: LabInfo) -> Iterator[Any]:
         yield si
 
 
-def vm_of(si: Any, name: str) -> Any:
-    """A VM by name through a plain pyVmomi login."""
-    content = si.RetrieveContent()
-    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
-    try:
-        return next(vm for vm in view.view if vm.name == name)
-    finally:
-        view.Destroy()
-
-
 def run_task(task: Any) -> None:
     """Wait for a task of the plain pyVmomi login (bounded)."""
-    wait: Any = pyvim_task.WaitForTask
-    wait(task, maxWaitTime=30)
+    WaitForTask(task, maxWaitTime=30)
 
 
 def journal_in(directory: Path) -> Journal:

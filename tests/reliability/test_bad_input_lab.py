@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.lab import StartLab
-from tests.integration.test_apply_remedies import SCENARIO, _vm, session_to
+from tests.helpers.lab import StartLab, scenario_vm
+from tests.integration.test_apply_remedies import SCENARIO, session_to
 from tests.reliability.figures import current_size, record
 from tests.reliability.test_secrets import connection, run_cli
 from wizard import paths
@@ -54,7 +54,7 @@ def odd_names(count: int, seed: int = 20240501) -> list[str]:
 def test_vms_with_odd_names_are_found_and_checked(start_lab: StartLab) -> None:
     names = FIXED_NAMES + odd_names(current_size().odd_names)
     scenario: dict[str, Any] = dict(SCENARIO)
-    scenario["vms"] = [_vm(name) for name in names]
+    scenario["vms"] = [scenario_vm(name) for name in names]
     lab = start_lab(scenario)
     problems = []
     with session_to(lab, timeout=10.0) as session:

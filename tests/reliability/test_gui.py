@@ -16,6 +16,15 @@ from PySide6.QtCore import QObject
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder, no_qt_warnings, recorder
+from tests.gui.lab_flow import (
+    apply_fix,
+    check_vm,
+    fill_connect,
+    open_windows,
+    pick_vm,
+    to_done,
+    to_ready,
+)
 from tests.helpers.faultproxy import Fault, FaultProxy
 from tests.helpers.lab import running_lab
 from tests.integration.test_apply_remedies import SCENARIO
@@ -27,9 +36,6 @@ from wizard.ui.app import MainWindow, setup_logging
 from wizard.ui.executor import default_executor
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.check import CheckPage
-from wizard.ui.pages.choose_vm import ChooseVmPage
-from wizard.ui.pages.connect import ConnectPage
-from wizard.ui.pages.ready import ReadyPage
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow, pytest.mark.gui]
 __all__ = ["no_qt_warnings", "recorder"]  # fixtures shared with tests/gui
@@ -40,36 +46,8 @@ WAIT_MS = 30000
 
 @pytest.fixture
 def window(qtbot: QtBot) -> Iterator[MainWindow]:
-    win = MainWindow(executor=default_executor())
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.ctx.applying = False
-    win.close()
-    win.shutdown()
-
-
-def fill_connect(win: MainWindow, endpoint: str, user: str, password: str) -> ConnectPage:
-    wz = win.wizard
-    if wz.currentId() == PageId.WELCOME:
-        wz.next()
-    page = wz.page_of(PageId.CONNECT)
-    assert isinstance(page, ConnectPage)
-    page.endpoint_combo.setEditText(endpoint)
-    page.user_edit.setText(user)
-    page.password_edit.setText(password)
-    return page
-
-
-def pick_vm(qtbot: QtBot, win: MainWindow, name: str) -> None:
-    choose = win.wizard.page_of(PageId.CHOOSE_VM)
-    assert isinstance(choose, ChooseVmPage)
-    qtbot.waitUntil(lambda: choose.model.rowCount() > 0 and choose.busy.isHidden(), timeout=WAIT_MS)
-    choose.filter_edit.setText(name)
-    choose.apply_filter()
-    assert win.ctx.vm is not None
-    assert win.ctx.vm.name == name
+    with open_windows(qtbot) as open_window:
+        yield open_window(executor=default_executor())
 
 
 def test_connect_and_check_faults_show_the_error_and_retry_works(
@@ -101,7 +79,7 @@ def test_connect_and_check_faults_show_the_error_and_retry_works(
         wz.next()
         qtbot.waitUntil(lambda: wz.currentId() == PageId.CHOOSE_VM, timeout=WAIT_MS)
         survived += 1
-        pick_vm(qtbot, window, VM)
+        pick_vm(qtbot, window, VM, timeout=WAIT_MS)
 
         # Check: the link breaks (reset, then an answer cut mid-way); the page says so and
         # "Check again" works.
@@ -163,25 +141,16 @@ def test_a_full_wizard_flow_writes_no_secret(
             page.remember_check.setChecked(True)
             wz.next()
             qtbot.waitUntil(lambda: wz.currentId() == PageId.CHOOSE_VM, timeout=WAIT_MS)
-            pick_vm(qtbot, window, VM)
-            wz.next()
-            check = wz.page_of(PageId.CHECK)
-            assert isinstance(check, CheckPage)
-            qtbot.waitUntil(check.isComplete, timeout=WAIT_MS)
+            pick_vm(qtbot, window, VM, timeout=WAIT_MS)
+            check = check_vm(qtbot, window, timeout=WAIT_MS)
             check.on_log_button_clicked()
             qtbot.waitUntil(
                 lambda: check.log_busy.isHidden() and check.isComplete(), timeout=WAIT_MS
             )
             wz.next()  # choose fix: the recommended one is preselected
-            wz.next()
-            assert wz.currentId() == PageId.READY
-            ready = wz.page_of(PageId.READY)
-            assert isinstance(ready, ReadyPage)
-            ready.confirm_check.setChecked(True)
-            wz.next()
-            qtbot.waitUntil(lambda: wz.currentPage().isComplete(), timeout=60000)
-            wz.next()
-            assert wz.currentId() == PageId.DONE
+            to_ready(window).confirm_check.setChecked(True)
+            apply_fix(qtbot, window, timeout=60000)
+            to_done(window)
             search.process(lab.pid)
             for widget in window.findChildren(QObject):
                 for attr in ("text", "toPlainText", "toolTip", "accessibleName"):

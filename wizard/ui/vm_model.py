@@ -21,50 +21,25 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QIcon
 
 from wizard.kb.facts import VmSummary
+from wizard.kb.guests import friendly_name
 from wizard.ui.look import Tone, icon
 
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 1
 MOREF_ROLE = Qt.ItemDataRole.UserRole + 2
 SORT_ROLE = Qt.ItemDataRole.UserRole + 3
 
-_GUESTS = {
-    "winVistaGuest": "Windows Vista",
-    "winVista64Guest": "Windows Vista (64-bit)",
-    "winLonghornGuest": "Windows Server 2008",
-    "winLonghorn64Guest": "Windows Server 2008 (64-bit)",
-    "windows7Guest": "Windows 7",
-    "windows7_64Guest": "Windows 7 (64-bit)",
-    "windows7Server64Guest": "Windows Server 2008 R2",
-    "windows8Guest": "Windows 8",
-    "windows8_64Guest": "Windows 8 (64-bit)",
-    "windows8Server64Guest": "Windows Server 2012",
-    "windows9Guest": "Windows 10",
-    "windows9_64Guest": "Windows 10 (64-bit)",
-    "windows9Server64Guest": "Windows Server 2016",
-    "windows2019srv_64Guest": "Windows Server 2019",
-    "windows2019srvNext_64Guest": "Windows Server 2022",
-    "windows11_64Guest": "Windows 11",
-    "winXPProGuest": "Windows XP",
-    "winXPPro64Guest": "Windows XP (64-bit)",
-    "winNetStandardGuest": "Windows Server 2003",
-    "winNetEnterpriseGuest": "Windows Server 2003",
-    "rhel7_64Guest": "Red Hat Enterprise Linux 7",
-    "rhel8_64Guest": "Red Hat Enterprise Linux 8",
-    "ubuntu64Guest": "Ubuntu Linux (64-bit)",
-    "debian10_64Guest": "Debian 10 (64-bit)",
-    "otherGuest": "Other",
-    "otherGuest64": "Other (64-bit)",
-    "otherLinux64Guest": "Other Linux (64-bit)",
-}
-
 POWER_WORDS = {"poweredOn": "On", "poweredOff": "Off", "suspended": "Suspended"}
 
 
 def guest_name(guest_id: str | None) -> str:
-    """A readable guest OS name for a vSphere guest id (the id itself when unknown)."""
-    if not guest_id:
+    """A readable guest OS name for a vSphere guest id, as the knowledge base names it.
+
+    An id the knowledge base does not know is shown with its kind, e.g. ``Linux (foo64Guest)``;
+    no id at all is "Unknown" (short, for the table's column).
+    """
+    if not (guest_id or "").strip():
         return "Unknown"
-    return _GUESTS.get(guest_id, guest_id)
+    return friendly_name(guest_id)
 
 
 def hw_label(version: str) -> str:

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.helpers.lab import scenario_vm
 from wizard.kb.model import RemedyId, Verdict
 from wizard.lab import scenario as sc
 from wizard.lab.scenario import (
@@ -62,20 +63,13 @@ _BASE: Doc = {
         },
     ],
     "vms": [
-        {
-            "name": "HD-W7-042",
-            "host": "esx-a1",
-            "hardware_version": "vmx-08",
-            "guest_id": "windows7_64Guest",
-            "tools_guest_id": "windows7_64Guest",
-            "tools_running": True,
-            "power_state": "poweredOn",
-            "screen": [1920, 1200],
-            "video": {"displays": 2, "vram_kb": 32768, "auto_detect": False, "enable_3d": False},
-            "extra_config": {"migrate.baseCptCacheSize": "8388608"},
-            "upgrade_policy": {"policy": "onSoftPowerOff", "version": "vmx-09"},
-            "history": {"failed_vmotion": True},
-        },
+        scenario_vm(
+            "HD-W7-042",
+            "esx-a1",
+            extra_config={"migrate.baseCptCacheSize": "8388608"},
+            upgrade_policy={"policy": "onSoftPowerOff", "version": "vmx-09"},
+            history={"failed_vmotion": True},
+        ),
         {
             "name": "Büro-PC 7/2 50%",
             "host": "esx-b1",

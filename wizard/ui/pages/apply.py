@@ -356,11 +356,7 @@ class ApplyPage(BasePage):
             with_token=True,
             with_report=True,
         )
-        job.progress.connect(self.runner.on_progress)
-        job.succeeded.connect(self.on_apply_succeeded)
-        job.failed.connect(self.on_apply_failed)
-        job.finished.connect(self.on_apply_finished)
-        self._job = job
+        self._follow(job, self.on_apply_succeeded, self.on_apply_failed)
         self.runner.begin()
         self.completeChanged.emit()
 
@@ -440,12 +436,18 @@ class ApplyPage(BasePage):
             with_token=True,
             with_report=True,
         )
+        self._follow(job, self.on_retry_succeeded, self.on_retry_failed)
+        self.completeChanged.emit()
+
+    def _follow(
+        self, job: Job, on_succeeded: Callable[[object], None], on_failed: Callable[[object], None]
+    ) -> None:
+        """Show ``job``'s steps in the runner, and end the page's run when it finishes."""
         job.progress.connect(self.runner.on_progress)
-        job.succeeded.connect(self.on_retry_succeeded)
-        job.failed.connect(self.on_retry_failed)
+        job.succeeded.connect(on_succeeded)
+        job.failed.connect(on_failed)
         job.finished.connect(self.on_apply_finished)
         self._job = job
-        self.completeChanged.emit()
 
     @Slot(object)
     def on_retry_succeeded(self, result: object) -> None:
