@@ -101,6 +101,8 @@ class FakeGateway:
         trusted: whether the certificate is trusted already (else the first connect raises).
         changed: present a changed pinned certificate instead.
         gate: when set, ``connect`` and ``list_vms`` wait for it (to test Cancel).
+        timeouts: the ``timeout`` of each ``connect``.
+        evidence_days: the ``evidence_days`` of each ``check``.
     """
 
     facts: VmFacts = field(default_factory=make_facts)
@@ -114,6 +116,8 @@ class FakeGateway:
     pinned: list[str] = field(default_factory=list)
     sessions: list[FakeSession] = field(default_factory=list)
     cert: FakeCert = field(default_factory=FakeCert)
+    timeouts: list[float] = field(default_factory=list)
+    evidence_days: list[int] = field(default_factory=list)
 
     def parse_endpoint(self, text: str) -> str:
         from wizard.vsphere.session import parse_endpoint
@@ -122,6 +126,7 @@ class FakeGateway:
 
     def connect(self, endpoint: str, user: str, password: str, *, timeout: float = 30.0) -> Any:
         self.calls.append(f"connect {endpoint} {user}")
+        self.timeouts.append(timeout)
         if self.gate is not None:
             self.gate.wait(10)
         if self.changed:
@@ -158,8 +163,9 @@ class FakeGateway:
             return [FakeRef(self.facts.name, self.facts.moref)]
         raise GatewayFailure("No VM found.", "", "not_found", (self.facts.name,))
 
-    def check(self, session: Any, moref: str) -> CheckResult:
+    def check(self, session: Any, moref: str, *, evidence_days: int = 30) -> CheckResult:
         self.calls.append(f"check {moref}")
+        self.evidence_days.append(evidence_days)
         return self.judge(self.facts)
 
     def read_vm_log(self, session: Any, facts: VmFacts) -> tuple[EvidenceItem, ...]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QMainWindow, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QHBoxLayout, QLabel, QMainWindow, QWidget
 
 from wizard import __version__, paths
 from wizard.kb.model import ARTICLE_ID
@@ -18,6 +18,9 @@ from wizard.ui.context import LabFactory, WizardContext, default_lab_factory
 from wizard.ui.executor import Executor, default_executor
 from wizard.ui.gateway import Gateway, VsphereGateway
 from wizard.ui.look import Tone, apply_style, icon
+from wizard.ui.pages.base import PageId
+from wizard.ui.pages.connect import ConnectPage
+from wizard.ui.settings_dialog import SettingsDialog
 from wizard.ui.training.controller import TrainingController
 from wizard.ui.widgets import IconLabel
 from wizard.ui.wizard import CheckpointWizard
@@ -133,6 +136,11 @@ class MainWindow(QMainWindow):
         self.open_log_folder_action.triggered.connect(self.on_open_log_folder_triggered)
         file_menu.addAction(self.open_log_folder_action)
         file_menu.addSeparator()
+        self.settings_action = QAction("&Settings…", self)
+        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        self.settings_action.triggered.connect(self.on_settings_triggered)
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -178,6 +186,16 @@ class MainWindow(QMainWindow):
     @Slot()
     def on_open_log_folder_triggered(self) -> None:
         open_path(paths.log_dir())
+
+    @Slot()
+    def on_settings_triggered(self) -> None:
+        dialogs.show_modal(SettingsDialog(self.ctx.settings, self), self.on_settings_done)
+
+    def on_settings_done(self, result: int) -> None:
+        if result == int(QDialog.DialogCode.Accepted):
+            page = self.wizard.page_of(PageId.CONNECT)
+            if isinstance(page, ConnectPage):
+                page.reload_recent()  # a forgotten vCenter leaves its list at once
 
     @Slot()
     def on_about_triggered(self) -> None:

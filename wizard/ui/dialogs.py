@@ -213,7 +213,7 @@ class CertificateChangedDialog(QDialog):
             "The wizard did not connect and sent no password. This happens when vCenter's "
             "certificate was renewed, but also when someone is intercepting the connection. "
             "Ask your vSphere team whether the certificate was replaced. If it was, remove the "
-            "old entry from the trusted certificates file and connect again."
+            "old certificate in File > Settings and connect again."
         )
         top = QHBoxLayout()
         top.setSpacing(14)

@@ -179,12 +179,15 @@ class Consent:
             suspended); unsaved work in the guest is lost. Its own, explicit tick.
         leave_powered_off: do not power the VM on again afterwards.
         guest_login: the guest login for the in-guest resolution fix.
+        shutdown_timeout_s: how long to wait for the clean shutdown (the Settings dialog's
+            value when the action started).
     """
 
     shutdown: bool = False
     hard_poweroff: bool = False
     leave_powered_off: bool = False
     guest_login: GuestLogin | None = None
+    shutdown_timeout_s: float = 300.0
 
 
 class Reconciled(Protocol):

@@ -22,6 +22,7 @@ from wizard.kb.facts import EvidenceItem, VmFacts, VmSummary
 from wizard.kb.model import Assessment, Remedy
 
 DEFAULT_TIMEOUT_S = 30.0
+DEFAULT_EVIDENCE_DAYS = 30
 
 
 class CertificateLike(Protocol):
@@ -146,8 +147,10 @@ class Gateway(Protocol):
         """VMs whose name, DNS name or IP matches ``query`` (may be empty)."""
         ...
 
-    def check(self, session: Any, moref: str) -> CheckResult:
-        """Read the VM's facts and judge them."""
+    def check(
+        self, session: Any, moref: str, *, evidence_days: int = DEFAULT_EVIDENCE_DAYS
+    ) -> CheckResult:
+        """Read the VM's facts (failure events of the last ``evidence_days``) and judge them."""
         ...
 
     def read_vm_log(self, session: Any, facts: VmFacts) -> tuple[EvidenceItem, ...]:
@@ -201,8 +204,7 @@ def missing_backend() -> str | None:
 class VsphereGateway:
     """The real gateway over ``wizard.vsphere`` and ``wizard.kb`` (imported on first use)."""
 
-    def __init__(self, *, evidence_days: int = 30) -> None:
-        self._evidence_days = evidence_days
+    def __init__(self) -> None:
         self._trust: Any = None
 
     def _policy(self) -> Any:
@@ -260,12 +262,14 @@ class VsphereGateway:
         except errors.VsphereError as exc:
             raise _failure(exc) from None
 
-    def check(self, session: Any, moref: str) -> CheckResult:
+    def check(
+        self, session: Any, moref: str, *, evidence_days: int = DEFAULT_EVIDENCE_DAYS
+    ) -> CheckResult:
         errors = _m("wizard.vsphere.errors")
         collect_facts = _m("wizard.vsphere.facts").collect_facts
 
         try:
-            facts = collect_facts(session, moref, evidence_days=self._evidence_days)
+            facts = collect_facts(session, moref, evidence_days=evidence_days)
         except errors.VsphereError as exc:
             raise _failure(exc) from None
         return self.judge(facts)
@@ -319,6 +323,48 @@ def _failure(exc: Exception) -> GatewayFailure:
     ):
         kind = "connection"
     return GatewayFailure(getattr(exc, "message", str(exc)), getattr(exc, "next_step", ""), kind)
+
+
+# ---------------------------------------------------------------------------- pinned certificates
+
+
+class PinnedLike(Protocol):
+    """A pinned certificate as listed (``wizard.vsphere.tls.PinnedEntry``)."""
+
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def not_after(self) -> datetime | None: ...
+
+
+class PinStoreLike(Protocol):
+    """The certificates pinned with "Always trust" (``wizard.vsphere.tls.JsonPinStore``).
+
+    A small local file: reading or changing it does not touch the network.
+    """
+
+    def entries(self) -> Sequence[PinnedLike]:
+        """Every pin; raises one of :func:`pin_store_errors` when the file is damaged."""
+        ...
+
+    def remove(self, host: str, port: int) -> None:
+        """Forget the pin for host:port; the next connection asks about the certificate again."""
+        ...
+
+
+def pin_store() -> PinStoreLike:
+    """The product's pin store (the file the gateway's trust policy reads on every connect)."""
+    store: PinStoreLike = _m("wizard.vsphere.tls").JsonPinStore()
+    return store
+
+
+def pin_store_errors() -> tuple[type[Exception], ...]:
+    """What reading or writing the pin store may raise (a damaged or unwritable file)."""
+    return (_m("wizard.vsphere.errors").PinStoreUnreadable, OSError)
 
 
 # ---------------------------------------------------------------------------- vMotion test

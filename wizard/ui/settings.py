@@ -1,7 +1,8 @@
 """The wizard's few remembered choices, as JSON in ``config_dir()/gui.json``.
 
-Recent vCenters (host:port and the user last used there), and whether the technician was told
-that this computer cannot remember passwords. Never a password: those live only in the OS
+Recent vCenters (host:port and the user last used there), whether the technician was told
+that this computer cannot remember passwords, and three time limits (Settings dialog). Never a
+password: those live only in the OS
 keyring (``wizard.credentials``). A damaged file is set aside, not fatal.
 """
 
@@ -16,6 +17,30 @@ from wizard import paths
 
 _log = logging.getLogger(__name__)
 MAX_RECENT = 8
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A whole-number setting with its default and allowed range (both ends included)."""
+
+    key: str
+    default: int
+    minimum: int
+    maximum: int
+
+    def valid(self, value: object) -> int:
+        """``value`` when it is a whole number in range, else the default."""
+        if isinstance(value, bool) or not isinstance(value, int):  # JSON true is no number
+            return self.default
+        return value if self.minimum <= value <= self.maximum else self.default
+
+
+CALL_TIMEOUT_S = Limit("call_timeout_s", 30, 5, 300)
+"""Seconds each vCenter request (connect, read) may take."""
+EVIDENCE_DAYS = Limit("evidence_days", 30, 1, 3650)
+"""How many days back the check looks for failed vMotions in events and tasks."""
+SHUTDOWN_TIMEOUT_S = Limit("shutdown_timeout_s", 300, 30, 3600)
+"""Seconds to wait for the guest to shut down before a fix gives up."""
 
 
 @dataclass(frozen=True)
@@ -87,4 +112,45 @@ class GuiSettings:
 
     def set_keyring_warning_shown(self) -> None:
         self._data["keyring_warning_shown"] = True
+        self._save()
+
+    def forget_recent(self, endpoint: str, user: str) -> None:
+        """Drop this vCenter and user from the list (its keyring password is the caller's)."""
+        items = [
+            r
+            for r in self.recent()
+            if not (r.endpoint.lower() == endpoint.lower() and r.user == user)
+        ]
+        self._data["recent"] = [
+            {"endpoint": r.endpoint, "user": r.user, "remember": r.remember} for r in items
+        ]
+        self._save()
+
+    # Read at the start of each action, so a change applies to the next one.
+
+    @property
+    def call_timeout_s(self) -> int:
+        """Seconds each vCenter request may take (connect, each read)."""
+        return CALL_TIMEOUT_S.valid(self._data.get(CALL_TIMEOUT_S.key))
+
+    @property
+    def evidence_days(self) -> int:
+        """Days back the check looks for failed vMotions."""
+        return EVIDENCE_DAYS.valid(self._data.get(EVIDENCE_DAYS.key))
+
+    @property
+    def shutdown_timeout_s(self) -> int:
+        """Seconds to wait for a clean guest shutdown."""
+        return SHUTDOWN_TIMEOUT_S.valid(self._data.get(SHUTDOWN_TIMEOUT_S.key))
+
+    def set_limits(
+        self, *, call_timeout_s: int, evidence_days: int, shutdown_timeout_s: int
+    ) -> None:
+        """Store the three limits in one write (out-of-range values become the defaults)."""
+        for limit, value in (
+            (CALL_TIMEOUT_S, call_timeout_s),
+            (EVIDENCE_DAYS, evidence_days),
+            (SHUTDOWN_TIMEOUT_S, shutdown_timeout_s),
+        ):
+            self._data[limit.key] = limit.valid(value)
         self._save()

@@ -1546,6 +1546,7 @@ class GuiExecutor:
             "guest_credentials": (
                 GuestCredentials(login.user, login.password) if login is not None else None
             ),
+            "shutdown_timeout": float(consent.shutdown_timeout_s),
         }
 
     @staticmethod

@@ -377,6 +377,30 @@ def _pin_key(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+@dataclass(frozen=True)
+class PinnedEntry:
+    """One pin as the Settings dialog lists it (read from the file, the PEM not parsed).
+
+    Attributes:
+        host: the host name or address (IPv6 without brackets).
+        port: the TCP port.
+        sha256: the pinned fingerprint as stored.
+        not_after: end of validity, or None when not recorded or unreadable.
+    """
+
+    host: str
+    port: int
+    sha256: str
+    not_after: datetime | None
+
+
+def _split_pin_key(key: str) -> tuple[str, int] | None:
+    host, sep, port = key.rpartition(":")
+    if not sep or not port.isdigit():
+        return None
+    return host.removeprefix("[").removesuffix("]"), int(port)
+
+
 class JsonPinStore:
     """Pinned certificates in a JSON file: host:port -> fingerprint, PEM, names and validity.
 
@@ -456,6 +480,27 @@ class JsonPinStore:
         }
         self._save(pins)
         log.info("Pinned the certificate %s for %s:%s", info.sha256, info.host, info.port)
+
+    def entries(self) -> list[PinnedEntry]:
+        """Every pin, sorted by host:port; a damaged entry is listed too, so it can be removed.
+
+        Raises:
+            PinStoreUnreadable: the file exists but cannot be read or is damaged.
+        """
+        out: list[PinnedEntry] = []
+        for key, entry in sorted(self._load().items()):
+            where = _split_pin_key(key)
+            if where is None:
+                continue
+            fields = entry if isinstance(entry, dict) else {}
+            sha256 = fields.get("sha256")
+            raw = fields.get("not_after")
+            not_after: datetime | None = None
+            if isinstance(raw, str):
+                with contextlib.suppress(ValueError):
+                    not_after = datetime.fromisoformat(raw)
+            out.append(PinnedEntry(where[0], where[1], str(sha256 or "(damaged)"), not_after))
+        return out
 
     def remove(self, host: str, port: int) -> None:
         """Forget the pin for host:port (nothing happens if there is none)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 
 from PySide6.QtCore import Qt, Slot
@@ -200,7 +201,10 @@ class CheckPage(BasePage):
         self._clear_results()
         self.log_note.hide()
         self.busy.start(f"Reading {vm.name}'s settings, its host and cluster, and recent events…")
-        job = self.ctx.worker.submit_session(self.ctx.gateway.check, vm.moref, description="check")
+        check = functools.partial(
+            self.ctx.gateway.check, evidence_days=self.ctx.settings.evidence_days
+        )
+        job = self.ctx.worker.submit_session(check, vm.moref, description="check")
         job.succeeded.connect(self.on_check_succeeded)
         job.failed.connect(self.on_check_failed)
         job.finished.connect(self.on_check_finished)

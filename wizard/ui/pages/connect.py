@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 
@@ -93,9 +94,7 @@ class ConnectPage(BasePage):
         self.setTabOrder(self.user_edit, self.password_edit)
         self.setTabOrder(self.password_edit, self.remember_check)
 
-        for r in ctx.settings.recent():
-            self.endpoint_combo.addItem(r.endpoint)
-        self.endpoint_combo.setCurrentIndex(-1)
+        self.reload_recent()
         self.endpoint_combo.currentTextChanged.connect(self.on_endpoint_changed)
         self.endpoint_combo.activated.connect(self.on_endpoint_activated)
         self.user_edit.textChanged.connect(self.on_field_changed)
@@ -130,6 +129,17 @@ class ConnectPage(BasePage):
                 self._fill_from_recent(0)
             filled = bool(self.endpoint_combo.currentText() and self.user_edit.text())
             self.first_focus = self.password_edit if filled else self.endpoint_combo
+
+    def reload_recent(self) -> None:
+        """Fill the vCenter list from the settings again, keeping what is typed."""
+        typed = self.endpoint_combo.currentText()
+        self.endpoint_combo.blockSignals(True)  # a refill is no choice of the technician's
+        self.endpoint_combo.clear()
+        for r in self.ctx.settings.recent():
+            self.endpoint_combo.addItem(r.endpoint)
+        self.endpoint_combo.setCurrentIndex(-1)
+        self.endpoint_combo.setEditText(typed)
+        self.endpoint_combo.blockSignals(False)
 
     def cleanupPage(self) -> None:
         self._cancel_job()
@@ -174,9 +184,11 @@ class ConnectPage(BasePage):
         endpoint, user, password = self._attempt
         _log.info("connecting to %s as %s", endpoint, user)
         self.busy.start(f"Connecting to {endpoint}…")
-        job = self.ctx.worker.open_session(
-            self.ctx.gateway.connect, endpoint, user, password, description="connect"
+        # The session keeps this limit for every later request too (Settings: next connection).
+        connect = functools.partial(
+            self.ctx.gateway.connect, timeout=float(self.ctx.settings.call_timeout_s)
         )
+        job = self.ctx.worker.open_session(connect, endpoint, user, password, description="connect")
         job.succeeded.connect(self.on_connect_succeeded)
         job.failed.connect(self.on_connect_failed)
         job.cancelled.connect(self.on_connect_cancelled)

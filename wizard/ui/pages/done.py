@@ -488,7 +488,12 @@ class DonePage(BasePage):
         if executor is None or result is None or self._busy():
             return
         if not any(s.id in POWER_DOWN_STEPS for s in executor.undo_steps(result)):
-            self._start_undo(Consent(guest_login=self.ctx.guest_login))
+            self._start_undo(
+                Consent(
+                    guest_login=self.ctx.guest_login,
+                    shutdown_timeout_s=self.ctx.settings.shutdown_timeout_s,
+                )
+            )
             return
         facts = result.facts_after
         power = facts.power_state if facts is not None else POWERED_ON
@@ -517,6 +522,7 @@ class DonePage(BasePage):
                     hard_poweroff=hard and dialog.hard_check.isChecked(),
                     leave_powered_off=dialog.leave_off_check.isChecked(),
                     guest_login=self.ctx.guest_login,
+                    shutdown_timeout_s=self.ctx.settings.shutdown_timeout_s,
                 )
             )
 

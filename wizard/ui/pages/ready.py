@@ -244,6 +244,7 @@ class ReadyPage(BasePage):
             hard_poweroff=self.hard_needed and self.hard_check.isChecked(),
             leave_powered_off=self.goes_down and self.leave_off_check.isChecked(),
             guest_login=self.ctx.guest_login,
+            shutdown_timeout_s=self.ctx.settings.shutdown_timeout_s,
         )
 
     # ---------------------------------------------------------------- QWizardPage
