@@ -104,9 +104,9 @@ def running_lab(scenario: Path, **options: Any) -> Iterator[LabInfo]:
         lab.stop()
 
 
-def endpoint(info: LabInfo) -> Endpoint:
-    """The lab's address."""
-    return Endpoint(info.host, info.port)
+def endpoint(info: LabInfo, port: int | None = None) -> Endpoint:
+    """The lab's address, or that of a fault proxy on ``port`` in front of it."""
+    return Endpoint(info.host, port if port is not None else info.port)
 
 
 def trusting(info: LabInfo) -> TrustPolicy:
@@ -115,9 +115,24 @@ def trusting(info: LabInfo) -> TrustPolicy:
 
 
 @contextlib.contextmanager
-def session_to(info: LabInfo, *, timeout: float = 30.0) -> Iterator[Session]:
-    """A logged-in session to the lab, closed afterwards."""
+def session_to(
+    info: LabInfo,
+    *,
+    port: int | None = None,
+    user: str | None = None,
+    password: str | None = None,
+    timeout: float = 5.0,
+) -> Iterator[Session]:
+    """The product's session to the lab, closed afterwards.
+
+    ``port`` goes through a proxy in front of the lab; ``user`` and ``password`` log in as
+    someone other than the scenario's login.
+    """
     with Session.connect(
-        endpoint(info), info.user, info.password, trust=trusting(info), timeout=timeout
+        endpoint(info, port),
+        user or info.user,
+        password if password is not None else info.password,
+        trust=trusting(info),
+        timeout=timeout,
     ) as s:
         yield s

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.apply import SCENARIO, VIEWER, read
 from tests.helpers.lab import StartLab, write_scenario
-from tests.integration.test_apply_remedies import SCENARIO, VIEWER, read, session_to
+from tests.helpers.vsphere_lab import session_to
 from wizard import cli
 from wizard.audit import Journal, VmIdentity
 from wizard.lab.process import LabInfo

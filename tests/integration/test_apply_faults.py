@@ -14,18 +14,10 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.apply import SCENARIO, check, journal_in, read, records, run_task, someone_else
 from tests.helpers.faultproxy import Fault, FaultProxy
 from tests.helpers.lab import StartLab, vim, vm_of
-from tests.integration.test_apply_remedies import (
-    SCENARIO,
-    check,
-    journal_in,
-    read,
-    records,
-    run_task,
-    session_to,
-    someone_else,
-)
+from tests.helpers.vsphere_lab import session_to
 from wizard.audit import Journal
 from wizard.kb import RemedyId
 from wizard.lab.process import LabInfo

@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.apply import SCENARIO, check, journal_in
 from tests.helpers.lab import StartLab
-from tests.integration.test_apply_remedies import SCENARIO, check, journal_in
 from tests.reliability.figures import record
 from wizard.lab.process import LabInfo
 from wizard.vsphere.errors import CertificateUntrusted

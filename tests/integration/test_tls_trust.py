@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.apply import SCENARIO
 from tests.helpers.lab import StartLab, running_lab
-from tests.integration.test_apply_remedies import SCENARIO
 from tests.reliability import observe
 from tests.reliability.certs import TestCa
 from tests.reliability.figures import record

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.lab
 def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     with (
         running_lab(write_scenario(tmp_path_factory.mktemp("scenario"))) as info,
-        session_to(info) as s,
+        session_to(info, timeout=30.0) as s,
     ):
         yield s
 

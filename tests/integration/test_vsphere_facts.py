@@ -34,7 +34,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabInfo]:
 
 @pytest.fixture(scope="module")
 def session(lab: LabInfo) -> Iterator[Session]:
-    with session_to(lab) as s:
+    with session_to(lab, timeout=30.0) as s:
         yield s
 
 
@@ -163,7 +163,7 @@ def _round_trips(
 ) -> dict[str, Any]:
     with (
         running_lab(write_scenario(tmp_path), filler_vms=filler_vms) as info,
-        session_to(info) as s,
+        session_to(info, timeout=30.0) as s,
     ):
         counter = SoapCounter(monkeypatch)
         rows: list[Any] = []

@@ -54,7 +54,7 @@ def lab(
 
 @pytest.fixture(scope="module")
 def session(lab: LabInfo) -> Iterator[Session]:
-    with session_to(lab) as s:
+    with session_to(lab, timeout=30.0) as s:
         yield s
 
 

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.apply import check, journal_in, read
 from tests.helpers.lab import StartLab, load_scenario
-from tests.integration.test_apply_remedies import check, journal_in, read, session_to
+from tests.helpers.vsphere_lab import session_to
 from wizard.kb import RemedyId
 from wizard.lab.process import LabInfo
 from wizard.lab.scenario import bundled_scenarios_dir

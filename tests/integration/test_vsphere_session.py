@@ -99,7 +99,7 @@ def test_wrong_password(lab: LabInfo) -> None:
 
 @pytest.mark.lab
 def test_expired_session_is_renewed_once(lab: LabInfo) -> None:
-    with session_to(lab) as s, session_to(lab) as admin:
+    with session_to(lab, timeout=30.0) as s, session_to(lab, timeout=30.0) as admin:
         before = s.session_key
         admin.call(lambda: admin.content.sessionManager.TerminateSession(sessionId=[before]))
         assert len(list_vms(s)) == 3  # logged in again behind the scenes
@@ -108,7 +108,7 @@ def test_expired_session_is_renewed_once(lab: LabInfo) -> None:
 
 @pytest.mark.lab
 def test_close_logs_out_once(lab: LabInfo) -> None:
-    with session_to(lab) as s:
+    with session_to(lab, timeout=30.0) as s:
         s.close()
         s.close()
         assert s.closed

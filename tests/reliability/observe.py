@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tests.helpers.apply import someone_else
 from tests.helpers.lab import vm_of
-from tests.integration.test_apply_remedies import someone_else
 from wizard.lab.process import LabInfo
 
 RECONFIGURE = "VirtualMachine.reconfigure"

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.apply import SCENARIO
 from tests.helpers.lab import StartLab, scenario_vm
-from tests.integration.test_apply_remedies import SCENARIO, session_to
+from tests.helpers.vsphere_lab import session_to
 from tests.reliability.figures import current_size, record
 from tests.reliability.test_secrets import connection, run_cli
 from wizard import paths

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.apply import ADMIN2, SCENARIO, check, journal_in
 from tests.helpers.lab import StartLab
-from tests.integration.test_apply_remedies import ADMIN2, SCENARIO, check, journal_in, session_to
+from tests.helpers.vsphere_lab import session_to
 from tests.reliability import observe
 from tests.reliability.figures import record
 from wizard.audit import Journal

@@ -29,9 +29,9 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.apply import SCENARIO, check, journal_in
 from tests.helpers.faultproxy import Fault, FaultProxy
 from tests.helpers.lab import running_lab
-from tests.integration.test_apply_remedies import SCENARIO, check, journal_in
 from tests.reliability import observe
 from tests.reliability.figures import Size, current_size, record
 from wizard.audit import Journal, JournalEntry

@@ -25,9 +25,9 @@ from tests.gui.lab_flow import (
     to_done,
     to_ready,
 )
+from tests.helpers.apply import SCENARIO
 from tests.helpers.faultproxy import Fault, FaultProxy
 from tests.helpers.lab import running_lab
-from tests.integration.test_apply_remedies import SCENARIO
 from tests.reliability.figures import record
 from tests.reliability.test_secrets import Search, lab_scenario, secret
 from wizard.lab.process import LabInfo

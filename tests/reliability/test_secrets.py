@@ -30,8 +30,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.apply import SCENARIO
 from tests.helpers.lab import running_lab
-from tests.integration.test_apply_remedies import SCENARIO
 from tests.reliability.figures import record
 from wizard import cli
 from wizard.lab.process import LabInfo, LabProcess

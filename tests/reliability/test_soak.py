@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.apply import SCENARIO, check, journal_in
 from tests.helpers.lab import running_lab
-from tests.integration.test_apply_remedies import SCENARIO, check, journal_in
 from tests.reliability import observe
 from tests.reliability.figures import current_size, record
 from wizard.kb import RemedyId, assess, remedies
