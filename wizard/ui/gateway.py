@@ -25,8 +25,8 @@ DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_EVIDENCE_DAYS = 30
 
 
-class CertificateLike(Protocol):
-    """The certificate details the trust dialog shows (``wizard.vsphere.tls.CertificateInfo``)."""
+class PinnedLike(Protocol):
+    """A pinned certificate as listed (``wizard.vsphere.tls.PinnedEntry``)."""
 
     @property
     def host(self) -> str: ...
@@ -35,13 +35,18 @@ class CertificateLike(Protocol):
     @property
     def sha256(self) -> str: ...
     @property
+    def not_after(self) -> datetime | None: ...
+
+
+class CertificateLike(PinnedLike, Protocol):
+    """The certificate details the trust dialog shows (``wizard.vsphere.tls.CertificateInfo``)."""
+
+    @property
     def subject(self) -> str: ...
     @property
     def issuer(self) -> str: ...
     @property
     def not_before(self) -> datetime | None: ...
-    @property
-    def not_after(self) -> datetime | None: ...
 
 
 class VmRefLike(Protocol):
@@ -326,19 +331,6 @@ def _failure(exc: Exception) -> GatewayFailure:
 
 
 # ---------------------------------------------------------------------------- pinned certificates
-
-
-class PinnedLike(Protocol):
-    """A pinned certificate as listed (``wizard.vsphere.tls.PinnedEntry``)."""
-
-    @property
-    def host(self) -> str: ...
-    @property
-    def port(self) -> int: ...
-    @property
-    def sha256(self) -> str: ...
-    @property
-    def not_after(self) -> datetime | None: ...
 
 
 class PinStoreLike(Protocol):
