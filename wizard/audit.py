@@ -3,9 +3,17 @@
 One JSON object per line (JSON Lines) in ``journal.jsonl`` under the user data folder. Each
 operation (an ``apply`` or an ``undo``) is an *entry* with an id; inside it every step that
 changes anything is written twice: an ``intent`` record before the step (written and flushed to
-disk before vCenter is asked) and an ``outcome`` record after it. An entry whose last intent has
-no outcome is *dangling*: the process died in between, and the next start reports it so the
-technician can reconcile it against the VM's real state.
+disk before vCenter is asked) and an ``outcome`` record after it.
+
+A step's state is honest by construction: *intended* (intent written, nothing sent yet),
+*sent* (the request left; its outcome is open), then settled by an outcome of ``succeeded``,
+``failed``, ``skipped`` or ``reconciled``. An outcome of ``unknown`` (the answer was lost and
+neither the task nor the VM's values settled it) does **not** settle the step: the entry stays
+*dangling* until a later re-read does. A dangling entry is reconciled against the VM's real
+state by the next run, but only once its owner is gone: every run holds a per-VM *lease* (an
+OS file lock in the journal's folder, released by the OS when the process ends, however it
+ends), so a second technician's run never touches a live entry and never works on the same VM
+at the same time.
 
 The file is never rewritten. A line that cannot be read (a crash mid-write, a hand edit, a newer
 format) is reported with its line number and skipped; it never stops the rest from being read.
@@ -14,11 +22,16 @@ No secret is ever written: records are checked for password-like keys before the
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
+import shutil
+import socket
+import sys
 import threading
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,9 +44,37 @@ JOURNAL_NAME = "journal.jsonl"
 
 _FORBIDDEN_KEY_PARTS = ("password", "passwd", "secret", "cookie", "token")
 
+MIN_FREE_BYTES = 1024 * 1024
+"""Free space a run needs in the journal's folder before it changes anything (a whole run
+writes a few kilobytes; a megabyte leaves room for the records that say how it ended)."""
+
+UNSETTLED = "unknown"
+"""The outcome that leaves a step open: the request may or may not have been carried out."""
+
+LOCKS_DIR = "locks"
+
 
 class JournalError(Exception):
-    """The journal cannot be written: nothing may change without a record, so stop."""
+    """The journal cannot be written: nothing may change without a record, so stop.
+
+    Attributes:
+        message: the whole sentence, naming the file and what to do.
+        reason: the operating system's short reason ("No space left on device").
+    """
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason or message
+
+
+class VmBusy(Exception):
+    """Another run (of this product, on this computer) holds the VM's lease."""
+
+    def __init__(self, message: str, owner: Mapping[str, Any]) -> None:
+        super().__init__(message)
+        self.message = message
+        self.owner = dict(owner)
 
 
 @dataclass(frozen=True)
@@ -62,14 +103,20 @@ class JournalEntry:
     """One operation (apply or undo) with all its records in order.
 
     Attributes:
-        outcome: the final outcome (``"succeeded"``, ``"failed"``, ``"refused"``, ``"nothing to
-            do"``, ``"reconciled"``...), or None when the entry never ended.
-        dangling_step: the step whose intent has no outcome, if any.
+        vcenter: the address the entry was made through (for people).
+        vcenter_id: vCenter's own identity (``about.instanceUuid``); the same vCenter reached
+            by another address is the same vCenter. None in entries of older versions.
+        changes: the changes the entry made or meant to make: the last ``changes`` the entry
+            recorded (a forced undo records the values it really found), else those of begin.
+        outcome: the final outcome (``"applied"``, ``"failed"``, ``"refused"``,
+            ``"unknown"``, ``"reconciled"``...), or None when the entry never ended.
+        dangling_step: the step whose intent has no settling outcome, if any.
     """
 
     id: str
     action: str
     vcenter: str
+    vcenter_id: str | None
     user: str
     vm: VmIdentity
     remedy: str | None
@@ -83,6 +130,21 @@ class JournalEntry:
     @property
     def is_dangling(self) -> bool:
         return self.outcome is None or self.dangling_step is not None
+
+    def same_vcenter(self, vcenter: str, vcenter_id: str | None) -> bool:
+        """Whether this entry was made on that vCenter (by identity when both know it)."""
+        if self.vcenter_id and vcenter_id:
+            return self.vcenter_id == vcenter_id
+        return self.vcenter == vcenter
+
+    @property
+    def owner(self) -> Mapping[str, Any]:
+        """Who ran the entry: process id, computer, start time (from its begin record)."""
+        for r in self.records:
+            if r.phase == "begin":
+                owner = r.data.get("owner")
+                return owner if isinstance(owner, Mapping) else {}
+        return {}
 
 
 @dataclass(frozen=True)
@@ -125,6 +187,60 @@ def _check_no_secrets(obj: object, where: str = "record") -> None:
             _check_no_secrets(v, f"{where}[{i}]")
 
 
+def _owner() -> dict[str, Any]:
+    return {"pid": os.getpid(), "host": socket.gethostname(), "since": _now()}
+
+
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            os.lseek(fd, 1 << 30, os.SEEK_SET)  # lock a byte far past the owner record
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False
+        return True
+
+
+def _read_owner(fd: int) -> dict[str, Any]:
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        raw = os.read(fd, 4096)
+        owner = json.loads(raw.decode("utf-8", errors="replace") or "{}")
+    except (OSError, ValueError):
+        return {}
+    return owner if isinstance(owner, dict) else {}
+
+
+def _busy_message(owner: Mapping[str, Any]) -> str:
+    who = []
+    if owner.get("action"):
+        who.append(f"an {owner['action']}" if owner["action"] in ("apply", "undo") else "a run")
+    else:
+        who.append("a run")
+    if owner.get("user"):
+        who.append(f"by {owner['user']}")
+    if owner.get("pid"):
+        who.append(f"(process {owner['pid']}")
+        who[-1] += f", started {owner['since']})" if owner.get("since") else ")"
+    return (
+        f"Another run of the wizard on this computer is working on this VM right now: "
+        f"{' '.join(who)}. Nothing was changed. Wait for it to finish (or close it), then "
+        "check the VM again."
+    )
+
+
 class Journal:
     """Append-only journal of changes. Thread-safe; every write is flushed to disk."""
 
@@ -152,10 +268,11 @@ class Journal:
                     f.flush()
                     os.fsync(f.fileno())
             except OSError as exc:
+                reason = str(exc.strerror or exc)
                 raise JournalError(
-                    f"The journal {self.path} cannot be written ({exc.strerror or exc}). "
-                    "Nothing was changed. Free some disk space or fix the folder's "
-                    "permissions, then try again."
+                    f"The journal {self.path} cannot be written ({reason}). Free some disk "
+                    "space or fix the folder's permissions, then try again.",
+                    reason,
                 ) from exc
 
     def begin(
@@ -169,6 +286,7 @@ class Journal:
         changes: Sequence[Mapping[str, Any]],
         undo_of: str | None = None,
         details: Mapping[str, Any] | None = None,
+        vcenter_id: str | None = None,
     ) -> str:
         """Start an entry (before anything is changed) and return its id."""
         entry_id = uuid.uuid4().hex[:12]
@@ -181,7 +299,9 @@ class Journal:
                 "time": _now(),
                 "action": action,
                 "vcenter": vcenter,
+                "vcenter_id": vcenter_id,
                 "user": user,
+                "owner": _owner(),
                 "vm": {"name": vm.name, "moref": vm.moref, "instance_uuid": vm.instance_uuid},
                 "remedy": remedy,
                 "changes": [dict(c) for c in changes],
@@ -205,7 +325,10 @@ class Journal:
         )
 
     def outcome(self, entry_id: str, step: str, outcome: str, **details: Any) -> None:
-        """Record how ``step`` ended (``succeeded``, ``failed``, ``unknown``, ``skipped``)."""
+        """Record how ``step`` ended (``succeeded``, ``failed``, ``skipped``, ``reconciled``).
+
+        ``unknown`` (:data:`UNSETTLED`) records what was seen but leaves the step open.
+        """
         self._append(
             {
                 "v": FORMAT_VERSION,
@@ -231,6 +354,79 @@ class Journal:
                 **details,
             }
         )
+
+    # ------------------------------------------------------------------------------ guards
+
+    def check_room(self, needed: int = MIN_FREE_BYTES) -> None:
+        """Refuse to start a run that could not record how it ends.
+
+        Raises:
+            JournalError: the folder cannot be created or written, or has less than
+                ``needed`` bytes free.
+        """
+        folder = self.path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            free = shutil.disk_usage(folder).free
+        except OSError as exc:
+            reason = str(exc.strerror or exc)
+            raise JournalError(
+                f"The journal's folder {folder} cannot be used ({reason}). Fix the folder's "
+                "permissions, then try again.",
+                reason,
+            ) from exc
+        if free < needed:
+            raise JournalError(
+                f"The disk holding the journal ({folder}) has only {free // 1024} KB free; a "
+                f"change needs at least {needed // 1024} KB there so that every step can be "
+                "recorded. Free some disk space, then try again.",
+                "not enough free space",
+            )
+
+    @contextlib.contextmanager
+    def lease(self, vcenter_id: str, instance_uuid: str, **about: Any) -> Iterator[None]:
+        """Hold the VM's lease for the block: one run per VM on this computer at a time.
+
+        The lease is an OS lock on a file in the journal's folder; the OS releases it when the
+        process ends, even when it is killed, so a lease is never left behind by a dead run.
+
+        Raises:
+            VmBusy: another run holds it (the message names that run).
+            JournalError: the lock file cannot be created.
+        """
+        folder = self.path.parent / LOCKS_DIR
+        name = hashlib.sha256(f"{vcenter_id}\n{instance_uuid}".encode()).hexdigest()[:32]
+        path = folder / f"{name}.lock"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            reason = str(exc.strerror or exc)
+            raise JournalError(
+                f"The lock file {path} cannot be created ({reason}). Free some disk space or "
+                "fix the folder's permissions, then try again.",
+                reason,
+            ) from exc
+        try:
+            if not _try_lock(fd):
+                owner = _read_owner(fd)
+                raise VmBusy(_busy_message(owner), owner)
+            record = json.dumps({**_owner(), **about}, ensure_ascii=False).encode("utf-8")
+            with contextlib.suppress(OSError):  # the lock holds; who holds it is a courtesy
+                os.ftruncate(fd, 0)
+                os.lseek(fd, 0, os.SEEK_SET)
+                os.write(fd, record)
+            yield
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
+
+    def lease_holder(self, vcenter_id: str, instance_uuid: str) -> Mapping[str, Any] | None:
+        """Who holds the VM's lease now (None when nobody: its runs are all over)."""
+        try:
+            with self.lease(vcenter_id, instance_uuid):
+                return None
+        except VmBusy as busy:
+            return busy.owner
 
     # ------------------------------------------------------------------------------ reading
 
@@ -315,20 +511,26 @@ def parse_journal(lines: Iterable[str]) -> JournalReading:
         recs = tuple(records.get(entry_id, ()))
         open_steps: list[str] = []
         outcome: str | None = None
+        changes = b.get("changes")
         for r in recs:
             if r.phase == "intent":
-                open_steps.append(r.step)
-            elif r.phase == "outcome" and r.step in open_steps:
+                if r.step not in open_steps:
+                    open_steps.append(r.step)
+            elif (
+                r.phase == "outcome" and r.step in open_steps and r.data.get("outcome") != UNSETTLED
+            ):
                 open_steps.remove(r.step)
             elif r.phase == "end":
-                outcome = str(r.data.get("outcome", "unknown"))
+                outcome = str(r.data.get("outcome", UNSETTLED))
+            if r.phase != "begin" and isinstance(r.data.get("changes"), list):
+                changes = r.data["changes"]
         vm = b["vm"]
-        changes = b.get("changes")
         entries.append(
             JournalEntry(
                 id=entry_id,
                 action=str(b.get("action", "")),
                 vcenter=str(b.get("vcenter", "")),
+                vcenter_id=b.get("vcenter_id") if isinstance(b.get("vcenter_id"), str) else None,
                 user=str(b.get("user", "")),
                 vm=VmIdentity(vm["name"], vm["moref"], vm["instance_uuid"]),
                 remedy=b.get("remedy") if isinstance(b.get("remedy"), str) else None,

@@ -117,8 +117,10 @@ def test_an_unwritable_journal_stops_with_a_message_saying_what_to_do(tmp_path: 
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x", encoding="utf-8")
     journal = Journal(blocker / "journal.jsonl")
-    with pytest.raises(JournalError, match="Nothing was changed"):
+    with pytest.raises(JournalError, match=r"cannot be written .*fix the folder's permissions"):
         _apply(journal)
+    with pytest.raises(JournalError, match=r"cannot be used .*Fix the folder's permissions"):
+        journal.check_room()
 
 
 @given(st.lists(st.text(max_size=200), max_size=30))
