@@ -13,7 +13,10 @@ A fault is armed for the next exchange (on any connection), or for the N-th one 
   cannot know whether vCenter acted (the "lost answer" case);
 - ``CUT_MID_RESPONSE``: deliver the first bytes of the answer, then close;
 - ``RESET``: answer the request with a TCP reset (RST) instead;
-- ``STALL``: deliver the request, hold the answer back for ``seconds``, then drop it.
+- ``STALL``: deliver the request, hold the answer back for ``seconds``, then drop it;
+- ``CUT_AFTER_DELIVERY``: deliver the request and close the connection ``seconds`` later,
+  whether or not vCenter has answered by then (the link died while vCenter was still working:
+  it may act on the request after the client has given up on it).
 
 ``delay`` adds latency to every chunk, and :meth:`FaultProxy.go_down` refuses new connections
 for a while (the link is down). The proxy binds and connects to 127.0.0.1 only, and stops by
@@ -44,6 +47,7 @@ class Fault(enum.Enum):
     CUT_MID_RESPONSE = "cut_mid_response"
     RESET = "reset"
     STALL = "stall"
+    CUT_AFTER_DELIVERY = "cut_after_delivery"
 
 
 @dataclass
@@ -191,8 +195,11 @@ class FaultProxy:
             in_request = False
             fault: _Armed | None = None
             cut_left = 0
+            cut_at: float | None = None
             while self._running():
-                for key, _ in sel.select(timeout=0.2):
+                if cut_at is not None and time.monotonic() >= cut_at:
+                    return
+                for key, _ in sel.select(timeout=0.05 if cut_at is not None else 0.2):
                     side = key.data
                     try:
                         data = key.fileobj.recv(65536)  # type: ignore[union-attr]
@@ -214,6 +221,8 @@ class FaultProxy:
                                 _reset(client)
                                 return
                             cut_left = fault.cut_bytes if fault is not None else 0
+                            if fault is not None and fault.fault is Fault.CUT_AFTER_DELIVERY:
+                                cut_at = time.monotonic() + fault.seconds
                         _send_all(server, data, self._stop)
                         continue
                     in_request = False
@@ -222,6 +231,8 @@ class FaultProxy:
                         continue
                     if fault.fault is Fault.DROP_AFTER_REQUEST:
                         return
+                    if fault.fault is Fault.CUT_AFTER_DELIVERY:
+                        return  # the answer came before the cut: it is lost all the same
                     if fault.fault is Fault.STALL:
                         self._stop.wait(fault.seconds)
                         return

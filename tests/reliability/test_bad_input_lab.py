@@ -94,8 +94,9 @@ def test_undo_from_a_damaged_journal(start_lab: StartLab) -> None:
     edited = []
     for line in lines:
         rec = json.loads(line)
-        if rec["entry"] == entries[0] and rec["phase"] == "begin":
-            rec["changes"][0]["to"] = 16777216  # a number where a string belongs
+        if rec["entry"] == entries[0] and rec.get("changes"):
+            # A number where a string belongs, in every record that says what was changed.
+            rec["changes"][0]["to"] = 16777216
         edited.append(json.dumps(rec))
     # Hand-edited, and cut off mid-line at the end as by a crash.
     journal.write_text("\n".join(edited) + '\n{"v": 1, "entry": "tr', encoding="utf-8")

@@ -11,7 +11,9 @@ what a technician and an administrator would notice:
   problem (never "not a vCenter" or "wrong password" for a broken link), with a next step; or
   the executor's result with a reason and a next step;
 - the VM is never changed without the journal saying so (and never said changed when it is
-  not), the journal entry is closed, and the power state the result reports is the real one;
+  not); the journal entry is closed, or, when the run could not tell whether vCenter got the
+  change, left open with the result saying so, and the next run settles it before anything
+  else; the power state the result reports is the real one;
 - at most one reconfigure task per apply or undo (counted by an admin in vCenter's task list);
 - the same operation run again without the fault works (the wizard's Retry);
 - every session logged out afterwards (the lab's session list, read by an admin).
@@ -38,7 +40,14 @@ from wizard.audit import Journal, JournalEntry
 from wizard.kb import RemedyId, assess, remedies
 from wizard.lab.process import LabInfo
 from wizard.vsphere.errors import ConnectionLost, TimedOut, TlsFailed, VsphereError
-from wizard.vsphere.executor import ApplyRequest, ApplyResult, Executor, Outcome, StepUpdate
+from wizard.vsphere.executor import (
+    ApplyRequest,
+    ApplyResult,
+    Executor,
+    Outcome,
+    Reason,
+    StepUpdate,
+)
 from wizard.vsphere.facts import collect_facts
 from wizard.vsphere.inventory import list_vms, resolve_vm
 from wizard.vsphere.session import Endpoint, Session
@@ -252,7 +261,14 @@ def apply_request(session: Session, vm: str) -> ApplyRequest:
 
 
 def executor(session: Session, journal: Journal) -> Executor:
-    return Executor(session, journal, tools_timeout=5.0, reconnect_timeout=10.0, task_timeout=30)
+    return Executor(
+        session,
+        journal,
+        tools_timeout=5.0,
+        reconnect_timeout=10.0,
+        task_timeout=30,
+        settle_timeout=2.0,
+    )
 
 
 def change_once(
@@ -311,10 +327,13 @@ def judge_change(lab: LabInfo, vm: str, run: ChangeRun, si: Any) -> list[str]:
     entry = run.journal.read().entry(result.entry_id or "")
     if entry is None:
         return [*problems, "no journal entry"]
-    if entry.is_dangling:
+    unsettled = result.reason in (Reason.OUTCOME_UNKNOWN, Reason.SHUTDOWN_TIMEOUT)
+    if entry.is_dangling and not unsettled:
         problems.append(f"journal entry left open at {entry.dangling_step or 'its end'}")
+    if unsettled and not entry.is_dangling and reconfigure_said(entry) == "unknown":
+        problems.append("the result says unknown, but the journal closed the entry")
     said = reconfigure_said(entry)
-    if changed and said != "succeeded":
+    if changed and said not in ("succeeded", "unknown"):
         problems.append(f"the VM changed but the journal says reconfigure {said}")
     if not changed and said == "succeeded":
         problems.append("the journal says changed but the VM is not")
@@ -338,8 +357,15 @@ def retry_works(lab: LabInfo, vm: str, run: ChangeRun, si: Any) -> list[str]:
             again = executor(session, run.journal).undo(run.undo_of, allow_shutdown=True)
     if not again.ok:
         return [f"retry: {again.outcome} {again.reason}: {again.message}"]
-    value, _ = observe.vm_state(lab, vm, si)
-    return [] if value == run.wanted else [f"retry left the value {value!r}"]
+    problems = []
+    if run.journal.read().dangling:
+        problems.append("the retry left an earlier entry unsettled")
+    value, power = observe.vm_state(lab, vm, si)
+    if value != run.wanted:
+        problems.append(f"retry left the value {value!r}")
+    if power != WANTED_ON_OFF[vm]:
+        problems.append(f"retry left the VM {power}")
+    return problems
 
 
 def sweep_change(binary: Path, tmp: Path, op: str, vm: str) -> Tally:

@@ -564,8 +564,14 @@ def _raise_buffer(facts: VmFacts, override: int | None) -> _Draft:
                 Caveat(CaveatId.ESTIMATE_BEYOND_ARTICLE, False, "No size was worked out."),
             ),
         )
-    target = override if override is not None else size.bytes
     current = cpt_cache_setting(facts)
+    target = override if override is not None else size.bytes
+    unsized = demand.sized_from == "video_memory" and override is None
+    if unsized and current.value is not None:
+        # No screen reported (typically the VM is off): the video memory's maximum is no reason
+        # to move a value already set. Raising it again on every check of an off VM would make
+        # a second apply change what the first one set and verified.
+        target = current.value
     new_value = value_to_set(target, current.value)
     summary = (
         f"Set {CPT_CACHE_KEY} to {new_value} bytes ({new_value / MIB:g} MB) on the VM, so the "
@@ -616,7 +622,13 @@ def _raise_buffer(facts: VmFacts, override: int | None) -> _Draft:
         changes,
         (_power_caveat(facts, needs_off), estimate),
         manual_steps=manual,
-        in_place=f"{CPT_CACHE_KEY} is already {current.value} bytes, enough for these displays."
+        in_place=(
+            f"{CPT_CACHE_KEY} is already set ({current.value} bytes). Tools don't report the "
+            "screen, so we keep that value rather than size for the most the video memory "
+            "could show; check again with the VM running to size it from the real screen."
+            if unsized and current.value is not None and current.value < size.bytes
+            else f"{CPT_CACHE_KEY} is already {current.value} bytes, enough for these displays."
+        )
         if in_place
         else "",
     )

@@ -423,6 +423,14 @@ def _mitigations(
         found.append(
             f"{CPT_CACHE_KEY} is {cache.value} bytes; the displays need {demand.size.bytes}."
         )
+    elif demand.sized_from == "video_memory":
+        # Without a reported screen the figure is only the most the video memory could show:
+        # a value set while the VM ran (sized from the real screen) is not "too small" for it.
+        notes.append(
+            f"{CPT_CACHE_KEY} is {cache.value} bytes. Tools don't report the screen (is the VM "
+            f"off?), so we can't tell whether that is enough: the most the video memory can "
+            f"show would need {demand.size.bytes}. Check again with the VM running."
+        )
     else:
         notes.append(
             f"{CPT_CACHE_KEY} is {cache.value} bytes, less than the {demand.size.bytes} the "

@@ -17,8 +17,11 @@ apply it:
    remedy promises.
 
 Every step that changes anything is journaled (``wizard.audit``) before it starts and after it
-ends; an entry whose intent has no outcome (a crash, a killed process) is reconciled against the
-VM's real values by :meth:`Executor.reconcile`. Guest passwords are never journaled or logged.
+ends; an entry whose intent has no settling outcome (a crash, a killed process, an answer lost
+and not found again) is reconciled against the VM's real values by :meth:`Executor.reconcile`,
+but only once the run that wrote it is over: each apply, undo and power-on holds the VM's lease
+(:meth:`wizard.audit.Journal.lease`) while it runs, and first settles what earlier runs left open
+on the same VM. Guest passwords are never journaled or logged.
 
 The executor stops only at safe points (before the shutdown, before the reconfiguration),
 never between submitting a task and its end.
@@ -29,12 +32,13 @@ from __future__ import annotations
 import enum
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from wizard.audit import Journal, JournalEntry, VmIdentity
+from wizard.audit import UNSETTLED, Journal, JournalEntry, JournalError, VmBusy, VmIdentity
 from wizard.kb.facts import VmFacts
 from wizard.kb.model import (
     Assessment,
@@ -108,6 +112,18 @@ log = logging.getLogger(__name__)
 RECONFIGURE_DESCRIPTION = "VirtualMachine.reconfigure"
 
 
+def _power_on_next(entry_id: str | None) -> str:
+    """What to do when the VM could not be powered on again: the ways that exist."""
+    retry = f"'checkpoint-wizard power-on {entry_id}'" if entry_id else "the command line"
+    return (
+        "Power it on from the vSphere Client, or retry the power-on (the wizard's Done page, or "
+        f"{retry})."
+    )
+
+
+SETTLE_PAUSE_S = 0.5
+
+
 class Outcome(enum.StrEnum):
     """How an apply or undo ended. Stable ids for the JSON result and the journal."""
 
@@ -142,6 +158,8 @@ class Reason(enum.StrEnum):
     GUEST_TOOL_FAILED = "guest_tool_failed"
     CANNOT_UNDO = "cannot_undo"
     UNKNOWN_ENTRY = "unknown_entry"
+    VM_BUSY = "vm_busy"
+    JOURNAL_FAILED = "journal_failed"
 
 
 @dataclass(frozen=True)
@@ -266,8 +284,9 @@ class Reconciliation:
 
     Attributes:
         entry_id: the dangling entry.
-        state: ``applied``, ``not_applied``, ``partial``, ``changed_since``, ``vm_gone`` or
-            ``other_vm`` (the moref now names another VM).
+        state: ``applied``, ``not_applied``, ``partial``, ``changed_since``, ``vm_gone``,
+            ``other_vm`` (the moref now names another VM) or ``in_progress`` (the change's
+            vCenter task is still running: the entry stays open).
         power_state: the VM's power state now (None when gone).
         message: what it means, for the technician.
     """
@@ -322,6 +341,7 @@ class _Job:
     guest_credentials: GuestCredentials | None = None
     shutdown_timeout: float = 300.0
     undo_of: str | None = None
+    retry_of: str | None = None
     force: bool = False
     entry_id: str | None = None
     steps: list[StepResult] = field(default_factory=list)
@@ -329,6 +349,8 @@ class _Job:
     differences: tuple[Difference, ...] = ()
     powered_down: bool = False
     power_state: str | None = None
+    owed_from: str | None = None
+    journal_error: str | None = None
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -346,6 +368,8 @@ class Executor:
         tools_timeout: seconds to wait for Tools after power-on before verifying anyway.
         reconnect_timeout: seconds to keep trying to reach vCenter after the connection drops.
         guest_tool_timeout: seconds allowed for the resolution tool in the guest.
+        settle_timeout: after a lost answer, seconds to keep looking for the change's task or
+            its values before the outcome is left open (unknown) for a later reconcile.
     """
 
     def __init__(
@@ -359,6 +383,7 @@ class Executor:
         tools_timeout: float = 120.0,
         reconnect_timeout: float = 60.0,
         guest_tool_timeout: float = 60.0,
+        settle_timeout: float = 10.0,
     ) -> None:
         self.session = session
         self.journal = journal
@@ -373,6 +398,7 @@ class Executor:
         self.tools_timeout = tools_timeout
         self.reconnect_timeout = reconnect_timeout
         self.guest_tool_timeout = guest_tool_timeout
+        self.settle_timeout = settle_timeout
 
     # ------------------------------------------------------------------------------ public
 
@@ -427,7 +453,7 @@ class Executor:
                 f"“{remedy.title}” is not available for {facts.name}: {remedy.why_not}",
                 "Choose another fix.",
             )
-        return self._run(job, details)
+        return self._leased(job, details, lambda: self._run(job, details))
 
     def undo(
         self,
@@ -472,24 +498,40 @@ class Executor:
                 "List the entries with 'checkpoint-wizard journal'.",
                 reason=Reason.UNKNOWN_ENTRY,
             )
-        try:
-            recorded = tuple(change_from_json(c) for c in entry.changes)
-            applied = self._applied_changes(entry, recorded)
-            job.changes = undo_changes(applied)
-        except (CannotUndo, UnreadableChange) as exc:
-            return self._refuse_early(
-                job, {}, Reason.CANNOT_UNDO, f"Entry {entry_id} cannot be undone: {exc}", ""
-            )
-        if not applied:
-            return self._refuse_early(
-                job,
-                {},
-                Reason.CANNOT_UNDO,
-                f"Entry {entry_id} changed nothing ({entry.outcome or 'no outcome'}); there is "
-                "nothing to undo.",
-                "",
-            )
-        return self._run(job, {"consent": self._consent(job), "force": force})
+        details = {"consent": self._consent(job), "force": force}
+
+        def run() -> ApplyResult:
+            # Read the entry again: settling earlier runs may have just told what it did.
+            settled = self.journal.read().entry(entry_id) or entry
+            if settled.is_dangling:
+                return self._refuse_early(
+                    job,
+                    details,
+                    Reason.OUTCOME_UNKNOWN,
+                    f"What entry {entry_id} did is not known yet (its last step was "
+                    f"{settled.dangling_step or 'not finished'}).",
+                    "Check the VM again in a few minutes, then undo.",
+                )
+            try:
+                recorded = tuple(change_from_json(c) for c in settled.changes)
+                applied = self._applied_changes(settled, recorded)
+                job.changes = undo_changes(applied)
+            except (CannotUndo, UnreadableChange) as exc:
+                return self._refuse_early(
+                    job, {}, Reason.CANNOT_UNDO, f"Entry {entry_id} cannot be undone: {exc}", ""
+                )
+            if not applied:
+                return self._refuse_early(
+                    job,
+                    {},
+                    Reason.CANNOT_UNDO,
+                    f"Entry {entry_id} changed nothing ({settled.outcome or 'no outcome'}); "
+                    "there is nothing to undo.",
+                    "",
+                )
+            return self._run(job, details)
+
+        return self._leased(job, details, run)
 
     def retry_power_on(self, entry_id: str) -> ApplyResult:
         """Power the VM of entry ``entry_id`` on again, after a failed power-on. Journaled."""
@@ -516,25 +558,21 @@ class Executor:
             leave_powered_off=False,
             guest_credentials=None,
             shutdown_timeout=0.0,
-            undo_of=None,
+            retry_of=entry_id,
         )
-        job.entry_id = self.journal.begin(
-            action="power_on",
-            vcenter=str(self.session.endpoint),
-            user=self.session.user,
-            vm=entry.vm,
-            remedy=entry.remedy,
-            changes=[],
-            details={"retry_of": entry_id},
-        )
+        return self._leased(job, {"retry_of": entry_id}, lambda: self._power_on_again(job))
+
+    def _power_on_again(self, job: _Job) -> ApplyResult:
+        self._begin(job, {"retry_of": job.retry_of})
         job.powered_down = True
+        entry_vm = job.identity
         try:
-            now = self._read(job, entry.vm.moref)
+            now = self._read(job, entry_vm.moref)
             if now.power_state == POWERED_ON:
                 self._step(job, StepId.POWER_ON, "skipped", "The VM is already on.")
                 return self._finish(job, Outcome.NOTHING_TO_DO, "The VM is already on.", "")
             self._power_on(job)
-            facts_after = self._read(job, entry.vm.moref)
+            facts_after = self._read(job, entry_vm.moref)
             return self._finish(
                 job,
                 Outcome.APPLIED,
@@ -574,6 +612,16 @@ class Executor:
                 f"not {entry.vm.instance_uuid}): the entry's VM is gone.",
             )
         else:
+            task = self._task_of(entry) if entry.dangling_step == StepId.RECONFIGURE else None
+            if task is not None and task.state not in ("success", "error"):
+                # The change is still on its way: nothing is settled yet, so nothing is written.
+                return Reconciliation(
+                    entry.id,
+                    "in_progress",
+                    facts_now.power_state,
+                    f"{entry.vm.name}: vCenter is still running the change that entry "
+                    f"{entry.id} sent (task {task.task_id}); the entry stays open until it ends.",
+                )
             found = reconcile_state(changes, facts_now) if changes else ChangeState.NOT_APPLIED
             state, power = found.value, facts_now.power_state
             words = {
@@ -590,7 +638,11 @@ class Executor:
                 StepId.POWER_ON,
             )
             if went_down and facts_now.power_state == POWERED_OFF:
-                message += " It was shut down for the change: power it on if the user needs it."
+                message += (
+                    " It was shut down for the change and is still off: the next fix on this "
+                    "VM powers it on again, or power it on now (vSphere Client, or "
+                    f"'checkpoint-wizard power-on {entry.id}')."
+                )
         step = entry.dangling_step or "end"
         record = {
             "state": state,
@@ -604,23 +656,186 @@ class Executor:
         }
         if entry.dangling_step is not None:
             self.journal.outcome(entry.id, step, "reconciled", **record)
-        if entry.outcome is None:
-            self.journal.end(entry.id, "reconciled", message=message, **record)
+        # A later end replaces an earlier one ("unknown" becomes what the VM shows).
+        self.journal.end(entry.id, "reconciled", message=message, **record)
         return Reconciliation(entry.id, state, power, message)
 
     def reconcile_dangling(self) -> tuple[Reconciliation, ...]:
-        """Reconcile every dangling entry of this vCenter against the VMs' real state."""
+        """Reconcile every dangling entry of this vCenter whose run is over.
+
+        An entry whose run still holds its VM's lease (another window, another terminal) is
+        alive, not dangling: it is left alone.
+        """
         done = []
-        vcenter = str(self.session.endpoint)
         for entry in self.journal.read().dangling:
-            if entry.vcenter != vcenter:
+            if not entry.same_vcenter(str(self.session.endpoint), self.vcenter_id):
                 continue
             try:
-                facts: VmFacts | None = collect_facts(self.session, entry.vm.moref)
-            except VmGone:
-                facts = None
-            done.append(self.reconcile(entry, facts))
+                with self.journal.lease(
+                    entry.vcenter_id or entry.vcenter,
+                    entry.vm.instance_uuid,
+                    action="reconcile",
+                    user=self.session.user,
+                ):
+                    done.append(self._reconcile_now(entry))
+            except VmBusy as busy:
+                log.info("Entry %s is still being run: %s", entry.id, busy.owner)
         return tuple(done)
+
+    @property
+    def vcenter_id(self) -> str | None:
+        """vCenter's own identity (``about.instanceUuid``), the same under every address."""
+        return self.session.instance_uuid or None
+
+    @property
+    def _lease_key(self) -> str:
+        return self.vcenter_id or str(self.session.endpoint)
+
+    def owed_power_on(self, identity: VmIdentity, power_state: str | None) -> str | None:
+        """The journal entry that shut this VM down and never powered it on again.
+
+        A run interrupted after its shutdown (killed, a lost connection, a guest that went off
+        after the time limit) leaves the VM off although it was on. When the VM is still off,
+        the next run on it owes the user that power-on. Returns that entry's id, or None.
+        """
+        if power_state != POWERED_OFF:
+            return None
+        for entry in reversed(self.journal.read().entries):
+            if entry.vm.instance_uuid != identity.instance_uuid or not entry.same_vcenter(
+                str(self.session.endpoint), self.vcenter_id
+            ):
+                continue
+            down: bool | None = None
+            for r in entry.records:
+                if r.step in (StepId.SHUTDOWN, StepId.POWER_OFF) and r.phase in (
+                    "intent",
+                    "outcome",
+                ):
+                    down = r.phase == "intent" or r.data.get("outcome") != "failed"
+                elif (
+                    r.step == StepId.POWER_ON
+                    and r.phase == "outcome"
+                    and (
+                        r.data.get("outcome") == "succeeded"
+                        or r.data.get("power_state") == POWERED_ON
+                    )
+                ):
+                    down = False
+            if down is None:
+                continue  # this entry did nothing to the power: look further back
+            begin = entry.records[0].data if entry.records else {}
+            consent = begin.get("consent")
+            left_off = isinstance(consent, Mapping) and consent.get("leave_powered_off") is True
+            return entry.id if down and not left_off else None
+        return None
+
+    def _reconcile_now(self, entry: JournalEntry) -> Reconciliation:
+        try:
+            facts: VmFacts | None = collect_facts(self.session, entry.vm.moref)
+        except VmGone:
+            facts = None
+        return self.reconcile(entry, facts)
+
+    def _task_of(self, entry: JournalEntry) -> TaskState | None:
+        """The reconfigure task a dangling entry sent, when vCenter still lists it."""
+        sent = next(
+            (
+                r
+                for r in reversed(entry.records)
+                if r.step == StepId.RECONFIGURE and r.phase == "intent"
+            ),
+            None,
+        )
+        since = sent.data.get("server_time") if sent is not None else None
+        if not isinstance(since, str):
+            return None
+        try:
+            return find_task(
+                self.session,
+                entry.vm.moref,
+                RECONFIGURE_DESCRIPTION,
+                since=datetime.fromisoformat(since),
+                user=entry.user,
+            )
+        except (VsphereError, ValueError):
+            return None
+
+    # ------------------------------------------------------------------------------ the lease
+
+    def _leased(
+        self, job: _Job, details: Mapping[str, Any], run: Callable[[], ApplyResult]
+    ) -> ApplyResult:
+        """Run ``run`` holding the VM's lease, after settling what earlier runs left open.
+
+        A journal with no room, or that cannot be written, refuses the run before anything
+        is changed (reason ``journal_failed``).
+        """
+        try:
+            self.journal.check_room()
+            with self.journal.lease(
+                self._lease_key,
+                job.identity.instance_uuid,
+                action=job.action,
+                user=self.session.user,
+                vm=job.identity.name,
+            ):
+                try:
+                    busy = self._settle_earlier(job)
+                except VsphereError as exc:
+                    stop = self._stop_for(exc, job)
+                    self._begin(job, details)
+                    return self._finish(
+                        job, stop.outcome, stop.message, stop.next_step, stop.reason
+                    )
+                if busy is not None:
+                    return self._refuse_early(
+                        job,
+                        details,
+                        Reason.VM_BUSY,
+                        busy.message + " Nothing was changed.",
+                        "Wait for that change to end, then check the VM again.",
+                    )
+                return run()
+        except VmBusy as busy_run:
+            return self._refuse_early(
+                job,
+                details,
+                Reason.VM_BUSY,
+                busy_run.message,
+                "Wait for the other run to finish, then check the VM again.",
+            )
+        except JournalError as exc:
+            # Only the first records can fail here (later ones are caught as they are
+            # written): the run had not begun, so nothing was changed.
+            job.entry_id = None
+            return self._result(
+                job,
+                Outcome.REFUSED,
+                f"{exc.message} Nothing was changed.",
+                "Free some disk space (or fix the journal folder's permissions), then try again.",
+                reason=Reason.JOURNAL_FAILED,
+            )
+
+    def _settle_earlier(self, job: _Job) -> Reconciliation | None:
+        """Reconcile this VM's dangling entries (their runs are over: we hold the lease).
+
+        Returns the first one whose change vCenter is still carrying out, if any.
+        """
+        for entry in self.journal.read().dangling:
+            if entry.vm.instance_uuid != job.identity.instance_uuid or not entry.same_vcenter(
+                str(self.session.endpoint), self.vcenter_id
+            ):
+                continue
+            found = self._reconcile_now(entry)
+            self._report(
+                StepId.REREAD,
+                "running",
+                None,
+                f"An earlier run did not finish (entry {entry.id}): {found.message}",
+            )
+            if found.state == "in_progress":
+                return found
+        return None
 
     # ------------------------------------------------------------------------------ the run
 
@@ -662,6 +877,7 @@ class Executor:
             changes=[change_to_json(c) for c in job.changes],
             undo_of=job.undo_of,
             details=dict(details),
+            vcenter_id=self.vcenter_id,
         )
         return job.entry_id
 
@@ -670,6 +886,43 @@ class Executor:
     ) -> ApplyResult:
         self._begin(job, details)
         return self._finish(job, Outcome.REFUSED, message, next_step, reason)
+
+    # ------------------------------------------------------------------------------ records
+
+    def _intent(self, job: _Job, step: str, *, required: bool = True, **details: Any) -> None:
+        """Journal that ``step`` is about to happen; without that record it does not happen.
+
+        A power-on that gives the user their VM back is the exception (``required=False``): it
+        goes ahead unrecorded rather than leave the VM off, and the run says so.
+        """
+        assert job.entry_id is not None
+        self._write(job, lambda: self.journal.intent(job.entry_id or "", step, **details))
+        if job.journal_error is not None and required:
+            self._step(job, step, "failed", "The journal could not be written.")
+            raise _Stop(
+                Outcome.FAILED,
+                Reason.JOURNAL_FAILED,
+                f"The journal could not be written ({job.journal_error}), so the wizard stopped "
+                f"before this step ({step}) rather than make a change it cannot record.",
+                "Free some disk space (or fix the journal folder's permissions), then check the "
+                "VM again.",
+            )
+
+    def _outcome(self, job: _Job, step: str, outcome: str, **details: Any) -> None:
+        self._write(job, lambda: self.journal.outcome(job.entry_id or "", step, outcome, **details))
+
+    def _end(self, job: _Job, outcome: str, **details: Any) -> None:
+        self._write(job, lambda: self.journal.end(job.entry_id or "", outcome, **details))
+
+    def _write(self, job: _Job, write: Callable[[], None]) -> None:
+        """Write a record; once the journal fails, the run goes on only to restore the VM."""
+        if job.journal_error is not None:
+            return
+        try:
+            write()
+        except JournalError as exc:
+            log.error("The journal of %s failed: %s", job.identity, exc)
+            job.journal_error = exc.reason
 
     def _report(self, step: str, state: str, progress: int | None, message: str) -> None:
         if self._on_progress is not None:
@@ -769,10 +1022,18 @@ class Executor:
         self._report(StepId.REREAD, "running", None, "Reading the VM again")
         now = self._read(job, moref)
         guard = job.facts_at_check.change_version if job.facts_at_check else now.change_version
+        owed = self.owed_power_on(job.identity, now.power_state)
+        if owed is not None and not job.leave_powered_off:
+            # An earlier run shut the VM down and never started it again: this run does.
+            job.owed_from = owed
+            job.powered_down = True
 
         # Already in effect (or never anything to do): change nothing and say so.
         if not job.changes or all(c.in_place for c in verify(job.changes, now)):
             self._step(job, StepId.REREAD, "done", "The fix is already in effect.")
+            if job.powered_down:
+                self._power_on(job)
+                return self._verify(job, None, nothing_done=True)
             return self._verify(job, now, nothing_done=True)
 
         if job.facts_at_check is not None:
@@ -793,10 +1054,21 @@ class Executor:
                 + (" (or force the undo)." if job.action == "undo" else "."),
             )
         if diffs:
-            # A forced undo: journal the values really found as "before".
+            # A forced undo: journal the values really found as "before", so that undoing this
+            # undo puts back what was there (the entry's changes are its last recorded ones).
             job.changes = tuple(
                 Change(c.target, c.key, _value_now(now, c), c.after) for c in job.changes
             )
+            assert job.entry_id is not None
+            self._intent(
+                job,
+                "forced",
+                changes=[change_to_json(c) for c in job.changes],
+                differences=[
+                    {"what": d.what, "expected": d.expected, "found": d.found} for d in diffs
+                ],
+            )
+            self._outcome(job, "forced", "succeeded")
         self._step(job, StepId.REREAD, "done", "The VM is as checked.")
 
         off_needed = needs_power_off(job.changes) and now.power_state != POWERED_OFF
@@ -831,7 +1103,7 @@ class Executor:
                     Outcome.FAILED,
                     f"The change is in place, but {job.identity.name} could not be powered on: "
                     f"{stop.message} It is {job.power_state or 'in an unknown power state'}.",
-                    "Power it on from the vSphere Client, or retry the power-on here.",
+                    _power_on_next(job.entry_id),
                     Reason.POWER_ON_FAILED,
                     facts_after=after,
                 )
@@ -913,7 +1185,7 @@ class Executor:
     def _power_down(self, job: _Job, now: VmFacts, hard: bool) -> None:
         assert job.entry_id is not None
         step = StepId.POWER_OFF if hard else StepId.SHUTDOWN
-        self.journal.intent(job.entry_id, step, power_state=now.power_state)
+        self._intent(job, step, power_state=now.power_state)
         self._report(step, "running", 0, "Shutting down the guest" if not hard else "Powering off")
         # From here on the VM may be going down: it is powered on again whatever happens.
         job.powered_down = True
@@ -936,7 +1208,7 @@ class Executor:
                 )
         except ToolsNotRunning as exc:
             job.powered_down = False
-            self.journal.outcome(job.entry_id, step, "failed", error=exc.message)
+            self._outcome(job, step, "failed", error=exc.message)
             self._step(job, step, "failed", exc.message)
             raise _Stop(
                 Outcome.REFUSED,
@@ -945,21 +1217,29 @@ class Executor:
                 exc.next_step,
             ) from None
         except ShutdownTimedOut as exc:
-            # The guest may still be shutting down: do not power it on under it.
+            # The guest may still be shutting down: do not power it on under it. The step stays
+            # open, so that the next run on this VM powers it on again if it did go off.
             job.powered_down = False
             job.power_state = exc.power_state
-            self.journal.outcome(
-                job.entry_id, step, "timed_out", power_state=exc.power_state, error=exc.message
+            self._outcome(
+                job,
+                step,
+                UNSETTLED,
+                timed_out=True,
+                power_state=exc.power_state,
+                error=exc.message,
             )
             self._step(job, step, "failed", exc.message)
             raise _Stop(
-                Outcome.FAILED, Reason.SHUTDOWN_TIMEOUT, exc.message, exc.next_step
+                Outcome.FAILED,
+                Reason.SHUTDOWN_TIMEOUT,
+                exc.message + " The guest may still be shutting down: if it goes off, the next "
+                "fix on this VM powers it on again (or power it on from the vSphere Client).",
+                exc.next_step,
             ) from None
         except TaskFailed as exc:
             job.powered_down = False
-            self.journal.outcome(
-                job.entry_id, step, "failed", task_id=exc.task_id, error=exc.message
-            )
+            self._outcome(job, step, "failed", task_id=exc.task_id, error=exc.message)
             self._step(job, step, "failed", exc.message, exc.task_id)
             raise self._stop_for(exc.cause, job) from None
         except VsphereError as exc:
@@ -972,18 +1252,24 @@ class Executor:
             )
             job.power_state = found
             job.powered_down = found == POWERED_OFF
-            self.journal.outcome(job.entry_id, step, "failed", error=exc.message, power_state=found)
+            self._outcome(
+                job,
+                step,
+                "failed" if found is not None else UNSETTLED,
+                error=exc.message,
+                power_state=found,
+            )
             self._step(job, step, "failed", exc.message)
             raise self._stop_for(exc, job) from None
         job.power_state = POWERED_OFF
-        self.journal.outcome(job.entry_id, step, "succeeded", power_state=POWERED_OFF)
+        self._outcome(job, step, "succeeded", power_state=POWERED_OFF)
         self._step(job, step, "done", "The VM is off.", job.task_ids[-1] if hard else None)
 
     def _power_on(self, job: _Job) -> None:
         assert job.entry_id is not None
         moref = job.identity.moref
         step = StepId.POWER_ON
-        self.journal.intent(job.entry_id, step)
+        self._intent(job, step, required=False)
         self._report(step, "running", None, "Powering the VM on")
         try:
             try:
@@ -1010,8 +1296,21 @@ class Executor:
         except TaskFailed as exc:
             job.task_ids.append(exc.task_id)
             job.power_state = self._power_state_now(moref)
-            self.journal.outcome(
-                job.entry_id,
+            if job.power_state == POWERED_ON:
+                # Someone (a colleague, HA) started it meanwhile: what we wanted has happened.
+                job.powered_down = False
+                self._outcome(
+                    job,
+                    step,
+                    "succeeded",
+                    task_id=exc.task_id,
+                    power_state=POWERED_ON,
+                    started_by_someone_else=True,
+                )
+                self._step(job, step, "done", "The VM is on (someone else started it).")
+                return
+            self._outcome(
+                job,
                 step,
                 "failed",
                 task_id=exc.task_id,
@@ -1024,9 +1323,7 @@ class Executor:
             ) from None
         except VsphereError as exc:
             job.power_state = self._power_state_now(moref)
-            self.journal.outcome(
-                job.entry_id, step, "failed", error=exc.message, power_state=job.power_state
-            )
+            self._outcome(job, step, "failed", error=exc.message, power_state=job.power_state)
             self._step(job, step, "failed", exc.message)
             raise _Stop(
                 Outcome.FAILED, Reason.POWER_ON_FAILED, exc.message, exc.next_step
@@ -1036,8 +1333,8 @@ class Executor:
         task_id = task.task_id if task is not None else None
         if task_id:
             job.task_ids.append(task_id)
-        self.journal.outcome(
-            job.entry_id,
+        self._outcome(
+            job,
             step,
             "succeeded",
             task_id=task_id,
@@ -1069,7 +1366,7 @@ class Executor:
                 f" The VM was shut down for the change and could not be powered on again: "
                 f"{failed.message}"
             )
-            stop.next_step = "Power it on from the vSphere Client, or retry the power-on here."
+            stop.next_step = _power_on_next(job.entry_id)
             return self._read_quietly(job)
         stop.message += " The VM was powered on again."
         return self._read_quietly(job)
@@ -1109,24 +1406,21 @@ class Executor:
         except VsphereError as exc:
             raise self._stop_for(exc, job) from None
 
-        self.journal.intent(
-            job.entry_id, step, spec=describe_spec(changes, guard), server_time=since.isoformat()
-        )
+        self._intent(job, step, spec=describe_spec(changes, guard), server_time=since.isoformat())
         self._report(step, "running", 0, "Sending the change to vCenter")
         vm = self.session.managed_object(vim.VirtualMachine, moref)
         task_id: str | None = None
         try:
             task_id = str(self.session.call(lambda: vm.ReconfigVM_Task(spec))._moId)
         except TRANSIENT_ERRORS as exc:
-            task_id = self._find_lost_task(job, moref, since, exc)
+            task_id = self._find_lost_change(job, moref, since, exc, changes)
+            if task_id is None:
+                return  # the change is in place: found by reading the VM
         except VsphereError as exc:
-            self.journal.outcome(job.entry_id, step, "failed", error=exc.message)
+            self._outcome(job, step, "failed", error=exc.message)
             self._step(job, step, "failed", exc.message)
             raise self._stop_for(exc, job) from None
 
-        if task_id is None:
-            self._settle_without_task(job, moref, changes)
-            return
         job.task_ids.append(task_id)
         try:
             state = wait_for_task(
@@ -1137,7 +1431,7 @@ class Executor:
             )
         except VsphereError as exc:
             # Waiting failed, not the task: its real outcome is unknown until we look again.
-            self.journal.outcome(job.entry_id, step, "unknown", task_id=task_id, error=exc.message)
+            self._outcome(job, step, "unknown", task_id=task_id, error=exc.message)
             self._step(job, step, "failed", exc.message, task_id)
             raise _Stop(
                 Outcome.FAILED,
@@ -1147,82 +1441,93 @@ class Executor:
             ) from None
         self._task_ended(job, state, changes)
 
-    def _find_lost_task(
-        self, job: _Job, moref: str, since: datetime, exc: VsphereError
+    def _find_lost_change(
+        self,
+        job: _Job,
+        moref: str,
+        since: datetime,
+        exc: VsphereError,
+        changes: tuple[Change, ...],
     ) -> str | None:
-        """The answer to our submit was lost: reconnect and find the task, never resubmit."""
+        """The answer to our submit was lost: find out what vCenter did; never resubmit.
+
+        Whether vCenter got the request cannot be told from this side of a broken
+        connection (a request lost on its way and an answer lost on its way back look the
+        same). So: reconnect, then look for the task, and read the VM's values, until one of
+        them settles it or ``settle_timeout`` passes. Unsettled, the step's outcome stays
+        open (``unknown``): the next run on this VM settles it before changing anything.
+
+        Returns:
+            The task's id to follow, or None when the values show the change in place.
+        """
         assert job.entry_id is not None
+        step = StepId.RECONFIGURE
         self._report(
-            StepId.RECONFIGURE,
+            step,
             "running",
             None,
             f"{exc.message} Reconnecting to find out whether vCenter got the change",
         )
+        state = ChangeState.NOT_APPLIED
         try:
-            reconnect(self.session, timeout=self.reconnect_timeout)
-            found = find_task(
-                self.session, moref, RECONFIGURE_DESCRIPTION, since=since, user=self.session.user
+            reconnect(
+                self.session,
+                timeout=self.reconnect_timeout,
+                on_wait=lambda waited: self._report(
+                    step,
+                    "running",
+                    None,
+                    f"vCenter does not answer ({waited:.0f} s of {self.reconnect_timeout:g} s); "
+                    "still trying",
+                ),
             )
+            deadline = time.monotonic() + self.settle_timeout
+            while True:
+                found = find_task(
+                    self.session,
+                    moref,
+                    RECONFIGURE_DESCRIPTION,
+                    since=since,
+                    user=self.session.user,
+                )
+                if found is not None:
+                    self._report(step, "running", found.progress, f"Found task {found.task_id}")
+                    return found.task_id
+                state = reconcile_state(changes, collect_facts(self.session, moref))
+                if state is ChangeState.APPLIED:
+                    self._outcome(job, step, "succeeded", connection_lost=True, found_by="re-read")
+                    self._step(
+                        job, step, "done", "The change is in place (found by reading the VM)."
+                    )
+                    return None
+                if time.monotonic() >= deadline:
+                    break
+                self._report(step, "running", None, "Looking for the change on vCenter")
+                time.sleep(SETTLE_PAUSE_S)
         except VsphereError as again:
-            self.journal.outcome(
-                job.entry_id,
-                StepId.RECONFIGURE,
-                "unknown",
-                error=again.message,
-                connection_lost=True,
-            )
-            self._step(job, StepId.RECONFIGURE, "failed", again.message)
+            self._outcome(job, step, UNSETTLED, error=again.message, connection_lost=True)
+            self._step(job, step, "failed", again.message)
             raise _Stop(
                 Outcome.FAILED,
                 Reason.OUTCOME_UNKNOWN,
                 f"The connection to vCenter was lost after the change was sent, and vCenter "
-                f"could not be reached again ({again.message}). Whether the change was made is "
+                f"could not be asked again ({again.message}). Whether the change was made is "
                 "not known.",
-                "When vCenter answers again, run 'checkpoint-wizard journal' (or start the "
-                "wizard): it reconciles this entry against the VM.",
+                "When vCenter answers again, the next fix, undo or power-on on this VM (or "
+                "connecting with the wizard) looks the change up on the VM before anything else "
+                "is done to it; 'checkpoint-wizard journal' lists it as unfinished meanwhile.",
             ) from None
-        if found is not None:
-            self._report(
-                StepId.RECONFIGURE, "running", found.progress, f"Found task {found.task_id}"
-            )
-            return found.task_id
-        return None
-
-    def _settle_without_task(self, job: _Job, moref: str, changes: tuple[Change, ...]) -> None:
-        """No task found after a lost answer: the VM's values tell whether the change happened."""
-        assert job.entry_id is not None
-        step = StepId.RECONFIGURE
-        facts = self._read(job, moref)
-        state = reconcile_state(changes, facts)
-        if state is ChangeState.APPLIED:
-            self.journal.outcome(
-                job.entry_id, step, "succeeded", connection_lost=True, found_by="re-read"
-            )
-            self._step(job, step, "done", "The change is in place (found by reading the VM).")
-            return
-        self.journal.outcome(
-            job.entry_id,
-            step,
-            "failed" if state is ChangeState.NOT_APPLIED else "unknown",
-            connection_lost=True,
-            state=state.value,
-        )
-        if state is ChangeState.NOT_APPLIED:
-            self._step(job, step, "failed", "vCenter did not get the change.")
-            raise _Stop(
-                Outcome.FAILED,
-                Reason.CONNECTION,
-                "The connection to vCenter was lost while sending the change; vCenter did not "
-                "get it. Nothing was changed.",
-                "Run the fix again.",
-            )
-        self._step(job, step, "failed", f"The VM's settings are {state.value}.")
+        self._outcome(job, step, UNSETTLED, connection_lost=True, state=state.value)
+        self._step(job, step, "failed", "vCenter shows no sign of the change so far.")
         raise _Stop(
             Outcome.FAILED,
             Reason.OUTCOME_UNKNOWN,
-            f"The connection to vCenter was lost while sending the change, and the VM's "
-            f"settings are now {state.value.replace('_', ' ')}.",
-            "Check the VM again before doing anything else.",
+            "The connection to vCenter was lost while the change was being sent. After "
+            f"{self.settle_timeout:g} s vCenter shows no sign of it (no task, the settings "
+            f"{state.value.replace('_', ' ')}), so it most likely did not arrive, but that is "
+            "not certain.",
+            "The journal keeps this change open: the next fix, undo or power-on on this VM (or "
+            "connecting with the wizard) looks for it again before changing anything.",
         )
 
     def _task_ended(self, job: _Job, state: TaskState, changes: tuple[Change, ...]) -> None:
@@ -1231,8 +1536,8 @@ class Executor:
         try:
             raise_for(state)
         except TaskFailed as exc:
-            self.journal.outcome(
-                job.entry_id,
+            self._outcome(
+                job,
                 step,
                 "failed",
                 task_id=exc.task_id,
@@ -1265,7 +1570,7 @@ class Executor:
                     "again.",
                 ) from None
             raise self._stop_for(exc.cause, job) from None
-        self.journal.outcome(job.entry_id, step, "succeeded", task_id=state.task_id)
+        self._outcome(job, step, "succeeded", task_id=state.task_id)
         self._step(job, step, "done", "vCenter made the change.", state.task_id)
 
     def _guest_resolution(self, job: _Job, now: VmFacts, changes: tuple[Change, ...]) -> None:
@@ -1275,7 +1580,7 @@ class Executor:
         creds = job.guest_credentials
         for change in changes:
             width, height = parse_screen(change.after or "")
-            self.journal.intent(job.entry_id, step, guest_user=creds.user, screen=change.after)
+            self._intent(job, step, guest_user=creds.user, screen=change.after)
             self._report(step, "running", None, f"Setting {width}x{height} in the guest")
             try:
                 pid, code = run_resolution_tool(
@@ -1288,7 +1593,7 @@ class Executor:
                     timeout=self.guest_tool_timeout,
                 )
             except VsphereError as exc:
-                self.journal.outcome(job.entry_id, step, "failed", error=exc.message)
+                self._outcome(job, step, "failed", error=exc.message)
                 self._step(job, step, "failed", exc.message)
                 stop = self._stop_for(exc, job)
                 if stop.reason is Reason.TASK_ERROR:
@@ -1300,7 +1605,7 @@ class Executor:
                     if code is not None
                     else "The resolution tool did not end in time."
                 )
-                self.journal.outcome(job.entry_id, step, "failed", pid=pid, exit_code=code)
+                self._outcome(job, step, "failed", pid=pid, exit_code=code)
                 self._step(job, step, "failed", message)
                 raise _Stop(
                     Outcome.FAILED,
@@ -1308,7 +1613,7 @@ class Executor:
                     message + " It needs a user logged on to the guest's desktop.",
                     "Have the user log on (an interactive session), then run the fix again.",
                 )
-            self.journal.outcome(job.entry_id, step, "succeeded", pid=pid, exit_code=code)
+            self._outcome(job, step, "succeeded", pid=pid, exit_code=code)
             self._step(job, step, "done", f"The guest now shows {width}x{height} or less.")
 
     # ------------------------------------------------------------------------------ ending
@@ -1344,6 +1649,14 @@ class Executor:
         old = (
             " Earlier failures stay on record; a test vMotion proves it." if after.evidence else ""
         )
+        if values_ok and not verdict_ok and nothing_done and job.action == "apply":
+            # Nothing was changed, so there is no change of ours to disprove; but say plainly
+            # that the verdict is not yet what the fix promises (e.g. an off VM's screen can't
+            # be read, so its buffer can't be judged).
+            old += f" The verdict is still {verdict}: " + (
+                assessment.notes[-1] if assessment.notes else assessment.reason
+            )
+            verdict_ok = True
         if values_ok and verdict_ok:
             if not nothing_done:
                 self._step(job, step, "done", f"Every change is in place; verdict {verdict}.")
@@ -1408,10 +1721,16 @@ class Executor:
             checks=checks,
             assessment=assessment,
         )
+        if job.owed_from is not None and job.power_state == POWERED_ON:
+            message += (
+                f" It was powered on again: an earlier run (entry {job.owed_from}) had shut it "
+                "down and not finished."
+            )
+            result = replace(result, message=message)
         if job.entry_id is not None:
-            self.journal.end(
-                job.entry_id,
-                outcome.value,
+            self._end(
+                job,
+                UNSETTLED if reason is Reason.OUTCOME_UNKNOWN else outcome.value,
                 reason=reason.value if reason is not None else None,
                 message=message,
                 changes=[change_to_json(c) for c in job.changes],
@@ -1435,6 +1754,13 @@ class Executor:
                 }
                 if facts_after is not None
                 else None,
+            )
+        if job.journal_error is not None:
+            result = replace(
+                result,
+                message=f"{result.message} The journal could not be written during this run "
+                f"({job.journal_error}), so its record of this run is incomplete: keep this "
+                "message with the ticket.",
             )
         return result
 

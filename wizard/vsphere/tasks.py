@@ -416,14 +416,25 @@ def find_task(
     return found[0] if len(found) == 1 else None
 
 
-def reconnect(session: Session, *, timeout: float, cancel: threading.Event | None = None) -> None:
+def reconnect(
+    session: Session,
+    *,
+    timeout: float,
+    cancel: threading.Event | None = None,
+    on_wait: Callable[[float], None] | None = None,
+) -> None:
     """Wait until vCenter answers again (a new connection, the same or a renewed session).
+
+    Args:
+        on_wait: called with the seconds waited so far after each failed try, so that a
+            person watching sees that the wizard is still trying.
 
     Raises:
         VsphereError: it did not answer within ``timeout``; SessionExpired when the session
             could not be renewed.
     """
-    deadline = time.monotonic() + timeout
+    start = time.monotonic()
+    deadline = start + timeout
     while True:
         try:
             server_time(session)
@@ -433,4 +444,6 @@ def reconnect(session: Session, *, timeout: float, cancel: threading.Event | Non
         except TRANSIENT_ERRORS:
             if time.monotonic() >= deadline:
                 raise
+            if on_wait is not None:
+                on_wait(time.monotonic() - start)
             _pause(RECONNECT_PAUSE_S, cancel)
