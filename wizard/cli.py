@@ -3,7 +3,8 @@
 Without a subcommand it opens the wizard in training mode on the embedded lab. Subcommands:
 ``check`` (the verdict for one VM or a whole inventory), ``lab`` (start the training lab),
 ``apply`` (apply one of the article's workarounds to a VM), ``undo`` (put back what a journal
-entry changed), ``journal`` (list the change journal, dangling entries first).
+entry changed), ``power-on`` (start a VM again that a run shut down and could not start),
+``journal`` (list the change journal, dangling entries first).
 
 ``apply`` and ``undo`` show every change (before → after) and the disruption, and ask on the
 terminal unless ``--yes`` is given; without a terminal and without ``--yes`` they refuse. A
@@ -11,6 +12,11 @@ shutdown needs ``--allow-shutdown`` (or a "yes" at the prompt); a hard power-off
 ``--allow-hard-poweroff``. With ``--password-stdin`` and ``--guest-password-stdin`` together,
 the first line of standard input is the vCenter password and the second the guest password.
 Before changing anything, they reconcile dangling journal entries of the same vCenter.
+
+Ctrl-C during ``apply`` or ``undo`` does not kill the run halfway: it stops at the next safe
+point (before the shutdown, before the change), powers the VM on again if the run shut it down,
+and says what was and was not done; once the change is sent it is too late to stop, and the run
+finishes (power-on, verification) and says so.
 
 Exit codes: 0 done (any verdict; applied, or nothing to do), 2 usage or bad input,
 3 connection, login or certificate, 4 VM not found (or gone), 5 refused (the plan is stale,
@@ -37,7 +43,9 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 from wizard import __version__
 
 if TYPE_CHECKING:
+    from wizard.audit import Journal
     from wizard.lab.process import LabInfo
+    from wizard.vsphere.executor import ApplyResult, Executor, StepUpdate
     from wizard.vsphere.session import Session
 
 EXIT_OK = 0
@@ -239,6 +247,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_change_options(undo)
 
+    power_on = sub.add_parser(
+        "power-on", help="power a VM on again that a run shut down and could not start"
+    )
+    _add_connection_options(power_on)
+    power_on.add_argument("entry_id", metavar="ENTRY_ID")
+    power_on.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    power_on.add_argument("--json", action="store_true", help="machine-readable result")
+
     journal = sub.add_parser("journal", help="list the change journal (dangling entries first)")
     journal.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -279,7 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_lab(args)
         if args.command == "check":
             return _cmd_check(args, sys.stdout)
-        if args.command in ("apply", "undo"):
+        if args.command in ("apply", "undo", "power-on"):
             return _cmd_change(args, sys.stdout)
         if args.command == "journal":
             return _cmd_journal(args, sys.stdout)
@@ -288,6 +304,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"checkpoint-wizard: {exc}", file=sys.stderr)
         return exc.code
     except KeyboardInterrupt:
+        # Ctrl-C during a change is handled where the change runs (_Interrupts); one that
+        # lands here came while reading, checking or asking, before anything was changed.
         print("checkpoint-wizard: interrupted; nothing was changed.", file=sys.stderr)
         return 130
     except BrokenPipeError:
@@ -514,6 +532,8 @@ def _exit_code(outcome: str, reason: str | None) -> int:
         return EXIT_OK
     if reason in ("vm_gone",):
         return EXIT_NOT_FOUND
+    if reason in ("journal_failed",):
+        return EXIT_FAILED
     if reason in ("connection", "session"):
         return EXIT_CONNECTION
     if outcome in ("refused", "cancelled"):
@@ -536,21 +556,23 @@ def _change(args: argparse.Namespace, login: _Login, out: TextIO) -> int:
         ApplyRequest,
         Executor,
         GuestCredentials,
-        StepUpdate,
-        result_to_json,
     )
     from wizard.vsphere.facts import collect_facts
     from wizard.vsphere.inventory import resolve_vm
 
     guest = _guest_credentials(args) if args.command == "apply" else None
     journal = Journal()
+    stopping = _Interrupts()
 
     def progress(update: StepUpdate) -> None:
+        stopping.seen(update)
         if update.state != "running" or update.progress in (None, 0):
             print(f"  {update.step}: {update.state}: {update.message}", file=sys.stderr)
 
     with _session(login, args.timeout) as session:
-        executor = Executor(session, journal, on_progress=progress)
+        executor = Executor(session, journal, on_progress=progress, cancel=stopping.event)
+        if args.command == "power-on":
+            return _power_on(args, executor, journal, stopping, out)
         try:
             for rec in executor.reconcile_dangling():
                 print(
@@ -597,32 +619,40 @@ def _change(args: argparse.Namespace, login: _Login, out: TextIO) -> int:
                     name, power, changes, off, args, allow_shutdown, sys.stderr
                 )
             if args.command == "apply":
-                result = executor.apply(
-                    ApplyRequest(
-                        facts,
-                        remedy,
+                with stopping.armed():
+                    result = executor.apply(
+                        ApplyRequest(
+                            facts,
+                            remedy,
+                            allow_shutdown=allow_shutdown,
+                            allow_hard_poweroff=args.allow_hard_poweroff,
+                            leave_powered_off=args.leave_powered_off,
+                            guest_credentials=GuestCredentials(*guest) if guest else None,
+                            shutdown_timeout=args.shutdown_timeout,
+                        )
+                    )
+            else:
+                with stopping.armed():
+                    result = executor.undo(
+                        args.entry_id,
+                        force=args.force,
                         allow_shutdown=allow_shutdown,
                         allow_hard_poweroff=args.allow_hard_poweroff,
                         leave_powered_off=args.leave_powered_off,
-                        guest_credentials=GuestCredentials(*guest) if guest else None,
                         shutdown_timeout=args.shutdown_timeout,
                     )
-                )
-            else:
-                result = executor.undo(
-                    args.entry_id,
-                    force=args.force,
-                    allow_shutdown=allow_shutdown,
-                    allow_hard_poweroff=args.allow_hard_poweroff,
-                    leave_powered_off=args.leave_powered_off,
-                    shutdown_timeout=args.shutdown_timeout,
-                )
         except VmNotFound as exc:
             raise CliError(f"{exc.message} {exc.next_step}", EXIT_NOT_FOUND) from None
         except VsphereError as exc:
             raise CliError(f"{exc.message} {exc.next_step}", EXIT_CONNECTION) from None
         except JournalError as exc:
             raise CliError(str(exc), EXIT_FAILED) from None
+
+    return _print_result(result, args, out)
+
+
+def _print_result(result: ApplyResult, args: argparse.Namespace, out: TextIO) -> int:
+    from wizard.vsphere.executor import result_to_json
 
     code = _exit_code(result.outcome.value, result.reason.value if result.reason else None)
     if args.json:
@@ -640,6 +670,89 @@ def _change(args: argparse.Namespace, login: _Login, out: TextIO) -> int:
     if result.entry_id:
         out.write(f"Journal entry: {result.entry_id}\n")
     return code
+
+
+class _Interrupts:
+    """Ctrl-C during a change: stop at the next safe point and say what that means now.
+
+    Killing a run between "the change was sent" and "the VM is on again" is what leaves a VM
+    off or a journal wrong, so the first Ctrl-C asks the executor to stop at its next safe
+    point, and the message says what will happen given the step the run is in.
+    """
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self._last: tuple[str, str] = ("", "")
+        self._changed = False
+        self._presses = 0
+
+    def seen(self, update: StepUpdate) -> None:
+        self._last = (update.step, update.state)
+        if update.step in ("reconfigure", "guest_resolution") and update.state in (
+            "running",
+            "done",
+        ):
+            self._changed = self._changed or update.state == "done" or "Sending" in update.message
+
+    @contextlib.contextmanager
+    def armed(self) -> Iterator[None]:
+        previous = signal.signal(signal.SIGINT, self._on_interrupt)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def _on_interrupt(self, signum: int, frame: object) -> None:
+        self._presses += 1
+        self.event.set()
+        step, state = self._last
+        if self._presses > 1:
+            text = (
+                "still finishing safely; the VM must not be left half-way (the journal would "
+                "then have to be settled by the next run)."
+            )
+        elif self._changed:
+            text = (
+                "too late to stop: the change has been sent to vCenter. Finishing it (power-on "
+                "and verification), then stopping."
+            )
+        elif step in ("shutdown", "power_off") and state == "running":
+            text = (
+                "stopping after the shutdown: the guest is already going down. Once it is off "
+                "it is powered on again, and nothing is changed."
+            )
+        else:
+            text = "stopping before the next step; nothing more will be changed."
+        print(f"checkpoint-wizard: Ctrl-C: {text}", file=sys.stderr, flush=True)
+
+
+def _power_on(
+    args: argparse.Namespace,
+    executor: Executor,
+    journal: Journal,
+    stopping: _Interrupts,
+    out: TextIO,
+) -> int:
+    """``power-on ENTRY``: start the VM that entry left off (asks first unless ``--yes``)."""
+    entry = journal.read().entry(args.entry_id)
+    if entry is None:
+        raise CliError(
+            f"there is no journal entry {args.entry_id}; list them with "
+            "'checkpoint-wizard journal'.",
+            EXIT_USAGE,
+        )
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise CliError(
+                "not confirmed: there is no terminal to ask on. Add --yes to power it on.",
+                EXIT_REFUSED,
+            )
+        answer = input(f"Power on {entry.vm.name} (journal entry {entry.id})? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            raise CliError("not confirmed; nothing was changed.", EXIT_REFUSED)
+    with stopping.armed():
+        result = executor.retry_power_on(entry.id)
+    return _print_result(result, args, out)
 
 
 def _confirm(
