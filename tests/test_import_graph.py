@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "wizard"
+from tests.helpers.modules import PACKAGE, module_files
 
 
 class Kind(enum.Enum):
@@ -39,17 +39,6 @@ class Kind(enum.Enum):
 
 Graph = dict[str, dict[str, Kind]]
 """module -> {imported module: how it is imported (the strongest kind if several)}."""
-
-
-def module_files(package: Path = PACKAGE) -> dict[str, Path]:
-    """Every module of the package by dotted name, namespace folders included."""
-    modules: dict[str, Path] = {}
-    for path in sorted(package.rglob("*.py")):
-        parts = list(path.relative_to(package.parent).with_suffix("").parts)
-        if parts[-1] == "__init__":
-            parts.pop()
-        modules[".".join(parts)] = path
-    return modules
 
 
 def _is_type_checking(test: ast.expr) -> bool:
