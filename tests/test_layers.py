@@ -1,8 +1,10 @@
 """The layer rules of the README's "Architecture" section, checked module by module.
 
-Each layer gets a fresh interpreter that imports every one of its modules in turn (not just the
-package's ``__init__``, which may well import nothing) and notes which forbidden package each
-import brought in first, so a failure names the module to fix.
+Two views of the same rules. Which packages a layer loads: each layer gets a fresh interpreter
+that imports every one of its modules in turn (not just the package's ``__init__``, which may
+well import nothing) and notes which forbidden package each import brought in first, so a
+failure names the module to fix. Which of our modules a layer names: read from the source, so
+an import inside a function that no test runs counts too.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.modules import modules_under
+from tests.helpers.imports import EVERY_IMPORT, import_graph, modules_under
 
 _PROBE = """
 import importlib, json, sys
@@ -94,3 +96,45 @@ def test_every_module_is_in_a_layer() -> None:
     covered = {module for roots, _ in LAYERS for root in roots for module in modules_under(root)}
     everything = set(modules_under("wizard"))
     assert everything - covered == {"wizard"}
+
+
+_PACKAGES = {"kb", "vsphere", "lab", "ui"}
+
+
+def _layer(module: str) -> str:
+    """The layer a module belongs to: its package under ``wizard``, or the module itself."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if len(parts) > 1 and parts[1] in _PACKAGES else module
+
+
+MAY_IMPORT = {
+    "wizard.kb": set(),
+    "wizard.vsphere": {"wizard.kb", "wizard.audit", "wizard.paths"},
+    "wizard.lab": {"wizard.kb", "wizard.paths"},
+    "wizard.audit": {"wizard.paths"},
+    "wizard.credentials": set(),
+    "wizard.paths": set(),
+    "wizard.render": {"wizard.kb"},
+    # wizard.vsphere only by name at first use (gateway.py, executor.py), never by an import.
+    "wizard.ui": {"wizard.kb", "wizard.lab", "wizard.audit", "wizard.credentials", "wizard.paths"},
+}
+"""Which other layers each layer may import; the package itself (``__version__``) is free to all.
+The command line and the self-test sit on top and may import anything."""
+
+ONLY_IMPORTED_BY = {"wizard.cli": "wizard.__main__", "wizard.selftest": "wizard.cli"}
+"""The top: ``python -m wizard`` runs the command line, and the command line runs the self-test."""
+
+
+def test_layers_import_only_the_layers_below() -> None:
+    wrong = []
+    for module, targets in import_graph(EVERY_IMPORT).items():
+        layer = _layer(module)
+        for target in targets:
+            other = _layer(target)
+            if other in (layer, "wizard"):
+                continue
+            if other in ONLY_IMPORTED_BY and module != ONLY_IMPORTED_BY[other]:
+                wrong.append(f"{module} imports {target}: only {ONLY_IMPORTED_BY[other]} may")
+            elif layer in MAY_IMPORT and other not in MAY_IMPORT[layer]:
+                wrong.append(f"{module} imports {target} ({layer} may not import {other})")
+    assert not wrong, "\n".join(sorted(wrong))
