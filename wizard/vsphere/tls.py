@@ -1,6 +1,6 @@
 """TLS to vCenter: the OS trust store first, then trust-on-first-use with pinned certificates.
 
-The flow (PLATFORM-NOTES.md, "Trust-on-first-use that held"):
+The flow (trust on first use, then the certificate pinned per host and port):
 
 1. :meth:`TrustPolicy.ssl_context_for` gives a context that verifies: the pinned certificate
    alone when this host:port has a pin, otherwise the OS trust store (``truststore``, hostname
