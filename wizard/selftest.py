@@ -19,7 +19,6 @@ imported inside the checks only, so importing this module loads no Qt.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import secrets
@@ -243,25 +242,49 @@ def check_lab(workdir: Path) -> str:
 
 
 def check_verdict(workdir: Path) -> str:
-    """The lab starts with the default scenario, the check judges its VM, the lab stops."""
-    from wizard import cli
+    """The lab starts with the default scenario, the check judges its VM, the lab stops.
+
+    The pieces of ``check --json`` (lab, session, facts, rules, JSON), called directly rather
+    than through ``wizard.cli``: the command line imports this module, not the other way round.
+    """
+    from wizard.kb import assess, remedies
+    from wizard.kb.serialize import assessment_to_json
+    from wizard.lab.binary import LabUnavailable
+    from wizard.lab.process import LabError, LabProcess
     from wizard.lab.scenario import DEFAULT_SCENARIO_ID, bundled_scenarios_dir, load_scenario
+    from wizard.vsphere.errors import VsphereError
+    from wizard.vsphere.facts import collect_facts
+    from wizard.vsphere.inventory import resolve_vm
+    from wizard.vsphere.session import Session
+    from wizard.vsphere.tls import MemoryPinStore, TrustPolicy
 
     scenario_file = bundled_scenarios_dir() / f"{DEFAULT_SCENARIO_ID}.json"
     scenario = load_scenario(scenario_file)
     vm = scenario.vm_of_interest or (scenario.expect[0].vm if scenario.expect else None)
     if vm is None:
         raise CheckFailed(f"{scenario_file.name} names no VM to check")
-    out, err = io.StringIO(), io.StringIO()
     started = time.monotonic()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main(["check", "--scenario", str(scenario_file), "--vm", vm, "--json"])
-    seconds = time.monotonic() - started
-    if code != 0:
-        last = err.getvalue().strip().splitlines()[-1:] or ["no message"]
-        raise CheckFailed(f"exit status {code}: {last[0]}")
     try:
-        verdict = json.loads(out.getvalue())["verdict"]
+        with LabProcess(scenario_file) as lab:
+            info = lab.info
+            trust = TrustPolicy(MemoryPinStore(), expected_fingerprint=info.thumbprint_sha256)
+            session = Session.connect(
+                f"{info.host}:{info.port}", info.user, info.password, trust=trust
+            )
+            try:
+                facts = collect_facts(session, resolve_vm(session, vm).moref)
+            finally:
+                session.close()
+    except (LabUnavailable, LabError) as exc:
+        raise CheckFailed(str(exc)) from None
+    except VsphereError as exc:
+        raise CheckFailed(f"{exc.message} {exc.next_step}") from None
+    seconds = time.monotonic() - started
+    assessment = assess(facts)
+    document = assessment_to_json(assessment, remedies(assessment, facts), facts, __version__)
+    # Through JSON text, as ``check --json`` prints it: the contract scripts rely on.
+    try:
+        verdict = json.loads(json.dumps(document, ensure_ascii=False))["verdict"]
     except (ValueError, KeyError, TypeError) as exc:
         raise CheckFailed(f"the JSON has no verdict ({type(exc).__name__})") from None
     if verdict not in VERDICTS:

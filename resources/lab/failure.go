@@ -1,6 +1,6 @@
 package main
 
-// The article's failure model (KB-RULES.md, "Conditions" and "Raise the checkpoint
+// The article's failure model (its conditions C1 to C4 and the sizes of "Raise the checkpoint
 // buffer"), decided from the VM's live state, so that a trainee's fix changes the outcome.
 
 import (
@@ -34,7 +34,7 @@ type checkpointDemand struct {
 }
 
 // wddmGuest: the article names Vista, 2008, 7 and 2008 R2; later Windows also drive the
-// display with WDDM (KB-RULES.md, C2). Ids: winVista*, winLonghorn*, windows<N>* with N >= 7.
+// display with WDDM (condition C2). Ids: winVista*, winLonghorn*, windows<N>* with N >= 7.
 var windowsNumber = regexp.MustCompile(`^windows([0-9]+)`)
 
 func wddmGuest(id string) bool {
@@ -96,7 +96,7 @@ func requiredBuffer(displays int32, w, h int64) int64 {
 }
 
 // assess decides C1..C4 and the mitigation from the live VM. The guest OS is the one Tools
-// report when they do, else the configured one (KB-RULES.md, C2).
+// report when they do, else the configured one (condition C2).
 func assess(vm *simulator.VirtualMachine) checkpointDemand {
 	card := videoCard(vm)
 	displays, vramKB, enable3D := int32(1), int64(4096), false

@@ -1,7 +1,7 @@
 package main
 
 // Guest operations. WORKAROUND for the simulator, which has no StartProgramInGuest without a
-// container: the lab runs Tools' resolution tool (KB-RULES.md, workaround 1, "in the guest
+// container: the lab runs Tools' resolution tool (the article's workaround 1, "in the guest
 // now") and answers every other program with a process id and exit code 0.
 
 import (

@@ -1,6 +1,6 @@
 // Command checkpoint-lab is the wizard's training lab: a local vCenter (a real vSphere SOAP
 // endpoint, govmomi's simulator) serving one scenario file, with the simulator's gaps fixed
-// and the article's vMotion failure modelled (see /work/shared/LAB-NOTES.md and DESIGN.md).
+// and the article's vMotion failure modelled (see README.md in this folder).
 //
 //	checkpoint-lab --scenario FILE [--port N] [--filler-vms N] [--delay-ms N]
 //	               [--method-delay Method=ms[,Method=ms...]] [--cert-file F --key-file F] [--verbose]

@@ -1,6 +1,6 @@
 package main
 
-// The SOAP middleware in front of the simulator (LAB-NOTES.md, "Middleware means"): it reads
+// The SOAP middleware in front of the simulator (README.md here, "The middleware"): it reads
 // each call, enforces logins and roles, answers the calls whose simulator behaviour is wrong
 // or missing, and passes everything else on.
 

@@ -3,7 +3,7 @@ package main
 // WORKAROUND for permissions the simulator stores but does not enforce, and for
 // HasPrivilegeOnEntity, which always says yes. The middleware enforces the scenario's three
 // roles and answers privilege questions truthfully, with the privilege ids vCenter uses
-// (KB-RULES.md, "API facts").
+// (wizard/kb/model.py lists the ones the fixes need as Privilege).
 
 import (
 	"strings"

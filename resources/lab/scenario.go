@@ -1,6 +1,6 @@
 package main
 
-// Scenario format 1 (DESIGN.md, "Scenario format 1"), read and validated here without any
+// Scenario format 1 (resources/scenarios/README.md), read and validated here without any
 // help from the Python side: the lab must refuse a bad file on its own, naming the field.
 //
 // encoding/json's struct decoding names neither the array index nor the path of a bad
@@ -17,7 +17,7 @@ import (
 	"strings"
 )
 
-// Roles a scenario user may have (DESIGN.md, "Roles").
+// Roles a scenario user may have (resources/scenarios/README.md, "Roles").
 const (
 	roleAdmin    = "admin"
 	roleReadOnly = "read-only"
@@ -135,7 +135,7 @@ func ParseScenario(data []byte) (sc *Scenario, err error) {
 }
 
 // object checks that v is a JSON object with exactly the required keys and any of the
-// optional ones: readers ignore no field silently (DESIGN.md).
+// optional ones: readers ignore no field silently.
 func jsonObject(path string, v interface{}, required, optional []string) map[string]interface{} {
 	m, ok := v.(map[string]interface{})
 	if !ok {
@@ -312,7 +312,7 @@ func parseTop(root interface{}) *Scenario {
 		}
 		seenUser[a.User] = true
 		if a.User == sc.Login.User {
-			// The login user is admin unless listed here with another role (DESIGN.md).
+			// The login user is admin unless listed here with another role.
 			if a.Password != sc.Login.Password {
 				fail(p+".password", "differs from login.password for the same user")
 			}

@@ -1,6 +1,6 @@
 package main
 
-// VM calls the lab answers itself because the simulator gets them wrong (LAB-NOTES.md,
+// VM calls the lab answers itself because the simulator gets them wrong (README.md here,
 // "Wrong or missing"): reconfigure, hardware upgrade, and power operations whose effect on
 // the guest (Tools, screen) the lab models.
 
@@ -243,7 +243,7 @@ func (l *Lab) upgradeVM(ctx *callContext, m *simulator.Method) soap.HasFault {
 }
 
 // capsScreen: one display, no auto-detect and at most 5,120 KB of video memory hold no more
-// than 1280x1024 (KB-RULES.md, workaround 1, durable form).
+// than 1280x1024 (workaround 1, the durable form).
 func capsScreen(vm *simulator.VirtualMachine) bool {
 	c := videoCard(vm)
 	return c != nil && c.NumDisplays <= 1 && !boolOf(c.UseAutoDetect) && c.VideoRamSizeInKB <= capVRAMKB
@@ -378,7 +378,7 @@ func (l *Lab) finishShutdown(sim *simulator.Context, ref types.ManagedObjectRefe
 
 // runScheduledUpgrade applies a scheduled hardware upgrade when the VM goes off: "always" on
 // any power-off, "onSoftPowerOff" only after a guest shutdown. This is how a vmx-07 VM at
-// risk becomes an affected vmx-08 one (KB-RULES.md, C3).
+// risk becomes an affected vmx-08 one (condition C3).
 func (l *Lab) runScheduledUpgrade(sim *simulator.Context, vm *simulator.VirtualMachine, soft bool) {
 	up := vm.Config.ScheduledHardwareUpgradeInfo
 	if up == nil || up.UpgradePolicy == "never" || (up.UpgradePolicy == "onSoftPowerOff" && !soft) {

@@ -30,7 +30,7 @@ PASSWORD = "s3cret-Lab!"
 
 @dataclass(frozen=True)
 class FakeCert:
-    """A certificate as ``wizard.vsphere.tls.CertificateInfo`` describes one."""
+    """A certificate as ``wizard.vsphere.certificate.CertificateInfo`` describes one."""
 
     host: str = "vc01.lab.local"
     port: int = 443

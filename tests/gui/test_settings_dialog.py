@@ -19,7 +19,8 @@ from wizard import credentials
 from wizard.ui.executor import Consent
 from wizard.ui.settings import GuiSettings
 from wizard.ui.settings_dialog import SettingsDialog
-from wizard.vsphere.tls import CertificateInfo, JsonPinStore
+from wizard.vsphere.certificate import CertificateInfo
+from wizard.vsphere.tls import JsonPinStore
 
 VC1 = "vc01.corp.local:443"
 VC2 = "vc02.corp.local:443"

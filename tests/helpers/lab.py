@@ -97,7 +97,7 @@ def pinned_ssl_context(info: LabInfo) -> ssl.SSLContext:
 
     The certificate is fetched without verification, then accepted only if its SHA-256
     fingerprint is the one the lab announced on its ready line: the trust-on-first-use way the
-    product pins a vCenter (PLATFORM-NOTES.md, "TLS to vCenter").
+    product pins a vCenter (``wizard.vsphere.tls``).
     """
     pem = ssl.get_server_certificate((info.host, info.port))
     der = ssl.PEM_cert_to_DER_cert(pem)

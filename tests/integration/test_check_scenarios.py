@@ -1,7 +1,7 @@
 """`check --scenario FILE --all --json` against every bundled scenario, through the real lab.
 
 This is how the product is judged from outside: unseen scenario files, the lab, pyVmomi, the
-rules, and the JSON contract of DESIGN.md. Each VM with an ``expect`` entry must get exactly the
+rules, and the JSON contract of ``check --json``. Each VM with an ``expect`` entry must get the
 expected verdict and recommended workaround.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
@@ -39,13 +40,10 @@ def results() -> dict[str, list[dict[str, Any]]]:
     return {p.stem: _check_all(p) for p in SCENARIOS}
 
 
-@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
-def test_every_expected_vm_gets_the_expected_verdict_and_fix(
-    path: Path, results: dict[str, list[dict[str, Any]]]
-) -> None:
+def _assert_expectations(path: Path, docs: list[dict[str, Any]]) -> None:
     scenario = load_scenario(path)
-    by_name = {d["vm"]["name"]: d for d in results[path.stem]}
-    assert scenario.expect, "a bundled scenario says what the trainee should find"
+    by_name = {d["vm"]["name"]: d for d in docs}
+    assert scenario.expect, "a scenario says what the trainee should find"
     for expected in scenario.expect:
         vm_name = expected.vm
         doc = by_name[vm_name]
@@ -53,6 +51,22 @@ def test_every_expected_vm_gets_the_expected_verdict_and_fix(
         got = (doc["verdict"], recommended[0] if recommended else None)
         want = (expected.verdict, expected.recommended)
         assert got == want, f"{vm_name}: {doc['reason']}"
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_every_expected_vm_gets_the_expected_verdict_and_fix(
+    path: Path, results: dict[str, list[dict[str, Any]]]
+) -> None:
+    _assert_expectations(path, results[path.stem])
+
+
+def test_the_format_page_s_example_is_judged_as_it_expects(tmp_path: Path) -> None:
+    """The example in ``resources/scenarios/README.md`` teaches nothing false."""
+    page = (bundled_scenarios_dir() / "README.md").read_text(encoding="utf-8")
+    (example,) = re.findall(r"```json\n(.*?)```", page, re.DOTALL)
+    path = tmp_path / "readme-example.json"
+    path.write_text(example, encoding="utf-8")
+    _assert_expectations(path, _check_all(path))
 
 
 def test_the_json_carries_the_contract_ids(results: dict[str, list[dict[str, Any]]]) -> None:

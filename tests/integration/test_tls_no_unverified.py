@@ -42,7 +42,7 @@ FORBIDDEN = re.compile(
     r"|disableSslCertValidation|serverPemCert|verify\s*=\s*False"
     r"|get_server_certificate|PYTHONHTTPSVERIFY"
 )
-# pyVmomi's own pinning switches verification off on failure (PLATFORM-NOTES.md): never used.
+# pyVmomi's own pinning switches verification off on failure (see tls.py): never used.
 PYVMOMI_CALLS = {"SmartConnect", "Connect", "SoapStubAdapter", "SmartStubAdapter", "__Login"}
 PYVMOMI_PINNING = {"thumbprint", "serverPemCert", "disableSslCertValidation"}
 # (file, function, what): the only places allowed, and why.

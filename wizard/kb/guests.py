@@ -1,7 +1,7 @@
 """Which guest OS ids drive the display with WDDM (condition C2), and their friendly names.
 
 The article names Windows Vista, 2008, 7 and 2008 R2. Windows 8 / 2012 and later also use WDDM:
-we treat them as WDDM and say the article predates them (KB-RULES.md, Interpretations). Windows
+we treat them as WDDM and say the article predates them (README, how the article is read). Windows
 XP and 2003 use the older XPDM driver model; earlier Windows, Linux and every other OS have no
 WDDM driver.
 """

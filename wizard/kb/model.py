@@ -1,6 +1,6 @@
 """What the article's rules conclude: assessments, remedies, caveats and changes.
 
-The string values of the enums below are the stable ids of ``check --json`` (DESIGN.md):
+The string values of the enums below are the stable ids of ``check --json`` (``serialize.py``):
 scripts and tests rely on them, so never rename one.
 """
 
@@ -68,7 +68,7 @@ class CaveatId(enum.StrEnum):
 
 
 class Privilege(enum.StrEnum):
-    """vSphere privilege ids the remedies need (KB-RULES.md, API facts)."""
+    """vSphere privilege ids the remedies need, as vCenter names them in ``NoPermission``."""
 
     ADVANCED_CONFIG = "VirtualMachine.Config.AdvancedConfig"
     EDIT_DEVICE = "VirtualMachine.Config.EditDevice"
@@ -119,7 +119,7 @@ class Assessment:
         reason: one sentence saying why this verdict.
         notes: anything else worth telling (guest id mismatch, unparsable extra-config value,
             Windows newer than the article, ...).
-        required_cpt_cache_bytes: the checkpoint buffer the displays need (KB-RULES.md sizing),
+        required_cpt_cache_bytes: the checkpoint buffer the displays need (``sizing.py``),
             None when the display demand is unknown.
     """
 

@@ -329,7 +329,7 @@ def change_from_json(data: Mapping[str, Any]) -> Change:
 
 
 def needs_power_off(changes: Iterable[Change]) -> bool:
-    """Whether these changes need the VM powered off (KB-RULES.md, "API facts").
+    """Whether these changes need the VM powered off (vCenter refuses them while it runs).
 
     Video card fields and advanced settings change only while off; the upgrade policy and the
     guest's screen change with the VM running.

@@ -1,4 +1,4 @@
-"""The article's four workarounds, judged for one VM (KB-RULES.md, "The four workarounds").
+"""The article's four workarounds, judged for one VM, and the one we recommend.
 
 ``remedies(assessment, facts)`` always returns the four remedies, recommended one first, then
 the article's order: lower the resolution, stay on hardware version 7, raise the checkpoint

@@ -1,4 +1,4 @@
-"""The article's conditions and verdicts (KB-RULES.md), judged for one VM.
+"""The article's conditions (C1 to C4) and verdicts, judged for one VM.
 
 ``assess(facts)`` checks the four conditions, looks for mitigations already in place and gives
 one verdict. The verdict is decided in this order (first match wins):
@@ -40,7 +40,7 @@ from wizard.kb.values import Parsed, parse_bool, parse_hardware_version, parse_i
 ARTICLE_VERSION = 8
 AT_RISK_VERSION = 7
 LAST_VERSION_IN_LATER_EDITION = 12
-"""The vendor's later edition names every version below vmx-13 (KB-RULES.md, C3)."""
+"""The vendor's later edition names every version below vmx-13 as a risk (condition C3)."""
 
 WHY_DISPLAY = (
     "vMotion copies the guest's screen memory in one buffer. More than one 1280x1024 screen, or "
@@ -144,7 +144,7 @@ def display_demand(facts: VmFacts) -> DisplayDemand:
 
 
 def three_d(facts: VmFacts) -> ThreeD:
-    """3D is on when the video card or ``mks.enable3d`` says so (KB-RULES.md, C4)."""
+    """3D is on when the video card or ``mks.enable3d`` says so (condition C4)."""
     setting = parse_bool(facts.extra(MKS_3D_KEY))  # noqa: S610 (VmFacts.extra, not Django)
     if facts.video is not None and facts.video.enable_3d_support:
         return ThreeD(True, video_path(facts, "enable3DSupport"), setting)
@@ -222,7 +222,7 @@ def _judge_display(facts: VmFacts, demand: DisplayDemand) -> Condition:
             value,
             f"One display at {_fmt_screen(screen)}: no more than one 1280x1024 screen.",
         )
-    # Tools do not report the screen: bound it from the video card (KB-RULES.md, C1).
+    # Tools do not report the screen: bound it from the video card (condition C1).
     if displays is not None and displays > 1:
         # A second configured display meets C1 whatever its size, Tools or not.
         return cond(

@@ -1,4 +1,4 @@
-"""The stable machine-readable form of a check (DESIGN.md, "Stable machine-readable contract").
+"""The stable machine-readable form of a check: the contract of ``check --json``.
 
 ``assessment_to_json`` builds the plain dict that ``python -m wizard check --json`` prints. The
 ids in it (verdicts, conditions, remedies, caveats) are the enum values of ``wizard.kb.model``;

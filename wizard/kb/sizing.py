@@ -1,10 +1,10 @@
 """How large the checkpoint buffer (``migrate.baseCptCacheSize``) must be for a display demand.
 
 The article gives two figures: 16 MB covers any single display, 20 MB covers two displays at
-1600x1200. Beyond that it gives none, so we estimate (KB-RULES.md, workaround 3):
+1600x1200. Beyond that it gives none, so we estimate (workaround 3, raise the buffer):
 20971520 + 4 * (total pixels - 2 * 1600 * 1200) bytes, rounded up to a whole MiB, and say
 that the figure is ours. Pixel counts, not width and height separately, decide every threshold
-(KB-RULES.md, Interpretations: "higher than" means more pixels); the estimate then meets the
+(our reading: "higher than" means more pixels, see the README); the estimate then meets the
 article's 20 MB figure exactly at its boundary.
 """
 
@@ -78,7 +78,7 @@ def required_for_screens(displays: int, width: int, height: int) -> BufferSize:
     """Buffer needed when each of ``displays`` displays shows ``width`` x ``height``.
 
     ``guest.screen`` is one figure for the whole guest, so it is taken as every display's
-    resolution (KB-RULES.md): this errs on the large side, the safe side here.
+    resolution: this errs on the large side, the safe side here.
     """
     count = max(displays, 1)
     return required_for_pixels(count, count * max(width, 0) * max(height, 0))

@@ -1,7 +1,7 @@
 """Tolerant parsing of ``config.extraConfig`` values.
 
-vCenter stores every extra-config value as a string, typed by hand by whoever set it. KB-RULES.md
-asks us to read them tolerantly (surrounding blanks, decimal or ``0x`` hex integers; booleans as
+vCenter stores every extra-config value as a string, typed by hand by whoever set it. We read
+them tolerantly (surrounding blanks, decimal or ``0x`` hex integers; booleans as
 ``TRUE``/``true``/``1`` in any case) and to treat an unparsable value as "not set" while saying
 so. The functions here never raise: every outcome is a :class:`Parsed` value.
 """
@@ -89,7 +89,7 @@ def parse_int(raw: str | None) -> Parsed[int]:
 def parse_bool(raw: str | None) -> Parsed[bool]:
     """Read a boolean: ``TRUE``/``true``/``1`` is on, ``FALSE``/``false``/``0`` is off.
 
-    Case and surrounding blanks are ignored (KB-RULES.md, C4). Any other text is unparsable,
+    Case and surrounding blanks are ignored (``mks.enable3d``, C4). Any other text is unparsable,
     which callers treat as not set (off) and report. A blank value counts as not set.
 
     Args:

@@ -2,8 +2,8 @@
 
 A scenario describes one small vCenter inventory (clusters, hosts, VMs, users) that the lab
 serves, and what a trainee should conclude about it (``expect``). The lab (Go, in
-``resources/lab``) reads the same files and validates them by the same rules; DESIGN.md,
-"Scenario format 1", is the reference for both.
+``resources/lab``) reads the same files and validates them by the same rules; the format's
+reference for both is ``resources/scenarios/README.md``.
 
 Every problem, whatever the input, is a :class:`ScenarioError` naming the field path and saying
 what to do. Nothing is ignored silently: an unknown field, a key given twice in one object or a
@@ -34,7 +34,7 @@ MAX_FILE_BYTES: Final = 2 * 1024 * 1024
 """A scenario is a small hand-written file; anything larger is not one."""
 
 MAX_FILLER_VMS: Final = 20_000
-"""The lab builds 10,000 VMs in about 20 s and 310 MB (LAB-NOTES.md); twice that is the limit."""
+"""The lab serves 10,000 VMs after 7-10 s in 192 MiB (README, Performance); twice is the limit."""
 
 MAX_DISPLAYS: Final = 10
 """vSphere's largest ``numDisplays`` for a virtual video card."""
@@ -445,7 +445,7 @@ class _At:
                 )
         for key in required:
             if key not in obj:
-                self.field(key).fail("missing", "Add it (see DESIGN.md, Scenario format 1)")
+                self.field(key).fail("missing", "Add it (see resources/scenarios/README.md)")
         return {key: self.field(key, obj[key]) for key in known if key in obj}
 
     def entries(self) -> list[tuple[str, _At]]:

@@ -241,6 +241,18 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
+def show_main_window(*, training_scenario: Path | None, vm: str | None) -> MainWindow:
+    """Build the first window, show it and let it paint (the application must exist).
+
+    Nothing on this path may import pyVmomi or truststore: they load after the first paint
+    (``tests/gui/test_lazy_load.py`` holds that).
+    """
+    window = MainWindow(training_scenario=training_scenario, vm=vm)
+    window.show()
+    QApplication.processEvents()
+    return window
+
+
 def run_gui(*, training_scenario: Path | None, vm: str | None) -> int:
     """Open the wizard and return the exit code when it closes.
 
@@ -251,11 +263,9 @@ def run_gui(*, training_scenario: Path | None, vm: str | None) -> int:
     setup_logging()
     _log.info("Checkpoint Wizard %s starting", __version__)
     app = create_application()
-    window = MainWindow(training_scenario=training_scenario, vm=vm)
-    window.show()
     # Cold start: the executor imports pyVmomi (a third of a second); the window is painted
     # first and the executor set right after, long before the Ready page first asks for it.
-    app.processEvents()
+    window = show_main_window(training_scenario=training_scenario, vm=vm)
     QTimer.singleShot(0, lambda: setattr(window.ctx, "executor", default_executor()))
     code = app.exec()
     window.shutdown()

@@ -39,7 +39,7 @@ class PinnedLike(Protocol):
 
 
 class CertificateLike(PinnedLike, Protocol):
-    """The certificate details the trust dialog shows (``wizard.vsphere.tls.CertificateInfo``)."""
+    """The certificate details the trust dialog shows (``wizard.vsphere.certificate``)."""
 
     @property
     def subject(self) -> str: ...

@@ -19,7 +19,7 @@ from wizard.vsphere.session import Session
 from wizard.vsphere.tasks import watch_until
 
 RESOLUTION_TOOL = r"C:\Program Files\VMware\VMware Tools\VMwareResolutionSet.exe"
-"""Tools' resolution tool in a Windows guest (KB-RULES.md, "API facts")."""
+"""Tools' resolution tool in a Windows guest; it needs an interactive desktop session."""
 
 _INT_KEYS = ("numDisplays", "videoRamSizeInKB")
 _BOOL_KEYS = ("useAutoDetect", "enable3DSupport")
@@ -98,7 +98,7 @@ def config_spec(
     card = None
     for change in changes:
         if change.target is ChangeTarget.EXTRA_CONFIG:
-            # An empty value removes the key (KB-RULES.md, "API facts").
+            # vCenter removes a key whose new value is empty.
             extra.append(vim.option.OptionValue(key=change.key, value=change.after or ""))
         elif change.target is ChangeTarget.VIDEO_CARD:
             if video_card is None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from wizard.vsphere._pyvmomi import vim, vmodl
 
 if TYPE_CHECKING:
-    from wizard.vsphere.tls import CertificateInfo
+    from wizard.vsphere.certificate import CertificateInfo
 
 
 class VsphereError(Exception):

@@ -1,6 +1,6 @@
 """Traces of the article's failure: its signatures, matched in events, tasks and ``vmware.log``.
 
-The signatures of both editions of the article (KB-RULES.md, "Signatures") are listed here and
+The signatures of both editions of the article (the first and KB 308477) are listed here and
 nowhere else. :func:`read_vm_log` reads the VM's log files from its datastore over HTTPS
 (``/folder/<dir>/vmware.log?dcPath=…&dsName=…``) with the session's cookie and the session's own
 verified TLS context, and keeps the lines that match.

@@ -84,7 +84,7 @@ CLUSTER_PROPS = ("name", "configurationEx", "summary")
 # devices are three fifths of the answer, skipped unread by the lean reader.
 _VIDEO_CARDS_ONLY = {"config.hardware.device": vim.vm.device.VirtualVideoCard}
 SSE41_BIT = 19
-"""SSE4.1 is CPUID level 1, ECX bit 19 (KB-RULES.md, enable 3D caveats)."""
+"""SSE4.1 is CPUID level 1, ECX bit 19; without it 3D is not recommended (the article)."""
 
 
 def _facts_filter(vm: Any) -> Any:

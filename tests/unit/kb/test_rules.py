@@ -1,4 +1,4 @@
-"""The article's conditions and verdicts, one test or more per row of KB-RULES.md."""
+"""The article's conditions and verdicts, one test or more per rule."""
 
 from __future__ import annotations
 

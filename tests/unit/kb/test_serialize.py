@@ -1,4 +1,4 @@
-"""The JSON of ``check --json`` follows DESIGN.md's stable contract."""
+"""The JSON of ``check --json`` keeps its stable contract: the ids scripts rely on."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The checkpoint buffer the displays need (KB-RULES.md, workaround 3)."""
+"""The checkpoint buffer the displays need (workaround 3)."""
 
 from __future__ import annotations
 

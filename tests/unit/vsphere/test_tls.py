@@ -16,16 +16,9 @@ import truststore
 
 from wizard import paths
 from wizard.vsphere import tls
+from wizard.vsphere.certificate import CertificateInfo, parse_certificate_fields, sha256_fingerprint
 from wizard.vsphere.errors import CertificateChanged, CertificateUntrusted, PinStoreUnreadable
-from wizard.vsphere.tls import (
-    CertificateInfo,
-    JsonPinStore,
-    MemoryPinStore,
-    TrustPolicy,
-    normalize_fingerprint,
-    parse_certificate_fields,
-    sha256_fingerprint,
-)
+from wizard.vsphere.tls import JsonPinStore, MemoryPinStore, TrustPolicy, normalize_fingerprint
 
 # `cryptography` is not a product dependency; the tests use it to make certificates and as the
 # reference the DER reader is checked against.

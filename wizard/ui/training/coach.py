@@ -4,7 +4,7 @@ Pure functions over plain data (no Qt), so every text can be tested without a wi
 panel (:mod:`wizard.ui.training.panel`) shows a :class:`CoachNote`: what to look at on this page
 and why, the article's facts in our words, and hints that the trainee reveals one at a time.
 
-The texts are ours. The facts behind them come from the article (KB-RULES.md) and from the live
+The texts are ours. The facts behind them come from the article (as wizard.kb reads it) and the live
 :class:`~wizard.kb.model.Assessment` and :class:`~wizard.kb.model.Remedy` objects, never from a
 fixed answer sheet: a trainee who changes something in the lab sees the coach follow.
 """
