@@ -1038,6 +1038,11 @@ class Executor:
 
         if job.facts_at_check is not None:
             diffs = differences(job.changes, job.facts_at_check, now)
+            if job.owed_from is not None:
+                # Off because an earlier run of ours shut it down: not a change by someone else.
+                diffs = tuple(
+                    d for d in diffs if not (d.what == "power state" and d.expected == POWERED_ON)
+                )
         else:
             diffs = identity_differences(
                 replace(now, instance_uuid=job.identity.instance_uuid), now
@@ -1195,6 +1200,7 @@ class Executor:
                     self.session,
                     now.moref,
                     timeout=self.task_timeout,
+                    down_limit=self.reconnect_timeout,
                     progress=lambda pct, msg: self._report(step, "running", pct, msg),
                 )
                 job.task_ids.append(task.task_id)
@@ -1204,6 +1210,7 @@ class Executor:
                     now.moref,
                     now.name,
                     timeout=job.shutdown_timeout,
+                    down_limit=self.reconnect_timeout,
                     progress=lambda pct, msg: self._report(step, "running", pct, msg),
                 )
         except ToolsNotRunning as exc:
@@ -1278,6 +1285,7 @@ class Executor:
                     moref,
                     timeout=self.task_timeout,
                     tools_timeout=self.tools_timeout,
+                    down_limit=self.reconnect_timeout,
                     progress=lambda pct, msg: self._report(step, "running", pct, msg),
                 )
             except TRANSIENT_ERRORS:
@@ -1290,6 +1298,7 @@ class Executor:
                         moref,
                         timeout=self.task_timeout,
                         tools_timeout=self.tools_timeout,
+                        down_limit=self.reconnect_timeout,
                     )
                 else:
                     task, tools = None, False
@@ -1427,6 +1436,7 @@ class Executor:
                 self.session,
                 task_id,
                 timeout=self.task_timeout,
+                down_limit=self.reconnect_timeout,
                 progress=lambda pct, msg: self._report(step, "running", pct, msg),
             )
         except VsphereError as exc:
@@ -1723,8 +1733,8 @@ class Executor:
         )
         if job.owed_from is not None and job.power_state == POWERED_ON:
             message += (
-                f" It was powered on again: an earlier run (entry {job.owed_from}) had shut it "
-                "down and not finished."
+                f" (An earlier run, entry {job.owed_from}, had shut it down and not finished: "
+                "it is on again.)"
             )
             result = replace(result, message=message)
         if job.entry_id is not None:

@@ -17,6 +17,7 @@ from wizard.vsphere._pyvmomi import vim
 from wizard.vsphere.errors import ServerFault, VsphereError
 from wizard.vsphere.session import Session
 from wizard.vsphere.tasks import (
+    DOWN_LIMIT_S,
     TRANSIENT_ERRORS,
     Progress,
     TaskState,
@@ -76,6 +77,7 @@ def shutdown_guest(
     *,
     timeout: float,
     progress: Progress | None = None,
+    down_limit: float = DOWN_LIMIT_S,
 ) -> None:
     """Ask Tools to shut the guest down and wait until the VM is powered off.
 
@@ -108,6 +110,8 @@ def shutdown_guest(
             what="The guest shutdown",
             timeout=timeout,
             on_update=report,
+            on_retry=(lambda message, _down: progress(None, message)) if progress else None,
+            down_limit=down_limit,
         )
     except WaitTimedOut:
         raise ShutdownTimedOut(vm_name, timeout, power_state(session, moref)) from None
@@ -137,7 +141,12 @@ def _shutdown_again(session: Session, vm: Any, timeout: float) -> None:
 
 
 def power_off(
-    session: Session, moref: str, *, timeout: float, progress: Progress | None = None
+    session: Session,
+    moref: str,
+    *,
+    timeout: float,
+    progress: Progress | None = None,
+    down_limit: float = DOWN_LIMIT_S,
 ) -> TaskState:
     """Power the VM off hard (no guest shutdown) and wait for the task.
 
@@ -147,7 +156,11 @@ def power_off(
     """
     vm = _vm(session, moref)
     task = session.call(vm.PowerOffVM_Task)
-    return raise_for(wait_for_task(session, str(task._moId), timeout=timeout, progress=progress))
+    return raise_for(
+        wait_for_task(
+            session, str(task._moId), timeout=timeout, progress=progress, down_limit=down_limit
+        )
+    )
 
 
 def power_on(
@@ -158,6 +171,7 @@ def power_on(
     tools_timeout: float,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    down_limit: float = DOWN_LIMIT_S,
 ) -> tuple[TaskState, bool]:
     """Power the VM on, wait for the task, then up to ``tools_timeout`` for Tools to run.
 
@@ -170,7 +184,11 @@ def power_on(
     """
     vm = _vm(session, moref)
     task = session.call(vm.PowerOnVM_Task)
-    state = raise_for(wait_for_task(session, str(task._moId), timeout=timeout, progress=progress))
+    state = raise_for(
+        wait_for_task(
+            session, str(task._moId), timeout=timeout, progress=progress, down_limit=down_limit
+        )
+    )
     if tools_timeout <= 0:
         return state, False
     try:

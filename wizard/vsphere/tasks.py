@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 MAX_WAIT_SLICE_S = 2
 """Longest single ``WaitForUpdatesEx``: how often the deadline and cancel flag are looked at."""
 RECONNECT_PAUSE_S = 0.5
+DOWN_LIMIT_S = 60.0
+"""How long a wait goes on while vCenter does not answer at all, before it gives up."""
 LAST_SECOND_POLL_S = 0.1
 TRANSIENT_ERRORS = (ConnectionLost, TimedOut, ConnectionRefused, TlsFailed)
 """Errors after which asking again may work: the network, not vCenter, failed. Within a
@@ -220,6 +222,8 @@ def watch_until(
     timeout: float,
     cancel: threading.Event | None = None,
     on_update: Callable[[Mapping[str, Any], float], None] | None = None,
+    on_retry: Callable[[str, float], None] | None = None,
+    down_limit: float = DOWN_LIMIT_S,
 ) -> Mapping[str, Any]:
     """Wait until ``until(values)`` holds for the watched properties of ``obj``.
 
@@ -233,6 +237,11 @@ def watch_until(
         cancel: set it to stop waiting (the operation on vCenter goes on).
         on_update: called with the current values and the seconds waited so far, after each
             change and every couple of seconds.
+        on_retry: called with a sentence and the seconds vCenter has not answered, each time
+            the connection fails and the wait tries again (so a person sees it is trying).
+        down_limit: seconds vCenter may stay unreachable before the wait gives up, even when
+            ``timeout`` is longer (a five-minute guest shutdown is no reason to stay silent
+            for five minutes against a dead vCenter).
 
     Returns:
         The values that satisfied ``until``.
@@ -247,6 +256,7 @@ def watch_until(
     deadline = start + timeout
     values: dict[str, Any] = {}
     watch = _Watch(session, obj, paths)
+    down_since: float | None = None
     try:
         opened = False
         while True:
@@ -270,12 +280,21 @@ def watch_until(
                 opened = False  # the session was renewed and the collector went with it
                 continue
             except TRANSIENT_ERRORS as exc:
-                if time.monotonic() >= deadline:
+                now = time.monotonic()
+                down_since = now if down_since is None else down_since
+                if now >= deadline or now - down_since >= down_limit:
                     raise
                 log.info("Waiting for %s: %s; asking again", what, exc.message)
+                if on_retry is not None:
+                    on_retry(
+                        f"vCenter does not answer ({exc.message}); trying again for up to "
+                        f"{min(deadline, down_since + down_limit) - now:.0f} s more",
+                        now - down_since,
+                    )
                 opened = False
                 _pause(RECONNECT_PAUSE_S, cancel)
                 continue
+            down_since = None
             if changes:
                 values.update(changes)
             if values and until(values):
@@ -300,6 +319,7 @@ def wait_for_task(
     timeout: float,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    down_limit: float = DOWN_LIMIT_S,
 ) -> TaskState:
     """Wait for a task to end, reporting its progress.
 
@@ -333,6 +353,8 @@ def wait_for_task(
         timeout=timeout,
         cancel=cancel,
         on_update=report,
+        on_retry=(lambda message, _down: progress(None, message)) if progress else None,
+        down_limit=down_limit,
     )
     state = _task_state(task_id, values["info"])
     if progress is not None and state.state == "success":
