@@ -386,6 +386,12 @@ def _login_from_args(args: argparse.Namespace) -> _Login:
             "(or --scenario FILE to use the training lab).",
             EXIT_USAGE,
         )
+    from wizard.vsphere.session import parse_endpoint
+
+    try:
+        parse_endpoint(args.vcenter)  # a wrong address is said before a password is asked for
+    except ValueError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:

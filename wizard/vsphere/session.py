@@ -56,6 +56,8 @@ REMOTE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 _HOST_RE = re.compile(r"^[A-Za-z0-9_.\-]+$")
+_MAX_DNS_NAME = 253
+_MAX_DNS_LABEL = 63
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,8 @@ def parse_endpoint(text: str) -> Endpoint:
 
     Raises:
         ValueError: with a message fit to show next to the field: empty input, blanks inside,
-            a scheme other than https, a user name in the address, or a bad port.
+            a scheme other than https, a user name in the address, a bad port, or a host name
+            DNS cannot spell (an empty part, a part over 63 characters, over 253 in all).
     """
     original = _redacted(text)
     text = text.strip()
@@ -164,7 +167,38 @@ def parse_endpoint(text: str) -> Endpoint:
         port = _parse_port(port_text, original)
     if not host or not _HOST_RE.match(host):
         raise ValueError(f"{original!r}: {host!r} is not a valid host name or address.")
+    _check_dns_name(host, original)
     return Endpoint(host.lower(), port)
+
+
+def _check_dns_name(host: str, original: str) -> None:
+    """Refuse a host name that DNS cannot spell, naming what is wrong.
+
+    The socket layer would otherwise fail in its ``idna`` codec with a bare UnicodeError: an
+    empty part (``a..b``, ``.corp``) or one longer than 63 characters. A single dot at the end
+    (a fully qualified name) is fine.
+    """
+    rule = (
+        "a host name is parts of 1 to 63 letters, digits or hyphens joined by dots, "
+        "e.g. vc01.corp.local"
+    )
+    name = host[:-1] if host.endswith(".") else host
+    subject = "the host name" if host == original.strip() else f"the host name {host!r}"
+    if len(name) > _MAX_DNS_NAME:
+        raise ValueError(
+            f"{original!r}: {subject} has {len(name)} characters; at most {_MAX_DNS_NAME} are "
+            f"possible, and {rule}."
+        )
+    for label in name.split("."):
+        if not label:
+            raise ValueError(
+                f"{original!r}: {subject} has an empty part (two dots together, or a dot at the "
+                f"start); {rule}."
+            )
+        if len(label) > _MAX_DNS_LABEL:
+            raise ValueError(
+                f"{original!r}: the part {label!r} has {len(label)} characters; {rule}."
+            )
 
 
 def _version_tuple(text: str) -> tuple[int, ...] | None:
