@@ -393,7 +393,7 @@ def _login_from_args(args: argparse.Namespace) -> _Login:
     except ValueError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
     if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
+        password = _stdin_secret("password")
     else:
         password = credentials.load_password(args.vcenter, args.user) or ""
         if not password:
@@ -402,8 +402,56 @@ def _login_from_args(args: argparse.Namespace) -> _Login:
                     "no password: pass it with --password-stdin, or remember it in the wizard.",
                     EXIT_USAGE,
                 )
-            password = getpass.getpass(f"Password for {args.user} on {args.vcenter}: ")
+            password = _ask_secret(
+                f"Password for {args.user} on {args.vcenter}: ", "password", "--password-stdin"
+            )
     return _Login(args.vcenter, args.user, password, args.trust_fingerprint)
+
+
+def _stdin_secret(what: str) -> str:
+    """The next line of standard input: a password, which must be text UTF-8 can carry.
+
+    A UTF-8 locale reads standard input strictly (bytes that are not UTF-8 raise); the C locale
+    lets them through as escapes, which would reach vCenter's SOAP encoder and crash there.
+    Either way: refused here, before anything is sent, without repeating what was read.
+    """
+    try:
+        line = sys.stdin.readline()
+        line.encode("utf-8")
+    except UnicodeError:
+        raise CliError(
+            f"the {what} on standard input is not UTF-8 text, so it was not sent to vCenter "
+            "and nothing was changed. Send it as UTF-8 (as a UTF-8 terminal or file holds it), "
+            "one line.",
+            EXIT_USAGE,
+        ) from None
+    return line.rstrip("\r\n")
+
+
+def _ask_secret(prompt: str, what: str, option: str) -> str:
+    """Ask for a password on the terminal; the end of input (Ctrl-D) is no answer."""
+    try:
+        return getpass.getpass(prompt)
+    except EOFError:
+        print(file=sys.stderr)  # the prompt's line was left open
+        raise CliError(
+            f"no {what} was typed (the input ended at the prompt); nothing was changed. "
+            f"Type the {what} at the prompt, or send it with {option}.",
+            EXIT_USAGE,
+        ) from None
+
+
+def _answer(prompt: str) -> str:
+    """Ask a yes/no question on the terminal; the end of input (Ctrl-D) refuses."""
+    try:
+        return input(prompt)
+    except EOFError:
+        print(file=sys.stderr)  # the question's line was left open
+        raise CliError(
+            "no answer (the input ended at the question), so nothing was changed. Run the "
+            "command again and answer y or n, or review the changes with 'check' and add --yes.",
+            EXIT_REFUSED,
+        ) from None
 
 
 @contextlib.contextmanager
@@ -504,9 +552,11 @@ def _guest_credentials(args: argparse.Namespace) -> tuple[str, str] | None:
     if not args.guest_user:
         raise CliError("--variant guest needs --guest-user USER (a guest login).", EXIT_USAGE)
     if args.guest_password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
+        password = _stdin_secret("guest password")
     elif sys.stdin.isatty():
-        password = getpass.getpass(f"Guest password for {args.guest_user}: ")
+        password = _ask_secret(
+            f"Guest password for {args.guest_user}: ", "guest password", "--guest-password-stdin"
+        )
     else:
         raise CliError(
             "no guest password: pass it with --guest-password-stdin, or run on a terminal.",
@@ -678,10 +728,10 @@ def _confirm(
         how = "powered off hard" if args.allow_hard_poweroff else "shut down through VMware Tools"
         back = "left off" if args.leave_powered_off else "powered on again"
         print(f"  Disruption: the VM is {how}, changed, and {back}.", file=err)
-    if input("Go ahead? [y/N] ").strip().lower() not in ("y", "yes"):
+    if _answer("Go ahead? [y/N] ").strip().lower() not in ("y", "yes"):
         raise CliError("not confirmed; nothing was changed.", EXIT_REFUSED)
     if off and not allow_shutdown and not args.allow_hard_poweroff:
-        answer = input(f"Shut down the guest of {name} now (warn the user first)? [y/N] ")
+        answer = _answer(f"Shut down the guest of {name} now (warn the user first)? [y/N] ")
         allow_shutdown = answer.strip().lower() in ("y", "yes")
     return allow_shutdown
 

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import io
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
+from tests.helpers.terminal import CTRL_D, cli_env, run_on_terminal
 from wizard import cli
 
 
@@ -74,3 +78,49 @@ def test_a_bad_address_is_named_before_a_password_is_asked_for(
     assert_clear(err)
     assert "'a..b'" in err
     assert "password" not in err
+
+
+# ------------------------------------------------------------------------------- passwords
+
+
+@pytest.mark.parametrize("errors", ["strict", "surrogateescape"])
+def test_a_password_that_is_not_utf8_is_refused_before_connecting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], errors: str
+) -> None:
+    # A UTF-8 locale reads stdin strictly (UnicodeDecodeError); the C locale with escapes
+    # (the bytes would be sent on and crash in the SOAP encoder).
+    raw = b"\xffSecr3t-\xfePw\n"
+    stdin = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8", errors=errors)
+    argv = ["check", *connection(closed_port()), "--password-stdin", "--vm", "x"]
+    code, _, err = run(monkeypatch, capsys, argv, stdin)
+    assert code == cli.EXIT_USAGE, err
+    assert_clear(err)
+    assert "UTF-8" in err
+    assert "standard input" in err
+    assert "Secr3t" not in err
+
+
+def test_a_password_that_is_not_utf8_is_refused_by_the_real_program(tmp_path: Path) -> None:
+    args = ["check", *connection(closed_port()), "--password-stdin", "--vm", "x"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "wizard", *args],
+        input=b"\xff\xfe\n",
+        capture_output=True,
+        env=cli_env(tmp_path),
+        timeout=60,
+        check=False,
+    )
+    err = proc.stderr.decode("utf-8", errors="replace")
+    assert proc.returncode == cli.EXIT_USAGE, err
+    assert_clear(err)
+    assert "UTF-8" in err
+
+
+@pytest.mark.slow
+def test_ctrl_d_at_the_password_prompt_ends_cleanly(tmp_path: Path) -> None:
+    argv = ["check", *connection(closed_port()), "--vm", "x"]
+    code, shown = run_on_terminal(argv, [("Password for", CTRL_D)], env=cli_env(tmp_path))
+    assert code == cli.EXIT_USAGE, shown
+    assert "Traceback" not in shown
+    assert "no password was typed" in shown
+    assert "nothing was changed" in shown
