@@ -456,7 +456,7 @@ def _answer(prompt: str) -> str:
 
 @contextlib.contextmanager
 def _session(login: _Login, timeout: float) -> Iterator[Session]:
-    from wizard.vsphere.errors import VsphereError
+    from wizard.vsphere.errors import EmptyPassword, VsphereError
     from wizard.vsphere.session import Session, parse_endpoint
     from wizard.vsphere.tls import JsonPinStore, TrustPolicy
 
@@ -469,6 +469,12 @@ def _session(login: _Login, timeout: float) -> Iterator[Session]:
         session = Session.connect(
             endpoint, login.user, login.password, trust=trust, timeout=timeout
         )
+    except EmptyPassword as exc:
+        raise CliError(
+            f"{exc.message} {exc.next_step} Send it with --password-stdin, or type it at the "
+            "prompt on a terminal.",
+            EXIT_USAGE,
+        ) from None
     except VsphereError as exc:
         raise CliError(f"{exc.message} {exc.next_step}", EXIT_CONNECTION) from None
     try:

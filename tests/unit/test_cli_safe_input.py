@@ -17,6 +17,8 @@ import pytest
 
 from tests.helpers.terminal import CTRL_D, cli_env, run_on_terminal
 from wizard import cli
+from wizard.vsphere.session import Session
+from wizard.vsphere.tls import MemoryPinStore, TrustPolicy
 
 
 def closed_port() -> int:
@@ -114,6 +116,33 @@ def test_a_password_that_is_not_utf8_is_refused_by_the_real_program(tmp_path: Pa
     assert proc.returncode == cli.EXIT_USAGE, err
     assert_clear(err)
     assert "UTF-8" in err
+
+
+def test_an_empty_password_is_refused_before_connecting() -> None:
+    from wizard.vsphere.errors import EmptyPassword
+
+    with pytest.raises(EmptyPassword) as refused:
+        Session.connect(
+            f"127.0.0.1:{closed_port()}",
+            "helpdesk@vsphere.local",
+            "",
+            trust=TrustPolicy(MemoryPinStore()),
+            timeout=5.0,
+        )
+    assert "helpdesk@vsphere.local" in refused.value.message
+    assert "password" in refused.value.next_step
+
+
+def test_an_empty_password_on_the_command_line_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for stdin in ("\n", ""):
+        argv = ["check", *connection(closed_port()), "--password-stdin", "--vm", "x"]
+        code, _, err = run(monkeypatch, capsys, argv, io.StringIO(stdin))
+        assert code == cli.EXIT_USAGE, err
+        assert_clear(err)
+        assert "No password" in err
+        assert "--password-stdin" in err
 
 
 @pytest.mark.slow

@@ -53,6 +53,19 @@ class LoginFailed(VsphereError):
         self.user = user
 
 
+class EmptyPassword(VsphereError):
+    """No password was given: refused before connecting, so vCenter never counts a failed login."""
+
+    def __init__(self, user: str) -> None:
+        """Name the user (there is no password to name)."""
+        super().__init__(
+            f"No password was given for {user}, so nothing was sent to vCenter.",
+            "Type the password: vCenter would only refuse an empty one, and repeated failed "
+            "logins may lock the account.",
+        )
+        self.user = user
+
+
 class NoPermission(VsphereError):
     """The user lacks a privilege (``vim.fault.NoPermission``): both are named."""
 

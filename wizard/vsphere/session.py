@@ -28,6 +28,7 @@ from wizard.vsphere._pyvmomi import SoapStubAdapter, VmomiSupport, vim, vmodl
 from wizard.vsphere.errors import (
     ApiTooOld,
     CertificateUntrusted,
+    EmptyPassword,
     LoginFailed,
     NotVsphere,
     SessionExpired,
@@ -289,6 +290,8 @@ class Session:
 
         Raises:
             ValueError: ``endpoint`` is a string that is not an address.
+            EmptyPassword: ``password`` is empty; nothing was sent (each failed login counts
+                towards locking the account).
             CertificateUntrusted: the technician must decide about the certificate in the error,
                 then call again.
             CertificateChanged: a pinned certificate was replaced.
@@ -296,6 +299,8 @@ class Session:
             TlsFailed, ConnectionLost: see :mod:`wizard.vsphere.errors`.
         """
         ep = parse_endpoint(endpoint) if isinstance(endpoint, str) else endpoint
+        if not password:
+            raise EmptyPassword(user)
         try:
             ctx = trust.ssl_context_for(ep.host, ep.port)
             try:
