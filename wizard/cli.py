@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from wizard import __version__
+from wizard.paths import FolderError
 
 if TYPE_CHECKING:
     from wizard.lab.process import LabInfo
@@ -287,6 +288,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"checkpoint-wizard: {exc}", file=sys.stderr)
         return exc.code
+    except FolderError as exc:
+        # Raised before anything is read or changed: apply and undo open the journal (and
+        # every command its data folder) before they connect.
+        done = " Nothing was changed." if args.command in ("apply", "undo") else ""
+        print(f"checkpoint-wizard: {exc}{done}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("checkpoint-wizard: interrupted; nothing was changed.", file=sys.stderr)
         return 130

@@ -21,7 +21,7 @@ from tests.helpers.apply import SCENARIO, run_task, someone_else
 from tests.helpers.lab import running_lab, scenario_vm, vm_of
 from tests.helpers.terminal import CTRL_D, cli_env, run_on_terminal
 from tests.reliability import observe
-from wizard import cli
+from wizard import cli, paths
 from wizard.lab.process import LabInfo
 
 pytestmark = pytest.mark.lab
@@ -91,6 +91,29 @@ def buffer_of(lab: LabInfo, name: str) -> Any:
             vm.config.changeVersion,
             vm.runtime.powerState,
         )
+
+
+# ------------------------------------------------------------------------------- the data folder
+
+
+def test_apply_with_a_data_folder_that_cannot_be_created_changes_nothing(
+    lab: LabInfo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    before = buffer_of(lab, DUAL)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    paths.set_basedir(blocker / "wizard")
+    args = ["apply", "--vm", DUAL, "--remedy", "raise_buffer", "--yes", "--allow-shutdown"]
+    code, out, err = run(monkeypatch, capsys, lab, *args)
+    assert code == cli.EXIT_USAGE, err
+    assert str(blocker / "wizard" / "data") in err
+    assert "Nothing was changed" in err
+    assert out == ""
+    assert buffer_of(lab, DUAL) == before
+    assert observe.sessions_on(lab) == 0  # refused before connecting
 
 
 # ------------------------------------------------------------------------------- Ctrl-D at a prompt

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.terminal import CTRL_D, cli_env, run_on_terminal
-from wizard import cli
+from wizard import cli, paths
 from wizard.vsphere.session import Session
 from wizard.vsphere.tls import MemoryPinStore, TrustPolicy
 
@@ -153,3 +153,52 @@ def test_ctrl_d_at_the_password_prompt_ends_cleanly(tmp_path: Path) -> None:
     assert "Traceback" not in shown
     assert "no password was typed" in shown
     assert "nothing was changed" in shown
+
+
+# ----------------------------------------------------------------------------- data folder
+
+
+@pytest.fixture
+def blocked_basedir(tmp_path: Path) -> Path:
+    """The product's folders under a regular file: none of them can be created."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n", encoding="utf-8")
+    base = blocker / "wizard"
+    paths.set_basedir(base)
+    return blocker
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["journal"],
+        ["journal", "--json"],
+        ["check", "--vm", "x"],
+        ["apply", "--vm", "x", "--remedy", "raise_buffer", "--yes"],
+        ["undo", "0123456789ab", "--yes"],
+    ],
+)
+def test_a_data_folder_that_cannot_be_created_is_named(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    blocked_basedir: Path,
+    argv: list[str],
+) -> None:
+    if argv[0] != "journal":
+        argv = [*argv, *connection(closed_port()), "--password-stdin"]
+    code, out, err = run(monkeypatch, capsys, argv, io.StringIO("pw\n"))
+    assert code == cli.EXIT_USAGE, err
+    assert_clear(err)
+    assert str(blocked_basedir / "wizard" / "data") in err
+    assert f"{blocked_basedir} is a file" in err
+    assert "CHECKPOINT_WIZARD_BASEDIR" in err
+    if argv[0] in ("apply", "undo"):
+        assert "Nothing was changed" in err
+    assert out == ""
+
+
+def test_the_folder_error_names_the_file_in_the_way(blocked_basedir: Path) -> None:
+    with pytest.raises(paths.FolderError) as refused:
+        paths.data_dir()
+    assert refused.value.path == blocked_basedir / "wizard" / "data"
+    assert isinstance(refused.value, OSError)  # callers that catch OSError still do
