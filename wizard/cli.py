@@ -51,6 +51,8 @@ EXIT_FAILED = 6
 _MAX_CALL_TIMEOUT_S = 3600.0
 _MAX_SHUTDOWN_TIMEOUT_S = 24 * 3600.0
 _MAX_EVIDENCE_DAYS = 3650
+_MIN_SCALE = 0.5
+_MAX_SCALE = 4.0
 
 _log = logging.getLogger(__name__)
 
@@ -102,6 +104,18 @@ def _days(text: str) -> int:
         raise argparse.ArgumentTypeError(
             f"{text!r}: give a number of days from 1 to {_MAX_EVIDENCE_DAYS}"
         )
+    return value
+
+
+def _scale(text: str) -> float:
+    """An argparse type: a screen scale from 0.5 to 4 (Qt cannot draw at 0, below or at NaN)."""
+    wanted = f"give a screen scale from {_MIN_SCALE:g} to {_MAX_SCALE:g} (e.g. 1 or 1.5)"
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number: {wanted}") from None
+    if not math.isfinite(value) or not _MIN_SCALE <= value <= _MAX_SCALE:
+        raise argparse.ArgumentTypeError(f"{text!r}: {wanted}")
     return value
 
 
@@ -256,7 +270,10 @@ def build_parser() -> argparse.ArgumentParser:
     tour.add_argument("--vm", dest="tour_vm", required=True, metavar="NAME")
     tour.add_argument("--out", type=Path, required=True, metavar="DIR")
     tour.add_argument(
-        "--scale", type=float, action="append", help="screen scale; repeat for several (1, 1.5)"
+        "--scale",
+        type=_scale,
+        action="append",
+        help="screen scale from 0.5 to 4; repeat for several (1, 1.5)",
     )
     return parser
 
@@ -831,9 +848,42 @@ def _cmd_default(args: argparse.Namespace) -> int:
 
 
 def _cmd_tour(args: argparse.Namespace) -> int:
-    from wizard.ui.tour import run_tour
+    from wizard.ui.tour import TourError, TourVmNotFound, run_tour
 
-    for scale in args.scale or [1.0, 1.5]:
-        for path in run_tour(_scenario_path(args.scenario), args.tour_vm, args.out, scale):
-            print(path)
+    if not args.tour_vm.strip():
+        raise CliError("say which VM to walk through: --vm NAME.", EXIT_USAGE)
+    scenario = _scenario_path(args.scenario)
+    _writable_folder(args.out)
+    try:
+        for scale in args.scale or [1.0, 1.5]:
+            for path in run_tour(scenario, args.tour_vm, args.out, scale):
+                print(path)
+    except TourVmNotFound as exc:
+        raise CliError(
+            f"the tour stopped at Choose VM: {exc} Give --vm the name of exactly one VM of the "
+            "scenario.",
+            EXIT_NOT_FOUND,
+        ) from None
+    except TourError as exc:
+        raise CliError(
+            f"the tour stopped: {str(exc).rstrip('.')}. Run it again; if it stops at the same "
+            "place, report it with the pictures saved so far.",
+            EXIT_FAILED,
+        ) from None
     return EXIT_OK
+
+
+def _writable_folder(path: Path) -> None:
+    """Create ``path`` if needed and make sure a file can be written in it (for --out)."""
+    import tempfile
+
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise CliError(
+            f"the pictures cannot be saved in {path} ({exc.strerror or exc}). Give --out a "
+            "folder you can write to (it is created if it does not exist).",
+            EXIT_USAGE,
+        ) from None

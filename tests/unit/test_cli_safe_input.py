@@ -202,3 +202,49 @@ def test_the_folder_error_names_the_file_in_the_way(blocked_basedir: Path) -> No
         paths.data_dir()
     assert refused.value.path == blocked_basedir / "wizard" / "data"
     assert isinstance(refused.value, OSError)  # callers that catch OSError still do
+
+
+# ------------------------------------------------------------------------------------ tour
+
+
+@pytest.mark.parametrize("scale", ["0", "-1", "nan", "inf", "4.5", "0.25", "big"])
+def test_tour_refuses_a_scale_out_of_range(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    scale: str,
+) -> None:
+    argv = ["tour", "--scenario", "dual-screen-win7", "--vm", "HD-W7-042"]
+    argv += ["--out", str(tmp_path / "shots"), "--scale", "1", "--scale", scale]
+    code, out, err = run(monkeypatch, capsys, argv)
+    assert code == cli.EXIT_USAGE
+    assert "Traceback" not in err
+    assert "from 0.5 to 4" in err
+    assert out == ""
+    assert not (tmp_path / "shots").exists()  # refused before anything started
+
+
+@pytest.mark.parametrize("vm", ["", "   "])
+def test_tour_refuses_an_empty_vm(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, vm: str
+) -> None:
+    argv = ["tour", "--scenario", "dual-screen-win7", "--vm", vm, "--out", str(tmp_path)]
+    code, _, err = run(monkeypatch, capsys, argv)
+    assert code == cli.EXIT_USAGE
+    assert "Traceback" not in err
+    assert "--vm" in err
+
+
+def test_tour_refuses_an_out_folder_it_cannot_create(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    out_dir = blocker / "shots"
+    argv = ["tour", "--scenario", "dual-screen-win7", "--vm", "HD-W7-042", "--out", str(out_dir)]
+    code, out, err = run(monkeypatch, capsys, argv)
+    assert code == cli.EXIT_USAGE, err
+    assert_clear(err)
+    assert str(out_dir) in err
+    assert "--out" in err
+    assert out == ""
