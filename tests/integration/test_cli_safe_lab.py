@@ -93,6 +93,22 @@ def buffer_of(lab: LabInfo, name: str) -> Any:
         )
 
 
+# ------------------------------------------------------------------------------- the certificate
+
+
+def test_a_wrong_trust_fingerprint_says_it_did_not_match(
+    lab: LabInfo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wrong = ":".join(["AB"] * 32)
+    code, _, err = run(monkeypatch, capsys, lab, "check", "--vm", UPPER, fingerprint=wrong)
+    assert code == cli.EXIT_CONNECTION
+    assert "does not match" in err
+    assert wrong in err
+    assert lab.thumbprint_sha256 in err
+    assert "--trust-fingerprint" in err
+    assert observe.sessions_on(lab) == 0  # the password was not sent
+
+
 # ------------------------------------------------------------------------------- the data folder
 
 

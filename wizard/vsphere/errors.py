@@ -142,6 +142,34 @@ class CertificateUntrusted(VsphereError):
         self.reason = reason
 
 
+class FingerprintMismatch(CertificateUntrusted):
+    """The certificate is not the one whose fingerprint the technician gave: not trusted.
+
+    A :class:`CertificateUntrusted` (it is not trusted), with a message that says the given
+    fingerprint did not match, instead of reading as if none had been given.
+
+    Attributes:
+        expected: the SHA-256 fingerprint given, in the ``AB:CD:…`` form.
+    """
+
+    def __init__(self, info: CertificateInfo, expected: str, reason: str = "") -> None:
+        """Keep the presented certificate and the fingerprint that was expected."""
+        super().__init__(info, reason)
+        self.expected = expected
+        self.message = (
+            f"The certificate of {info.host}:{info.port} does not match the fingerprint you "
+            f"gave (--trust-fingerprint), so it was not trusted and no password was sent. "
+            f"Given: SHA-256 {expected}. Presented: SHA-256 {info.sha256}."
+        )
+        self.next_step = (
+            "Check that the address is your vCenter's and copy the fingerprint again from your "
+            "vSphere administrator (vCenter shows it in its appliance management). If both are "
+            "right, the certificate was replaced or someone is intercepting the connection: do "
+            "not connect until an administrator has confirmed the new fingerprint."
+        )
+        self.args = (self.message,)
+
+
 class CertificateChanged(VsphereError):
     """A pinned certificate was replaced by another one: stop and warn."""
 
