@@ -13,9 +13,10 @@ the first line of standard input is the vCenter password and the second the gues
 Before changing anything, they reconcile dangling journal entries of the same vCenter.
 
 Exit codes: 0 done (any verdict; applied, or nothing to do), 2 usage or bad input,
-3 connection, login or certificate, 4 VM not found (or gone), 5 refused (the plan is stale,
-consent is missing, the fix is not available, a privilege is missing, or stopped),
-6 failed (a task error, verification failed, the VM could not be powered on again).
+3 connection, login or certificate, 4 VM not found (or gone, or the name fits several VMs),
+5 refused (the plan is stale, consent is missing, the fix is not available, a privilege is
+missing, or stopped), 6 failed (a task error, verification failed, the VM could not be powered
+on again).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from wizard.paths import FolderError
 
 if TYPE_CHECKING:
     from wizard.lab.process import LabInfo
+    from wizard.vsphere.inventory import VmRef
     from wizard.vsphere.session import Session
 
 EXIT_OK = 0
@@ -184,6 +186,9 @@ def _add_change_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--json", action="store_true", help="machine-readable result on stdout")
 
 
+_MOREF_HELP = "the VM's managed object id, e.g. vm-42 (matches ids only, never names)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="checkpoint-wizard",
@@ -212,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connection_options(check)
     which = check.add_mutually_exclusive_group()
     which.add_argument("--vm", dest="check_vm", metavar="NAME", help="name, path, DNS name or IP")
+    which.add_argument("--moref", dest="check_moref", metavar="ID", help=_MOREF_HELP)
     which.add_argument("--all", action="store_true", help="every VM: a cluster-wide risk scan")
     check.add_argument("--json", action="store_true", help="machine-readable output")
     check.add_argument(
@@ -223,7 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     apply = sub.add_parser("apply", help="apply one of the article's workarounds to a VM")
     _add_connection_options(apply)
-    apply.add_argument("--vm", dest="apply_vm", metavar="NAME", required=True)
+    vm = apply.add_mutually_exclusive_group(required=True)
+    vm.add_argument("--vm", dest="apply_vm", metavar="NAME", help="name, path, DNS name or IP")
+    vm.add_argument("--moref", dest="apply_moref", metavar="ID", help=_MOREF_HELP)
     apply.add_argument(
         "--remedy",
         required=True,
@@ -508,8 +516,8 @@ def _session(login: _Login, timeout: float) -> Iterator[Session]:
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
-    if not args.check_vm and not args.all:
-        raise CliError("say which VM: --vm NAME, or --all for every VM.", EXIT_USAGE)
+    if not args.check_vm and not args.check_moref and not args.all:
+        raise CliError("say which VM: --vm NAME, --moref ID, or --all for every VM.", EXIT_USAGE)
     if args.scenario is not None:
         with _running_lab(_scenario_path(args.scenario)) as info:
             login = _Login(
@@ -525,14 +533,13 @@ def _check(args: argparse.Namespace, login: _Login, out: TextIO) -> int:
     from wizard.kb.serialize import assessment_to_json
     from wizard.vsphere.errors import VmNotFound, VsphereError
     from wizard.vsphere.facts import collect_all_facts, collect_facts
-    from wizard.vsphere.inventory import resolve_vm
 
     with _session(login, args.timeout) as session:
         try:
             if args.all:
                 all_facts = collect_all_facts(session, evidence_days=args.evidence_days)
             else:
-                ref = resolve_vm(session, args.check_vm)
+                ref = _one_vm(session, args.check_vm, args.check_moref)
                 all_facts = [
                     collect_facts(
                         session,
@@ -559,6 +566,24 @@ def _check(args: argparse.Namespace, login: _Login, out: TextIO) -> int:
             out.write(render.check_text(facts, assessment, rems))
             out.write("\n")
     return EXIT_OK
+
+
+def _one_vm(session: Session, name: str | None, moref: str | None) -> VmRef:
+    """The VM of ``--vm NAME`` or ``--moref ID``; several VMs of that name exit 4 and list them."""
+    from wizard.vsphere.errors import VmAmbiguous
+    from wizard.vsphere.inventory import resolve_vm, vm_by_moref
+
+    try:
+        return vm_by_moref(session, moref) if moref else resolve_vm(session, name or "")
+    except ValueError as exc:  # blank
+        raise CliError(str(exc), EXIT_USAGE) from None
+    except VmAmbiguous as exc:
+        example = exc.matches[0][1] if exc.matches else "vm-42"
+        raise CliError(
+            f"{exc.message} Run the command again with --moref and the id of the one you mean, "
+            f"e.g. --moref {example}: --moref matches the id only, never a name.",
+            EXIT_NOT_FOUND,
+        ) from None
 
 
 # ------------------------------------------------------------------------ apply, undo, journal
@@ -626,7 +651,6 @@ def _change(args: argparse.Namespace, login: _Login, out: TextIO) -> int:
         result_to_json,
     )
     from wizard.vsphere.facts import collect_facts
-    from wizard.vsphere.inventory import resolve_vm
 
     guest = _guest_credentials(args) if args.command == "apply" else None
     journal = Journal()
@@ -649,7 +673,7 @@ def _change(args: argparse.Namespace, login: _Login, out: TextIO) -> int:
                     options = RemedyOptions(
                         buffer_bytes=args.buffer_bytes, lower_resolution_variant=args.variant
                     )
-                    ref = resolve_vm(session, args.apply_vm)
+                    ref = _one_vm(session, args.apply_vm, args.apply_moref)
                     facts = collect_facts(session, ref.moref)
                     found = remedies(assess(facts), facts, options=options)
                 except InvalidRemedyOptions as exc:

@@ -11,6 +11,7 @@ renames), as a colleague would in vCenter.
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,14 @@ from typing import Any
 import pytest
 
 from tests.helpers.apply import SCENARIO, run_task, someone_else
-from tests.helpers.lab import running_lab, scenario_vm, vm_of
+from tests.helpers.lab import running_lab, scenario_vm, vim, vm_of
 from tests.helpers.terminal import CTRL_D, cli_env, run_on_terminal
+from tests.helpers.vsphere_lab import session_to
 from tests.reliability import observe
 from wizard import cli, paths
 from wizard.lab.process import LabInfo
+from wizard.vsphere.errors import VmAmbiguous
+from wizard.vsphere.inventory import find_vms, resolve_vm
 
 pytestmark = pytest.mark.lab
 
@@ -56,6 +60,23 @@ def lab(tmp_path_factory: pytest.TempPathFactory, lab_binary_path: Path) -> Iter
         yield info
 
 
+@pytest.fixture(scope="module")
+def morefs(lab: LabInfo) -> dict[str, list[str]]:
+    """name -> the morefs of every VM of that name."""
+    out: dict[str, list[str]] = {}
+    with observe.admin(lab) as si:
+        content = si.RetrieveContent()
+        view = content.viewManager.CreateContainerView(
+            content.rootFolder, [vim.VirtualMachine], True
+        )
+        try:
+            for vm in view.view:
+                out.setdefault(vm.name, []).append(vm._moId)
+        finally:
+            view.Destroy()
+    return out
+
+
 def login(lab: LabInfo, fingerprint: str | None = None) -> list[str]:
     return [
         "--vcenter",
@@ -83,6 +104,11 @@ def run(
     return code, captured.out, captured.err
 
 
+def checked_vm(out: str) -> dict[str, Any]:
+    vm: dict[str, Any] = json.loads(out)["vm"]
+    return vm
+
+
 def buffer_of(lab: LabInfo, name: str) -> Any:
     with observe.admin(lab) as si:
         vm = vm_of(si, name)
@@ -91,6 +117,105 @@ def buffer_of(lab: LabInfo, name: str) -> Any:
             vm.config.changeVersion,
             vm.runtime.powerState,
         )
+
+
+# --------------------------------------------------------------------------- which VM a name picks
+
+
+def test_an_exact_name_wins_over_one_that_differs_in_case(
+    lab: LabInfo,
+    morefs: dict[str, list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in (UPPER, LOWER):
+        code, out, err = run(monkeypatch, capsys, lab, "check", "--vm", name, "--json")
+        assert code == cli.EXIT_OK, err
+        assert checked_vm(out)["name"] == name
+        assert checked_vm(out)["moref"] == morefs[name][0]
+
+
+def test_several_case_insensitive_matches_and_no_exact_one_are_ambiguous(
+    lab: LabInfo,
+    morefs: dict[str, list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(monkeypatch, capsys, lab, "check", "--vm", "Hd-W7-042")
+    assert code == cli.EXIT_NOT_FOUND, err
+    assert out == ""
+    for name in (UPPER, LOWER):
+        assert f"{name} ({morefs[name][0]};" in err
+    assert "--moref" in err
+
+
+def test_two_vms_of_one_name_are_listed_so_they_can_be_told_apart(
+    lab: LabInfo,
+    morefs: dict[str, list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, _, err = run(monkeypatch, capsys, lab, "check", "--vm", TWIN)
+    assert code == cli.EXIT_NOT_FOUND, err
+    assert "2 VMs match 'Twin'" in err
+    assert "folder " in err
+    assert "/Team B" in err
+    assert "host esx-a1.lab.local" in err
+    assert "host esx-a2.lab.local" in err
+    assert "instance UUID " in err
+    first, second = sorted(morefs[TWIN])
+    assert f"--moref {first}" in err
+    for moref in (first, second):
+        code, out, err = run(monkeypatch, capsys, lab, "check", "--moref", moref, "--json")
+        assert code == cli.EXIT_OK, err
+        assert (checked_vm(out)["name"], checked_vm(out)["moref"]) == (TWIN, moref)
+
+
+def test_a_vm_named_like_another_vms_moref_is_told_apart_with_moref(
+    lab: LabInfo,
+    morefs: dict[str, list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (real,) = morefs[UPPER]
+    (lookalike,) = morefs[real]  # the VM whose *name* is the other's moref
+    code, _, err = run(monkeypatch, capsys, lab, "check", "--vm", real)
+    assert code == cli.EXIT_NOT_FOUND, err
+    assert f"{UPPER} ({real};" in err
+    assert f"{real} ({lookalike};" in err
+    assert "--moref" in err
+    assert "never a name" in err
+    code, out, err = run(monkeypatch, capsys, lab, "check", "--moref", real, "--json")
+    assert code == cli.EXIT_OK, err
+    assert (checked_vm(out)["name"], checked_vm(out)["moref"]) == (UPPER, real)
+    code, out, err = run(monkeypatch, capsys, lab, "check", "--moref", lookalike, "--json")
+    assert code == cli.EXIT_OK, err
+    assert (checked_vm(out)["name"], checked_vm(out)["moref"]) == (real, lookalike)
+
+
+def test_an_unknown_moref_is_not_found(
+    lab: LabInfo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(monkeypatch, capsys, lab, "check", "--moref", "vm-999999")
+    assert code == cli.EXIT_NOT_FOUND, err
+    assert "vm-999999" in err
+    code, _, err = run(monkeypatch, capsys, lab, "check", "--moref", UPPER)  # a name is no moref
+    assert code == cli.EXIT_NOT_FOUND, err
+
+
+def test_the_api_gives_the_exact_match_and_describes_the_ambiguous_ones(
+    lab: LabInfo, morefs: dict[str, list[str]]
+) -> None:
+    with session_to(lab) as session:
+        assert [r.moref for r in find_vms(session, UPPER)] == morefs[UPPER]
+        assert sorted(r.moref for r in find_vms(session, "hD-w7-042")) == sorted(
+            morefs[UPPER] + morefs[LOWER]
+        )
+        with pytest.raises(VmAmbiguous) as ambiguous:
+            resolve_vm(session, TWIN)
+    assert sorted(m for _, m in ambiguous.value.matches) == sorted(morefs[TWIN])
+    assert len(ambiguous.value.where) == 2
+    assert all("instance UUID" in w for w in ambiguous.value.where.values())
 
 
 # ------------------------------------------------------------------------------- the certificate
