@@ -35,6 +35,8 @@ def test_any_typed_address_gives_an_endpoint_or_a_message() -> None:
     @example("a..b")
     @example(".example.com")
     @example("x" * 64)
+    @example("::%..")  # an IPv6 zone (scope) the idna codec cannot carry
+    @example("[fe80::1%" + "z" * 64 + "]:443")
     def prop(text: str) -> None:
         tried[0] += 1
         try:

@@ -59,6 +59,7 @@ REMOTE_ERRORS: tuple[type[BaseException], ...] = (
 _HOST_RE = re.compile(r"^[A-Za-z0-9_.\-]+$")
 _MAX_DNS_NAME = 253
 _MAX_DNS_LABEL = 63
+_ZONE_RE = re.compile(r"^[A-Za-z0-9_\-]{1,63}(?:\.[A-Za-z0-9_\-]{1,63})*$")
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,8 @@ def parse_endpoint(text: str) -> Endpoint:
     Raises:
         ValueError: with a message fit to show next to the field: empty input, blanks inside,
             a scheme other than https, a user name in the address, a bad port, or a host name
-            DNS cannot spell (an empty part, a part over 63 characters, over 253 in all).
+            DNS cannot spell (an empty part, a part over 63 characters, over 253 in all) or an
+            IPv6 zone that is no interface name.
     """
     original = _redacted(text)
     text = text.strip()
@@ -153,6 +155,7 @@ def parse_endpoint(text: str) -> Endpoint:
             ipaddress.IPv6Address(host)
         except ValueError:
             raise ValueError(f"{original!r}: {host!r} is not an IPv6 address.") from None
+        _check_zone(host, original)
         return Endpoint(host, port)
     if text.count(":") > 1:
         try:
@@ -161,6 +164,7 @@ def parse_endpoint(text: str) -> Endpoint:
             raise ValueError(
                 f"{original!r}: not an address; write an IPv6 address with a port as [addr]:port."
             ) from None
+        _check_zone(text, original)
         return Endpoint(text, port)
     host = text
     if ":" in text:
@@ -170,6 +174,22 @@ def parse_endpoint(text: str) -> Endpoint:
         raise ValueError(f"{original!r}: {host!r} is not a valid host name or address.")
     _check_dns_name(host, original)
     return Endpoint(host.lower(), port)
+
+
+def _check_zone(address: str, original: str) -> None:
+    """Refuse an IPv6 zone (``fe80::1%eth0``) that is no interface name or number.
+
+    ``ipaddress`` accepts any text after ``%``; the socket layer then runs the whole address
+    through the ``idna`` codec, which fails on an empty part or one over 63 characters.
+    """
+    if "%" not in address:
+        return
+    zone = address.split("%", 1)[1]
+    if not _ZONE_RE.match(zone):
+        raise ValueError(
+            f"{original!r}: the zone after % must be the name or number of a network interface "
+            "(letters, digits, '_', '-', parts of at most 63 joined by dots), e.g. fe80::1%eth0."
+        )
 
 
 def _check_dns_name(host: str, original: str) -> None:

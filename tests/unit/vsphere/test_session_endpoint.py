@@ -23,6 +23,8 @@ from wizard.vsphere.session import Endpoint, _best_stub_version, parse_endpoint
         ("HTTPS://[::1]:444/", Endpoint("::1", 444)),
         ("vc.corp.local.", Endpoint("vc.corp.local.", 443)),  # fully qualified
         ("x" * 63 + ".corp", Endpoint("x" * 63 + ".corp", 443)),
+        ("fe80::1%eth0", Endpoint("fe80::1%eth0", 443)),
+        ("[fe80::1%eth0.100]:8443", Endpoint("fe80::1%eth0.100", 8443)),
     ],
 )
 def test_accepted_forms(typed: str, expected: Endpoint) -> None:
@@ -57,6 +59,8 @@ def test_accepted_forms(typed: str, expected: Endpoint) -> None:
         ("vc01." + "x" * 64 + ".corp", "64 characters"),
         (".".join(["abcdefgh"] * 29), "260 characters"),
         (".", "empty part"),
+        ("::%..", "zone"),
+        ("[fe80::1%" + "z" * 64 + "]", "zone"),
     ],
 )
 def test_refused_forms_say_why(typed: str, says: str) -> None:
