@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pty
 import select
 import subprocess
 import sys
@@ -19,8 +18,15 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import pytest
+
 CTRL_D = b"\x04"
 """End of input at the start of a line (the terminal's EOF character)."""
+
+needs_terminal = pytest.mark.skipif(
+    sys.platform == "win32", reason="needs a POSIX pseudo-terminal (pty)"
+)
+"""Mark a test that uses :func:`run_on_terminal`."""
 
 _LAUNCH = (
     "import fcntl, runpy, sys, termios; "
@@ -62,6 +68,8 @@ def run_on_terminal(
         AssertionError: the run took longer than ``timeout`` (the child is killed), or it ended
             before every prompt was answered.
     """
+    import pty  # POSIX only: imported here so that Windows can still collect the tests
+
     master, slave = pty.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-c", _LAUNCH, *args],

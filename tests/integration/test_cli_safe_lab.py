@@ -20,7 +20,7 @@ import pytest
 
 from tests.helpers.apply import SCENARIO, run_task, someone_else
 from tests.helpers.lab import running_lab, scenario_vm, vim, vm_of
-from tests.helpers.terminal import CTRL_D, cli_env, run_on_terminal
+from tests.helpers.terminal import CTRL_D, cli_env, needs_terminal, run_on_terminal
 from tests.helpers.vsphere_lab import session_to
 from tests.reliability import observe
 from wizard import cli, paths
@@ -261,6 +261,7 @@ def test_apply_with_a_data_folder_that_cannot_be_created_changes_nothing(
 
 
 @pytest.mark.slow
+@needs_terminal
 @pytest.mark.parametrize(
     "typed",
     [

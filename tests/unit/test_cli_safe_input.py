@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.terminal import CTRL_D, cli_env, run_on_terminal
+from tests.helpers.terminal import CTRL_D, cli_env, needs_terminal, run_on_terminal
 from wizard import cli, paths
 from wizard.vsphere.session import Session
 from wizard.vsphere.tls import MemoryPinStore, TrustPolicy
@@ -103,12 +103,14 @@ def test_a_password_that_is_not_utf8_is_refused_before_connecting(
 
 
 def test_a_password_that_is_not_utf8_is_refused_by_the_real_program(tmp_path: Path) -> None:
+    # UTF-8 mode reads standard input as Linux's C.UTF-8 locale does (bytes that are not UTF-8
+    # come through as escapes), on every system; Windows would otherwise read it as cp1252.
     args = ["check", *connection(closed_port()), "--password-stdin", "--vm", "x"]
     proc = subprocess.run(
         [sys.executable, "-m", "wizard", *args],
         input=b"\xff\xfe\n",
         capture_output=True,
-        env=cli_env(tmp_path),
+        env=cli_env(tmp_path, PYTHONUTF8="1"),
         timeout=60,
         check=False,
     )
@@ -146,6 +148,7 @@ def test_an_empty_password_on_the_command_line_exits_2(
 
 
 @pytest.mark.slow
+@needs_terminal
 def test_ctrl_d_at_the_password_prompt_ends_cleanly(tmp_path: Path) -> None:
     argv = ["check", *connection(closed_port()), "--vm", "x"]
     code, shown = run_on_terminal(argv, [("Password for", CTRL_D)], env=cli_env(tmp_path))
