@@ -19,9 +19,10 @@ and says what was and was not done; once the change is sent it is too late to st
 finishes (power-on, verification) and says so.
 
 Exit codes: 0 done (any verdict; applied, or nothing to do), 2 usage or bad input,
-3 connection, login or certificate, 4 VM not found (or gone), 5 refused (the plan is stale,
-consent is missing, the fix is not available, a privilege is missing, or stopped),
-6 failed (a task error, verification failed, the VM could not be powered on again).
+3 connection, login or certificate, 4 VM not found (or gone, or the name fits several VMs),
+5 refused (the plan is stale, consent is missing, the fix is not available, a privilege is
+missing, or stopped), 6 failed (a task error, verification failed, the VM could not be powered
+on again).
 """
 
 from __future__ import annotations
@@ -41,11 +42,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from wizard import __version__
+from wizard.paths import FolderError
 
 if TYPE_CHECKING:
     from wizard.audit import Journal
     from wizard.lab.process import LabInfo
     from wizard.vsphere.executor import ApplyResult, Executor, StepUpdate
+    from wizard.vsphere.inventory import VmRef
     from wizard.vsphere.session import Session
 
 EXIT_OK = 0
@@ -58,6 +61,8 @@ EXIT_FAILED = 6
 _MAX_CALL_TIMEOUT_S = 3600.0
 _MAX_SHUTDOWN_TIMEOUT_S = 24 * 3600.0
 _MAX_EVIDENCE_DAYS = 3650
+_MIN_SCALE = 0.5
+_MAX_SCALE = 4.0
 
 _log = logging.getLogger(__name__)
 
@@ -109,6 +114,18 @@ def _days(text: str) -> int:
         raise argparse.ArgumentTypeError(
             f"{text!r}: give a number of days from 1 to {_MAX_EVIDENCE_DAYS}"
         )
+    return value
+
+
+def _scale(text: str) -> float:
+    """An argparse type: a screen scale from 0.5 to 4 (Qt cannot draw at 0, below or at NaN)."""
+    wanted = f"give a screen scale from {_MIN_SCALE:g} to {_MAX_SCALE:g} (e.g. 1 or 1.5)"
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number: {wanted}") from None
+    if not math.isfinite(value) or not _MIN_SCALE <= value <= _MAX_SCALE:
+        raise argparse.ArgumentTypeError(f"{text!r}: {wanted}")
     return value
 
 
@@ -177,6 +194,9 @@ def _add_change_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--json", action="store_true", help="machine-readable result on stdout")
 
 
+_MOREF_HELP = "the VM's managed object id, e.g. vm-42 (matches ids only, never names)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="checkpoint-wizard",
@@ -205,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connection_options(check)
     which = check.add_mutually_exclusive_group()
     which.add_argument("--vm", dest="check_vm", metavar="NAME", help="name, path, DNS name or IP")
+    which.add_argument("--moref", dest="check_moref", metavar="ID", help=_MOREF_HELP)
     which.add_argument("--all", action="store_true", help="every VM: a cluster-wide risk scan")
     check.add_argument("--json", action="store_true", help="machine-readable output")
     check.add_argument(
@@ -216,7 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     apply = sub.add_parser("apply", help="apply one of the article's workarounds to a VM")
     _add_connection_options(apply)
-    apply.add_argument("--vm", dest="apply_vm", metavar="NAME", required=True)
+    vm = apply.add_mutually_exclusive_group(required=True)
+    vm.add_argument("--vm", dest="apply_vm", metavar="NAME", help="name, path, DNS name or IP")
+    vm.add_argument("--moref", dest="apply_moref", metavar="ID", help=_MOREF_HELP)
     apply.add_argument(
         "--remedy",
         required=True,
@@ -271,7 +294,10 @@ def build_parser() -> argparse.ArgumentParser:
     tour.add_argument("--vm", dest="tour_vm", required=True, metavar="NAME")
     tour.add_argument("--out", type=Path, required=True, metavar="DIR")
     tour.add_argument(
-        "--scale", type=float, action="append", help="screen scale; repeat for several (1, 1.5)"
+        "--scale",
+        type=_scale,
+        action="append",
+        help="screen scale from 0.5 to 4; repeat for several (1, 1.5)",
     )
     return parser
 
@@ -303,6 +329,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"checkpoint-wizard: {exc}", file=sys.stderr)
         return exc.code
+    except FolderError as exc:
+        # Raised before anything is read or changed: apply and undo open the journal (and
+        # every command its data folder) before they connect.
+        done = " Nothing was changed." if args.command in ("apply", "undo") else ""
+        print(f"checkpoint-wizard: {exc}{done}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         # Ctrl-C during a change is handled where the change runs (_Interrupts); one that
         # lands here came while reading, checking or asking, before anything was changed.
@@ -404,8 +436,14 @@ def _login_from_args(args: argparse.Namespace) -> _Login:
             "(or --scenario FILE to use the training lab).",
             EXIT_USAGE,
         )
+    from wizard.vsphere.session import parse_endpoint
+
+    try:
+        parse_endpoint(args.vcenter)  # a wrong address is said before a password is asked for
+    except ValueError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
     if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
+        password = _stdin_secret("password")
     else:
         password = credentials.load_password(args.vcenter, args.user) or ""
         if not password:
@@ -414,13 +452,61 @@ def _login_from_args(args: argparse.Namespace) -> _Login:
                     "no password: pass it with --password-stdin, or remember it in the wizard.",
                     EXIT_USAGE,
                 )
-            password = getpass.getpass(f"Password for {args.user} on {args.vcenter}: ")
+            password = _ask_secret(
+                f"Password for {args.user} on {args.vcenter}: ", "password", "--password-stdin"
+            )
     return _Login(args.vcenter, args.user, password, args.trust_fingerprint)
+
+
+def _stdin_secret(what: str) -> str:
+    """The next line of standard input: a password, which must be text UTF-8 can carry.
+
+    A UTF-8 locale reads standard input strictly (bytes that are not UTF-8 raise); the C locale
+    lets them through as escapes, which would reach vCenter's SOAP encoder and crash there.
+    Either way: refused here, before anything is sent, without repeating what was read.
+    """
+    try:
+        line = sys.stdin.readline()
+        line.encode("utf-8")
+    except UnicodeError:
+        raise CliError(
+            f"the {what} on standard input is not UTF-8 text, so it was not sent to vCenter "
+            "and nothing was changed. Send it as UTF-8 (as a UTF-8 terminal or file holds it), "
+            "one line.",
+            EXIT_USAGE,
+        ) from None
+    return line.rstrip("\r\n")
+
+
+def _ask_secret(prompt: str, what: str, option: str) -> str:
+    """Ask for a password on the terminal; the end of input (Ctrl-D) is no answer."""
+    try:
+        return getpass.getpass(prompt)
+    except EOFError:
+        print(file=sys.stderr)  # the prompt's line was left open
+        raise CliError(
+            f"no {what} was typed (the input ended at the prompt); nothing was changed. "
+            f"Type the {what} at the prompt, or send it with {option}.",
+            EXIT_USAGE,
+        ) from None
+
+
+def _answer(prompt: str) -> str:
+    """Ask a yes/no question on the terminal; the end of input (Ctrl-D) refuses."""
+    try:
+        return input(prompt)
+    except EOFError:
+        print(file=sys.stderr)  # the question's line was left open
+        raise CliError(
+            "no answer (the input ended at the question), so nothing was changed. Run the "
+            "command again and answer y or n, or review the changes with 'check' and add --yes.",
+            EXIT_REFUSED,
+        ) from None
 
 
 @contextlib.contextmanager
 def _session(login: _Login, timeout: float) -> Iterator[Session]:
-    from wizard.vsphere.errors import VsphereError
+    from wizard.vsphere.errors import EmptyPassword, VsphereError
     from wizard.vsphere.session import Session, parse_endpoint
     from wizard.vsphere.tls import JsonPinStore, TrustPolicy
 
@@ -433,6 +519,12 @@ def _session(login: _Login, timeout: float) -> Iterator[Session]:
         session = Session.connect(
             endpoint, login.user, login.password, trust=trust, timeout=timeout
         )
+    except EmptyPassword as exc:
+        raise CliError(
+            f"{exc.message} {exc.next_step} Send it with --password-stdin, or type it at the "
+            "prompt on a terminal.",
+            EXIT_USAGE,
+        ) from None
     except VsphereError as exc:
         raise CliError(f"{exc.message} {exc.next_step}", EXIT_CONNECTION) from None
     try:
@@ -442,8 +534,8 @@ def _session(login: _Login, timeout: float) -> Iterator[Session]:
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
-    if not args.check_vm and not args.all:
-        raise CliError("say which VM: --vm NAME, or --all for every VM.", EXIT_USAGE)
+    if not args.check_vm and not args.check_moref and not args.all:
+        raise CliError("say which VM: --vm NAME, --moref ID, or --all for every VM.", EXIT_USAGE)
     if args.scenario is not None:
         with _running_lab(_scenario_path(args.scenario)) as info:
             login = _Login(
@@ -459,14 +551,13 @@ def _check(args: argparse.Namespace, login: _Login, out: TextIO) -> int:
     from wizard.kb.serialize import assessment_to_json
     from wizard.vsphere.errors import VmNotFound, VsphereError
     from wizard.vsphere.facts import collect_all_facts, collect_facts
-    from wizard.vsphere.inventory import resolve_vm
 
     with _session(login, args.timeout) as session:
         try:
             if args.all:
                 all_facts = collect_all_facts(session, evidence_days=args.evidence_days)
             else:
-                ref = resolve_vm(session, args.check_vm)
+                ref = _one_vm(session, args.check_vm, args.check_moref)
                 all_facts = [
                     collect_facts(
                         session,
@@ -495,6 +586,24 @@ def _check(args: argparse.Namespace, login: _Login, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _one_vm(session: Session, name: str | None, moref: str | None) -> VmRef:
+    """The VM of ``--vm NAME`` or ``--moref ID``; several VMs of that name exit 4 and list them."""
+    from wizard.vsphere.errors import VmAmbiguous
+    from wizard.vsphere.inventory import resolve_vm, vm_by_moref
+
+    try:
+        return vm_by_moref(session, moref) if moref else resolve_vm(session, name or "")
+    except ValueError as exc:  # blank
+        raise CliError(str(exc), EXIT_USAGE) from None
+    except VmAmbiguous as exc:
+        example = exc.matches[0][1] if exc.matches else "vm-42"
+        raise CliError(
+            f"{exc.message} Run the command again with --moref and the id of the one you mean, "
+            f"e.g. --moref {example}: --moref matches the id only, never a name.",
+            EXIT_NOT_FOUND,
+        ) from None
+
+
 # ------------------------------------------------------------------------ apply, undo, journal
 
 
@@ -516,9 +625,11 @@ def _guest_credentials(args: argparse.Namespace) -> tuple[str, str] | None:
     if not args.guest_user:
         raise CliError("--variant guest needs --guest-user USER (a guest login).", EXIT_USAGE)
     if args.guest_password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
+        password = _stdin_secret("guest password")
     elif sys.stdin.isatty():
-        password = getpass.getpass(f"Guest password for {args.guest_user}: ")
+        password = _ask_secret(
+            f"Guest password for {args.guest_user}: ", "guest password", "--guest-password-stdin"
+        )
     else:
         raise CliError(
             "no guest password: pass it with --guest-password-stdin, or run on a terminal.",
@@ -558,7 +669,6 @@ def _change(args: argparse.Namespace, login: _Login, out: TextIO) -> int:
         GuestCredentials,
     )
     from wizard.vsphere.facts import collect_facts
-    from wizard.vsphere.inventory import resolve_vm
 
     guest = _guest_credentials(args) if args.command == "apply" else None
     journal = Journal()
@@ -585,7 +695,7 @@ def _change(args: argparse.Namespace, login: _Login, out: TextIO) -> int:
                     options = RemedyOptions(
                         buffer_bytes=args.buffer_bytes, lower_resolution_variant=args.variant
                     )
-                    ref = resolve_vm(session, args.apply_vm)
+                    ref = _one_vm(session, args.apply_vm, args.apply_moref)
                     facts = collect_facts(session, ref.moref)
                     found = remedies(assess(facts), facts, options=options)
                 except InvalidRemedyOptions as exc:
@@ -747,7 +857,7 @@ def _power_on(
                 "not confirmed: there is no terminal to ask on. Add --yes to power it on.",
                 EXIT_REFUSED,
             )
-        answer = input(f"Power on {entry.vm.name} (journal entry {entry.id})? [y/N] ")
+        answer = _answer(f"Power on {entry.vm.name} (journal entry {entry.id})? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             raise CliError("not confirmed; nothing was changed.", EXIT_REFUSED)
     with stopping.armed():
@@ -785,10 +895,10 @@ def _confirm(
         how = "powered off hard" if args.allow_hard_poweroff else "shut down through VMware Tools"
         back = "left off" if args.leave_powered_off else "powered on again"
         print(f"  Disruption: the VM is {how}, changed, and {back}.", file=err)
-    if input("Go ahead? [y/N] ").strip().lower() not in ("y", "yes"):
+    if _answer("Go ahead? [y/N] ").strip().lower() not in ("y", "yes"):
         raise CliError("not confirmed; nothing was changed.", EXIT_REFUSED)
     if off and not allow_shutdown and not args.allow_hard_poweroff:
-        answer = input(f"Shut down the guest of {name} now (warn the user first)? [y/N] ")
+        answer = _answer(f"Shut down the guest of {name} now (warn the user first)? [y/N] ")
         allow_shutdown = answer.strip().lower() in ("y", "yes")
     return allow_shutdown
 
@@ -875,9 +985,42 @@ def _cmd_default(args: argparse.Namespace) -> int:
 
 
 def _cmd_tour(args: argparse.Namespace) -> int:
-    from wizard.ui.tour import run_tour
+    from wizard.ui.tour import TourError, TourVmNotFound, run_tour
 
-    for scale in args.scale or [1.0, 1.5]:
-        for path in run_tour(_scenario_path(args.scenario), args.tour_vm, args.out, scale):
-            print(path)
+    if not args.tour_vm.strip():
+        raise CliError("say which VM to walk through: --vm NAME.", EXIT_USAGE)
+    scenario = _scenario_path(args.scenario)
+    _writable_folder(args.out)
+    try:
+        for scale in args.scale or [1.0, 1.5]:
+            for path in run_tour(scenario, args.tour_vm, args.out, scale):
+                print(path)
+    except TourVmNotFound as exc:
+        raise CliError(
+            f"the tour stopped at Choose VM: {exc} Give --vm the name of exactly one VM of the "
+            "scenario.",
+            EXIT_NOT_FOUND,
+        ) from None
+    except TourError as exc:
+        raise CliError(
+            f"the tour stopped: {str(exc).rstrip('.')}. Run it again; if it stops at the same "
+            "place, report it with the pictures saved so far.",
+            EXIT_FAILED,
+        ) from None
     return EXIT_OK
+
+
+def _writable_folder(path: Path) -> None:
+    """Create ``path`` if needed and make sure a file can be written in it (for --out)."""
+    import tempfile
+
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise CliError(
+            f"the pictures cannot be saved in {path} ({exc.strerror or exc}). Give --out a "
+            "folder you can write to (it is created if it does not exist).",
+            EXIT_USAGE,
+        ) from None

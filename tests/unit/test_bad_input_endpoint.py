@@ -32,6 +32,11 @@ def test_any_typed_address_gives_an_endpoint_or_a_message() -> None:
     @example("[::1]:0")
     @example("vc01:\uff11\uff12\uff13")
     @example("vc01:" + "9" * 5000)
+    @example("a..b")
+    @example(".example.com")
+    @example("x" * 64)
+    @example("::%..")  # an IPv6 zone (scope) the idna codec cannot carry
+    @example("[fe80::1%" + "z" * 64 + "]:443")
     def prop(text: str) -> None:
         tried[0] += 1
         try:
@@ -45,6 +50,7 @@ def test_any_typed_address_gives_an_endpoint_or_a_message() -> None:
         assert endpoint.host
         assert not any(ch.isspace() for ch in endpoint.host)
         assert parse_endpoint(endpoint.netloc) == endpoint  # what we show reads back the same
+        endpoint.host.encode("idna")  # what the socket layer does first: it must not raise
 
     prop()
     record("bad_inputs", kind="vCenter addresses", tried=tried[0])

@@ -11,6 +11,7 @@ child process with ``QT_SCALE_FACTOR`` set, so one call can produce both sizes.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -18,12 +19,23 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+log = logging.getLogger(__name__)
+
 LAB_START_TIMEOUT_S = 300.0
 STEP_TIMEOUT_S = 60.0
 
 
 class TourError(RuntimeError):
     """The walk could not go on; the message says where it stopped."""
+
+
+class TourVmNotFound(TourError):
+    """The wizard did not find exactly one VM for the name given; the message is its own."""
+
+
+# How the walk in a child process (another scale) reports that it stopped.
+_EXIT_STOPPED = 3
+_EXIT_VM_NOT_FOUND = 4
 
 
 def run_tour(scenario: Path, vm: str, out: Path, scale: float = 1.0) -> list[Path]:
@@ -39,6 +51,7 @@ def run_tour(scenario: Path, vm: str, out: Path, scale: float = 1.0) -> list[Pat
         The pictures saved, in the order of the walk.
 
     Raises:
+        TourVmNotFound: the wizard found no VM, or several, for ``vm``.
         TourError: the lab did not start or a page did not finish in time.
     """
     out.mkdir(parents=True, exist_ok=True)
@@ -62,8 +75,20 @@ def _run_scaled(scenario: Path, vm: str, out: Path, scale: float) -> list[Path]:
         suffix,
     ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode in (_EXIT_STOPPED, _EXIT_VM_NOT_FOUND):
+        # The child's last line of standard error is its message (see _main).
+        lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+        message = lines[-1] if lines else "(no message)"
+        if proc.returncode == _EXIT_VM_NOT_FOUND:
+            raise TourVmNotFound(message)
+        raise TourError(f"at scale {scale:g}: {message}")
     if proc.returncode != 0:
-        raise TourError(f"the tour at scale {scale} failed: {proc.stderr.strip()[-2000:]}")
+        # A crash: its details are in the child's output, kept in the log, not in the message.
+        log.warning("The tour at scale %g failed: %s", scale, proc.stderr.strip()[-4000:])
+        raise TourError(
+            f"the walk at scale {scale:g} ended unexpectedly (exit code {proc.returncode}); "
+            "run it again with -v to see its output"
+        )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("[")]
     if not lines:
         raise TourError(f"the tour at scale {scale} printed no result")
@@ -143,12 +168,18 @@ def _walk(scenario: Path, vm: str, out: Path, suffix: str) -> list[Path]:
         wait("the connection", lambda: wz.currentId() == PageId.CHOOSE_VM)
         choose = wz.page_of(PageId.CHOOSE_VM)
         assert isinstance(choose, ChooseVmPage)
+        # The find for the VM asked for ends with it selected, or with a note: no VM, or
+        # several to pick from. The find button is enabled again once the find has ended.
         wait(
             "the VM list and the VM",
             lambda: (
-                choose.model.rowCount() > 0 and win.ctx.vm is not None and choose.busy.isHidden()
+                choose.model.rowCount() > 0
+                and choose.busy.isHidden()
+                and (win.ctx.vm is not None or choose.find_button.isEnabled())
             ),
         )
+        if win.ctx.vm is None:
+            raise TourVmNotFound(choose.find_note.text())
         grab(win, "choose-vm")
         wz.next()
         check = wz.page_of(PageId.CHECK)
@@ -212,7 +243,12 @@ def _walk(scenario: Path, vm: str, out: Path, suffix: str) -> list[Path]:
 def _main(argv: list[str]) -> int:
     scenario, vm, out, suffix = argv
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    paths = _walk(Path(scenario), vm, Path(out), suffix)
+    try:
+        paths = _walk(Path(scenario), vm, Path(out), suffix)
+    except TourError as exc:
+        # One line for the parent to show (see _run_scaled).
+        sys.stderr.write(" ".join(str(exc).split()) + "\n")
+        return _EXIT_VM_NOT_FOUND if isinstance(exc, TourVmNotFound) else _EXIT_STOPPED
     sys.stdout.write(json.dumps([str(p) for p in paths]) + "\n")
     return 0
 

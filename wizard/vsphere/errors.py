@@ -12,6 +12,7 @@ import http.client
 import socket
 import ssl
 import xml.parsers.expat
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,19 @@ class LoginFailed(VsphereError):
             f"vCenter refused the user name or password{who}.",
             "Check the user name (with its domain, e.g. user@vsphere.local or DOMAIN\\user) and "
             "type the password again. Repeated failures may lock the account.",
+        )
+        self.user = user
+
+
+class EmptyPassword(VsphereError):
+    """No password was given: refused before connecting, so vCenter never counts a failed login."""
+
+    def __init__(self, user: str) -> None:
+        """Name the user (there is no password to name)."""
+        super().__init__(
+            f"No password was given for {user}, so nothing was sent to vCenter.",
+            "Type the password: vCenter would only refuse an empty one, and repeated failed "
+            "logins may lock the account.",
         )
         self.user = user
 
@@ -127,6 +141,34 @@ class CertificateUntrusted(VsphereError):
         )
         self.info = info
         self.reason = reason
+
+
+class FingerprintMismatch(CertificateUntrusted):
+    """The certificate is not the one whose fingerprint the technician gave: not trusted.
+
+    A :class:`CertificateUntrusted` (it is not trusted), with a message that says the given
+    fingerprint did not match, instead of reading as if none had been given.
+
+    Attributes:
+        expected: the SHA-256 fingerprint given, in the ``AB:CD:…`` form.
+    """
+
+    def __init__(self, info: CertificateInfo, expected: str, reason: str = "") -> None:
+        """Keep the presented certificate and the fingerprint that was expected."""
+        super().__init__(info, reason)
+        self.expected = expected
+        self.message = (
+            f"The certificate of {info.host}:{info.port} does not match the fingerprint you "
+            f"gave (--trust-fingerprint), so it was not trusted and no password was sent. "
+            f"Given: SHA-256 {expected}. Presented: SHA-256 {info.sha256}."
+        )
+        self.next_step = (
+            "Check that the address is your vCenter's and copy the fingerprint again from your "
+            "vSphere administrator (vCenter shows it in its appliance management). If both are "
+            "right, the certificate was replaced or someone is intercepting the connection: do "
+            "not connect until an administrator has confirmed the new fingerprint."
+        )
+        self.args = (self.message,)
 
 
 class CertificateChanged(VsphereError):
@@ -210,19 +252,51 @@ class VmNotFound(VsphereError):
         self.close_matches = close_matches
 
 
-class VmAmbiguous(VsphereError):
-    """Several VMs match what was typed (same name in two folders, or a shared IP)."""
+class MorefNotFound(VmNotFound):
+    """No VM has the managed object id asked for (looked up as an id only, never as a name)."""
 
-    def __init__(self, query: str, matches: tuple[tuple[str, str], ...]) -> None:
-        """Name the query and every (name, moref) it matched."""
-        listed = ", ".join(f"{name} ({moref})" for name, moref in matches)
+    def __init__(self, moref: str) -> None:
+        """Name the id."""
+        super().__init__(moref)
+        self.message = f"No VM has the managed object id {moref!r} in this vCenter."
+        self.next_step = (
+            "Copy the id exactly as it was listed (e.g. vm-42): it is matched as an id only, "
+            "never as a VM's name."
+        )
+        self.args = (self.message,)
+
+
+class VmAmbiguous(VsphereError):
+    """Several VMs match what was typed (same name in two folders, or a shared IP).
+
+    Attributes:
+        query: what was typed.
+        matches: (name, moref) of every VM matched.
+        where: moref -> what tells that VM apart from the others (folder, host, instance
+            UUID), where it could be read.
+    """
+
+    def __init__(
+        self,
+        query: str,
+        matches: tuple[tuple[str, str], ...],
+        where: Mapping[str, str] | None = None,
+    ) -> None:
+        """Name the query and every VM it matched, with what tells them apart."""
+        where = dict(where or {})
+        listed = ", ".join(
+            f"{name} ({moref}; {where[moref]})" if moref in where else f"{name} ({moref})"
+            for name, moref in matches
+        )
+        example = matches[0][1] if matches else "vm-42"
         super().__init__(
             f"{len(matches)} VMs match {query!r}: {listed}.",
-            "Name the VM by its inventory path (e.g. Datacenter/vm/Folder/Name) or by its "
-            "managed object id (e.g. vm-42).",
+            f"Choose one by its managed object id (e.g. {example}): an id belongs to one VM "
+            "only, while a name, even one that looks like an id, may be shared.",
         )
         self.query = query
         self.matches = matches
+        self.where = where
 
 
 class VmGone(VsphereError):

@@ -17,9 +17,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from wizard.kb.facts import VmSummary
-from wizard.vsphere._pyvmomi import vim
-from wizard.vsphere.collector import ObjectProps, container_view, moref_of, retrieve, view_filter
-from wizard.vsphere.errors import VmAmbiguous, VmNotFound
+from wizard.vsphere._pyvmomi import PC, vim
+from wizard.vsphere.collector import (
+    ObjectProps,
+    climb_to_root,
+    container_view,
+    moref_of,
+    property_specs,
+    retrieve,
+    view_filter,
+)
+from wizard.vsphere.errors import MorefNotFound, VmAmbiguous, VmNotFound
 from wizard.vsphere.names import escape_name, unescape_name
 from wizard.vsphere.session import Session
 
@@ -144,10 +152,26 @@ def _is_ip(text: str) -> bool:
     return True
 
 
-def find_vms(session: Session, query: str) -> list[VmRef]:
-    """Find VMs by name (case-insensitive, as the user sees it), inventory path, DNS name or IP.
+def _vm_names(content: Any) -> dict[str, str]:
+    """moref -> name (as the user sees it) of every VM, in one request."""
+    with container_view(content, [vim.VirtualMachine]) as view:
+        objs = retrieve(
+            content.propertyCollector,
+            [view_filter(view, {vim.VirtualMachine: ("name",)})],
+            lean=True,
+        )
+    return {o.moref: unescape_name(str(o.get("name", ""))) for o in objs}
 
-    A managed object id (``"vm-42"``) is accepted too.
+
+def find_vms(session: Session, query: str) -> list[VmRef]:
+    """Find VMs by name, inventory path, DNS name or IP, as the user types them.
+
+    An exact name (case and all) or managed object id (``"vm-42"``) wins: when any VM has it,
+    only those VMs are returned. Otherwise the VMs whose name matches ignoring case, and those
+    the search index finds by inventory path, DNS name or IP. So ``HD-W7-042`` names that VM
+    even when ``hd-w7-042`` exists too, while ``hd-W7-042`` matches both. Several VMs come back
+    only when several have that exact name (or id: a VM may be named like another VM's id),
+    or none has it exactly and several match otherwise.
 
     Names are read in one request (names only, not the whole inventory); the search index
     answers DNS names (``FindAllByDnsName``), IP addresses (``FindAllByIp``) and inventory
@@ -155,7 +179,8 @@ def find_vms(session: Session, query: str) -> list[VmRef]:
     searches only find VMs whose VMware Tools report them.
 
     Returns:
-        Every VM matched by any of these, exact name matches first, each once.
+        The VMs matched as above, each once: by managed object id among exact matches, then
+        name matches before the search index's.
 
     Raises:
         ValueError: the query is empty.
@@ -168,13 +193,7 @@ def find_vms(session: Session, query: str) -> list[VmRef]:
 
     def search() -> tuple[dict[str, str], list[Any]]:
         content = session.content
-        with container_view(content, [vim.VirtualMachine]) as view:
-            objs = retrieve(
-                content.propertyCollector,
-                [view_filter(view, {vim.VirtualMachine: ("name",)})],
-                lean=True,
-            )
-        names = {o.moref: unescape_name(str(o.get("name", ""))) for o in objs}
+        names = _vm_names(content)
         index = content.searchIndex
         found: list[Any] = []
         if _is_ip(q):
@@ -193,12 +212,11 @@ def find_vms(session: Session, query: str) -> list[VmRef]:
         return names, found
 
     names, found = session.call(search)
+    exact = [VmRef(name, moref) for moref, name in names.items() if name == q or moref == q]
+    if exact:
+        return sorted(exact, key=lambda r: r.moref)
     wanted = q.casefold()
-    refs = [
-        VmRef(name, moref)
-        for moref, name in names.items()
-        if name.casefold() == wanted or moref == q
-    ]
+    refs = [VmRef(name, moref) for moref, name in names.items() if name.casefold() == wanted]
     refs.sort(key=lambda r: r.moref)
     for entity in found:
         moref = moref_of(entity)
@@ -215,10 +233,112 @@ def resolve_vm(session: Session, query: str) -> VmRef:
     Raises:
         ValueError: the query is empty.
         VmNotFound: nothing matched.
-        VmAmbiguous: several VMs matched; the error lists them (use the moref to choose).
+        VmAmbiguous: several VMs matched; the error lists them with what tells them apart
+            (folder, host, instance UUID). Choose one with :func:`vm_by_moref`.
         VsphereError: see :mod:`wizard.vsphere.errors`.
     """
     refs = find_vms(session, query)
     if len(refs) > 1:
-        raise VmAmbiguous(query.strip(), tuple((r.name, r.moref) for r in refs))
+        raise VmAmbiguous(
+            query.strip(),
+            tuple((r.name, r.moref) for r in refs),
+            describe_vms(session, [r.moref for r in refs]),
+        )
     return refs[0]
+
+
+def vm_by_moref(session: Session, moref: str) -> VmRef:
+    """The VM with this managed object id, never one with that name (ids are unique, names not).
+
+    Raises:
+        ValueError: ``moref`` is empty.
+        MorefNotFound: no VM has this id.
+        VsphereError: see :mod:`wizard.vsphere.errors`.
+    """
+    wanted = moref.strip()
+    if not wanted:
+        raise ValueError("Give the VM's managed object id, e.g. vm-42.")
+    names = session.call(lambda: _vm_names(session.content))
+    if wanted not in names:
+        raise MorefNotFound(wanted)
+    return VmRef(names[wanted], wanted)
+
+
+def describe_vms(session: Session, morefs: list[str]) -> dict[str, str]:
+    """What tells VMs of one name apart: moref -> ``"folder DC/vm/Team B; host esx-1; …"``.
+
+    Two requests, whatever the number of VMs: the VMs with the folders and datacenter above
+    them (one traversal up the ``parent`` chain), then their hosts' names. A VM whose folder,
+    host or instance UUID cannot be read is described by what could be.
+    """
+
+    def read() -> tuple[list[ObjectProps], dict[str, str]]:
+        content = session.content
+        up = PC.TraversalSpec(
+            name="vmUp", type=vim.VirtualMachine, path="parent", skip=False,
+            selectSet=[climb_to_root()],
+        )  # fmt: skip
+        spec = PC.FilterSpec(
+            objectSet=[
+                PC.ObjectSpec(
+                    obj=session.managed_object(vim.VirtualMachine, m), skip=False, selectSet=[up]
+                )
+                for m in morefs
+            ],
+            propSet=property_specs(
+                {
+                    vim.VirtualMachine: ("parent", "runtime.host", "config.instanceUuid"),
+                    vim.Folder: ("name", "parent"),
+                    vim.Datacenter: ("name", "parent"),
+                }
+            ),
+        )
+        objects = retrieve(content.propertyCollector, [spec])
+        host_refs = {
+            moref_of(o.get("runtime.host"))
+            for o in objects
+            if o.type == "VirtualMachine" and o.get("runtime.host") is not None
+        }
+        hosts: dict[str, str] = {}
+        if host_refs:
+            host_spec = PC.FilterSpec(
+                objectSet=[
+                    PC.ObjectSpec(obj=session.managed_object(vim.HostSystem, h), skip=False)
+                    for h in sorted(host_refs)
+                ],
+                propSet=property_specs({vim.HostSystem: ("name",)}),
+            )
+            for o in retrieve(content.propertyCollector, [host_spec]):
+                hosts[o.moref] = unescape_name(str(o.get("name", "")))
+        return objects, hosts
+
+    objects, hosts = session.call(read)
+    by_moref = {o.moref: o for o in objects}
+    out: dict[str, str] = {}
+    for moref in morefs:
+        vm = by_moref.get(moref)
+        if vm is None or vm.type != "VirtualMachine":
+            continue
+        parts = []
+        folder = _folder_path(by_moref, moref_of(vm.get("parent")))
+        if folder:
+            parts.append(f"folder {folder}")
+        host = hosts.get(moref_of(vm.get("runtime.host")))
+        if host:
+            parts.append(f"host {host}")
+        uuid = vm.get("config.instanceUuid")
+        if uuid:
+            parts.append(f"instance UUID {uuid}")
+        if parts:
+            out[moref] = "; ".join(parts)
+    return out
+
+
+def _folder_path(by_moref: dict[str, ObjectProps], moref: str) -> str:
+    """``"DC/vm/Team B"``: the names from the datacenter down to this folder (root left out)."""
+    names: list[str] = []
+    obj = by_moref.get(moref)
+    while obj is not None and obj.get("parent") is not None:  # the root folder has none
+        names.append(unescape_name(str(obj.get("name", ""))))
+        obj = by_moref.get(moref_of(obj.get("parent")))
+    return "/".join(reversed(names))

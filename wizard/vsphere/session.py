@@ -28,6 +28,7 @@ from wizard.vsphere._pyvmomi import SoapStubAdapter, VmomiSupport, vim, vmodl
 from wizard.vsphere.errors import (
     ApiTooOld,
     CertificateUntrusted,
+    EmptyPassword,
     LoginFailed,
     NotVsphere,
     SessionExpired,
@@ -56,6 +57,9 @@ REMOTE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 _HOST_RE = re.compile(r"^[A-Za-z0-9_.\-]+$")
+_MAX_DNS_NAME = 253
+_MAX_DNS_LABEL = 63
+_ZONE_RE = re.compile(r"^[A-Za-z0-9_\-]{1,63}(?:\.[A-Za-z0-9_\-]{1,63})*$")
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,9 @@ def parse_endpoint(text: str) -> Endpoint:
 
     Raises:
         ValueError: with a message fit to show next to the field: empty input, blanks inside,
-            a scheme other than https, a user name in the address, or a bad port.
+            a scheme other than https, a user name in the address, a bad port, or a host name
+            DNS cannot spell (an empty part, a part over 63 characters, over 253 in all) or an
+            IPv6 zone that is no interface name.
     """
     original = _redacted(text)
     text = text.strip()
@@ -149,6 +155,7 @@ def parse_endpoint(text: str) -> Endpoint:
             ipaddress.IPv6Address(host)
         except ValueError:
             raise ValueError(f"{original!r}: {host!r} is not an IPv6 address.") from None
+        _check_zone(host, original)
         return Endpoint(host, port)
     if text.count(":") > 1:
         try:
@@ -157,6 +164,7 @@ def parse_endpoint(text: str) -> Endpoint:
             raise ValueError(
                 f"{original!r}: not an address; write an IPv6 address with a port as [addr]:port."
             ) from None
+        _check_zone(text, original)
         return Endpoint(text, port)
     host = text
     if ":" in text:
@@ -164,7 +172,54 @@ def parse_endpoint(text: str) -> Endpoint:
         port = _parse_port(port_text, original)
     if not host or not _HOST_RE.match(host):
         raise ValueError(f"{original!r}: {host!r} is not a valid host name or address.")
+    _check_dns_name(host, original)
     return Endpoint(host.lower(), port)
+
+
+def _check_zone(address: str, original: str) -> None:
+    """Refuse an IPv6 zone (``fe80::1%eth0``) that is no interface name or number.
+
+    ``ipaddress`` accepts any text after ``%``; the socket layer then runs the whole address
+    through the ``idna`` codec, which fails on an empty part or one over 63 characters.
+    """
+    if "%" not in address:
+        return
+    zone = address.split("%", 1)[1]
+    if not _ZONE_RE.match(zone):
+        raise ValueError(
+            f"{original!r}: the zone after % must be the name or number of a network interface "
+            "(letters, digits, '_', '-', parts of at most 63 joined by dots), e.g. fe80::1%eth0."
+        )
+
+
+def _check_dns_name(host: str, original: str) -> None:
+    """Refuse a host name that DNS cannot spell, naming what is wrong.
+
+    The socket layer would otherwise fail in its ``idna`` codec with a bare UnicodeError: an
+    empty part (``a..b``, ``.corp``) or one longer than 63 characters. A single dot at the end
+    (a fully qualified name) is fine.
+    """
+    rule = (
+        "a host name is parts of 1 to 63 letters, digits or hyphens joined by dots, "
+        "e.g. vc01.corp.local"
+    )
+    name = host[:-1] if host.endswith(".") else host
+    subject = "the host name" if host == original.strip() else f"the host name {host!r}"
+    if len(name) > _MAX_DNS_NAME:
+        raise ValueError(
+            f"{original!r}: {subject} has {len(name)} characters; at most {_MAX_DNS_NAME} are "
+            f"possible, and {rule}."
+        )
+    for label in name.split("."):
+        if not label:
+            raise ValueError(
+                f"{original!r}: {subject} has an empty part (two dots together, or a dot at the "
+                f"start); {rule}."
+            )
+        if len(label) > _MAX_DNS_LABEL:
+            raise ValueError(
+                f"{original!r}: the part {label!r} has {len(label)} characters; {rule}."
+            )
 
 
 def _version_tuple(text: str) -> tuple[int, ...] | None:
@@ -255,6 +310,8 @@ class Session:
 
         Raises:
             ValueError: ``endpoint`` is a string that is not an address.
+            EmptyPassword: ``password`` is empty; nothing was sent (each failed login counts
+                towards locking the account).
             CertificateUntrusted: the technician must decide about the certificate in the error,
                 then call again.
             CertificateChanged: a pinned certificate was replaced.
@@ -262,6 +319,8 @@ class Session:
             TlsFailed, ConnectionLost: see :mod:`wizard.vsphere.errors`.
         """
         ep = parse_endpoint(endpoint) if isinstance(endpoint, str) else endpoint
+        if not password:
+            raise EmptyPassword(user)
         try:
             ctx = trust.ssl_context_for(ep.host, ep.port)
             try:

@@ -34,7 +34,12 @@ import truststore
 
 from wizard import paths
 from wizard.vsphere.certificate import CertificateInfo
-from wizard.vsphere.errors import CertificateChanged, CertificateUntrusted, PinStoreUnreadable
+from wizard.vsphere.errors import (
+    CertificateChanged,
+    CertificateUntrusted,
+    FingerprintMismatch,
+    PinStoreUnreadable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -314,6 +319,8 @@ class TrustPolicy:
         Raises:
             CertificateChanged: a pin exists for host:port and the server presents another
                 certificate.
+            FingerprintMismatch: an expected fingerprint was given and the presented
+                certificate has another one (both are in the error).
             CertificateUntrusted: the technician has to decide (the presented certificate is in
                 the error); also when a pinned certificate itself no longer verifies (e.g. it
                 expired), with the reason.
@@ -337,4 +344,13 @@ class TrustPolicy:
         if presented.sha256 in self.trusted_once or presented.sha256 == self.expected_fingerprint:
             log.info("Using the certificate %s of %s:%s as trusted", presented.sha256, host, port)
             return pinned_context(presented.pem)
+        if self.expected_fingerprint is not None:
+            log.warning(
+                "Certificate of %s:%s is %s, not the expected %s",
+                host,
+                port,
+                presented.sha256,
+                self.expected_fingerprint,
+            )
+            raise FingerprintMismatch(presented, self.expected_fingerprint, reason=reason)
         raise CertificateUntrusted(presented, reason=reason)

@@ -114,4 +114,19 @@ def test_vm_not_found_offers_close_matches() -> None:
 def test_vm_ambiguous_lists_every_match() -> None:
     err = errors.VmAmbiguous("web", (("web", "vm-1"), ("web", "vm-2")))
     assert "web (vm-1), web (vm-2)" in err.message
-    assert "vm-42" in err.next_step
+    assert "managed object id (e.g. vm-1)" in err.next_step
+
+
+def test_vm_ambiguous_says_what_tells_the_vms_apart() -> None:
+    err = errors.VmAmbiguous(
+        "web", (("web", "vm-1"), ("web", "vm-2")), {"vm-2": "folder DC/vm/B; host esx-2"}
+    )
+    assert "web (vm-1), web (vm-2; folder DC/vm/B; host esx-2)." in err.message
+    assert err.where == {"vm-2": "folder DC/vm/B; host esx-2"}
+
+
+def test_moref_not_found_is_a_vm_not_found_that_names_the_id() -> None:
+    err = errors.MorefNotFound("vm-9")
+    assert isinstance(err, errors.VmNotFound)
+    assert "'vm-9'" in str(err)
+    assert "never as a VM's name" in err.next_step

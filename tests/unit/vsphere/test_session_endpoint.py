@@ -21,6 +21,10 @@ from wizard.vsphere.session import Endpoint, _best_stub_version, parse_endpoint
         ("https://vc.corp.local/ui/", Endpoint("vc.corp.local", 443)),
         ("https://vc.corp.local:8443/sdk", Endpoint("vc.corp.local", 8443)),
         ("HTTPS://[::1]:444/", Endpoint("::1", 444)),
+        ("vc.corp.local.", Endpoint("vc.corp.local.", 443)),  # fully qualified
+        ("x" * 63 + ".corp", Endpoint("x" * 63 + ".corp", 443)),
+        ("fe80::1%eth0", Endpoint("fe80::1%eth0", 443)),
+        ("[fe80::1%eth0.100]:8443", Endpoint("fe80::1%eth0.100", 8443)),
     ],
 )
 def test_accepted_forms(typed: str, expected: Endpoint) -> None:
@@ -48,11 +52,29 @@ def test_accepted_forms(typed: str, expected: Endpoint) -> None:
         ("[not-v6]:443", "not an IPv6"),
         ("a:b:c", "IPv6"),
         ("vc!", "not a valid host"),
+        # What DNS cannot spell (empty or over-long labels) used to reach the idna codec.
+        ("a..b", "empty part"),
+        (".example.com", "empty part"),
+        ("https://vc01..corp/ui", "empty part"),
+        ("vc01." + "x" * 64 + ".corp", "64 characters"),
+        (".".join(["abcdefgh"] * 29), "260 characters"),
+        (".", "empty part"),
+        ("::%..", "zone"),
+        ("[fe80::1%" + "z" * 64 + "]", "zone"),
     ],
 )
 def test_refused_forms_say_why(typed: str, says: str) -> None:
     with pytest.raises(ValueError, match=says):
         parse_endpoint(typed)
+
+
+@pytest.mark.parametrize("typed", ["a..b", ".example.com", "vc01." + "x" * 64 + ".corp"])
+def test_a_host_name_dns_cannot_spell_is_named_with_an_example(typed: str) -> None:
+    with pytest.raises(ValueError, match=r"e\.g\. vc01\.corp\.local") as refused:
+        parse_endpoint(typed)
+    message = str(refused.value)
+    assert repr(typed) in message
+    assert "1 to 63" in message
 
 
 def test_endpoint_text() -> None:
