@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +24,7 @@ import pytest
 
 from tests.helpers.apply import SCENARIO, check, journal_in, read, run_task, someone_else
 from tests.helpers.faultproxy import Fault, FaultProxy
-from tests.helpers.lab import StartLab, vim, vm_of
+from tests.helpers.lab import StartLab, running_lab, vim, vm_of
 from tests.helpers.vsphere_lab import session_to, trusting
 from wizard.audit import Journal, VmIdentity
 from wizard.kb import RemedyId, assess
@@ -476,3 +477,135 @@ def test_an_entry_is_settled_through_another_name_of_the_same_vcenter(
         assert read(other_name, "Dual W7").power_state == "poweredOn"
         assert journal.read().dangling == ()
     assert reconfigure_tasks(lab, "Dual W7") == 1
+
+
+# -------------------------------------------------------------------------- a full disk
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MiB tmpfs for the journal: a real filesystem that really fills up."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs for a real full disk needs root")
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"this machine cannot mount a tmpfs: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(folder: Path, leave: int = 0) -> Path:
+    """Fill the filesystem of ``folder`` until only ``leave`` bytes are free.
+
+    A file's last page may still have room after the disk is full; the journal's is padded to
+    a page boundary with empty lines (which the journal skips) so that its next record needs a
+    page the disk no longer has.
+    """
+    journal = folder / "journal.jsonl"
+    if journal.exists():
+        with journal.open("ab") as f:
+            f.write(b"\n" * (-journal.stat().st_size % 4096))
+    filler = folder / "filler"
+    with filler.open("ab") as f:
+        while (free := shutil.disk_usage(folder).free) > leave:
+            try:
+                f.write(b"\0" * min(65536, free - leave))
+                f.flush()
+            except OSError:
+                break
+    return filler
+
+
+def test_a_disk_too_full_to_record_a_run_changes_nothing(
+    start_lab: StartLab, tiny_disk: Path
+) -> None:
+    lab = start_lab(SCENARIO)
+    journal = Journal(tiny_disk / "journal.jsonl")
+    fill(tiny_disk, leave=200 * 1024)
+    with session_to(lab) as session:
+        result = apply(session, journal)
+        assert result.outcome is Outcome.REFUSED
+        assert result.reason is Reason.JOURNAL_FAILED
+        assert "Nothing was changed" in result.message
+        assert "Free some disk space" in result.next_step
+        now = read(session, "Dual W7")
+        assert now.power_state == "poweredOn"
+        assert now.extra(KEY) is None  # noqa: S610 (VmFacts.extra)
+
+
+def test_a_disk_that_fills_up_mid_run_stops_before_the_change_and_gives_power_back(
+    start_lab: StartLab, tiny_disk: Path
+) -> None:
+    lab = start_lab(SCENARIO)
+    journal = Journal(tiny_disk / "journal.jsonl")
+    filler: list[Path] = []
+    with session_to(lab) as session:
+        result = apply(
+            session,
+            journal,
+            on_progress=once_at(
+                "shutdown", "running", lambda: filler.append(fill(tiny_disk)), "Shutting"
+            ),
+        )
+        assert filler
+        assert result.outcome is Outcome.FAILED, result.message
+        assert result.reason is Reason.JOURNAL_FAILED
+        assert "journal could not be written" in result.message
+        now = read(session, "Dual W7")
+        assert now.power_state == "poweredOn"
+        assert now.extra(KEY) is None  # noqa: S610 (VmFacts.extra)
+
+        filler[0].unlink()  # the technician frees some space and runs the fix again
+        again = apply(session, journal)
+        assert again.outcome is Outcome.APPLIED, again.message
+        assert value(session) == DUAL_BUFFER
+        assert not journal.read().dangling
+    assert reconfigure_tasks(lab, "Dual W7") == 1
+
+
+# ----------------------------------------------------------------- vCenter goes away
+
+
+def test_a_vcenter_that_dies_mid_run_is_reported_while_waiting_and_after(
+    lab_binary_path: Path, tmp_path: Path, journal: Journal
+) -> None:
+    updates: list[str] = []
+    with running_lab(SCENARIO, tmp_path, lab_binary_path) as process:
+        lab = process.info
+
+        def on_progress(update: StepUpdate) -> None:
+            updates.append(update.message)
+            if (
+                update.step == "shutdown"
+                and update.message.startswith("Shutting")
+                and process.pid is not None
+            ):
+                os.kill(process.pid, signal.SIGKILL)
+
+        with session_to(lab, timeout=2.0) as session:
+            started = time.monotonic()
+            result = apply(
+                session,
+                journal,
+                on_progress=on_progress,
+                executor_options={"reconnect_timeout": 4.0},
+                shutdown_timeout=300.0,
+            )
+            took = time.monotonic() - started
+    assert took < 60, f"silent for {took:.0f} s"
+    assert any("vCenter does not answer" in u for u in updates), updates
+    assert result.outcome is Outcome.FAILED
+    assert result.message
+    assert "power" in (result.message + result.next_step).lower()
+    entry = journal.read().entry(result.entry_id or "")
+    assert entry is not None
+    assert entry.is_dangling  # whether the guest went down is not known: settled next time

@@ -176,9 +176,16 @@ class CertificateChanged(VsphereError):
 
     def __init__(self, pinned: CertificateInfo, presented: CertificateInfo) -> None:
         """Keep both certificates so the warning can show the difference."""
+        same_name = (pinned.host.lower(), pinned.port) == (presented.host.lower(), presented.port)
+        where = (
+            ""
+            if same_name
+            else f" (you trusted it as {pinned.host}:{pinned.port}: the same vCenter, reached by "
+            "another name)"
+        )
         super().__init__(
             f"The certificate of {presented.host}:{presented.port} has changed since you trusted "
-            f"it. Trusted: {pinned.sha256}. Now presented: {presented.sha256}.",
+            f"it{where}. Trusted: {pinned.sha256}. Now presented: {presented.sha256}.",
             "Do not continue until a vSphere administrator confirms that vCenter's certificate "
             "was replaced on purpose; someone may be intercepting the connection. Once confirmed, "
             "forget the old certificate and trust the new one.",

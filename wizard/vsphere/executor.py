@@ -1267,7 +1267,15 @@ class Executor:
                 power_state=found,
             )
             self._step(job, step, "failed", exc.message)
-            raise self._stop_for(exc, job) from None
+            stop = self._stop_for(exc, job)
+            if found is None:
+                stop.message += (
+                    f" vCenter stopped answering while {job.identity.name} was being shut down: "
+                    "nothing was changed, but whether the VM is off now is not known. When "
+                    "vCenter answers again, the next fix on this VM powers it on again if it is "
+                    "off (or power it on from the vSphere Client)."
+                )
+            raise stop from None
         job.power_state = POWERED_OFF
         self._outcome(job, step, "succeeded", power_state=POWERED_OFF)
         self._step(job, step, "done", "The VM is off.", job.task_ids[-1] if hard else None)

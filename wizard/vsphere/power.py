@@ -94,7 +94,7 @@ def shutdown_guest(
             raise ToolsNotRunning(vm_name) from exc
         raise
     except TRANSIENT_ERRORS:
-        _shutdown_again(session, vm, timeout)
+        _shutdown_again(session, vm, min(timeout, down_limit), progress)
 
     def report(values: Mapping[str, Any], waited: float) -> None:
         if progress is not None:
@@ -123,14 +123,26 @@ def shutdown_guest(
 _ALREADY_GOING_DOWN = ("InvalidPowerState", "InvalidState", "ToolsUnavailable")
 
 
-def _shutdown_again(session: Session, vm: Any, timeout: float) -> None:
+def _shutdown_again(
+    session: Session, vm: Any, timeout: float, progress: Progress | None = None
+) -> None:
     """The answer to ShutdownGuest was lost: vCenter may or may not have passed it on.
 
     The VM was then left running (or half shut down) while the technician was told nothing
     happened. Unlike a reconfiguration, a second shutdown request does no harm: once vCenter
     answers again, ask again unless the VM is already off, and let the wait decide.
     """
-    reconnect(session, timeout=min(timeout, 60.0))
+    reconnect(
+        session,
+        timeout=timeout,
+        on_wait=(
+            lambda waited: progress(
+                None, f"vCenter does not answer ({waited:.0f} s of {timeout:g} s); still trying"
+            )
+        )
+        if progress
+        else None,
+    )
     if str(session.call(lambda: vm.runtime.powerState)) == "poweredOff":
         return
     try:

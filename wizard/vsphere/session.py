@@ -334,6 +334,13 @@ class Session:
                     # Trusted, yet it does not verify: its dates are out of range.
                     info = fetch_certificate(ep.host, ep.port, timeout)
                     raise CertificateUntrusted(info, reason=second.verify_message or "") from None
+            vcenter_id = str(getattr(content.about, "instanceUuid", None) or "")
+            if vcenter_id:
+                try:
+                    trust.check_identity(ep.host, ep.port, vcenter_id, timeout)
+                except BaseException:
+                    stub.DropConnections()
+                    raise
         except VsphereError:
             raise
         except REMOTE_ERRORS as exc:

@@ -112,6 +112,12 @@ class PinStore(Protocol):
     def remove(self, host: str, port: int) -> None:
         """Forget the pin for host:port (nothing happens if there is none)."""
 
+    def identify(self, host: str, port: int, vcenter_id: str) -> None:
+        """Note which vCenter (``about.instanceUuid``) the pin for host:port belongs to."""
+
+    def of_vcenter(self, vcenter_id: str) -> list[CertificateInfo]:
+        """The pins noted as belonging to that vCenter, under whatever name they were made."""
+
 
 def _pin_key(host: str, port: int) -> str:
     host = host.strip().lower()
@@ -243,6 +249,28 @@ class JsonPinStore:
             out.append(PinnedEntry(where[0], where[1], str(sha256 or "(damaged)"), not_after))
         return out
 
+    def identify(self, host: str, port: int, vcenter_id: str) -> None:
+        """Note which vCenter the pin for host:port belongs to (no pin: nothing to note)."""
+        pins = self._load()
+        entry = pins.get(_pin_key(host, port))
+        if isinstance(entry, dict) and entry.get("vcenter_id") != vcenter_id:
+            entry["vcenter_id"] = vcenter_id
+            self._save(pins)
+
+    def of_vcenter(self, vcenter_id: str) -> list[CertificateInfo]:
+        """The pins noted as that vCenter's (damaged entries are skipped here)."""
+        found = []
+        for key, entry in sorted(self._load().items()):
+            where = _split_pin_key(key)
+            if where is None or not isinstance(entry, dict):
+                continue
+            if entry.get("vcenter_id") == vcenter_id:
+                with contextlib.suppress(PinStoreUnreadable):
+                    info = self.get(*where)
+                    if info is not None:
+                        found.append(info)
+        return found
+
     def remove(self, host: str, port: int) -> None:
         """Forget the pin for host:port (nothing happens if there is none)."""
         pins = self._load()
@@ -257,6 +285,7 @@ class MemoryPinStore:
     def __init__(self) -> None:
         """Start empty."""
         self._pins: dict[str, CertificateInfo] = {}
+        self._vcenters: dict[str, str] = {}
 
     def get(self, host: str, port: int) -> CertificateInfo | None:
         """The pinned certificate for host:port, or None."""
@@ -269,6 +298,15 @@ class MemoryPinStore:
     def remove(self, host: str, port: int) -> None:
         """Forget the pin for host:port."""
         self._pins.pop(_pin_key(host, port), None)
+
+    def identify(self, host: str, port: int, vcenter_id: str) -> None:
+        """Note which vCenter the pin for host:port belongs to."""
+        if _pin_key(host, port) in self._pins:
+            self._vcenters[_pin_key(host, port)] = vcenter_id
+
+    def of_vcenter(self, vcenter_id: str) -> list[CertificateInfo]:
+        """The pins noted as that vCenter's."""
+        return [self._pins[k] for k, v in self._vcenters.items() if v == vcenter_id]
 
 
 @dataclass
@@ -354,3 +392,39 @@ class TrustPolicy:
             )
             raise FingerprintMismatch(presented, self.expected_fingerprint, reason=reason)
         raise CertificateUntrusted(presented, reason=reason)
+
+    def check_identity(self, host: str, port: int, vcenter_id: str, timeout: float) -> None:
+        """Before logging in: the same vCenter under another name must show the same certificate.
+
+        A certificate is pinned per address, so ``127.0.0.1:443`` and ``vc01:443`` would each be
+        trusted on their own, and a pin made for one name would protect nothing under the other.
+        vCenter's own identity (``about.instanceUuid``, readable before login) ties them: when a
+        pin of this vCenter under another name differs from the certificate presented here, the
+        connection stops with the same warning as a changed pin, before any password is sent.
+
+        Raises:
+            CertificateChanged: another name of this vCenter is pinned with another certificate.
+            OSError: the presented certificate could not be read.
+        """
+        others = [
+            pin
+            for pin in self.pins.of_vcenter(vcenter_id)
+            if (pin.host.lower(), pin.port) != (host.lower(), port)
+        ]
+        if others:
+            presented = fetch_certificate(host, port, timeout)
+            for other in others:
+                if other.sha256 != presented.sha256:
+                    log.warning(
+                        "vCenter %s shows %s at %s:%s but %s at %s:%s (pinned)",
+                        vcenter_id,
+                        presented.sha256,
+                        host,
+                        port,
+                        other.sha256,
+                        other.host,
+                        other.port,
+                    )
+                    raise CertificateChanged(other, presented)
+        if self.pins.get(host, port) is not None:
+            self.pins.identify(host, port, vcenter_id)
