@@ -26,6 +26,8 @@ from tests.reliability.figures import ENV_SIZE, ENV_TALLY, SIZES
 REPO = Path(__file__).resolve().parents[2]
 TARGETS = [
     "tests/reliability",
+    "tests/integration/test_safe_apply.py",
+    "tests/integration/test_apply_cli_interrupts.py",
     *sorted(str(p.relative_to(REPO)) for p in (REPO / "tests/integration").glob("test_tls_*.py")),
     *sorted(str(p.relative_to(REPO)) for p in (REPO / "tests/unit").glob("test_bad_input*.py")),
 ]
@@ -61,6 +63,7 @@ def figures(tally: Path) -> dict[str, Any]:
         "soak": soak,
         "tls": [r["check"] for r in by["tls"]],
         "concurrency": [r["scenario"] for r in by["concurrency"]],
+        "interruptions": by["interruptions"],
     }
 
 
@@ -80,6 +83,17 @@ def render(size: str, f: dict[str, Any], seconds: float, summary: str) -> str:
         f"  (lost answers to Login/Logout left {f['orphans']} server-side sessions for vCenter's "
         "idle timeout to end)"
     )
+    runs = f["interruptions"]
+    out.append(
+        f"Runs broken, then finished by the next run: {sum(r['survived'] for r in runs)} of "
+        f"{sum(r['injected'] for r in runs)}"
+    )
+    for r in runs:
+        broken = ", ".join(f"{k} {v}" for k, v in sorted(r["kinds"].items()))
+        out.append(
+            f"  {r['op']:<26} points {r['points']:>3}  writes {r['writes']:>3}  ({broken})  "
+            f"problems {r['problems']}"
+        )
     kinds: dict[str, int] = defaultdict(int)
     for r in f["bad_inputs"]:
         kinds[r["kind"]] += r["tried"]

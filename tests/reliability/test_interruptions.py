@@ -89,10 +89,12 @@ class Tally:
     writes: int = 0
     injected: int = 0
     survived: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
-    def judge(self, label: str, problems: list[str]) -> None:
+    def judge(self, kind: str, label: str, problems: list[str]) -> None:
         self.injected += 1
+        self.kinds[kind] = self.kinds.get(kind, 0) + 1
         if problems:
             self.problems.extend(f"{self.op} {label}: {p}" for p in problems)
         else:
@@ -245,7 +247,7 @@ def sweep(binary: Path, tmp: Path, op: str, remedy: RemedyId, vm: str) -> Tally:
     for fault in plan(tally.points, tally.writes, len(op) + len(remedy.value)):
         with fresh() as (lab, directory):
             problems, _, _ = run_once(lab, directory, op, remedy, vm, fault)
-        tally.judge(f"{fault.kind} at {fault.at}", problems)
+        tally.judge(fault.kind, f"{fault.kind} at {fault.at}", problems)
     return tally
 
 
@@ -268,6 +270,7 @@ def test_a_run_broken_at_any_point_is_finished_by_the_next_one(
         writes=tally.writes,
         injected=tally.injected,
         survived=tally.survived,
+        kinds=tally.kinds,
         problems=len(tally.problems),
     )
     assert tally.points >= 6
