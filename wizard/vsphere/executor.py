@@ -1746,32 +1746,14 @@ class Executor:
             )
             result = replace(result, message=message)
         if job.entry_id is not None:
+            # The journal's end record and the command line's JSON are one shape.
+            record = result_to_json(result)
+            for key in ("entry_id", "outcome", "next_step", "steps", "privilege"):
+                record.pop(key)
+            if facts_after is None:
+                record["verification"] = None
             self._end(
-                job,
-                UNSETTLED if reason is Reason.OUTCOME_UNKNOWN else outcome.value,
-                reason=reason.value if reason is not None else None,
-                message=message,
-                changes=[change_to_json(c) for c in job.changes],
-                task_ids=list(job.task_ids),
-                power_state=job.power_state,
-                differences=[
-                    {"what": d.what, "expected": d.expected, "found": d.found}
-                    for d in job.differences
-                ],
-                verification={
-                    "verdict": result.verification_verdict,
-                    "checks": [
-                        {
-                            "key": c.change.key,
-                            "wanted": c.change.after,
-                            "found": c.found,
-                            "in_place": c.in_place,
-                        }
-                        for c in checks
-                    ],
-                }
-                if facts_after is not None
-                else None,
+                job, UNSETTLED if reason is Reason.OUTCOME_UNKNOWN else outcome.value, **record
             )
         if job.journal_error is not None:
             result = replace(
