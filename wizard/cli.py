@@ -655,6 +655,7 @@ def _exit_code(outcome: str, reason: str | None) -> int:
 def _change(args: argparse.Namespace, login: _Login, out: TextIO) -> int:
     from wizard.audit import Journal, JournalError
     from wizard.kb import InvalidRemedyOptions, RemedyOptions, assess, remedies
+    from wizard.kb.facts import PowerState
     from wizard.kb.plan import (
         CannotUndo,
         UnreadableChange,
@@ -702,7 +703,7 @@ def _change(args: argparse.Namespace, login: _Login, out: TextIO) -> int:
                     raise CliError(str(exc), EXIT_USAGE) from None
                 remedy = next(r for r in found if r.id.value == args.remedy)
                 changes = remedy.changes
-                off = remedy.needs_power_off and facts.power_state != "poweredOff"
+                off = remedy.needs_power_off and facts.power_state != PowerState.OFF
                 name, power = facts.name, facts.power_state
                 if not remedy.available:
                     off = False
@@ -722,7 +723,7 @@ def _change(args: argparse.Namespace, login: _Login, out: TextIO) -> int:
                     ) from None
                 name = entry.vm.name
                 power = collect_facts(session, entry.vm.moref).power_state
-                off = needs_power_off(changes) and power != "poweredOff"
+                off = needs_power_off(changes) and power != PowerState.OFF
             allow_shutdown = args.allow_shutdown
             if not args.yes:
                 allow_shutdown = _confirm(

@@ -93,6 +93,14 @@ class UpgradePolicy:
     status: str | None = None
 
 
+class PowerState(enum.StrEnum):
+    """``runtime.powerState``: the only three values vSphere uses, in its own spelling."""
+
+    ON = "poweredOn"
+    OFF = "poweredOff"
+    SUSPENDED = "suspended"
+
+
 @dataclass(frozen=True)
 class VmFacts:
     """Everything the article's rules need about one VM, with where each value came from.
@@ -102,7 +110,7 @@ class VmFacts:
         moref: managed object id, e.g. ``"vm-42"``.
         instance_uuid: ``config.instanceUuid``.
         vcenter: the vCenter host[:port] the facts were read from.
-        power_state: ``poweredOn``, ``poweredOff`` or ``suspended``.
+        power_state: a :class:`PowerState` value (``poweredOn``, ``poweredOff``, ``suspended``).
         hardware_version: ``config.version``, e.g. ``"vmx-08"``.
         guest_id: the configured guest OS id, ``config.guestId``.
         tools_guest_id: the guest OS id VMware Tools report (``guest.guestId``), None when Tools

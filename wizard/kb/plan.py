@@ -21,14 +21,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from wizard.kb.facts import VmFacts
+from wizard.kb.facts import PowerState, VmFacts
 from wizard.kb.model import MAX_SINGLE_SCREEN_PIXELS, Change, ChangeTarget, Remedy
 
 VIDEO_KEYS = ("numDisplays", "videoRamSizeInKB", "useAutoDetect", "enable3DSupport")
 """Video card fields the remedies change, by their vSphere names."""
-
-POWERED_OFF = "poweredOff"
-POWERED_ON = "poweredOn"
 
 
 class StepId(enum.StrEnum):
@@ -347,7 +344,7 @@ def plan_steps(
     """The steps an apply (or undo) of ``changes`` runs on a VM in ``power_state``."""
     ids = [StepId.REREAD]
     if changes:
-        off_needed = needs_power_off(changes) and power_state != POWERED_OFF
+        off_needed = needs_power_off(changes) and power_state != PowerState.OFF
         if off_needed:
             ids.append(StepId.POWER_OFF if hard_power_off else StepId.SHUTDOWN)
         if any(c.target is not ChangeTarget.GUEST for c in changes):

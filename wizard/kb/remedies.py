@@ -33,7 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from wizard.kb.facts import VmFacts
+from wizard.kb.facts import PowerState, VmFacts
 from wizard.kb.model import (
     CAP_VIDEO_RAM_KB,
     CPT_CACHE_KEY,
@@ -219,7 +219,7 @@ class _Draft:
 
 
 def _vm_is_off(facts: VmFacts) -> bool:
-    return facts.power_state == "poweredOff"
+    return facts.power_state == PowerState.OFF
 
 
 def _power_caveat(facts: VmFacts, needs_power_off: bool) -> Caveat:
@@ -231,7 +231,7 @@ def _power_caveat(facts: VmFacts, needs_power_off: bool) -> Caveat:
         return Caveat(
             CaveatId.POWER_OFF_REQUIRED, False, "The VM is already off: no shutdown needed."
         )
-    if facts.power_state == "suspended":
+    if facts.power_state == PowerState.SUSPENDED:
         return Caveat(
             CaveatId.POWER_OFF_REQUIRED,
             True,

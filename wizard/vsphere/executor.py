@@ -39,7 +39,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from wizard.audit import UNSETTLED, Journal, JournalEntry, JournalError, VmBusy, VmIdentity
-from wizard.kb.facts import VmFacts
+from wizard.kb.facts import PowerState, VmFacts
 from wizard.kb.model import (
     Assessment,
     Change,
@@ -50,8 +50,6 @@ from wizard.kb.model import (
     Verdict,
 )
 from wizard.kb.plan import (
-    POWERED_OFF,
-    POWERED_ON,
     CannotUndo,
     ChangeCheck,
     ChangeState,
@@ -410,7 +408,7 @@ class Executor:
             request.facts_at_check.power_state,
             leave_powered_off=request.leave_powered_off,
             hard_power_off=request.allow_hard_poweroff
-            and request.facts_at_check.power_state == POWERED_ON
+            and request.facts_at_check.power_state == PowerState.ON
             and not request.facts_at_check.tools_running,
         )
 
@@ -568,7 +566,7 @@ class Executor:
         entry_vm = job.identity
         try:
             now = self._read(job, entry_vm.moref)
-            if now.power_state == POWERED_ON:
+            if now.power_state == PowerState.ON:
                 self._step(job, StepId.POWER_ON, "skipped", "The VM is already on.")
                 return self._finish(job, Outcome.NOTHING_TO_DO, "The VM is already on.", "")
             self._power_on(job)
@@ -637,7 +635,7 @@ class Executor:
                 StepId.RECONFIGURE,
                 StepId.POWER_ON,
             )
-            if went_down and facts_now.power_state == POWERED_OFF:
+            if went_down and facts_now.power_state == PowerState.OFF:
                 message += (
                     " It was shut down for the change and is still off: the next fix on this "
                     "VM powers it on again, or power it on now (vSphere Client, or "
@@ -698,7 +696,7 @@ class Executor:
         after the time limit) leaves the VM off although it was on. When the VM is still off,
         the next run on it owes the user that power-on. Returns that entry's id, or None.
         """
-        if power_state != POWERED_OFF:
+        if power_state != PowerState.OFF:
             return None
         for entry in reversed(self.journal.read().entries):
             if entry.vm.instance_uuid != identity.instance_uuid or not entry.same_vcenter(
@@ -717,7 +715,7 @@ class Executor:
                     and r.phase == "outcome"
                     and (
                         r.data.get("outcome") == "succeeded"
-                        or r.data.get("power_state") == POWERED_ON
+                        or r.data.get("power_state") == PowerState.ON
                     )
                 ):
                     down = False
@@ -1041,7 +1039,9 @@ class Executor:
             if job.owed_from is not None:
                 # Off because an earlier run of ours shut it down: not a change by someone else.
                 diffs = tuple(
-                    d for d in diffs if not (d.what == "power state" and d.expected == POWERED_ON)
+                    d
+                    for d in diffs
+                    if not (d.what == "power state" and d.expected == PowerState.ON)
                 )
         else:
             diffs = identity_differences(
@@ -1076,7 +1076,7 @@ class Executor:
             self._outcome(job, "forced", "succeeded")
         self._step(job, StepId.REREAD, "done", "The VM is as checked.")
 
-        off_needed = needs_power_off(job.changes) and now.power_state != POWERED_OFF
+        off_needed = needs_power_off(job.changes) and now.power_state != PowerState.OFF
         guest_changes = tuple(c for c in job.changes if c.target is ChangeTarget.GUEST)
         config_changes = tuple(c for c in job.changes if c.target is not ChangeTarget.GUEST)
         self._check_privileges(job, now, off_needed)
@@ -1141,7 +1141,7 @@ class Executor:
                 "Nothing was changed.",
                 "Give the guest user's login; it is used once and never stored.",
             )
-        if now.power_state != POWERED_ON:
+        if now.power_state != PowerState.ON:
             raise _Stop(
                 Outcome.REFUSED,
                 Reason.WRONG_POWER_STATE,
@@ -1152,7 +1152,7 @@ class Executor:
 
     def _check_power_consent(self, job: _Job, now: VmFacts) -> bool:
         """Whether a hard power-off is needed (and consented to); refuse without consent."""
-        if now.power_state != POWERED_ON:  # suspended: no guest to shut down
+        if now.power_state != PowerState.ON:  # suspended: no guest to shut down
             if not job.allow_hard_poweroff:
                 raise _Stop(
                     Outcome.REFUSED,
@@ -1258,7 +1258,7 @@ class Executor:
                 else now.power_state
             )
             job.power_state = found
-            job.powered_down = found == POWERED_OFF
+            job.powered_down = found == PowerState.OFF
             self._outcome(
                 job,
                 step,
@@ -1276,8 +1276,8 @@ class Executor:
                     "off (or power it on from the vSphere Client)."
                 )
             raise stop from None
-        job.power_state = POWERED_OFF
-        self._outcome(job, step, "succeeded", power_state=POWERED_OFF)
+        job.power_state = PowerState.OFF
+        self._outcome(job, step, "succeeded", power_state=PowerState.OFF)
         self._step(job, step, "done", "The VM is off.", job.task_ids[-1] if hard else None)
 
     def _power_on(self, job: _Job) -> None:
@@ -1300,7 +1300,7 @@ class Executor:
                 # A power-on sent twice is harmless (the second is refused): ask what happened.
                 reconnect(self.session, timeout=self.reconnect_timeout)
                 state = self._power_state_now(moref)
-                if state != POWERED_ON:
+                if state != PowerState.ON:
                     task, tools = power_on(
                         self.session,
                         moref,
@@ -1313,7 +1313,7 @@ class Executor:
         except TaskFailed as exc:
             job.task_ids.append(exc.task_id)
             job.power_state = self._power_state_now(moref)
-            if job.power_state == POWERED_ON:
+            if job.power_state == PowerState.ON:
                 # Someone (a colleague, HA) started it meanwhile: what we wanted has happened.
                 job.powered_down = False
                 self._outcome(
@@ -1321,7 +1321,7 @@ class Executor:
                     step,
                     "succeeded",
                     task_id=exc.task_id,
-                    power_state=POWERED_ON,
+                    power_state=PowerState.ON,
                     started_by_someone_else=True,
                 )
                 self._step(job, step, "done", "The VM is on (someone else started it).")
@@ -1346,7 +1346,7 @@ class Executor:
                 Outcome.FAILED, Reason.POWER_ON_FAILED, exc.message, exc.next_step
             ) from None
         job.powered_down = False
-        job.power_state = POWERED_ON
+        job.power_state = PowerState.ON
         task_id = task.task_id if task is not None else None
         if task_id:
             job.task_ids.append(task_id)
@@ -1355,7 +1355,7 @@ class Executor:
             step,
             "succeeded",
             task_id=task_id,
-            power_state=POWERED_ON,
+            power_state=PowerState.ON,
             tools_running=tools,
         )
         note = "" if tools else " (VMware Tools have not started yet)"
@@ -1739,7 +1739,7 @@ class Executor:
             checks=checks,
             assessment=assessment,
         )
-        if job.owed_from is not None and job.power_state == POWERED_ON:
+        if job.owed_from is not None and job.power_state == PowerState.ON:
             message += (
                 f" (An earlier run, entry {job.owed_from}, had shut it down and not finished: "
                 "it is on again.)"
@@ -1879,9 +1879,9 @@ class GuiExecutor:
     def _plan(
         changes: Sequence[Change], facts: VmFacts | None, consent: Any
     ) -> Sequence[PlannedStep]:
-        power = facts.power_state if facts is not None else POWERED_ON
+        power = facts.power_state if facts is not None else PowerState.ON
         hard = bool(consent is not None and consent.hard_poweroff) and (
-            power != POWERED_ON or (facts is not None and not facts.tools_running)
+            power != PowerState.ON or (facts is not None and not facts.tools_running)
         )
         return plan_steps(
             changes,

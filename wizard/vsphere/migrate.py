@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from wizard.kb.facts import VmFacts
+from wizard.kb.facts import PowerState, VmFacts
 from wizard.vsphere._pyvmomi import PC, vim
 from wizard.vsphere.collector import ObjectProps, moref_of, retrieve
 from wizard.vsphere.errors import NoPermission, ServerFault, VsphereError
@@ -254,7 +254,7 @@ def test_vmotion(
     if moref_of(source_ref) == host_moref:
         raise AlreadyOnHost(vm_name, dest_name)
     power = str(vm_obj.get("runtime.powerState") or "")
-    if power != "poweredOn":
+    if power != PowerState.ON:
         raise VmNotRunning(vm_name, power or "in an unknown power state")
     source_name = unescape_name(str(session.call(lambda: source_ref.name)))
 

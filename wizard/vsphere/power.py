@@ -13,6 +13,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from wizard.kb.facts import PowerState
 from wizard.vsphere._pyvmomi import vim
 from wizard.vsphere.errors import ServerFault, VsphereError
 from wizard.vsphere.session import Session
@@ -106,7 +107,7 @@ def shutdown_guest(
             session,
             vm,
             ["runtime.powerState"],
-            lambda v: str(v.get("runtime.powerState")) == "poweredOff",
+            lambda v: str(v.get("runtime.powerState")) == PowerState.OFF,
             what="The guest shutdown",
             timeout=timeout,
             on_update=report,
@@ -143,7 +144,7 @@ def _shutdown_again(
         if progress
         else None,
     )
-    if str(session.call(lambda: vm.runtime.powerState)) == "poweredOff":
+    if str(session.call(lambda: vm.runtime.powerState)) == PowerState.OFF:
         return
     try:
         session.call(vm.ShutdownGuest)
