@@ -8,7 +8,7 @@ import sys
 
 from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QWidget, QWizard
+from PySide6.QtWidgets import QApplication, QWidget, QWizard, QWizardPage
 
 from wizard.kb.model import ARTICLE_ID
 from wizard.ui.context import WizardContext
@@ -50,6 +50,7 @@ class CheckpointWizard(QWizard):
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self._focus_before_update: QWidget | None = None
         self.setObjectName("checkpointWizard")
         if sys.platform != "win32":
             self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
@@ -91,6 +92,36 @@ class CheckpointWizard(QWizard):
             b = self.button(which)
             if b is not None:
                 b.setAccessibleName(name)
+
+    def setPage(self, page_id: int, page: QWizardPage) -> None:
+        """Add ``page``, keeping the keyboard focus where it is when the page's state changes.
+
+        QWizard hides the pages for a moment while it updates its buttons after
+        ``completeChanged``, and Qt moves the focus out of a hidden widget: with the training
+        coach beside the wizard, every key typed into a field sent the next ones to the coach.
+        One slot before QWizard's own notes the focus; one after puts it back.
+        """
+        page.completeChanged.connect(self._note_focus)
+        super().setPage(page_id, page)
+        page.completeChanged.connect(self._restore_focus)
+
+    @Slot()
+    def _note_focus(self) -> None:
+        self._focus_before_update = QApplication.focusWidget()
+
+    @Slot()
+    def _restore_focus(self) -> None:
+        before, self._focus_before_update = self._focus_before_update, None
+        page = self.currentPage()
+        if (
+            before is not None
+            and page is not None
+            and page.isAncestorOf(before)
+            and before.isVisible()
+            and before.isEnabled()
+            and QApplication.focusWidget() is not before
+        ):
+            before.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def page_of(self, pid: PageId) -> BasePage:
         return self.pages[pid]

@@ -1,0 +1,70 @@
+"""A first-day technician's hands: real key presses on whatever has the focus.
+
+The widgets are not driven directly: keys go to ``QApplication.focusWidget()``, as they do when
+a person types, so a page that moves the focus under the typist shows up as lost characters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from tests.gui.lab_flow import open_windows
+from tests.helpers.lab import lab_binary_for_tests
+from wizard.lab.process import LabProcess
+from wizard.ui.app import MainWindow
+from wizard.ui.context import LabHandle
+from wizard.ui.pages.base import PageId
+from wizard.ui.pages.connect import ConnectPage
+
+pytestmark = [pytest.mark.lab]
+
+SCENARIO = Path(__file__).resolve().parents[2] / "resources" / "scenarios" / "dual-screen-win7.json"
+LAB_MS = 120_000
+
+
+@pytest.fixture
+def training_window(qtbot: QtBot) -> Iterator[MainWindow]:
+    def lab(scenario: Path) -> LabHandle:
+        handle: LabHandle = LabProcess(scenario, binary=lab_binary_for_tests())
+        return handle
+
+    with open_windows(qtbot) as open_window:
+        yield open_window(lab_factory=lab, training_scenario=SCENARIO)
+
+
+def type_keys(text: str) -> None:
+    """Type ``text`` one key at a time into whatever has the keyboard focus now."""
+    for ch in text:
+        target = QApplication.focusWidget()
+        assert target is not None, "nothing has the keyboard focus"
+        QTest.keyClicks(target, ch)
+
+
+def to_connect(qtbot: QtBot, win: MainWindow) -> ConnectPage:
+    wz = win.wizard
+    welcome = wz.page_of(PageId.WELCOME)
+    qtbot.waitUntil(lambda: win.ctx.lab_info is not None and welcome.isComplete(), timeout=LAB_MS)
+    QTest.keyClick(wz, Qt.Key.Key_Return)  # Enter presses the default button: Next
+    qtbot.waitUntil(lambda: wz.currentId() == PageId.CONNECT)
+    page = wz.page_of(PageId.CONNECT)
+    assert isinstance(page, ConnectPage)
+    return page
+
+
+def test_typing_the_password_in_training_keeps_every_key(
+    qtbot: QtBot, training_window: MainWindow
+) -> None:
+    page = to_connect(qtbot, training_window)
+    page.password_edit.clear()
+    qtbot.mouseClick(page.password_edit, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is page.password_edit)
+    type_keys("Helpdesk!1")
+    assert page.password_edit.text() == "Helpdesk!1"
+    assert QApplication.focusWidget() is page.password_edit
