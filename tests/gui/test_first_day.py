@@ -63,7 +63,7 @@ def test_typing_the_password_in_training_keeps_every_key(
 ) -> None:
     page = to_connect(qtbot, training_window)
     page.password_edit.clear()
-    qtbot.mouseClick(page.password_edit, Qt.MouseButton.LeftButton)
+    QTest.mouseClick(page.password_edit, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: QApplication.focusWidget() is page.password_edit)
     type_keys("Helpdesk!1")
     assert page.password_edit.text() == "Helpdesk!1"
