@@ -7,14 +7,7 @@ from collections.abc import Sequence
 from wizard.kb.facts import VmFacts
 from wizard.kb.model import Assessment, ConditionState, Remedy, Verdict
 
-VERDICT_WORDS: dict[Verdict, str] = {
-    Verdict.CONFIRMED: "CONFIRMED: this VM has already failed vMotion for this reason",
-    Verdict.AFFECTED: "AFFECTED: vMotion of this VM will fail for this reason",
-    Verdict.MITIGATED: "MITIGATED: the conditions hold, but a workaround is in place",
-    Verdict.AT_RISK: "AT RISK: fine today, affected after an upgrade to hardware version 8",
-    Verdict.POSSIBLY_AFFECTED: "POSSIBLY AFFECTED: not enough is known to rule it out",
-    Verdict.NOT_AFFECTED: "NOT AFFECTED: this failure does not apply to this VM",
-}
+VERDICT_WORDS: dict[Verdict, str] = {v: f"{v.label.upper()}: {v.meaning}" for v in Verdict}
 
 _STATE_MARK = {
     ConditionState.MET: "[met]    ",

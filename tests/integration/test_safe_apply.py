@@ -27,7 +27,7 @@ from tests.helpers.faultproxy import Fault, FaultProxy
 from tests.helpers.lab import StartLab, running_lab, vim, vm_of
 from tests.helpers.vsphere_lab import session_to, trusting
 from wizard.audit import Journal, VmIdentity
-from wizard.kb import RemedyId, assess
+from wizard.kb import RemedyId, Verdict, assess
 from wizard.lab.process import LabInfo
 from wizard.vsphere.executor import (
     ApplyRequest,
@@ -286,6 +286,9 @@ def test_undoing_a_forced_undo_puts_back_the_value_it_really_found(
         back = executor(session, journal).undo(forced.entry_id or "", allow_shutdown=True)
         assert back.outcome is Outcome.APPLIED, back.message
         assert value(session) == "30000000"
+        # Words, not ids: "the verdict is “Possibly affected” again", never possibly_affected.
+        for said in (forced.message, back.message):
+            assert not any(v.value in said for v in Verdict if "_" in v.value), said
 
 
 # ------------------------------------------------------------------ shutdown timeout

@@ -33,6 +33,40 @@ class Verdict(enum.StrEnum):
     POSSIBLY_AFFECTED = "possibly_affected"
     NOT_AFFECTED = "not_affected"
 
+    @property
+    def label(self) -> str:
+        """The verdict in words, e.g. "Possibly affected" (the id is for scripts only)."""
+        return _VERDICT_LABELS[self]
+
+    @property
+    def meaning(self) -> str:
+        """What it means for this VM, e.g. "not enough is known to rule it out"."""
+        return _VERDICT_MEANINGS[self]
+
+    @property
+    def words(self) -> str:
+        """Label and meaning: "Possibly affected: not enough is known to rule it out"."""
+        return f"{self.label}: {self.meaning}"
+
+
+_VERDICT_LABELS = {
+    Verdict.CONFIRMED: "Confirmed",
+    Verdict.AFFECTED: "Affected",
+    Verdict.MITIGATED: "Mitigated",
+    Verdict.AT_RISK: "At risk",
+    Verdict.POSSIBLY_AFFECTED: "Possibly affected",
+    Verdict.NOT_AFFECTED: "Not affected",
+}
+_VERDICT_MEANINGS = {
+    Verdict.CONFIRMED: "vMotion of this VM has already failed for this reason",
+    Verdict.AFFECTED: "vMotion of this VM will fail for this reason",
+    Verdict.MITIGATED: "the conditions hold, but a workaround is in place",
+    Verdict.AT_RISK: "fine today, affected after an upgrade to hardware version 8",
+    Verdict.POSSIBLY_AFFECTED: "not enough is known to rule it out",
+    Verdict.NOT_AFFECTED: "this failure does not apply to this VM",
+}
+"""The one wording of each verdict: the check page, the ticket, the report and the command line."""
+
 
 class ConditionId(enum.StrEnum):
     DISPLAY = "C1_display"

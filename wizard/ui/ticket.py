@@ -11,14 +11,7 @@ from wizard.kb.facts import VmFacts
 from wizard.kb.model import ARTICLE_ID, Assessment, Change, Remedy, Verdict
 from wizard.ui.gateway import MigrationOutcomeLike
 
-VERDICT_SHORT: dict[Verdict, str] = {
-    Verdict.CONFIRMED: "Confirmed: vMotion has already failed for this reason",
-    Verdict.AFFECTED: "Affected: vMotion will fail for this reason",
-    Verdict.MITIGATED: "Mitigated: a workaround is already in place",
-    Verdict.AT_RISK: "At risk: would become affected after a hardware upgrade",
-    Verdict.POSSIBLY_AFFECTED: "Possibly affected: not enough data to rule it out",
-    Verdict.NOT_AFFECTED: "Not affected: this failure does not apply",
-}
+VERDICT_SHORT: dict[Verdict, str] = {v: v.words for v in Verdict}
 
 
 @dataclass(frozen=True)

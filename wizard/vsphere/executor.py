@@ -1671,21 +1671,28 @@ class Executor:
             # Nothing was changed, so there is no change of ours to disprove; but say plainly
             # that the verdict is not yet what the fix promises (e.g. an off VM's screen can't
             # be read, so its buffer can't be judged).
-            old += f" The verdict is still {verdict}: " + (
+            old += f" The verdict is still “{verdict.label}”: " + (
                 assessment.notes[-1] if assessment.notes else assessment.reason
             )
             verdict_ok = True
         if values_ok and verdict_ok:
             if not nothing_done:
-                self._step(job, step, "done", f"Every change is in place; verdict {verdict}.")
+                self._step(
+                    job,
+                    step,
+                    "done",
+                    f"Every change is in place; the verdict is “{verdict.label}”.",
+                )
             if job.action == "undo":
                 text = (
                     f"Undone on {after.name}: the earlier values are back (verified); the "
-                    f"verdict is {verdict} again."
+                    f"verdict is “{verdict.label}” again."
                 )
             else:
                 what = "Nothing to change: the fix is already in effect" if nothing_done else "Done"
-                text = f"{what} on {after.name}; verified, the verdict is now {verdict}.{old}"
+                text = (
+                    f"{what} on {after.name}; verified, the verdict is now “{verdict.label}”.{old}"
+                )
             return self._finish(
                 job,
                 Outcome.NOTHING_TO_DO if nothing_done else Outcome.APPLIED,
@@ -1700,7 +1707,7 @@ class Executor:
             for c in checks
             if not c.in_place
         )
-        problem = missing or f"the verdict is {verdict}, not what the fix promises"
+        problem = missing or f"the verdict is “{verdict.label}”, not what the fix promises"
         self._step(job, step, "failed", problem)
         return self._finish(
             job,
