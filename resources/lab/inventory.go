@@ -153,6 +153,9 @@ func (l *Lab) buildInventory(fillers int) error {
 
 	start := time.Now()
 	for i := range l.sc.VMs {
+		if l.stopRequested() {
+			return errStopped
+		}
 		if err := l.addScenarioVM(&l.sc.VMs[i], start); err != nil {
 			return fmt.Errorf("vm %s: %w", l.sc.VMs[i].Name, err)
 		}
@@ -353,6 +356,9 @@ func (l *Lab) addFillers(n int, start time.Time) error {
 	}
 	seq := 0
 	for i := 0; i < n; i++ {
+		if i%50 == 0 && l.stopRequested() {
+			return errStopped
+		}
 		var name string
 		for {
 			seq++
