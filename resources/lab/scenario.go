@@ -9,7 +9,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"sort"
@@ -101,13 +103,75 @@ var (
 	remedies    = []string{"lower_resolution", "stay_on_hw7", "raise_buffer", "enable_3d"}
 )
 
+// maxFileBytes: a scenario is a small hand-written file (the wizard's limit too).
+const maxFileBytes = 2 * 1024 * 1024
+
 // LoadScenario reads and validates a scenario file.
-func LoadScenario(path string) (sc *Scenario, err error) {
-	data, rerr := os.ReadFile(path)
-	if rerr != nil {
-		return nil, &scenarioError{msg: fmt.Sprintf("cannot read %s: %v", path, rerr)}
+func LoadScenario(path string) (*Scenario, error) {
+	data, err := readScenarioFile(path)
+	if err != nil {
+		return nil, err
 	}
 	return ParseScenario(data)
+}
+
+// readScenarioFile reads a regular file of at most maxFileBytes. A named pipe, a device or a
+// folder is refused before it is opened (reading a pipe without a writer waits forever), and
+// again on what was opened, in case the path was swapped in between.
+func readScenarioFile(path string) ([]byte, error) {
+	fileErr := func(format string, args ...interface{}) error {
+		return &scenarioError{path: "(file)", msg: fmt.Sprintf("%s "+format, append([]interface{}{path}, args...)...)}
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fileErr("cannot be read: %s", reason(err))
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fileErr("is %s, not a regular file", fileKind(info.Mode()))
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|openNoWait, 0)
+	if err != nil {
+		return nil, fileErr("cannot be read: %s", reason(err))
+	}
+	defer f.Close()
+	if info, err = f.Stat(); err != nil || !info.Mode().IsRegular() {
+		if err != nil {
+			return nil, fileErr("cannot be read: %s", reason(err))
+		}
+		return nil, fileErr("is %s, not a regular file", fileKind(info.Mode()))
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
+	if err != nil {
+		return nil, fileErr("cannot be read: %s", reason(err))
+	}
+	if len(data) > maxFileBytes {
+		return nil, fileErr("is larger than %d MB", maxFileBytes/(1024*1024))
+	}
+	return data, nil
+}
+
+func reason(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a folder"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a block device"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return "a special file"
 }
 
 // ParseScenario validates scenario JSON; the error names the first bad field.

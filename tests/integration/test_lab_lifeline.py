@@ -318,6 +318,20 @@ def test_a_lab_started_from_a_thread_outlives_the_thread(tmp_path: Path) -> None
         assert lab.stop() == 0
 
 
+def test_training_mode_opens_despite_a_named_pipe_in_the_scenarios_folder(
+    env: dict[str, str],
+) -> None:
+    """The picker reads the trainer's folder before the window appears: a named pipe there,
+    named like a scenario, used to keep it waiting for a writer forever."""
+    folder = Path(env["CHECKPOINT_WIZARD_BASEDIR"]) / "data" / "scenarios"
+    folder.mkdir(parents=True)
+    os.mkfifo(folder / "stuck.json")
+    with parent(["--training", str(SCENARIO)], env) as proc:
+        lab = the_lab_of(proc)  # the window is up: it started the lab
+        took = _kill_and_time(proc, lab, signal.SIGTERM, "gui-SIGTERM-with-a-pipe-in-the-folder")
+    assert took < END_WITHIN_S
+
+
 def test_report_how_fast_labs_end() -> None:
     """Print the figures (run with -s); the other tests assert the bound."""
     for name, seconds in sorted(ENDED.items()):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import gc
 import os
@@ -207,6 +208,29 @@ def test_a_forgotten_lab_is_stopped_by_the_safety_net(lab_binary_path: Path) -> 
     gc.collect()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="named pipes in the file system")
+def test_a_named_pipe_as_the_scenario_is_refused_at_once(
+    lab_binary_path: Path, tmp_path: Path
+) -> None:
+    pipe = tmp_path / "scenario.json"
+    os.mkfifo(pipe)
+    try:
+        result = subprocess.run(
+            [str(lab_binary_path), "--scenario", str(pipe)],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    finally:
+        with contextlib.suppress(OSError):  # a reader still waiting on it is let go
+            os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"scenario error: (file): {pipe} is a named pipe (FIFO), not a regular file\n"
+    )
 
 
 def _start_building(binary: Path, tmp_path: Path) -> subprocess.Popen[bytes]:

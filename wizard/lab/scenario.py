@@ -15,7 +15,10 @@ from __future__ import annotations
 import difflib
 import enum
 import json
+import os
 import re
+import stat
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -805,6 +808,86 @@ def parse_scenario_json(text: str | bytes, source: str) -> Scenario:
     return parse_scenario(data, source)
 
 
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
+def _not_regular(source: str, mode: int) -> ScenarioError:
+    return ScenarioError(
+        source,
+        "(file)",
+        f"is {_file_kind(mode)}, not a regular file",
+        "Give the path of a scenario's .json file",
+    )
+
+
+def _unreadable(source: str, exc: OSError) -> ScenarioError:
+    return ScenarioError(
+        source,
+        "(file)",
+        f"cannot be read: {exc.strerror or exc}",
+        "Check that the file exists and that you may read it",
+    )
+
+
+_OPEN_FLAGS: Final = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+if sys.platform != "win32":
+    # Opening a named pipe for reading waits for a writer; with O_NONBLOCK it returns at once
+    # (and the check after it refuses the pipe). A regular file reads the same either way.
+    _OPEN_FLAGS_NOWAIT: Final = _OPEN_FLAGS | os.O_NONBLOCK
+else:
+    _OPEN_FLAGS_NOWAIT: Final = _OPEN_FLAGS
+
+
+def read_scenario_file(path: Path) -> bytes:
+    """The bytes of a scenario file: a regular file of at most :data:`MAX_FILE_BYTES`.
+
+    A named pipe, a device, a socket or a folder is refused before it is opened (reading a pipe
+    without a writer, or a terminal, would wait forever), and again on what was opened, in case
+    the path was swapped in between.
+
+    Raises:
+        ScenarioError: the file cannot be read, is not a regular file, or is too large.
+    """
+    source = str(path)
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise _unreadable(source, exc) from None
+    if not stat.S_ISREG(mode):
+        raise _not_regular(source, mode)
+    try:
+        fd = os.open(path, _OPEN_FLAGS_NOWAIT)
+    except OSError as exc:
+        raise _unreadable(source, exc) from None
+    try:
+        with open(fd, "rb") as stream:
+            mode = os.fstat(stream.fileno()).st_mode
+            if not stat.S_ISREG(mode):
+                raise _not_regular(source, mode)
+            raw = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise _unreadable(source, exc) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(
+            source,
+            "(file)",
+            f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB",
+            "A scenario is a small JSON file: use filler_vms for a large inventory",
+        )
+    return raw
+
+
 def load_scenario(path: Path) -> Scenario:
     """Read and validate a scenario file.
 
@@ -815,27 +898,10 @@ def load_scenario(path: Path) -> Scenario:
         The scenario.
 
     Raises:
-        ScenarioError: the file cannot be read, is not JSON, or is not a valid scenario.
+        ScenarioError: the file cannot be read (or is not a regular file: a named pipe is
+            refused at once, never waited on), is not JSON, or is not a valid scenario.
     """
-    source = str(path)
-    try:
-        with path.open("rb") as stream:
-            raw = stream.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise ScenarioError(
-            source,
-            "(file)",
-            f"cannot be read: {exc.strerror or exc}",
-            "Check that the file exists and that you may read it",
-        ) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise ScenarioError(
-            source,
-            "(file)",
-            f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB",
-            "A scenario is a small JSON file: use filler_vms for a large inventory",
-        )
-    return parse_scenario_json(raw, source)
+    return parse_scenario_json(read_scenario_file(path), str(path))
 
 
 def bundled_scenarios_dir() -> Path:

@@ -550,11 +550,11 @@ def test_load_scenario_reads_a_file(tmp_path: Path) -> None:
 
 
 def test_load_scenario_unreadable_missing_and_oversized(tmp_path: Path) -> None:
-    for path in (tmp_path / "nope.json", tmp_path):
+    for path, problem in ((tmp_path / "nope.json", "cannot be read"), (tmp_path, "is a folder")):
         with pytest.raises(ScenarioError) as info:
             load_scenario(path)
         assert info.value.path == "(file)"
-        assert "cannot be read" in info.value.problem
+        assert problem in info.value.problem
         assert str(path) in str(info.value)
     big = tmp_path / "big.json"
     big.write_bytes(b" " * (sc.MAX_FILE_BYTES + 1))
@@ -716,7 +716,7 @@ def test_list_scenarios_reports_good_and_bad_files_and_never_raises(tmp_path: Pa
     assert listings[2].error is not None
     assert "invalid JSON at line 1" in listings[2].error
     assert listings[4].error is not None
-    assert "cannot be read" in listings[4].error
+    assert "is a folder, not a regular file" in listings[4].error
 
 
 def test_list_scenarios_unreadable_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
