@@ -121,9 +121,9 @@ func main() {
 	os.Exit(run(os.Args[1:]))
 }
 
-// report writes one line on stderr.
+// report writes one line on stderr, its control characters escaped.
 func report(s string) {
-	fmt.Fprintln(os.Stderr, oneLine(s))
+	fmt.Fprintln(os.Stderr, escapeControls(s))
 }
 
 func run(args []string) int {
@@ -286,8 +286,4 @@ func waitReady(port int, stop *stopper) error {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-}
-
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }

@@ -68,11 +68,11 @@ BAD_SCENARIOS = [
     ),
     (
         _set(["expect", "ghost"], {"verdict": "affected", "recommended": None}),
-        "expect.ghost: no VM of that name",
+        'expect["ghost"]: no VM of that name',
     ),
     (
         _set(["vms", 0, "extra_config", "mks.enable3d"], True),
-        "vms[0].extra_config.mks.enable3d: expected a string",
+        'vms[0].extra_config["mks.enable3d"]: expected a string',
     ),
     (_set(["filler_vms"], -1), "filler_vms: expected a whole number from 0 to 20000"),
 ]
