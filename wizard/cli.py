@@ -244,9 +244,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     lab = sub.add_parser("lab", help="start the training lab and print its connection details")
     lab.add_argument("--scenario", type=Path, metavar="FILE", help="scenario file (default one)")
-    lab.add_argument("--port", type=int, default=0, help="port (default: a free one)")
-    lab.add_argument("--filler-vms", type=int, default=None, metavar="N")
-    lab.add_argument("--delay-ms", type=int, default=0, help="latency added to every call")
+    lab.add_argument(
+        "--port", type=_whole(0, 65535, "port"), default=0, help="port (default: a free one)"
+    )
+    lab.add_argument(
+        "--filler-vms",
+        type=_filler_vms,
+        default=None,
+        metavar="N",
+        help="filler VMs around the scenario's own (overrides the scenario's number)",
+    )
+    lab.add_argument(
+        "--delay-ms",
+        type=_whole(0, 60_000, "delay in milliseconds"),
+        default=0,
+        help="latency added to every call",
+    )
 
     tour = sub.add_parser(
         "tour", help="walk the wizard offscreen on a lab scenario, saving a PNG of every page"
@@ -300,6 +313,28 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # --------------------------------------------------------------------------------------- lab
+
+
+def _whole(low: int, high: int, what: str) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high`` (refused here, exit 2)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r}: give a {what} from {low} to {high:,}")
+        return value
+
+    return parse
+
+
+def _filler_vms(text: str) -> int:
+    """An argparse type: as many filler VMs as a scenario file may ask for, at most."""
+    from wizard.lab.scenario import MAX_FILLER_VMS
+
+    return _whole(0, MAX_FILLER_VMS, "number of filler VMs")(text)
 
 
 class _Stopped(BaseException):

@@ -10,7 +10,7 @@
 // password, thumbprint_sha256) and runs until SIGINT, SIGTERM or SIGHUP (or, with
 // --exit-with-parent, until its standard input closes or its parent dies), then exits 0
 // leaving no files behind; a stop asked for while it starts ends it at once, with 0 too. A bad
-// scenario exits 2 with one line on stderr naming the field.
+// scenario or command line exits 2 with one line on stderr naming the field or the option.
 package main
 
 import (
@@ -56,6 +56,9 @@ type options struct {
 	exitWithParent bool
 }
 
+// maxDelayMS bounds --delay-ms and --method-delay: a minute per call is already useless.
+const maxDelayMS = 60000
+
 // readyLine is the one line of JSON on stdout that tells the starter where the lab is.
 type readyLine struct {
 	URL        string `json:"url"`
@@ -88,6 +91,11 @@ func parseArgs(args []string) (*options, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, &usageError{err.Error()}
 	}
+	fillersGiven := false
+	fs.Visit(func(f *flag.Flag) { fillersGiven = fillersGiven || f.Name == "filler-vms" })
+	if fillersGiven && (o.fillers < 0 || o.fillers > maxFillerVMs) {
+		return nil, &usageError{fmt.Sprintf("--filler-vms must be from 0 to %d", maxFillerVMs)}
+	}
 	if fs.NArg() > 0 {
 		return nil, &usageError{"unexpected argument " + strconv.Quote(fs.Arg(0))}
 	}
@@ -97,8 +105,8 @@ func parseArgs(args []string) (*options, error) {
 	if o.port < 0 || o.port > 65535 {
 		return nil, &usageError{"--port must be from 0 to 65535"}
 	}
-	if o.delayMS < 0 {
-		return nil, &usageError{"--delay-ms must not be negative"}
+	if o.delayMS < 0 || o.delayMS > maxDelayMS {
+		return nil, &usageError{fmt.Sprintf("--delay-ms must be from 0 to %d", maxDelayMS)}
 	}
 	if (o.certFile == "") != (o.keyFile == "") {
 		return nil, &usageError{"--cert-file and --key-file go together"}
@@ -108,7 +116,7 @@ func parseArgs(args []string) (*options, error) {
 		for _, item := range strings.Split(methodDelay, ",") {
 			name, ms, ok := strings.Cut(strings.TrimSpace(item), "=")
 			n, err := strconv.Atoi(ms)
-			if !ok || name == "" || err != nil || n < 0 {
+			if !ok || name == "" || err != nil || n < 0 || n > maxDelayMS {
 				return nil, &usageError{"--method-delay expects Method=ms[,Method=ms...], got " + strconv.Quote(item)}
 			}
 			o.methodDelay[name] = n

@@ -1,7 +1,8 @@
 """``checkpoint-wizard lab`` and ``check --scenario`` refuse bad input at once, with exit 2.
 
 Each runs as a real process: a scenario path that is a named pipe used to block it forever
-(deaf to SIGTERM and Ctrl+C).
+(deaf to SIGTERM and Ctrl+C), and ``--filler-vms 100000`` ran for two minutes and took 870 MB
+before failing.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.lab import lab_binary_for_tests
-from wizard.lab.scenario import bundled_scenarios_dir
+from wizard.lab.scenario import MAX_FILLER_VMS, bundled_scenarios_dir
 
 pytestmark = pytest.mark.lab
 
@@ -72,3 +73,41 @@ def test_a_named_pipe_as_the_scenario_is_refused_at_once(
     assert took < QUICK_S
     assert "(file): is a named pipe (FIFO), not a regular file" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--filler-vms", "100000", f"from 0 to {MAX_FILLER_VMS:,}"),
+        ("--filler-vms", str(MAX_FILLER_VMS + 1), f"from 0 to {MAX_FILLER_VMS:,}"),
+        ("--filler-vms", "-1", f"from 0 to {MAX_FILLER_VMS:,}"),
+        ("--filler-vms", "1e5", "is not a whole number"),
+        ("--port", "70000", "from 0 to 65,535"),
+        ("--delay-ms", "-5", "from 0 to 60,000"),
+    ],
+)
+def test_lab_options_out_of_bounds_are_usage_errors(
+    tmp_path: Path, option: str, value: str, message: str
+) -> None:
+    code, err, took = wizard(["lab", "--scenario", str(SCENARIO), option, value], tmp_path)
+    assert code == 2, err
+    assert took < QUICK_S
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_the_lab_binary_bounds_filler_vms_too(lab_binary_path: Path) -> None:
+    for value in ("100000", str(MAX_FILLER_VMS + 1), "-1"):
+        start = time.monotonic()
+        result = subprocess.run(
+            [str(lab_binary_path), "--scenario", str(SCENARIO), "--filler-vms", value],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 2
+        assert time.monotonic() - start < QUICK_S
+        assert result.stderr == (
+            f"usage error: --filler-vms must be from 0 to {MAX_FILLER_VMS}\n"
+        ), result.stderr

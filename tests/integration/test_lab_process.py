@@ -17,6 +17,7 @@ import pytest
 
 from tests.helpers.lab import RICH_SCENARIO, connect, load_scenario, running_lab, write_scenario
 from wizard.lab.process import LabError, LabInfo, LabProcess
+from wizard.lab.scenario import MAX_FILLER_VMS
 
 pytestmark = pytest.mark.lab
 
@@ -317,3 +318,9 @@ def test_without_the_option_a_closed_stdin_does_not_stop_the_lab(
         proc.terminate()
         proc.communicate(timeout=30)
     assert proc.returncode == 0
+
+
+def test_filler_vms_beyond_the_scenario_cap_are_refused_before_starting() -> None:
+    for count in (-1, MAX_FILLER_VMS + 1, 100_000):
+        with pytest.raises(ValueError, match=f"from 0 to {MAX_FILLER_VMS}"):
+            LabProcess(RICH_SCENARIO, filler_vms=count)

@@ -32,6 +32,7 @@ from types import TracebackType
 from typing import IO, Any, Self, TypeVar
 
 from wizard.lab.binary import lab_binary
+from wizard.lab.scenario import MAX_FILLER_VMS
 
 READY_TIMEOUT_S = 120.0  # 10,000 filler VMs take about 20 s to build on a slow machine
 STOP_TIMEOUT_S = 10.0
@@ -277,6 +278,8 @@ class LabProcess:
     ) -> None:
         if (cert_file is None) != (key_file is None):
             raise ValueError("cert_file and key_file go together")
+        if filler_vms is not None and not 0 <= filler_vms <= MAX_FILLER_VMS:
+            raise ValueError(f"filler_vms must be from 0 to {MAX_FILLER_VMS}, not {filler_vms}")
         self._scenario = scenario
         self._port = port
         self._filler_vms = filler_vms
