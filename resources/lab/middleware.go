@@ -1,8 +1,8 @@
 package main
 
-// The SOAP middleware in front of the simulator (LAB-NOTES.md, "Middleware means"): it reads
-// each call, enforces logins and roles, answers the calls whose simulator behaviour is wrong
-// or missing, and passes everything else on.
+// The SOAP middleware in front of the simulator: it reads each call, enforces logins and roles,
+// answers the calls whose simulator behaviour is wrong or missing, and passes everything else
+// on.
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-"""Reconfigure, upgrade and power calls behave like vCenter's (LAB-NOTES.md gaps, fixed)."""
+"""Reconfigure, upgrade and power calls behave like vCenter's (the simulator's gaps, fixed)."""
 
 from __future__ import annotations
 
