@@ -36,6 +36,7 @@ import math
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -283,9 +284,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     lab = sub.add_parser("lab", help="start the training lab and print its connection details")
     lab.add_argument("--scenario", type=Path, metavar="FILE", help="scenario file (default one)")
-    lab.add_argument("--port", type=int, default=0, help="port (default: a free one)")
-    lab.add_argument("--filler-vms", type=int, default=None, metavar="N")
-    lab.add_argument("--delay-ms", type=int, default=0, help="latency added to every call")
+    lab.add_argument(
+        "--port", type=_whole(0, 65535, "port"), default=0, help="port (default: a free one)"
+    )
+    lab.add_argument(
+        "--filler-vms",
+        type=_filler_vms,
+        default=None,
+        metavar="N",
+        help="filler VMs around the scenario's own (overrides the scenario's number)",
+    )
+    lab.add_argument(
+        "--delay-ms",
+        type=_whole(0, 60_000, "delay in milliseconds"),
+        default=0,
+        help="latency added to every call",
+    )
 
     tour = sub.add_parser(
         "tour", help="walk the wizard offscreen on a lab scenario, saving a PNG of every page"
@@ -352,6 +366,69 @@ def main(argv: Sequence[str] | None = None) -> int:
 # --------------------------------------------------------------------------------------- lab
 
 
+def _whole(low: int, high: int, what: str) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high`` (refused here, exit 2)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r}: give a {what} from {low} to {high:,}")
+        return value
+
+    return parse
+
+
+def _filler_vms(text: str) -> int:
+    """An argparse type: as many filler VMs as a scenario file may ask for, at most."""
+    from wizard.lab.scenario import MAX_FILLER_VMS
+
+    return _whole(0, MAX_FILLER_VMS, "number of filler VMs")(text)
+
+
+class _Stopped(BaseException):
+    """A signal asked the command to stop. A BaseException, like KeyboardInterrupt: no
+    ``except Exception`` on the way swallows it, and every ``with`` block (the lab's) unwinds."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _stop_on_signals(*names: str) -> Iterator[None]:
+    """Turn the named signals (those this system has) into :class:`_Stopped` while the block
+    runs. Only the first: a second one while the lab is being stopped is ignored, so the stop
+    runs to its end."""
+    fired = False
+
+    def handler(signum: int, frame: object) -> None:
+        nonlocal fired
+        if not fired:
+            fired = True
+            raise _Stopped(signum)
+
+    previous = {}
+    for name in names:
+        sig = getattr(signal, name, None)
+        if isinstance(sig, signal.Signals):
+            previous[sig] = signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _stopped(exc: _Stopped, outcome: str) -> int:
+    """Say which signal stopped the command and what that left; exit 128 + the signal."""
+    name = signal.Signals(exc.signum).name
+    print(f"checkpoint-wizard: stopped by {name}; {outcome}.", file=sys.stderr)
+    return 128 + exc.signum
+
+
 def _scenario_path(value: Path | str | None) -> Path:
     """A scenario file from a path or a bundled scenario id (None: the default scenario)."""
     from wizard.lab.scenario import DEFAULT_SCENARIO_ID, bundled_scenarios_dir
@@ -391,29 +468,26 @@ def _running_lab(
 
 
 def _cmd_lab(args: argparse.Namespace) -> int:
-    scenario = _scenario_path(args.scenario)
-    stop = threading.Event()
-
-    def _on_signal(signum: int, frame: object) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, _on_signal)
-    signal.signal(signal.SIGTERM, _on_signal)
-    with _running_lab(
-        scenario, port=args.port, filler_vms=args.filler_vms, delay_ms=args.delay_ms
-    ) as info:
-        ready = {
-            "url": info.url,
-            "host": info.host,
-            "port": info.port,
-            "user": info.user,
-            "password": info.password,
-            "thumbprint_sha256": info.thumbprint_sha256,
-        }
-        print(json.dumps(ready), flush=True)
-        while not stop.wait(0.5):
-            pass
-    return EXIT_OK
+    """Run the lab until Ctrl+C, SIGTERM or SIGHUP (exit 128 + the signal, the lab stopped)."""
+    with _stop_on_signals("SIGINT", "SIGTERM", "SIGHUP"):
+        try:
+            scenario = _scenario_path(args.scenario)
+            with _running_lab(
+                scenario, port=args.port, filler_vms=args.filler_vms, delay_ms=args.delay_ms
+            ) as info:
+                ready = {
+                    "url": info.url,
+                    "host": info.host,
+                    "port": info.port,
+                    "user": info.user,
+                    "password": info.password,
+                    "thumbprint_sha256": info.thumbprint_sha256,
+                }
+                print(json.dumps(ready), flush=True)
+                while True:
+                    time.sleep(3600)
+        except _Stopped as exc:
+            return _stopped(exc, "the training lab is stopped")
 
 
 # ------------------------------------------------------------------------------------- check
@@ -537,11 +611,15 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     if not args.check_vm and not args.check_moref and not args.all:
         raise CliError("say which VM: --vm NAME, --moref ID, or --all for every VM.", EXIT_USAGE)
     if args.scenario is not None:
-        with _running_lab(_scenario_path(args.scenario)) as info:
-            login = _Login(
-                f"{info.host}:{info.port}", info.user, info.password, info.thumbprint_sha256
-            )
-            return _check(args, login, out)
+        with _stop_on_signals("SIGTERM", "SIGHUP"):
+            try:
+                with _running_lab(_scenario_path(args.scenario)) as info:
+                    login = _Login(
+                        f"{info.host}:{info.port}", info.user, info.password, info.thumbprint_sha256
+                    )
+                    return _check(args, login, out)
+            except _Stopped as exc:
+                return _stopped(exc, "the training lab is stopped, nothing was changed")
     return _check(args, _login_from_args(args), out)
 
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/simulator"
@@ -153,6 +154,9 @@ func (l *Lab) buildInventory(fillers int) error {
 
 	start := time.Now()
 	for i := range l.sc.VMs {
+		if l.stopRequested() {
+			return errStopped
+		}
 		if err := l.addScenarioVM(&l.sc.VMs[i], start); err != nil {
 			return fmt.Errorf("vm %s: %w", l.sc.VMs[i].Name, err)
 		}
@@ -253,12 +257,29 @@ func setBit(reg string, bit int, on bool) string {
 	return b.String()
 }
 
-// vmDir is the VM's folder on the datastore: its escaped name, as vCenter names it.
+// vmDir is the VM's folder on the datastore: its escaped name, as vCenter names it, with what a
+// folder name cannot keep written as %xx (UTF-8 bytes): control characters, the characters
+// Windows reserves (the lab runs there too), white space at either end (the simulator trims it
+// from the front of a datastore path) and a dot at the end (Windows drops it). Every '%' of the
+// name is already %25, so no two names share a folder.
 func vmDir(escaped string) string {
 	if escaped == "." || escaped == ".." {
 		return "vm-" + strings.ReplaceAll(escaped, ".", "dot")
 	}
-	return escaped
+	runes := []rune(escaped)
+	var b strings.Builder
+	for i, r := range runes {
+		first, last := i == 0, i == len(runes)-1
+		if r < 0x20 || r == 0x7f || strings.ContainsRune(`<>:"|?*`, r) ||
+			((first || last) && unicode.IsSpace(r)) || (last && r == '.') {
+			for _, c := range []byte(string(r)) {
+				fmt.Fprintf(&b, "%%%02x", c)
+			}
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // createVM creates one VM through the simulator's own CreateVM_Task, on the given host.
@@ -266,7 +287,9 @@ func (l *Lab) createVM(name, guestID, version string, host types.ManagedObjectRe
 	escaped := escapeName(name)
 	dir := vmDir(escaped)
 	spec := types.VirtualMachineConfigSpec{
-		Name:     escaped,
+		// The simulator names the VM's files after it: a name a file may have (the real name
+		// is given below).
+		Name:     dir,
 		GuestId:  guestID,
 		Version:  version,
 		NumCPUs:  2,
@@ -287,6 +310,9 @@ func (l *Lab) createVM(name, guestID, version string, host types.ManagedObjectRe
 		return nil, "", fmt.Errorf("%s", faultText(task.Info.Error.Fault))
 	}
 	vm := simulator.Map.Get(task.Info.Result.(types.ManagedObjectReference)).(*simulator.VirtualMachine)
+	if dir != escaped {
+		vm.Name, vm.Config.Name, vm.Summary.Config.Name = escaped, escaped, escaped
+	}
 	return vm, dir, nil
 }
 
@@ -353,6 +379,9 @@ func (l *Lab) addFillers(n int, start time.Time) error {
 	}
 	seq := 0
 	for i := 0; i < n; i++ {
+		if i%50 == 0 && l.stopRequested() {
+			return errStopped
+		}
 		var name string
 		for {
 			seq++

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"strconv"
@@ -66,6 +67,19 @@ func NewLab(sc *Scenario) *Lab {
 	}
 	l.internal = sessionContext("vpxd@lab.local", "lab-internal")
 	return l
+}
+
+// errStopped: the lab was asked to stop before it was ready.
+var errStopped = errors.New("asked to stop")
+
+// stopRequested tells a long start (thousands of filler VMs) to give up.
+func (l *Lab) stopRequested() bool {
+	select {
+	case <-l.stopping:
+		return true
+	default:
+		return false
+	}
 }
 
 // Cleanup removes every file the lab created (the datastore folder with the VMs' files).

@@ -1,13 +1,16 @@
 // Command checkpoint-lab is the wizard's training lab: a local vCenter (a real vSphere SOAP
 // endpoint, govmomi's simulator) serving one scenario file, with the simulator's gaps fixed
-// and the article's vMotion failure modelled (see README.md in this folder).
+// and the article's vMotion failure modelled.
 //
 //	checkpoint-lab --scenario FILE [--port N] [--filler-vms N] [--delay-ms N]
-//	               [--method-delay Method=ms[,Method=ms...]] [--cert-file F --key-file F] [--verbose]
+//	               [--method-delay Method=ms[,Method=ms...]] [--cert-file F --key-file F]
+//	               [--exit-with-parent] [--verbose]
 //
 // Once it answers on 127.0.0.1 it prints one line of JSON on stdout (url, host, port, user,
-// password, thumbprint_sha256) and runs until SIGINT or SIGTERM, then exits 0 leaving no
-// files behind. A bad scenario exits 2 with one line on stderr naming the field.
+// password, thumbprint_sha256) and runs until SIGINT, SIGTERM or SIGHUP (or, with
+// --exit-with-parent, until its standard input closes or its parent dies), then exits 0
+// leaving no files behind; a stop asked for while it starts ends it at once, with 0 too. A bad
+// scenario or command line exits 2 with one line on stderr naming the field or the option.
 package main
 
 import (
@@ -49,7 +52,12 @@ type options struct {
 	methodDelay map[string]int
 	certFile    string
 	keyFile     string
+	// exitWithParent: stop when standard input closes or the parent process dies.
+	exitWithParent bool
 }
+
+// maxDelayMS bounds --delay-ms and --method-delay: a minute per call is already useless.
+const maxDelayMS = 60000
 
 // readyLine is the one line of JSON on stdout that tells the starter where the lab is.
 type readyLine struct {
@@ -78,9 +86,15 @@ func parseArgs(args []string) (*options, error) {
 	fs.StringVar(&methodDelay, "method-delay", "", "Method=ms[,Method=ms...]")
 	fs.StringVar(&o.certFile, "cert-file", "", "certificate (PEM); made and kept if missing")
 	fs.StringVar(&o.keyFile, "key-file", "", "private key (PEM); made and kept if missing")
+	fs.BoolVar(&o.exitWithParent, "exit-with-parent", false, "stop when stdin closes or the parent dies")
 	fs.BoolVar(&verbose, "verbose", false, "log to stderr")
 	if err := fs.Parse(args); err != nil {
 		return nil, &usageError{err.Error()}
+	}
+	fillersGiven := false
+	fs.Visit(func(f *flag.Flag) { fillersGiven = fillersGiven || f.Name == "filler-vms" })
+	if fillersGiven && (o.fillers < 0 || o.fillers > maxFillerVMs) {
+		return nil, &usageError{fmt.Sprintf("--filler-vms must be from 0 to %d", maxFillerVMs)}
 	}
 	if fs.NArg() > 0 {
 		return nil, &usageError{"unexpected argument " + strconv.Quote(fs.Arg(0))}
@@ -91,8 +105,8 @@ func parseArgs(args []string) (*options, error) {
 	if o.port < 0 || o.port > 65535 {
 		return nil, &usageError{"--port must be from 0 to 65535"}
 	}
-	if o.delayMS < 0 {
-		return nil, &usageError{"--delay-ms must not be negative"}
+	if o.delayMS < 0 || o.delayMS > maxDelayMS {
+		return nil, &usageError{fmt.Sprintf("--delay-ms must be from 0 to %d", maxDelayMS)}
 	}
 	if (o.certFile == "") != (o.keyFile == "") {
 		return nil, &usageError{"--cert-file and --key-file go together"}
@@ -102,7 +116,7 @@ func parseArgs(args []string) (*options, error) {
 		for _, item := range strings.Split(methodDelay, ",") {
 			name, ms, ok := strings.Cut(strings.TrimSpace(item), "=")
 			n, err := strconv.Atoi(ms)
-			if !ok || name == "" || err != nil || n < 0 {
+			if !ok || name == "" || err != nil || n < 0 || n > maxDelayMS {
 				return nil, &usageError{"--method-delay expects Method=ms[,Method=ms...], got " + strconv.Quote(item)}
 			}
 			o.methodDelay[name] = n
@@ -115,15 +129,29 @@ func main() {
 	os.Exit(run(os.Args[1:]))
 }
 
+// report writes one line on stderr, its control characters escaped.
+func report(s string) {
+	fmt.Fprintln(os.Stderr, escapeControls(s))
+}
+
 func run(args []string) int {
-	// Signals are caught from the start, so an early SIGTERM still ends in a clean exit.
+	// Signals are caught from the start, so an early one still ends in a clean exit.
+	stop := newStopper()
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		sig := <-sigs
+		stop.stop("on " + sig.String())
+	}()
 
 	o, err := parseArgs(args)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		report(err.Error())
 		return 2
+	}
+	if o.exitWithParent {
+		watchStdin(stop)
+		watchParentDeath(stop)
 	}
 	if !verbose {
 		// The simulator logs through the standard logger; the lab is quiet by default.
@@ -131,7 +159,7 @@ func run(args []string) int {
 	}
 	sc, err := LoadScenario(o.scenario)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, oneLine(err.Error()))
+		report(err.Error())
 		return 2
 	}
 	fillers := sc.FillerVMs
@@ -140,20 +168,28 @@ func run(args []string) int {
 	}
 	cert, err := loadOrCreateCert(o.certFile, o.keyFile)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, oneLine("certificate error: "+err.Error()))
+		report("certificate error: " + err.Error())
 		return 1
+	}
+	if stop.stopped() {
+		logf("stopping %s", stop.reason())
+		return 0
 	}
 
 	lab := NewLab(sc)
+	lab.stopping = stop.done
 	defer lab.Cleanup()
-	code := serve(lab, o, fillers, cert, sigs)
-	return code
+	return serve(lab, o, fillers, cert, stop)
 }
 
-func serve(lab *Lab, o *options, fillers int, cert tls.Certificate, sigs chan os.Signal) int {
+func serve(lab *Lab, o *options, fillers int, cert tls.Certificate, stop *stopper) int {
 	started := time.Now()
 	if err := lab.buildInventory(fillers); err != nil {
-		fmt.Fprintln(os.Stderr, oneLine("lab error: "+err.Error()))
+		if errors.Is(err, errStopped) {
+			logf("stopping %s, while building the inventory", stop.reason())
+			return 0
+		}
+		report("lab error: " + err.Error())
 		return 1
 	}
 	logf("inventory built in %s", time.Since(started))
@@ -161,7 +197,7 @@ func serve(lab *Lab, o *options, fillers int, cert tls.Certificate, sigs chan os
 	// Fail early and clearly when the port is taken (the simulator would panic).
 	probe, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(o.port)))
 	if err != nil {
-		fmt.Fprintln(os.Stderr, oneLine(fmt.Sprintf("lab error: cannot listen on 127.0.0.1:%d: %v", o.port, err)))
+		report(fmt.Sprintf("lab error: cannot listen on 127.0.0.1:%d: %v", o.port, err))
 		return 1
 	}
 	port := o.port
@@ -181,15 +217,25 @@ func serve(lab *Lab, o *options, fillers int, cert tls.Certificate, sigs chan os
 
 	srv, err := newServer(svc)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, oneLine("lab error: "+err.Error()))
+		report("lab error: " + err.Error())
 		return 1
 	}
+	// Close the listener and every connection at once when stopping: a client's long
+	// WaitForUpdates call must not keep the lab alive.
+	defer func() {
+		_ = srv.Listener.Close()
+		_ = srv.Config.Close()
+	}()
 	lab.next = srv.Config.Handler
 	srv.Config.Handler = lab
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 
-	if err := waitReady(port); err != nil {
-		fmt.Fprintln(os.Stderr, oneLine("lab error: "+err.Error()))
+	if err := waitReady(port, stop); err != nil {
+		if stop.stopped() {
+			logf("stopping %s, before answering", stop.reason())
+			return 0
+		}
+		report("lab error: " + err.Error())
 		return 1
 	}
 	line, _ := json.Marshal(readyLine{
@@ -204,13 +250,8 @@ func serve(lab *Lab, o *options, fillers int, cert tls.Certificate, sigs chan os
 	_ = os.Stdout.Sync()
 	logf("ready in %s", time.Since(started))
 
-	sig := <-sigs
-	logf("stopping on %s", sig)
-	close(lab.stopping)
-	// Close the listener and every connection at once: a client's long WaitForUpdates call
-	// must not keep the lab alive.
-	_ = srv.Listener.Close()
-	_ = srv.Config.Close()
+	<-stop.done
+	logf("stopping %s", stop.reason())
 	return 0
 }
 
@@ -224,8 +265,8 @@ func newServer(svc *simulator.Service) (srv *simulator.Server, err error) {
 	return svc.NewServer(), nil
 }
 
-// waitReady returns once the lab answers HTTPS on 127.0.0.1.
-func waitReady(port int) error {
+// waitReady returns once the lab answers HTTPS on 127.0.0.1 (or it is asked to stop).
+func waitReady(port int, stop *stopper) error {
 	client := &http.Client{
 		Timeout: 2 * time.Second,
 		// Only the lab's own readiness probe: it checks that the port answers, not who.
@@ -247,10 +288,10 @@ func waitReady(port int) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("the lab did not answer on port %d: %v", port, err)
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-stop.done:
+			return errStopped
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-}
-
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }

@@ -1,8 +1,8 @@
 package main
 
-// The SOAP middleware in front of the simulator (README.md here, "The middleware"): it reads
-// each call, enforces logins and roles, answers the calls whose simulator behaviour is wrong
-// or missing, and passes everything else on.
+// The SOAP middleware in front of the simulator: it reads each call, enforces logins and roles,
+// answers the calls whose simulator behaviour is wrong or missing, and passes everything else
+// on.
 
 import (
 	"bytes"

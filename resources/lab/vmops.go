@@ -1,8 +1,8 @@
 package main
 
-// VM calls the lab answers itself because the simulator gets them wrong (README.md here,
-// "Wrong or missing"): reconfigure, hardware upgrade, and power operations whose effect on
-// the guest (Tools, screen) the lab models.
+// VM calls the lab answers itself because the simulator gets them wrong or lacks them:
+// reconfigure, hardware upgrade, and power operations whose effect on the guest (Tools,
+// screen) the lab models.
 
 import (
 	"fmt"

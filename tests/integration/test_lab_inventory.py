@@ -218,3 +218,39 @@ def test_session_list_follows_logins_and_logouts(shared_lab: LabInfo, si: Any) -
 def test_the_certificate_is_the_announced_one(shared_lab: LabInfo) -> None:
     context = pinned_ssl_context(shared_lab)
     assert context.verify_mode == ssl.CERT_REQUIRED
+
+
+FOLDER_HOSTILE_NAMES = [
+    " leading space",
+    "trailing space ",
+    "\ttab first",
+    'colon: star* pipe| <angle> quote" question?',
+    "trailing dot.",
+    ".",
+    "..",
+    "line\nbreak",
+]
+
+
+def test_vms_whose_names_no_folder_may_carry_are_served_with_their_logs(
+    start_lab: Any,
+) -> None:
+    """The simulator names a VM's folder and files after it: names that a file system (or
+    Windows, where the lab runs too) refuses still give a VM of exactly that name and a log."""
+    scenario = dict(SCENARIO)
+    template = SCENARIO_VMS["HD-W7-042"]
+    scenario["vms"] = [dict(template, name=name) for name in FOLDER_HOSTILE_NAMES]
+    scenario["expect"] = {}
+    scenario.pop("vm_of_interest", None)
+    info = start_lab(scenario)
+    with connect(info) as si:
+        served = {
+            vm.name: vm
+            for vm in objects(si, vim.VirtualMachine)
+            if not vm.name.startswith("filler-")
+        }
+        assert sorted(served) == sorted(escaped(n) for n in FOLDER_HOSTILE_NAMES)
+        for vm in served.values():
+            status, text = fetch_log(info, si, vm)
+            assert status == 200, (vm.name, vm.config.files.logDirectory)
+            assert "| vmx| Log for VMware ESX" in text

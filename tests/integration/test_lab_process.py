@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import gc
 import os
@@ -15,7 +16,8 @@ from typing import Any
 import pytest
 
 from tests.helpers.lab import RICH_SCENARIO, connect, load_scenario, running_lab, write_scenario
-from wizard.lab.process import LabError, LabProcess
+from wizard.lab.process import LabError, LabInfo, LabProcess
+from wizard.lab.scenario import MAX_FILLER_VMS
 
 pytestmark = pytest.mark.lab
 
@@ -67,11 +69,11 @@ BAD_SCENARIOS = [
     ),
     (
         _set(["expect", "ghost"], {"verdict": "affected", "recommended": None}),
-        "expect.ghost: no VM of that name",
+        'expect["ghost"]: no VM of that name',
     ),
     (
         _set(["vms", 0, "extra_config", "mks.enable3d"], True),
-        "vms[0].extra_config.mks.enable3d: expected a string",
+        'vms[0].extra_config["mks.enable3d"]: expected a string',
     ),
     (_set(["filler_vms"], -1), "filler_vms: expected a whole number from 0 to 20000"),
 ]
@@ -207,3 +209,118 @@ def test_a_forgotten_lab_is_stopped_by_the_safety_net(lab_binary_path: Path) -> 
     gc.collect()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="named pipes in the file system")
+def test_a_named_pipe_as_the_scenario_is_refused_at_once(
+    lab_binary_path: Path, tmp_path: Path
+) -> None:
+    pipe = tmp_path / "scenario.json"
+    os.mkfifo(pipe)
+    try:
+        result = subprocess.run(
+            [str(lab_binary_path), "--scenario", str(pipe)],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    finally:
+        with contextlib.suppress(OSError):  # a reader still waiting on it is let go
+            os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"scenario error: (file): {pipe} is a named pipe (FIFO), not a regular file\n"
+    )
+
+
+def _start_building(binary: Path, tmp_path: Path) -> subprocess.Popen[bytes]:
+    """A lab busy building 20,000 filler VMs (half a minute and more), with its lifeline."""
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    proc = subprocess.Popen(
+        [
+            str(binary),
+            "--scenario",
+            str(RICH_SCENARIO),
+            "--filler-vms",
+            "20000",
+            "--exit-with-parent",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    deadline = time.monotonic() + 30
+    while not any(n.startswith("checkpoint-lab-") for n in os.listdir(tmp_path)):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the lab never started building"
+        time.sleep(0.01)
+    time.sleep(0.5)
+    return proc
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM is POSIX")
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP", "SIGINT", "stdin closed"])
+def test_a_stop_while_building_ends_the_lab_at_once_and_cleanly(
+    lab_binary_path: Path, tmp_path: Path, how: str
+) -> None:
+    proc = _start_building(lab_binary_path, tmp_path)
+    start = time.monotonic()
+    if how != "stdin closed":  # communicate() closes it
+        proc.send_signal(getattr(signal, how))
+    try:
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    took = time.monotonic() - start
+    assert proc.returncode == 0, err
+    assert out == b""  # never ready
+    assert took < 3.0, f"{how}: {took:.1f} s"
+    assert os.listdir(tmp_path) == []
+
+
+def test_the_lab_stops_when_its_lifeline_closes(lab_binary_path: Path, tmp_path: Path) -> None:
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    proc = subprocess.Popen(
+        [str(lab_binary_path), "--scenario", str(RICH_SCENARIO), "--exit-with-parent"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdout is not None
+    assert LabInfo.from_ready_line(proc.stdout.readline().decode()).port > 0
+    start = time.monotonic()
+    err = proc.communicate(timeout=30)[1]  # closes its stdin
+    assert proc.returncode == 0, err
+    assert time.monotonic() - start < 3.0
+    assert os.listdir(tmp_path) == []
+
+
+def test_without_the_option_a_closed_stdin_does_not_stop_the_lab(
+    lab_binary_path: Path, tmp_path: Path
+) -> None:
+    """Run by hand or from a service (stdin at /dev/null), the lab keeps running."""
+    proc = subprocess.Popen(
+        [str(lab_binary_path), "--scenario", str(RICH_SCENARIO)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith(b'{"url"')
+        time.sleep(0.5)
+        assert proc.poll() is None
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    assert proc.returncode == 0
+
+
+def test_filler_vms_beyond_the_scenario_cap_are_refused_before_starting() -> None:
+    for count in (-1, MAX_FILLER_VMS + 1, 100_000):
+        with pytest.raises(ValueError, match=f"from 0 to {MAX_FILLER_VMS}"):
+            LabProcess(RICH_SCENARIO, filler_vms=count)

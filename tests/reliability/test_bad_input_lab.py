@@ -1,8 +1,10 @@
-"""Bad input that needs vCenter: odd VM names, and undo from a hand-edited journal.
+"""Bad input that needs vCenter: odd VM names, damaged scenario files, and undo from a
+hand-edited journal.
 
 VM names with every character vSphere escapes (``%``, ``/``, ``\\``), markup, quotes, blanks,
 right-to-left marks, emoji and other scripts are found by name and checked, through the API and
-the command line. A journal entry edited by hand is refused with a message, and the intact
+the command line. Damaged scenario files go to both readers (the wizard's and the lab's), which
+must judge each alike. A journal entry edited by hand is refused with a message, and the intact
 entries of a damaged journal can still be undone.
 """
 
@@ -10,12 +12,15 @@ from __future__ import annotations
 
 import json
 import random
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.helpers.apply import SCENARIO
 from tests.helpers.lab import StartLab, scenario_vm
+from tests.helpers.scenario_corpus import disagreement, fixed_cases, judge, mutated_cases, write
 from tests.helpers.vsphere_lab import session_to
 from tests.reliability.figures import current_size, record
 from tests.reliability.test_secrets import connection, run_cli
@@ -76,6 +81,20 @@ def test_vms_with_odd_names_are_found_and_checked(start_lab: StartLab) -> None:
             problems.append(f"command line {name!r}: exit {code}: {err}")
     record("bad_inputs", kind="VM names against the lab", tried=len(names) + 4)
     assert not problems, "\n".join(problems)
+
+
+def test_damaged_scenario_files_are_judged_alike_by_both_readers(
+    lab_binary_path: Path, tmp_path: Path
+) -> None:
+    cases = fixed_cases() + mutated_cases(current_size().examples * 5, seed=20240612)
+    written = write(cases, tmp_path / "corpus")
+    tls = tmp_path / "tls"
+    tls.mkdir()
+    with ThreadPoolExecutor(2) as pool:
+        verdicts = list(pool.map(lambda cp: judge(cp[1], lab_binary_path, tls), written))
+    problems = [disagreement(case, v) for (case, _), v in zip(written, verdicts, strict=True)]
+    record("bad_inputs", kind="scenario files, both readers", tried=len(cases))
+    assert not [p for p in problems if p is not None], "\n".join(p for p in problems if p)
 
 
 def test_undo_from_a_damaged_journal(start_lab: StartLab) -> None:

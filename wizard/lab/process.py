@@ -2,14 +2,23 @@
 
 The lab prints one line of JSON on stdout once it answers (its URL, login and certificate
 fingerprint) and runs until it is told to stop. :class:`LabProcess` starts it, waits for that
-line with a time limit, and makes sure the process never outlives its owner: ``stop()``, the
-context manager, garbage collection and interpreter exit all end it.
+line with a time limit, and makes sure the process never outlives its owner:
+
+- ``stop()``, the context manager, garbage collection and interpreter exit all end it;
+- the lab runs with ``--exit-with-parent`` and a pipe as its standard input whose other end
+  only this process holds: when this process ends in any way (SIGKILL, a crash, a closed
+  terminal), the system closes that end and the lab stops by itself, cleanly. On Linux the lab
+  also asks the kernel for a signal when this process dies;
+- on Windows the lab is also put in a job object that kills it when the job's last handle
+  (ours) closes, which the system does when this process ends.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
+import logging
 import queue
 import signal
 import subprocess
@@ -23,11 +32,13 @@ from types import TracebackType
 from typing import IO, Any, Self, TypeVar
 
 from wizard.lab.binary import lab_binary
+from wizard.lab.scenario import MAX_FILLER_VMS
 
 READY_TIMEOUT_S = 120.0  # 10,000 filler VMs take about 20 s to build on a slow machine
 STOP_TIMEOUT_S = 10.0
 _STDERR_LINES = 200
 _T = TypeVar("_T")
+_log = logging.getLogger(__name__)
 
 
 class LabError(RuntimeError):
@@ -90,9 +101,15 @@ def _typed(data: Any, key: str, kind: type[_T]) -> _T:
     return value
 
 
-def _end_process(proc: subprocess.Popen[str], timeout: float, close: bool = True) -> None:
+def _end_process(
+    proc: subprocess.Popen[str], timeout: float, close: bool = True, job: int | None = None
+) -> None:
     """Ask the lab to stop, wait, and kill it when it does not. Safe to call twice."""
     if proc.poll() is None:
+        # Its end of the lifeline first: the lab stops on it on every system.
+        with contextlib.suppress(OSError, ValueError):
+            if proc.stdin is not None:
+                proc.stdin.close()
         try:
             if sys.platform == "win32":
                 proc.send_signal(signal.CTRL_BREAK_EVENT)
@@ -104,6 +121,8 @@ def _end_process(proc: subprocess.Popen[str], timeout: float, close: bool = True
             proc.wait(timeout)
         except OSError:  # already gone
             proc.wait(timeout)
+    if job is not None:
+        _close_job(job)
     if close:
         _close_streams(proc)
 
@@ -111,7 +130,115 @@ def _end_process(proc: subprocess.Popen[str], timeout: float, close: bool = True
 def _close_streams(proc: subprocess.Popen[str]) -> None:
     for stream in (proc.stdout, proc.stderr, proc.stdin):
         if stream is not None:
-            stream.close()
+            with contextlib.suppress(OSError):  # stdin: the lab may have gone before reading
+                stream.close()
+
+
+# Windows: a job object that kills the lab when its last handle closes. It cannot be tested on
+# the Linux machines this project runs its tests on; it is the documented Win32 way (the lab's
+# stdin pipe is the mechanism tested everywhere, this one is a second line on Windows).
+if sys.platform == "win32":
+    import ctypes
+    from ctypes import wintypes
+
+    _JOB_OBJECT_EXTENDED_LIMIT_INFORMATION_CLASS = 9
+    _JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE = 0x2000
+    _PROCESS_SET_QUOTA = 0x0100
+    _PROCESS_TERMINATE = 0x0001
+
+    class _IoCounters(ctypes.Structure):
+        _fields_ = [
+            (name, ctypes.c_ulonglong)
+            for name in (
+                "ReadOperationCount",
+                "WriteOperationCount",
+                "OtherOperationCount",
+                "ReadTransferCount",
+                "WriteTransferCount",
+                "OtherTransferCount",
+            )
+        ]
+
+    class _BasicLimits(ctypes.Structure):
+        _fields_ = [
+            ("PerProcessUserTimeLimit", ctypes.c_int64),
+            ("PerJobUserTimeLimit", ctypes.c_int64),
+            ("LimitFlags", wintypes.DWORD),
+            ("MinimumWorkingSetSize", ctypes.c_size_t),
+            ("MaximumWorkingSetSize", ctypes.c_size_t),
+            ("ActiveProcessLimit", wintypes.DWORD),
+            ("Affinity", ctypes.c_size_t),
+            ("PriorityClass", wintypes.DWORD),
+            ("SchedulingClass", wintypes.DWORD),
+        ]
+
+    class _ExtendedLimits(ctypes.Structure):
+        _fields_ = [
+            ("BasicLimitInformation", _BasicLimits),
+            ("IoInfo", _IoCounters),
+            ("ProcessMemoryLimit", ctypes.c_size_t),
+            ("JobMemoryLimit", ctypes.c_size_t),
+            ("PeakProcessMemoryUsed", ctypes.c_size_t),
+            ("PeakJobMemoryUsed", ctypes.c_size_t),
+        ]
+
+    _kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    _kernel32.CreateJobObjectW.argtypes = [ctypes.c_void_p, wintypes.LPCWSTR]
+    _kernel32.CreateJobObjectW.restype = wintypes.HANDLE
+    _kernel32.SetInformationJobObject.argtypes = [
+        wintypes.HANDLE,
+        ctypes.c_int,
+        ctypes.c_void_p,
+        wintypes.DWORD,
+    ]
+    _kernel32.SetInformationJobObject.restype = wintypes.BOOL
+    _kernel32.OpenProcess.argtypes = [wintypes.DWORD, wintypes.BOOL, wintypes.DWORD]
+    _kernel32.OpenProcess.restype = wintypes.HANDLE
+    _kernel32.AssignProcessToJobObject.argtypes = [wintypes.HANDLE, wintypes.HANDLE]
+    _kernel32.AssignProcessToJobObject.restype = wintypes.BOOL
+    _kernel32.CloseHandle.argtypes = [wintypes.HANDLE]
+    _kernel32.CloseHandle.restype = wintypes.BOOL
+
+    def _kill_with_us(pid: int) -> int | None:
+        """Put the process in a new kill-on-close job; return the job's handle (None: failed,
+        which leaves the stdin pipe as the only lifeline, and is logged)."""
+        job = _kernel32.CreateJobObjectW(None, None)  # not inheritable: no child keeps it open
+        if not job:
+            _log.warning("no job object for the lab (error %d)", ctypes.get_last_error())
+            return None
+        limits = _ExtendedLimits()
+        limits.BasicLimitInformation.LimitFlags = _JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
+        process = _kernel32.OpenProcess(_PROCESS_SET_QUOTA | _PROCESS_TERMINATE, False, pid)
+        ok = bool(process) and bool(
+            _kernel32.SetInformationJobObject(
+                job,
+                _JOB_OBJECT_EXTENDED_LIMIT_INFORMATION_CLASS,
+                ctypes.byref(limits),
+                ctypes.sizeof(limits),
+            )
+        )
+        ok = ok and bool(_kernel32.AssignProcessToJobObject(job, process))
+        error = ctypes.get_last_error()
+        if process:
+            _kernel32.CloseHandle(process)
+        if not ok:
+            _log.warning("the lab is not in a job object (error %d)", error)
+            _kernel32.CloseHandle(job)
+            return None
+        return int(job)
+
+    def _close_job(job: int) -> None:
+        _kernel32.CloseHandle(job)
+
+else:
+
+    def _kill_with_us(pid: int) -> int | None:
+        """Job objects are Windows'; elsewhere the stdin pipe (and Linux's parent-death signal)
+        end the lab with us."""
+        return None
+
+    def _close_job(job: int) -> None:
+        pass
 
 
 class LabProcess:
@@ -151,6 +278,8 @@ class LabProcess:
     ) -> None:
         if (cert_file is None) != (key_file is None):
             raise ValueError("cert_file and key_file go together")
+        if filler_vms is not None and not 0 <= filler_vms <= MAX_FILLER_VMS:
+            raise ValueError(f"filler_vms must be from 0 to {MAX_FILLER_VMS}, not {filler_vms}")
         self._scenario = scenario
         self._port = port
         self._filler_vms = filler_vms
@@ -166,11 +295,19 @@ class LabProcess:
         self._stderr: collections.deque[str] = collections.deque(maxlen=_STDERR_LINES)
         self._threads: list[threading.Thread] = []
         self._finalizer: weakref.finalize[Any, Any] | None = None
+        self._job: int | None = None
 
     def command(self) -> list[str]:
         """Return the command line that :meth:`start` runs."""
         binary = self._binary or lab_binary()
-        args = [str(binary), "--scenario", str(self._scenario), "--port", str(self._port)]
+        args = [
+            str(binary),
+            "--scenario",
+            str(self._scenario),
+            "--port",
+            str(self._port),
+            "--exit-with-parent",
+        ]
         if self._filler_vms is not None:
             args += ["--filler-vms", str(self._filler_vms)]
         if self._delay_ms:
@@ -230,7 +367,8 @@ class LabProcess:
             flags = subprocess.CREATE_NEW_PROCESS_GROUP
         proc = subprocess.Popen(
             args,
-            stdin=subprocess.DEVNULL,
+            # The lifeline: the lab stops when this pipe closes, i.e. when we end, however.
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -239,9 +377,19 @@ class LabProcess:
             creationflags=flags,
         )
         self._proc = proc
+        self._job = _kill_with_us(proc.pid)
         # The safety net: garbage collection or interpreter exit ends the process too.
-        self._finalizer = weakref.finalize(self, _end_process, proc, STOP_TIMEOUT_S)
+        self._finalizer = weakref.finalize(
+            self, _end_process, proc, STOP_TIMEOUT_S, True, self._job
+        )
+        try:
+            return self._wait_ready(proc)
+        except BaseException:
+            # Also a signal turned into an exception, or Ctrl+C, while waiting: stop the lab.
+            self.stop()
+            raise
 
+    def _wait_ready(self, proc: subprocess.Popen[str]) -> LabInfo:
         lines: queue.Queue[str | None] = queue.Queue()
         assert proc.stdout is not None
         assert proc.stderr is not None
@@ -265,11 +413,7 @@ class LabProcess:
             self._threads[1].join(STOP_TIMEOUT_S)
             self.stop()
             raise LabError(f"The lab exited with code {code}: {self.stderr_tail.strip()}")
-        try:
-            self._info = LabInfo.from_ready_line(line)
-        except LabError:
-            self.stop()
-            raise
+        self._info = LabInfo.from_ready_line(line)
         return self._info
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> int | None:
@@ -281,7 +425,8 @@ class LabProcess:
         proc = self._proc
         if proc is None:
             return None
-        _end_process(proc, timeout, close=False)
+        job, self._job = self._job, None
+        _end_process(proc, timeout, close=False, job=job)
         if self._finalizer is not None:
             self._finalizer.detach()
         # The pipes reach their end once the process has gone: read them out, then close.

@@ -2,8 +2,32 @@
 
 A scenario describes one small vCenter inventory (clusters, hosts, VMs, users) that the lab
 serves, and what a trainee should conclude about it (``expect``). The lab (Go, in
-``resources/lab``) reads the same files and validates them by the same rules; the format's
-reference for both is ``resources/scenarios/README.md``.
+``resources/lab/scenario.go``) reads the same files by the same rules, and both must judge every
+file alike: accept it, or refuse it naming the same field (``tests/helpers/scenario_corpus.py``
+holds the files both are tested on). The rules both apply:
+
+- the file: a regular file (never a pipe, device or folder: reading one could wait forever) of at
+  most 2 MB, UTF-8, with at most one byte-order mark (Windows editors write one), JSON nested at
+  most 64 levels deep, without NaN or Infinity, without a ``\\u`` escape that is half of a UTF-16
+  pair, and without a key given twice in one object;
+- the fields are checked in one fixed order, so a file with two mistakes gets the same first
+  complaint from both: the top level (its format first), then id, title, briefing, login, users,
+  filler_vms, clusters, vms, expect, ticket, difficulty, teaches, datacenter, vm_of_interest;
+  within a VM: name, host, hardware_version, guest_id, tools_guest_id, power_state,
+  tools_running, screen, video, extra_config, upgrade_policy, history;
+- the bounds: filler_vms 0 to 20,000, a screen side 1 to 16,384 pixels, displays 1 to 10,
+  vram_kb 1 to 4,194,304 (4 GB), names of VMs, hosts, clusters and the datacenter at most 80
+  characters, the id at most 64;
+- text is "empty" when it holds only what Python's ``str.strip()`` removes, and holds no
+  character that XML cannot carry (control characters other than tab, line feed and carriage
+  return; U+FFFE, U+FFFF): vCenter's SOAP could not send it;
+- a field path names object keys as ``.key`` when the key is an identifier and ``["key"]``
+  (JSON-quoted, cut at 40 characters) otherwise; keys that are names (extra_config settings,
+  expect's VMs) are always ``["key"]``;
+- control, bidirectional and invisible format characters in a message are written as ``\\uXXXX``.
+
+The format's reference, for authors and for both readers, is
+``resources/scenarios/README.md``.
 
 Every problem, whatever the input, is a :class:`ScenarioError` naming the field path and saying
 what to do. Nothing is ignored silently: an unknown field, a key given twice in one object or a
@@ -15,7 +39,10 @@ from __future__ import annotations
 import difflib
 import enum
 import json
+import os
 import re
+import stat
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,13 +61,25 @@ MAX_FILE_BYTES: Final = 2 * 1024 * 1024
 """A scenario is a small hand-written file; anything larger is not one."""
 
 MAX_FILLER_VMS: Final = 20_000
-"""The lab serves 10,000 VMs after 7-10 s in 192 MiB (README, Performance); twice is the limit."""
+"""The lab serves 10,000 VMs after 7-10 s in 192 MiB (README, Performance); twice is the limit
+(also for the lab's ``--filler-vms``)."""
 
 MAX_DISPLAYS: Final = 10
 """vSphere's largest ``numDisplays`` for a virtual video card."""
 
-MAX_VM_NAME_LENGTH: Final = 80
-"""vCenter's limit for an inventory name."""
+MAX_SCREEN_SIDE: Final = 16_384
+"""The widest or tallest guest screen a scenario may give, in pixels (far beyond any monitor)."""
+
+MAX_VRAM_KB: Final = 4 * 1024 * 1024
+"""The largest ``videoRamSizeInKB`` a scenario may give: 4 GB."""
+
+MAX_NAME_LENGTH: Final = 80
+"""vCenter's limit for an inventory name (VMs, hosts, clusters, the datacenter)."""
+
+MAX_VM_NAME_LENGTH: Final = MAX_NAME_LENGTH
+
+MAX_NESTING: Final = 64
+"""How deep a scenario's JSON may nest; a real one needs 5 levels."""
 
 ID_PATTERN: Final = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 """Scenario ids: lowercase words joined by hyphens, e.g. ``dual-screen-win7`` (the file stem)."""
@@ -120,11 +159,11 @@ class ScenarioError(Exception):
     """
 
     def __init__(self, source: str, path: str, problem: str, fix: str) -> None:
-        self.source = source
-        self.path = path
-        self.problem = problem
-        self.fix = fix
-        super().__init__(f"{source}: {self.message}" if source else self.message)
+        self.source = escape_controls(source)
+        self.path = escape_controls(path)
+        self.problem = escape_controls(problem)
+        self.fix = escape_controls(fix)
+        super().__init__(f"{self.source}: {self.message}" if source else self.message)
 
     @property
     def message(self) -> str:
@@ -314,6 +353,40 @@ class ScenarioListing:
 
 # --- reading --------------------------------------------------------------------------------
 
+_NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+"""Characters XML 1.0 cannot hold: a scenario's text goes to clients in vCenter's SOAP."""
+
+_UNSAFE_RANGES: Final = (
+    (0x00, 0x1F),  # C0 controls: newline, escape (terminal sequences), ...
+    (0x7F, 0x9F),  # DEL and the C1 controls (0x9B starts a terminal sequence too)
+    (0xAD, 0xAD),  # soft hyphen
+    (0x061C, 0x061C),  # Arabic letter mark
+    (0x180E, 0x180E),  # Mongolian vowel separator
+    (0x200B, 0x200F),  # zero-width characters, left-to-right and right-to-left marks
+    (0x2028, 0x202E),  # line and paragraph separators, bidirectional embeddings and overrides
+    (0x2060, 0x206F),  # word joiner, invisible operators, bidirectional isolates
+    (0xD800, 0xDFFF),  # surrogates (cannot even be written as UTF-8)
+    (0xFEFF, 0xFEFF),  # byte-order mark, zero-width no-break space
+    (0xFFF9, 0xFFFB),  # interlinear annotation
+    (0xE0000, 0xE007F),  # tag characters
+)
+_UNSAFE: Final = re.compile(
+    "[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in _UNSAFE_RANGES) + "]"
+)
+
+
+def _escape_one(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with every control, bidirectional or invisible format character written as
+    ``\\uXXXX`` (``\\UXXXXXXXX`` above U+FFFF), so a message never moves the cursor, recolours
+    a terminal or reverses what it shows. The lab escapes the same characters the same way."""
+    return _UNSAFE.sub(_escape_one, text)
+
+
 _TOP_REQUIRED: Final = (
     "format",
     "id",
@@ -370,8 +443,22 @@ def _refuse_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not valid JSON")
 
 
+class _LongNumber:
+    """A JSON integer too long for Python to convert (over 4300 digits): never a valid value."""
+
+    def __init__(self, digits: str) -> None:
+        self.digits = digits
+
+
+def _parse_int(text: str) -> int | _LongNumber:
+    # Python refuses to convert integers of more than 4300 digits; the field then names it.
+    return int(text) if len(text) <= 1000 else _LongNumber(text)
+
+
 def _show(value: object) -> str:
     """A short rendering of a value for a message, never raising."""
+    if isinstance(value, _LongNumber):
+        return value.digits[: _MAX_SHOWN - 3] + "..."
     if isinstance(value, dict):
         return "an object"
     if isinstance(value, list | tuple):
@@ -480,9 +567,18 @@ class _At:
         value = self.value
         if not isinstance(value, str):
             self.fail(f"expected a string, got {_show(value)}", "Write text in double quotes")
+        self.carried(value)
         if not value.strip():
             self.fail("is empty", "Write some text")
         return value
+
+    def carried(self, value: str) -> None:
+        """Refuse characters that vCenter's XML cannot carry (the lab would send U+FFFD)."""
+        if found := _NOT_XML.search(value):
+            self.fail(
+                f"holds the character U+{ord(found.group()):04X}, which vCenter cannot carry",
+                "Remove it (tabs and line breaks are fine)",
+            )
 
     def optional_string(self) -> str | None:
         return None if self.value is None else self.string()
@@ -494,6 +590,7 @@ class _At:
                 f"expected a string, got {_show(self.value)}",
                 'Extra-config values are text: write it in double quotes, e.g. "16777216"',
             )
+        self.carried(self.value)
         return self.value
 
     def boolean(self) -> bool:
@@ -525,6 +622,16 @@ class _At:
         if not isinstance(value, str) or value not in allowed:
             self.fail(f"expected one of {_choices(allowed)}, got {_show(value)}", "Use one of them")
         return kind(value)
+
+    def entity_name(self) -> str:
+        """An inventory name: text of at most :data:`MAX_NAME_LENGTH` characters."""
+        value = self.string()
+        if len(value) > MAX_NAME_LENGTH:
+            self.fail(
+                f"is {len(value)} characters long; vCenter allows {MAX_NAME_LENGTH}",
+                "Shorten it",
+            )
+        return value
 
     def hardware_version(self) -> str:
         value = self.value
@@ -570,22 +677,18 @@ def _parse_clusters(at: _At) -> tuple[ClusterSpec, ...]:
     host_names: dict[str, str] = {}
     for item in at.items(min_items=1):
         f = item.fields(("name", "ha", "hosts"))
-        name = f["name"].string()
+        name = f["name"].entity_name()
         _unique(f["name"], "cluster", cluster_names, name)
-        ha = f["ha"].fields(("enabled", "admission_control"))
+        ha_fields = f["ha"].fields(("enabled", "admission_control"))
+        ha = HaSpec(ha_fields["enabled"].boolean(), ha_fields["admission_control"].boolean())
         hosts: list[HostSpec] = []
         for host_at in f["hosts"].items(min_items=1):
             h = host_at.fields(("name", "cpu_model", "sse41"))
-            host_name = h["name"].string()
+            host_name = h["name"].entity_name()
             _unique(h["name"], "host", host_names, host_name)
-            hosts.append(HostSpec(host_name, h["cpu_model"].string(), h["sse41"].boolean()))
-        clusters.append(
-            ClusterSpec(
-                name,
-                HaSpec(ha["enabled"].boolean(), ha["admission_control"].boolean()),
-                tuple(hosts),
-            )
-        )
+            cpu_model = h["cpu_model"].string()
+            hosts.append(HostSpec(host_name, cpu_model, h["sse41"].boolean()))
+        clusters.append(ClusterSpec(name, ha, tuple(hosts)))
     return tuple(clusters)
 
 
@@ -598,24 +701,23 @@ def _parse_screen(at: _At) -> tuple[int, int] | None:
             f"expected [width, height] or null, got {_show(value)}",
             "Write two whole numbers such as [1920, 1200], or null when Tools report no screen",
         )
-    width, height = (at.item(i, v).whole(1) for i, v in enumerate(value))
+    width, height = (at.item(i, v).whole(1, MAX_SCREEN_SIDE) for i, v in enumerate(value))
     return (width, height)
 
 
 def _parse_vm(at: _At, host_names: Sequence[str]) -> VmSpec:
+    # The order of the checks is the lab's too (see the module's docstring).
     f = at.fields(_VM_FIELDS)
-    name = f["name"].string()
-    if len(name) > MAX_VM_NAME_LENGTH:
-        f["name"].fail(
-            f"is {len(name)} characters long; vCenter allows {MAX_VM_NAME_LENGTH}",
-            "Shorten it",
-        )
+    name = f["name"].entity_name()
     host = f["host"].string()
     if host not in host_names:
         f["host"].fail(
             f'no host named "{host}" in any cluster',
             f"Use one of the hosts listed under clusters: {_choices(host_names)}",
         )
+    hardware_version = f["hardware_version"].hardware_version()
+    guest_id = f["guest_id"].string()
+    tools_guest_id = f["tools_guest_id"].optional_string()
     power_state = f["power_state"].choice(PowerState)
     tools_running = f["tools_running"].boolean()
     if tools_running and power_state is not PowerState.POWERED_ON:
@@ -632,7 +734,7 @@ def _parse_vm(at: _At, host_names: Sequence[str]) -> VmSpec:
     v = f["video"].fields(("displays", "vram_kb", "auto_detect", "enable_3d"))
     video = VideoSpec(
         v["displays"].whole(1, MAX_DISPLAYS),
-        v["vram_kb"].whole(1),
+        v["vram_kb"].whole(1, MAX_VRAM_KB),
         v["auto_detect"].boolean(),
         v["enable_3d"].boolean(),
     )
@@ -644,9 +746,9 @@ def _parse_vm(at: _At, host_names: Sequence[str]) -> VmSpec:
     return VmSpec(
         name=name,
         host=host,
-        hardware_version=f["hardware_version"].hardware_version(),
-        guest_id=f["guest_id"].string(),
-        tools_guest_id=f["tools_guest_id"].optional_string(),
+        hardware_version=hardware_version,
+        guest_id=guest_id,
+        tools_guest_id=tools_guest_id,
         tools_running=tools_running,
         power_state=power_state,
         screen=screen,
@@ -660,6 +762,7 @@ def _parse_vm(at: _At, host_names: Sequence[str]) -> VmSpec:
 def _extra(at: _At) -> list[tuple[str, _At]]:
     entries = at.entries()
     for key, value in entries:
+        value.carried(key)
         if not key.strip():
             value.fail(
                 "the key is empty", "Write the setting's name, e.g. migrate.baseCptCacheSize"
@@ -740,7 +843,7 @@ def parse_scenario(data: object, source: str) -> Scenario:
     ticket = f["ticket"].string() if "ticket" in f else None
     difficulty = f["difficulty"].choice(Difficulty) if "difficulty" in f else None
     teaches = tuple(item.string() for item in f["teaches"].items()) if "teaches" in f else ()
-    datacenter = f["datacenter"].string() if "datacenter" in f else None
+    datacenter = f["datacenter"].entity_name() if "datacenter" in f else None
     vm_of_interest: str | None = None
     if "vm_of_interest" in f:
         vm_of_interest = f["vm_of_interest"].string()
@@ -773,25 +876,102 @@ def parse_scenario(data: object, source: str) -> Scenario:
     )
 
 
+_STRING_OR_BRACKET: Final = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+_ESCAPE: Final = re.compile(r"\\(?:u([0-9a-fA-F]{4})|.)", re.DOTALL)
+_BOM: Final = "\ufeff"
+
+
+def _where(text: str, offset: int) -> str:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return f"line {line}, column {column}"
+
+
+def _lone_surrogate(token: str) -> int | None:
+    """The offset in a JSON string token of a ``\\u`` escape that is half of a UTF-16 pair."""
+    high: tuple[int, int] | None = None  # start and end of a high surrogate awaiting its pair
+    for m in _ESCAPE.finditer(token):
+        code = int(m.group(1), 16) if m.group(1) else None
+        if high is not None:
+            if code is not None and 0xDC00 <= code <= 0xDFFF and m.start() == high[1]:
+                high = None
+                continue
+            return high[0]
+        if code is not None and 0xD800 <= code <= 0xDBFF:
+            high = (m.start(), m.end())
+        elif code is not None and 0xDC00 <= code <= 0xDFFF:
+            return m.start()
+    return high[0] if high is not None else None
+
+
+def _check_structure(text: str, source: str) -> None:
+    """Refuse nesting deeper than :data:`MAX_NESTING` and escapes that name no character.
+
+    Python's decoder would give a lone surrogate back as is (unprintable, unsendable), Go's
+    turns it into U+FFFD silently: both readers refuse the file instead.
+    """
+    depth = 0
+    for m in _STRING_OR_BRACKET.finditer(text):
+        lexeme = m.group()
+        if lexeme[0] == '"':
+            if "\\u" in lexeme and (lone := _lone_surrogate(lexeme)) is not None:
+                raise ScenarioError(
+                    source,
+                    "(file)",
+                    f"invalid JSON at {_where(text, m.start() + lone)}: the escape "
+                    f"{lexeme[lone : lone + 6]} is half of a UTF-16 surrogate pair, "
+                    "not a character",
+                    "Write the character itself, or both halves of the pair",
+                )
+        elif lexeme in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise ScenarioError(
+                    source,
+                    "(file)",
+                    f"nested deeper than {MAX_NESTING} levels (at {_where(text, m.start())})",
+                    "A scenario needs only a few levels: correct the brackets",
+                )
+        else:
+            depth -= 1
+
+
 def parse_scenario_json(text: str | bytes, source: str) -> Scenario:
-    """Decode JSON text (UTF-8, a byte-order mark allowed) and validate it as a scenario.
+    """Decode JSON text (UTF-8, one byte-order mark allowed) and validate it as a scenario.
 
     Raises:
         ScenarioError: for invalid JSON (with line and column) or an invalid scenario.
     """
     if isinstance(text, bytes):
+        bom = text.startswith(_BOM.encode("utf-8"))
         try:
-            text = text.decode("utf-8-sig")
+            text = text[3 if bom else 0 :].decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ScenarioError(
                 source,
                 "(file)",
-                f"is not UTF-8 text (byte {exc.start})",
+                f"is not UTF-8 text (byte {exc.start + (3 if bom else 0)})",
                 "Save the file as UTF-8",
             ) from None
-    text = text.removeprefix("\ufeff")
+    else:
+        text = text.removeprefix(_BOM)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ScenarioError(
+                source,
+                "(file)",
+                f"holds a character that is not one (a lone surrogate at {exc.start})",
+                "Save the file as UTF-8",
+            ) from None
+    _check_structure(text, source)
     try:
-        data = json.loads(text, object_pairs_hook=_object_pairs, parse_constant=_refuse_constant)
+        data = json.loads(
+            text,
+            object_pairs_hook=_object_pairs,
+            parse_constant=_refuse_constant,
+            parse_int=_parse_int,
+        )
     except json.JSONDecodeError as exc:
         raise ScenarioError(
             source,
@@ -800,9 +980,89 @@ def parse_scenario_json(text: str | bytes, source: str) -> Scenario:
             "Correct the JSON there (a JSON validator or editor shows the spot)",
         ) from None
     except (ValueError, RecursionError) as exc:
-        # NaN/Infinity, numbers too long for Python, nesting too deep for the decoder.
+        # NaN and Infinity, which JSON (and the lab) does not know.
         raise ScenarioError(source, "(file)", f"invalid JSON: {exc}", "Correct the JSON") from None
     return parse_scenario(data, source)
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
+def _not_regular(source: str, mode: int) -> ScenarioError:
+    return ScenarioError(
+        source,
+        "(file)",
+        f"is {_file_kind(mode)}, not a regular file",
+        "Give the path of a scenario's .json file",
+    )
+
+
+def _unreadable(source: str, exc: OSError) -> ScenarioError:
+    return ScenarioError(
+        source,
+        "(file)",
+        f"cannot be read: {exc.strerror or exc}",
+        "Check that the file exists and that you may read it",
+    )
+
+
+_OPEN_FLAGS: Final = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+if sys.platform != "win32":
+    # Opening a named pipe for reading waits for a writer; with O_NONBLOCK it returns at once
+    # (and the check after it refuses the pipe). A regular file reads the same either way.
+    _OPEN_FLAGS_NOWAIT: Final = _OPEN_FLAGS | os.O_NONBLOCK
+else:
+    _OPEN_FLAGS_NOWAIT: Final = _OPEN_FLAGS
+
+
+def read_scenario_file(path: Path) -> bytes:
+    """The bytes of a scenario file: a regular file of at most :data:`MAX_FILE_BYTES`.
+
+    A named pipe, a device, a socket or a folder is refused before it is opened (reading a pipe
+    without a writer, or a terminal, would wait forever), and again on what was opened, in case
+    the path was swapped in between.
+
+    Raises:
+        ScenarioError: the file cannot be read, is not a regular file, or is too large.
+    """
+    source = str(path)
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise _unreadable(source, exc) from None
+    if not stat.S_ISREG(mode):
+        raise _not_regular(source, mode)
+    try:
+        fd = os.open(path, _OPEN_FLAGS_NOWAIT)
+    except OSError as exc:
+        raise _unreadable(source, exc) from None
+    try:
+        with open(fd, "rb") as stream:
+            mode = os.fstat(stream.fileno()).st_mode
+            if not stat.S_ISREG(mode):
+                raise _not_regular(source, mode)
+            raw = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise _unreadable(source, exc) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(
+            source,
+            "(file)",
+            f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB",
+            "A scenario is a small JSON file: use filler_vms for a large inventory",
+        )
+    return raw
 
 
 def load_scenario(path: Path) -> Scenario:
@@ -815,27 +1075,10 @@ def load_scenario(path: Path) -> Scenario:
         The scenario.
 
     Raises:
-        ScenarioError: the file cannot be read, is not JSON, or is not a valid scenario.
+        ScenarioError: the file cannot be read (or is not a regular file: a named pipe is
+            refused at once, never waited on), is not JSON, or is not a valid scenario.
     """
-    source = str(path)
-    try:
-        with path.open("rb") as stream:
-            raw = stream.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise ScenarioError(
-            source,
-            "(file)",
-            f"cannot be read: {exc.strerror or exc}",
-            "Check that the file exists and that you may read it",
-        ) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise ScenarioError(
-            source,
-            "(file)",
-            f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB",
-            "A scenario is a small JSON file: use filler_vms for a large inventory",
-        )
-    return parse_scenario_json(raw, source)
+    return parse_scenario_json(read_scenario_file(path), str(path))
 
 
 def bundled_scenarios_dir() -> Path:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import sys
 from pathlib import Path
+from types import TracebackType
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
@@ -13,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QHBoxLayout, QLabel, QMainW
 
 from wizard import __version__, paths
 from wizard.kb.model import ARTICLE_ID
-from wizard.ui import dialogs
+from wizard.ui import dialogs, worker
 from wizard.ui.context import LabFactory, WizardContext, default_lab_factory
 from wizard.ui.executor import Executor, default_executor
 from wizard.ui.gateway import Gateway, VsphereGateway
@@ -28,6 +30,8 @@ from wizard.ui.wizard import CheckpointWizard
 _log = logging.getLogger(__name__)
 APP_TITLE = "Checkpoint Wizard"
 LOG_NAME = "checkpoint-wizard.log"
+EXIT_CRASHED = 1
+"""The exit code after an unexpected error (Python's own for an unhandled exception)."""
 
 
 def log_file() -> Path:
@@ -98,6 +102,9 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle(APP_TITLE)
         self.setWindowIcon(icon("app"))
+        self._closing = False
+        # The context starts the worker threads (and, in training mode, the lab): whatever fails
+        # after this must stop them, or Qt aborts the process when it destroys a running thread.
         self.ctx = WizardContext(
             gateway if gateway is not None else VsphereGateway(),
             executor=executor,
@@ -106,6 +113,13 @@ class MainWindow(QMainWindow):
             training_scenario=training_scenario,
             parent=self,
         )
+        try:
+            self._build()
+        except BaseException:
+            self.shutdown()
+            raise
+
+    def _build(self) -> None:
         self.wizard = CheckpointWizard(self.ctx, self)
         self.wizard.setWindowFlags(Qt.WindowType.Widget)
         self.setCentralWidget(self.wizard)
@@ -123,7 +137,6 @@ class MainWindow(QMainWindow):
         self.ctx.labChanged.connect(self.on_ctx_lab_changed)
         self.ctx.notice.connect(self.on_ctx_notice)
         self._build_menus()
-        self._closing = False
         self.resize(1000, 760)
 
     def _build_menus(self) -> None:
@@ -253,8 +266,53 @@ def show_main_window(*, training_scenario: Path | None, vm: str | None) -> MainW
     return window
 
 
+def _describe(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    text = text if len(text) <= 200 else text[:197] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+_ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
+
+
+def _log_to_file(level: int, message: str, exc_info: _ExcInfo) -> None:
+    """Log with the traceback to the log file only: the terminal gets one line, never a
+    traceback."""
+    path = log_file()
+    record = _log.makeRecord(_log.name, level, __file__, 0, message, (), exc_info)
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler) and Path(handler.baseFilename) == path:
+            handler.handle(record)
+
+
+def _on_unhandled(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    """``sys.excepthook`` while the window is open. Qt calls it for an exception that a slot
+    let escape, and goes on: the traceback goes to the log, one line to stderr."""
+    _log_to_file(logging.ERROR, "Unexpected error in the wizard (it carries on)", (kind, exc, tb))
+    sys.stderr.write(
+        f"checkpoint-wizard: unexpected error ({_describe(exc)}). The wizard carries on; if it "
+        f"misbehaves, close it and start it again. The details are in {log_file()}\n"
+    )
+
+
+def _exit_now_if_threads_are_stuck(code: int) -> None:
+    """A worker thread whose call never returned is still running: Qt would abort the process
+    when the interpreter destroys it at exit. End the process here instead, with ``code``
+    (the lab ends by itself when we do: its lifeline pipe closes)."""
+    if worker._STUCK:  # the threads the worker could not stop
+        _log.warning("Exiting with %d worker thread(s) still running", len(worker._STUCK))
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
 def run_gui(*, training_scenario: Path | None, vm: str | None) -> int:
     """Open the wizard and return the exit code when it closes.
+
+    An unexpected error ends it cleanly: the worker threads are stopped (each waited for, up to
+    a bound), the lab stopped, the traceback logged, one line written on stderr, and the exit
+    code is :data:`EXIT_CRASHED`.
 
     Args:
         training_scenario: open in training mode on this scenario file.
@@ -262,11 +320,34 @@ def run_gui(*, training_scenario: Path | None, vm: str | None) -> int:
     """
     setup_logging()
     _log.info("Checkpoint Wizard %s starting", __version__)
-    app = create_application()
-    # Cold start: the executor imports pyVmomi (a third of a second); the window is painted
-    # first and the executor set right after, long before the Ready page first asks for it.
-    window = show_main_window(training_scenario=training_scenario, vm=vm)
-    QTimer.singleShot(0, lambda: setattr(window.ctx, "executor", default_executor()))
-    code = app.exec()
-    window.shutdown()
-    return int(code)
+    window: MainWindow | None = None
+    previous_hook = sys.excepthook
+    sys.excepthook = _on_unhandled
+    try:
+        app = create_application()
+        # Cold start: the executor imports pyVmomi (a third of a second); the window is
+        # painted first and the executor set right after, long before the Ready page asks.
+        window = show_main_window(training_scenario=training_scenario, vm=vm)
+        ctx = window.ctx
+        QTimer.singleShot(0, lambda: setattr(ctx, "executor", default_executor()))
+        code = int(app.exec())
+    except Exception as exc:  # noqa: BLE001 - whatever it was, stop cleanly and say so
+        _log_to_file(
+            logging.CRITICAL, "The wizard stopped after an unexpected error", sys.exc_info()
+        )
+        sys.stderr.write(
+            f"checkpoint-wizard: the wizard stopped after an unexpected error "
+            f"({_describe(exc)}). Start it again; if this happens again, send the log to "
+            f"whoever supports the wizard: {log_file()}\n"
+        )
+        code = EXIT_CRASHED
+    finally:
+        sys.excepthook = previous_hook
+        if window is not None:
+            try:
+                window.shutdown()
+            except Exception:  # noqa: BLE001 - the exit must not fail on a failed cleanup
+                _log_to_file(logging.ERROR, "Shutting the wizard down failed", sys.exc_info())
+                code = EXIT_CRASHED
+    _exit_now_if_threads_are_stuck(code)
+    return code

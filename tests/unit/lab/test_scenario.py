@@ -148,7 +148,7 @@ def _render(path: PathT) -> str:
             out += f".{part}" if out else part
         else:
             out += f"[{json.dumps(part, ensure_ascii=False)}]"
-    return out
+    return sc.escape_controls(out)
 
 
 def _parent(doc: Any, path: PathT) -> Any:
@@ -397,14 +397,14 @@ _CASES = [
     (_set((*_VM0, "screen"), "1920x1200"), "vms[0].screen", "[width, height] or null"),
     (_set((*_VM0, "screen"), [1920]), "vms[0].screen", "[width, height]"),
     (_set((*_VM0, "screen"), [1920, 1200, 32]), "vms[0].screen", "[width, height]"),
-    (_set((*_VM0, "screen"), [0, 1200]), "vms[0].screen[0]", ">= 1, got 0"),
+    (_set((*_VM0, "screen"), [0, 1200]), "vms[0].screen[0]", "from 1 to 16384, got 0"),
     (_set((*_VM0, "screen"), [1920, 1200.0]), "vms[0].screen[1]", "got 1200.0"),
     (_set((*_VM0, "screen"), [True, 1200]), "vms[0].screen[0]", "got true"),
     (_set((*_VM0, "video"), None), "vms[0].video", "expected an object"),
     (_set((*_VM0, "video", "displays"), "two"), "vms[0].video.displays", 'got "two"'),
     (_set((*_VM0, "video", "displays"), 0), "vms[0].video.displays", "from 1 to 10"),
     (_set((*_VM0, "video", "displays"), 11), "vms[0].video.displays", "got 11"),
-    (_set((*_VM0, "video", "vram_kb"), 0), "vms[0].video.vram_kb", ">= 1"),
+    (_set((*_VM0, "video", "vram_kb"), 0), "vms[0].video.vram_kb", "from 1 to 4194304"),
     (_set((*_VM0, "video", "auto_detect"), None), "vms[0].video.auto_detect", "true or false"),
     (_set((*_VM0, "video", "enable_3d"), "TRUE"), "vms[0].video.enable_3d", "true or false"),
     (_set((*_VM0, "extra_config"), []), "vms[0].extra_config", "expected an object"),
@@ -514,8 +514,9 @@ def _text(doc: Doc) -> str:
         pytest.param('{"format": NaN}', "(file)", "NaN is not valid JSON", id="nan"),
         pytest.param('{"format": Infinity}', "(file)", "Infinity", id="infinity"),
         pytest.param('{"format": 1' + ', "a": 1' * 2 + "}", "a", "appears twice", id="dup-key"),
-        pytest.param("[" * 100_000 + "]" * 100_000, "(file)", "invalid JSON", id="deep"),
-        pytest.param('{"filler_vms": ' + "9" * 5000 + "}", "(file)", "invalid JSON", id="long"),
+        pytest.param("[" * 100_000 + "]" * 100_000, "(file)", "deeper than 64", id="deep"),
+        pytest.param('{"format": ' + "9" * 5000 + "}", "format", "got 999", id="long"),
+        pytest.param('{"a": "\\ud800"}', "(file)", "line 1, column 8: the escape", id="surrogate"),
     ],
 )
 def test_json_problems(text: str, path: str, fragment: str) -> None:
@@ -550,11 +551,11 @@ def test_load_scenario_reads_a_file(tmp_path: Path) -> None:
 
 
 def test_load_scenario_unreadable_missing_and_oversized(tmp_path: Path) -> None:
-    for path in (tmp_path / "nope.json", tmp_path):
+    for path, problem in ((tmp_path / "nope.json", "cannot be read"), (tmp_path, "is a folder")):
         with pytest.raises(ScenarioError) as info:
             load_scenario(path)
         assert info.value.path == "(file)"
-        assert "cannot be read" in info.value.problem
+        assert problem in info.value.problem
         assert str(path) in str(info.value)
     big = tmp_path / "big.json"
     big.write_bytes(b" " * (sc.MAX_FILE_BYTES + 1))
@@ -716,7 +717,7 @@ def test_list_scenarios_reports_good_and_bad_files_and_never_raises(tmp_path: Pa
     assert listings[2].error is not None
     assert "invalid JSON at line 1" in listings[2].error
     assert listings[4].error is not None
-    assert "cannot be read" in listings[4].error
+    assert "is a folder, not a regular file" in listings[4].error
 
 
 def test_list_scenarios_unreadable_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
