@@ -120,7 +120,7 @@ class FakeGateway:
     evidence_days: list[int] = field(default_factory=list)
 
     def parse_endpoint(self, text: str) -> str:
-        from wizard.vsphere.session import parse_endpoint
+        from wizard.vsphere.endpoint import parse_endpoint
 
         return str(parse_endpoint(text))
 

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from wizard.kb.facts import EvidenceItem, VmFacts, VmSummary
 from wizard.kb.model import Assessment, Remedy
+from wizard.vsphere.endpoint import parse_endpoint
 
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_EVIDENCE_DAYS = 30
@@ -219,7 +220,7 @@ class VsphereGateway:
         return self._trust
 
     def parse_endpoint(self, text: str) -> str:
-        return str(_m("wizard.vsphere.session").parse_endpoint(text.strip()))
+        return str(parse_endpoint(text.strip()))
 
     def connect(
         self, endpoint: str, user: str, password: str, *, timeout: float = DEFAULT_TIMEOUT_S
