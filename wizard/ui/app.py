@@ -6,6 +6,7 @@ import logging
 import logging.handlers
 import sys
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
@@ -15,8 +16,7 @@ from wizard import __version__, paths
 from wizard.kb.model import ARTICLE_ID
 from wizard.ui import dialogs
 from wizard.ui.context import LabFactory, WizardContext, default_lab_factory
-from wizard.ui.executor import Executor, default_executor
-from wizard.ui.gateway import Gateway, VsphereGateway
+from wizard.ui.gateway import Gateway, VsphereGateway, load_back_end
 from wizard.ui.look import Tone, apply_style, icon
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.connect import ConnectPage
@@ -89,8 +89,7 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         *,
-        gateway: Gateway | None = None,
-        executor: Executor | None = None,
+        gateway: Gateway[Any] | None = None,
         lab_factory: LabFactory = default_lab_factory,
         training_scenario: Path | None = None,
         vm: str | None = None,
@@ -100,7 +99,6 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(icon("app"))
         self.ctx = WizardContext(
             gateway if gateway is not None else VsphereGateway(),
-            executor=executor,
             lab_factory=lab_factory,
             preselect_vm=vm,
             training_scenario=training_scenario,
@@ -263,10 +261,10 @@ def run_gui(*, training_scenario: Path | None, vm: str | None) -> int:
     setup_logging()
     _log.info("Checkpoint Wizard %s starting", __version__)
     app = create_application()
-    # Cold start: the executor imports pyVmomi (a third of a second); the window is painted
-    # first and the executor set right after, long before the Ready page first asks for it.
+    # Cold start: the back end imports pyVmomi (a third of a second); the window is painted
+    # first and the back end loaded right after, long before a page first needs it.
     window = show_main_window(training_scenario=training_scenario, vm=vm)
-    QTimer.singleShot(0, lambda: setattr(window.ctx, "executor", default_executor()))
+    QTimer.singleShot(0, load_back_end)
     code = app.exec()
     window.shutdown()
     return int(code)
