@@ -48,6 +48,7 @@ from wizard.paths import FolderError
 if TYPE_CHECKING:
     from wizard.audit import Journal
     from wizard.lab.process import LabInfo
+    from wizard.vsphere.errors import VsphereError
     from wizard.vsphere.executor import ApplyResult, Executor, StepUpdate
     from wizard.vsphere.inventory import VmRef
     from wizard.vsphere.session import Session
@@ -74,6 +75,21 @@ class CliError(Exception):
     def __init__(self, message: str, code: int) -> None:
         super().__init__(message)
         self.code = code
+
+
+def _error_exit(exc: VsphereError) -> int:
+    """The exit code of a vSphere error, from its category (the README's table)."""
+    from wizard.vsphere.errors import ErrorCategory
+
+    return {
+        ErrorCategory.USAGE: EXIT_USAGE,
+        ErrorCategory.LOGIN: EXIT_CONNECTION,
+        ErrorCategory.CONNECTION: EXIT_CONNECTION,
+        ErrorCategory.CERTIFICATE: EXIT_CONNECTION,
+        ErrorCategory.NOT_FOUND: EXIT_NOT_FOUND,
+        ErrorCategory.REFUSED: EXIT_REFUSED,
+        ErrorCategory.FAILED: EXIT_FAILED,
+    }[exc.category]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -600,7 +616,7 @@ def _session(login: _Login, timeout: float) -> Iterator[Session]:
             EXIT_USAGE,
         ) from None
     except VsphereError as exc:
-        raise CliError(f"{exc.message} {exc.next_step}", EXIT_CONNECTION) from None
+        raise CliError(f"{exc.message} {exc.next_step}", _error_exit(exc)) from None
     try:
         yield session
     finally:
@@ -627,7 +643,7 @@ def _check(args: argparse.Namespace, login: _Login, out: TextIO) -> int:
     from wizard import render
     from wizard.kb import assess, remedies
     from wizard.kb.serialize import assessment_to_json
-    from wizard.vsphere.errors import VmNotFound, VsphereError
+    from wizard.vsphere.errors import VsphereError
     from wizard.vsphere.facts import collect_all_facts, collect_facts
 
     with _session(login, args.timeout) as session:
@@ -644,10 +660,8 @@ def _check(args: argparse.Namespace, login: _Login, out: TextIO) -> int:
                         read_log=args.read_log,
                     )
                 ]
-        except VmNotFound as exc:
-            raise CliError(f"{exc.message} {exc.next_step}", EXIT_NOT_FOUND) from None
         except VsphereError as exc:
-            raise CliError(f"{exc.message} {exc.next_step}", EXIT_CONNECTION) from None
+            raise CliError(f"{exc.message} {exc.next_step}", _error_exit(exc)) from None
 
     results = []
     for facts in all_facts:
@@ -833,7 +847,7 @@ def _change(args: argparse.Namespace, login: _Login, out: TextIO) -> int:
         except VmNotFound as exc:
             raise CliError(f"{exc.message} {exc.next_step}", EXIT_NOT_FOUND) from None
         except VsphereError as exc:
-            raise CliError(f"{exc.message} {exc.next_step}", EXIT_CONNECTION) from None
+            raise CliError(f"{exc.message} {exc.next_step}", _error_exit(exc)) from None
         except JournalError as exc:
             raise CliError(str(exc), EXIT_FAILED) from None
 

@@ -42,7 +42,6 @@ from wizard.lab.process import LabProcess  # noqa: E402
 from wizard.lab.scenario import bundled_scenarios_dir  # noqa: E402
 from wizard.ui import dialogs  # noqa: E402
 from wizard.ui.app import MainWindow, create_application  # noqa: E402
-from wizard.vsphere.executor import create_executor  # noqa: E402
 
 SAMPLE_AFTER_S = 0.050
 WATCH_EVERY_S = 0.005
@@ -118,7 +117,7 @@ def one_run(latency_ms: int, binary: Path) -> Run:
     with LabProcess(
         Path(bundled_scenarios_dir()) / SCENARIO, delay_ms=latency_ms, binary=binary
     ) as lab:
-        win = MainWindow(executor=create_executor())
+        win = MainWindow()
         meter = StallMeter(lambda: win.ctx.worker.busy, win)
         meter.stall_s = SAMPLE_AFTER_S
         meter.on_stall = lambda gap, phase, since: stalls.append((gap, phase, since))

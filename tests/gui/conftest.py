@@ -12,11 +12,11 @@ from PySide6.QtCore import QtMsgType
 from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
-from tests.gui.fakes import FakeExecutor, FakeGateway, FakeLab
+from tests.gui.fakes import FakeGateway, FakeLab
 from tests.gui.lab_flow import open_windows
+from tests.helpers.lab import lab_binary_path, start_lab  # noqa: F401 - the lab tests' fixtures
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
-from wizard.ui.executor import Executor
 from wizard.ui.gateway import Gateway
 from wizard.ui.pages.base import PageId
 
@@ -81,9 +81,8 @@ def make_window(qtbot: QtBot) -> Iterator[WindowFactory]:
     with open_windows(qtbot) as open_window:
 
         def make(
-            gateway: Gateway,
+            gateway: Gateway[Any],
             *,
-            executor: Executor | None = None,
             vm: str | None = None,
             training_scenario: Path | None = None,
             show: bool = True,
@@ -91,7 +90,6 @@ def make_window(qtbot: QtBot) -> Iterator[WindowFactory]:
             return open_window(
                 show=show,
                 gateway=gateway,
-                executor=executor,
                 lab_factory=FakeLab,
                 vm=vm,
                 training_scenario=training_scenario,
@@ -134,8 +132,3 @@ def to_check(qtbot: QtBot, win: MainWindow, recorder: DialogRecorder) -> None:
     assert win.ctx.vm is not None
     wz.next()
     qtbot.waitUntil(lambda: wz.page_of(PageId.CHECK).isComplete(), timeout=5000)
-
-
-@pytest.fixture
-def executor() -> FakeExecutor:
-    return FakeExecutor()

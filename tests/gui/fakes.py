@@ -1,51 +1,59 @@
-"""Stand-ins with the gateway's and the executor's methods, for page tests without the lab.
+"""A stand-in for the gateway (vCenter, the rules, the executor), for page tests without the lab.
 
-The facts are the article's textbook VM from ``tests.helpers.facts``; assessments and remedies
-come from the real rules (``wizard.kb``), so the pages show what they will show for real.
+:class:`FakeGateway` is typed against :class:`wizard.ui.gateway.Gateway` (checked at the end of
+this module), so mypy sees it drift from the real gateway. It hands out the back end's own types
+and raises the back end's own errors. The facts are the article's textbook VM from
+``tests.helpers.facts``; assessments and remedies come from the real rules (``wizard.kb``), so
+the pages show what they will show for real.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tests.helpers.facts import make_evidence, make_facts
 from wizard.kb import RemedyOptions, assess, remedies
 from wizard.kb.facts import EvidenceItem, EvidenceKind, VmFacts, VmSummary
 from wizard.kb.model import Assessment, Change, Remedy
-from wizard.ui.gateway import (
-    CertificateLike,
-    ChangedCertificate,
-    CheckResult,
-    GatewayFailure,
-    UntrustedCertificate,
+from wizard.kb.plan import PlannedStep
+from wizard.ui.gateway import CancelFlag, CheckResult, ReportMove, ReportStep, Variant
+from wizard.vsphere.certificate import CertificateInfo
+from wizard.vsphere.errors import CertificateChanged, CertificateUntrusted, LoginFailed, VmNotFound
+from wizard.vsphere.executor import (
+    ApplyRequest,
+    ApplyResult,
+    GuestCredentials,
+    Outcome,
+    Reason,
+    Reconciliation,
+    StepResult,
+    StepUpdate,
 )
+from wizard.vsphere.records import HostChoice, MigrationOutcome, VmRef
+
+if TYPE_CHECKING:
+    from wizard.ui.gateway import Gateway
 
 FAKE_FINGERPRINT = ":".join(f"{(i * 37) % 256:02X}" for i in range(32))
 PASSWORD = "s3cret-Lab!"
 
 
-@dataclass(frozen=True)
-class FakeCert:
-    """A certificate as ``wizard.vsphere.certificate.CertificateInfo`` describes one."""
-
-    host: str = "vc01.lab.local"
-    port: int = 443
-    sha256: str = FAKE_FINGERPRINT
-    subject: str = "CN=vc01.lab.local, O=Lab"
-    issuer: str = "CN=Lab CA, O=Lab"
-    not_before: datetime | None = datetime(2024, 1, 1, tzinfo=UTC)
-    not_after: datetime | None = datetime(2034, 1, 1, tzinfo=UTC)
-    pem: str = ""
-
-
-@dataclass(frozen=True)
-class FakeRef:
-    name: str
-    moref: str
+def fake_cert(host: str = "vc01.lab.local", port: int = 443) -> CertificateInfo:
+    """A certificate as vCenter presents one (no PEM: nothing here verifies it)."""
+    return CertificateInfo(
+        host=host,
+        port=port,
+        sha256=FAKE_FINGERPRINT,
+        subject=f"CN={host}, O=Lab",
+        issuer="CN=Lab CA, O=Lab",
+        not_before=datetime(2024, 1, 1, tzinfo=UTC),
+        not_after=datetime(2034, 1, 1, tzinfo=UTC),
+        pem="",
+    )
 
 
 class FakeSession:
@@ -93,6 +101,20 @@ def summaries(count: int, *, of_interest: VmFacts | None = None) -> list[VmSumma
     return out
 
 
+def step(step_id: str, title: str, cancellable_before: bool) -> PlannedStep:
+    return PlannedStep(step_id, title, cancellable_before)
+
+
+APPLY_STEPS = (
+    step("reread", "Read the VM again and compare", True),
+    step("shutdown", "Shut down the guest", True),
+    step("reconfigure", "Change the settings", False),
+    step("power_on", "Power the VM on", False),
+    step("verify", "Read back and check again", False),
+)
+UNDO_STEPS = (step("reconfigure", "Put the old values back", True),)
+
+
 @dataclass
 class FakeGateway:
     """Answers like the real gateway, from builders; records what it was asked.
@@ -101,8 +123,16 @@ class FakeGateway:
         trusted: whether the certificate is trusted already (else the first connect raises).
         changed: present a changed pinned certificate instead.
         gate: when set, ``connect`` and ``list_vms`` wait for it (to test Cancel).
+        apply_gate: when set, ``apply`` waits for it after the first step (to test stopping at
+            a safe point).
+        calls: what was asked, in order (``"apply raise_buffer"``, ``"undo journal-0001"``...).
+        requests: every apply's request.
         timeouts: the ``timeout`` of each ``connect``.
         evidence_days: the ``evidence_days`` of each ``check``.
+        hosts: what ``list_target_hosts`` answers.
+        outcomes: what each ``run_vmotion_test`` answers (or raises), in order.
+        moves: ``(VM moref, host moref)`` of each vMotion test.
+        reconciled: what ``reconcile_dangling`` answers.
     """
 
     facts: VmFacts = field(default_factory=make_facts)
@@ -111,64 +141,72 @@ class FakeGateway:
     changed: bool = False
     password: str = PASSWORD
     gate: threading.Event | None = None
+    apply_gate: threading.Event | None = None
     log_evidence: tuple[EvidenceItem, ...] = ()
     calls: list[str] = field(default_factory=list)
+    requests: list[ApplyRequest] = field(default_factory=list)
     pinned: list[str] = field(default_factory=list)
     sessions: list[FakeSession] = field(default_factory=list)
-    cert: FakeCert = field(default_factory=FakeCert)
+    cert: CertificateInfo = field(default_factory=fake_cert)
     timeouts: list[float] = field(default_factory=list)
     evidence_days: list[int] = field(default_factory=list)
+    hosts: list[HostChoice] = field(default_factory=list)
+    outcomes: list[MigrationOutcome | Exception] = field(default_factory=list)
+    moves: list[tuple[str, str]] = field(default_factory=list)
+    reconciled: list[Reconciliation] = field(default_factory=list)
+
+    # ---------------------------------------------------------------- connecting
 
     def parse_endpoint(self, text: str) -> str:
-        from wizard.vsphere.session import parse_endpoint
+        from wizard.vsphere.endpoint import parse_endpoint
 
         return str(parse_endpoint(text))
 
-    def connect(self, endpoint: str, user: str, password: str, *, timeout: float = 30.0) -> Any:
+    def connect(
+        self, endpoint: str, user: str, password: str, *, timeout: float = 30.0
+    ) -> FakeSession:
         self.calls.append(f"connect {endpoint} {user}")
         self.timeouts.append(timeout)
         if self.gate is not None:
             self.gate.wait(10)
         if self.changed:
-            raise ChangedCertificate(self.cert, replace(self.cert, sha256="00:" * 31 + "00"))
+            raise CertificateChanged(self.cert, replace(self.cert, sha256="00:" * 31 + "00"))
         if not self.trusted:
-            raise UntrustedCertificate(self.cert)
+            raise CertificateUntrusted(self.cert)
         if password != self.password:
-            raise GatewayFailure(
-                f"vCenter refused the user name or password for {user}.",
-                "Check both and try again; after several failures the account may be locked.",
-                "login",
-            )
+            raise LoginFailed(user)
         s = FakeSession()
         self.sessions.append(s)
         return s
 
-    def trust_once(self, info: CertificateLike) -> None:
+    def trust_once(self, info: CertificateInfo) -> None:
         self.trusted = True
 
-    def pin(self, info: CertificateLike) -> None:
+    def pin(self, info: CertificateInfo) -> None:
         self.pinned.append(info.sha256)
         self.trusted = True
 
-    def list_vms(self, session: Any) -> list[VmSummary]:
+    # ---------------------------------------------------------------- reading and judging
+
+    def list_vms(self, session: FakeSession) -> list[VmSummary]:
         self.calls.append("list_vms")
         if self.gate is not None:
             self.gate.wait(10)
         return summaries(self.filler, of_interest=self.facts)
 
-    def find_vms(self, session: Any, query: str) -> list[Any]:
+    def find_vms(self, session: FakeSession, query: str) -> list[VmRef]:
         self.calls.append(f"find_vms {query}")
         q = query.lower()
         if q in {self.facts.name.lower(), "pc042.corp.local", "10.1.2.42"}:
-            return [FakeRef(self.facts.name, self.facts.moref)]
-        raise GatewayFailure("No VM found.", "", "not_found", (self.facts.name,))
+            return [VmRef(self.facts.name, self.facts.moref)]
+        raise VmNotFound(query, (self.facts.name,))
 
-    def check(self, session: Any, moref: str, *, evidence_days: int = 30) -> CheckResult:
+    def check(self, session: FakeSession, moref: str, *, evidence_days: int = 30) -> CheckResult:
         self.calls.append(f"check {moref}")
         self.evidence_days.append(evidence_days)
         return self.judge(self.facts)
 
-    def read_vm_log(self, session: Any, facts: VmFacts) -> tuple[EvidenceItem, ...]:
+    def read_vm_log(self, session: FakeSession, facts: VmFacts) -> tuple[EvidenceItem, ...]:
         self.calls.append("read_vm_log")
         return self.log_evidence
 
@@ -182,13 +220,150 @@ class FakeGateway:
         facts: VmFacts,
         *,
         buffer_bytes: int | None = None,
-        lower_resolution_variant: str = "cap",
+        lower_resolution_variant: Variant | None = None,
     ) -> tuple[Remedy, ...]:
         opts = RemedyOptions(
-            buffer_bytes=buffer_bytes,
-            lower_resolution_variant=lower_resolution_variant,  # type: ignore[arg-type]
+            buffer_bytes=buffer_bytes, lower_resolution_variant=lower_resolution_variant
         )
         return tuple(remedies(assessment, facts, options=opts))
+
+    # ---------------------------------------------------------------- changing
+
+    def steps(self, request: ApplyRequest) -> Sequence[PlannedStep]:
+        return APPLY_STEPS
+
+    def apply(
+        self,
+        session: FakeSession,
+        request: ApplyRequest,
+        *,
+        cancel: CancelFlag,
+        report: ReportStep,
+    ) -> ApplyResult:
+        remedy, facts = request.remedy, request.facts_at_check
+        self.calls.append(f"apply {remedy.id.value}")
+        self.requests.append(request)
+        ran: list[StepResult] = []
+        for s in APPLY_STEPS:
+            if s.cancellable_before and cancel.cancelled:
+                report(StepUpdate(s.id, "cancelled", None, "Stopped before this step."))
+                ran.append(StepResult(s.id, "cancelled", "Stopped before this step."))
+                return _result(
+                    None, Outcome.CANCELLED, ran, remedy.changes, "Stopped before any change."
+                )
+            report(StepUpdate(s.id, "running", 0, ""))
+            for pct in (30, 60, 100):
+                report(StepUpdate(s.id, "running", pct, f"{pct}%"))
+            report(StepUpdate(s.id, "done", 100, f"{s.title}: done"))
+            ran.append(StepResult(s.id, "done", f"{s.title}: done"))
+            if self.apply_gate is not None and s.id == "reread":
+                self.apply_gate.wait(10)
+        after = replace(
+            facts,
+            evidence=(),
+            extra_config=facts.extra_config + tuple((c.key, c.after or "") for c in remedy.changes),
+        )
+        return _result(
+            "journal-0001",
+            Outcome.APPLIED,
+            ran,
+            remedy.changes,
+            "The new settings are in place.",
+            facts_after=after,
+            task_ids=("task-101", "task-102", "task-103"),
+        )
+
+    def undo_steps(
+        self,
+        changes: Sequence[Change],
+        facts: VmFacts | None,
+        *,
+        allow_hard_poweroff: bool = False,
+        leave_powered_off: bool = False,
+    ) -> Sequence[PlannedStep]:
+        return UNDO_STEPS
+
+    def undo(
+        self,
+        session: FakeSession,
+        entry_id: str,
+        *,
+        facts: VmFacts | None,
+        allow_shutdown: bool = False,
+        allow_hard_poweroff: bool = False,
+        leave_powered_off: bool = False,
+        guest_credentials: GuestCredentials | None = None,
+        shutdown_timeout: float = 300.0,
+        cancel: CancelFlag,
+        report: ReportStep,
+    ) -> ApplyResult:
+        self.calls.append(f"undo {entry_id}")
+        report(StepUpdate("reconfigure", "done", 100, "The old values are back."))
+        ran = [StepResult("reconfigure", "done", "The old values are back.")]
+        return _result("journal-0002", Outcome.APPLIED, ran, (), "The old values are back.")
+
+    def retry_power_on(
+        self, session: FakeSession, entry_id: str, *, cancel: CancelFlag, report: ReportStep
+    ) -> ApplyResult:
+        self.calls.append(f"retry_power_on {entry_id}")
+        report(StepUpdate("power_on", "done", 100, "Powered on."))
+        ran = [StepResult("power_on", "done", "Powered on.")]
+        return _result("journal-0003", Outcome.APPLIED, ran, (), "The VM is powered on again.")
+
+    def reconcile_dangling(self, session: FakeSession) -> Sequence[Reconciliation]:
+        self.calls.append("reconcile_dangling")
+        return tuple(self.reconciled)
+
+    # ---------------------------------------------------------------- vMotion test
+
+    def list_target_hosts(self, session: FakeSession, facts: VmFacts) -> list[HostChoice]:
+        self.calls.append("list_target_hosts")
+        return list(self.hosts)
+
+    def run_vmotion_test(
+        self,
+        session: FakeSession,
+        moref: str,
+        host_moref: str,
+        *,
+        cancel: CancelFlag,
+        report: ReportMove,
+        timeout: float = 600.0,
+    ) -> MigrationOutcome:
+        self.moves.append((moref, host_moref))
+        report((0, "Moving the VM"))
+        report((50, "Moving the VM"))
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+
+def _result(
+    entry_id: str | None,
+    outcome: Outcome,
+    steps: Sequence[StepResult],
+    changes: Sequence[Change],
+    message: str,
+    *,
+    facts_after: VmFacts | None = None,
+    task_ids: tuple[str, ...] = (),
+) -> ApplyResult:
+    """A result as the executor reports one."""
+    return ApplyResult(
+        entry_id=entry_id,
+        outcome=outcome,
+        steps=tuple(steps),
+        changes=tuple(changes),
+        verification_verdict=None,
+        message=message,
+        next_step="",
+        reason=Reason.CANCELLED if outcome is Outcome.CANCELLED else None,
+        facts_after=facts_after,
+        assessment_after=assess(facts_after) if facts_after is not None else None,
+        task_ids=task_ids,
+        power_state=facts_after.power_state if facts_after is not None else None,
+    )
 
 
 def confirmed_facts() -> VmFacts:
@@ -204,110 +379,6 @@ def log_item() -> EvidenceItem:
         signature="Migrate_SetFailure",
         text="Migrate_SetFailure: Failed waiting for data. Error bad0006. Limit exceeded.",
     )
-
-
-# ----------------------------------------------------------------------------- executor
-
-
-@dataclass(frozen=True)
-class FakeStep:
-    id: str
-    title: str
-    cancellable_before: bool
-
-
-@dataclass(frozen=True)
-class FakeResult:
-    ok: bool
-    verified: bool
-    message: str
-    changes: Sequence[Change]
-    facts_after: VmFacts | None
-    assessment_after: Assessment | None
-    journal_id: str | None
-    task_ids: Sequence[str]
-
-
-@dataclass
-class FakeExecutor:
-    """Runs the steps of the Protocol with progress, optionally waiting on a gate.
-
-    Attributes:
-        gate: when set, apply waits for it after the first step (to test stop at a safe point).
-    """
-
-    gate: threading.Event | None = None
-    calls: list[str] = field(default_factory=list)
-
-    def steps(self, remedy: Remedy, facts: VmFacts) -> Sequence[FakeStep]:
-        return (
-            FakeStep("reread", "Read the VM again and compare", True),
-            FakeStep("shutdown", "Shut down the guest", True),
-            FakeStep("reconfigure", "Change the settings", False),
-            FakeStep("power_on", "Power the VM on", False),
-            FakeStep("verify", "Read back and check again", False),
-        )
-
-    def apply(
-        self,
-        session: Any,
-        remedy: Remedy,
-        facts: VmFacts,
-        *,
-        report: Callable[[str, str, int | None, str], None],
-        log: Callable[[str], None],
-        is_cancelled: Callable[[], bool],
-    ) -> FakeResult:
-        self.calls.append(f"apply {remedy.id.value}")
-        done: list[str] = []
-        for step in self.steps(remedy, facts):
-            if step.cancellable_before and is_cancelled():
-                report(step.id, "cancelled", None, "")
-                log(f"Stopped before: {step.title}")
-                return FakeResult(
-                    False, False, "Stopped before any change.", (), None, None, None, ()
-                )
-            report(step.id, "running", 0, "")
-            for pct in (30, 60, 100):
-                report(step.id, "running", pct, f"{pct}%")
-            log(f"{step.title}: done")
-            report(step.id, "done", 100, "")
-            done.append(step.id)
-            if self.gate is not None and step.id == "reread":
-                self.gate.wait(10)
-        after = replace(
-            facts,
-            evidence=(),
-            extra_config=facts.extra_config + tuple((c.key, c.after or "") for c in remedy.changes),
-        )
-        return FakeResult(
-            True,
-            True,
-            "The new settings are in place.",
-            remedy.changes,
-            after,
-            assess(after),
-            "journal-0001",
-            ("task-101", "task-102", "task-103"),
-        )
-
-    def undo_steps(self, result: Any) -> Sequence[FakeStep]:
-        return (FakeStep("reconfigure", "Put the old values back", True),)
-
-    def undo(
-        self,
-        session: Any,
-        result: Any,
-        *,
-        report: Callable[[str, str, int | None, str], None],
-        log: Callable[[str], None],
-        is_cancelled: Callable[[], bool],
-    ) -> FakeResult:
-        self.calls.append("undo")
-        report("reconfigure", "done", 100, "")
-        return FakeResult(
-            True, True, "The old values are back.", (), None, None, "journal-0002", ()
-        )
 
 
 # ----------------------------------------------------------------------------- lab
@@ -341,3 +412,7 @@ class FakeLab:
 
     def stop(self) -> None:
         self.stopped = True
+
+
+if TYPE_CHECKING:
+    _checked: Gateway[FakeSession] = FakeGateway()  # mypy: the fake has the gateway's methods

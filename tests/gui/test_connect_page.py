@@ -7,15 +7,17 @@ import threading
 import keyring
 import pytest
 from keyring.errors import KeyringError
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from tests.gui.conftest import DialogRecorder, WindowFactory
+from tests.gui.conftest import DialogRecorder, WindowFactory, connect
 from tests.gui.fakes import FAKE_FINGERPRINT, PASSWORD, FakeGateway
 from wizard import credentials
 from wizard.ui import dialogs
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.connect import ConnectPage
 from wizard.ui.settings import GuiSettings
+from wizard.vsphere.executor import Reconciliation
 
 
 def _page(win: object) -> ConnectPage:
@@ -42,7 +44,7 @@ def test_wrong_password_shows_the_error_and_next_step(
     qtbot.waitUntil(lambda: page.banner.isVisible() and page.isComplete())
     assert win.wizard.currentId() == PageId.CONNECT
     assert "refused" in page.banner.body_text()
-    assert "Check both" in page.banner.next_text()
+    assert "type the password again" in page.banner.next_text()  # LoginFailed's own words
     assert not win.ctx.worker.connected
 
 
@@ -184,3 +186,20 @@ def test_recent_vcenter_fills_user_and_password(
     assert page.user_edit.text() == "alice@corp"
     qtbot.waitUntil(lambda: page.password_edit.text() == "pw-from-keyring")
     assert page.password_edit.echoMode() == page.password_edit.EchoMode.Password
+
+
+def test_every_connect_settles_what_an_earlier_run_left_unfinished(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    left = Reconciliation(
+        "entry-7", "not_applied", "poweredOn", "HD-W7-042: the change was not made."
+    )
+    gw = FakeGateway(reconciled=[left])
+    win = make_window(gw)
+    connect(qtbot, win, recorder)
+    qtbot.waitUntil(lambda: bool(recorder.of(QMessageBox)))
+    assert gw.calls.count("reconcile_dangling") == 1
+    (shown,) = recorder.of(QMessageBox)
+    assert "did not finish" in shown.text()
+    assert "HD-W7-042: the change was not made." in shown.informativeText()
+    assert "entry-7" in shown.informativeText()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QDialog, QMessageBox, QWizard
@@ -18,7 +17,6 @@ from pytestqt.qtbot import QtBot
 from tests.gui.conftest import DialogRecorder
 from tests.gui.lab_flow import (
     LAB_MARKS,
-    MISSING_BACKEND,
     SLOW,
     apply_button,
     apply_fix,
@@ -28,28 +26,22 @@ from tests.gui.lab_flow import (
     to_fix,
     to_ready,
 )
+from tests.helpers.lab import StartLab, connect, vm_of
 from wizard.audit import Journal, VmIdentity
 from wizard.kb.model import RemedyId
+from wizard.lab.scenario import bundled_scenarios_dir
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow, setup_logging
-from wizard.ui.executor import ApplyResult, Executor
+from wizard.ui.gateway import CancelFlag, ReportStep, VsphereGateway
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.choose_vm import ChooseVmPage
 from wizard.ui.pages.done import UndoConfirmDialog
+from wizard.vsphere.endpoint import parse_endpoint
+from wizard.vsphere.executor import ApplyRequest, ApplyResult, StepUpdate
+from wizard.vsphere.session import Session
 
 pytestmark = LAB_MARKS
 
-if MISSING_BACKEND is None:
-    from tests.helpers.lab import (  # noqa: F401 - fixtures
-        StartLab,
-        connect,
-        lab_binary_path,
-        start_lab,
-        vm_of,
-    )
-    from wizard.lab.scenario import bundled_scenarios_dir
-    from wizard.vsphere.executor import GuiExecutor, create_executor
-    from wizard.vsphere.session import parse_endpoint
 
 GUEST_USER = r".\nurse3"
 GUEST_PASSWORD = "Ward3-Guest-Secret!"  # hunted for in every file afterwards
@@ -59,12 +51,12 @@ Open = Callable[..., MainWindow]
 
 @pytest.fixture
 def open_window(qtbot: QtBot, recorder: DialogRecorder) -> Iterator[Open]:
-    """Open the main window on an executor (the product's by default); closed after the test."""
+    """Open the main window on a gateway (the product's by default); closed after the test."""
     recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_ONCE
     with open_windows(qtbot) as open_window:
 
-        def make(executor: Executor | None = None) -> MainWindow:
-            return open_window(executor=executor if executor is not None else create_executor())
+        def make(gateway: VsphereGateway | None = None) -> MainWindow:
+            return open_window(gateway=gateway)
 
         yield make
 
@@ -360,14 +352,21 @@ def test_a_failed_power_on_after_the_change_offers_a_retry(
         with connect(lab) as si:
             vm_of(si, "HD-W7-042").MarkAsTemplate()
 
-    class Meddled(GuiExecutor):
-        def apply(self, session: Any, *args: Any, report: Any, **kwargs: Any) -> Any:
-            def meddling(step: str, state: str, percent: int | None, message: str) -> None:
-                report(step, state, percent, message)
-                if (step, state) == ("reconfigure", "done"):
+    class Meddled(VsphereGateway):
+        def apply(
+            self,
+            session: Session,
+            request: ApplyRequest,
+            *,
+            cancel: CancelFlag,
+            report: ReportStep,
+        ) -> ApplyResult:
+            def meddling(update: StepUpdate) -> None:
+                report(update)
+                if (update.step, update.state) == ("reconfigure", "done"):
                     colleague_makes_it_a_template()
 
-            return super().apply(session, *args, report=meddling, **kwargs)
+            return super().apply(session, request, cancel=cancel, report=meddling)
 
     win = open_window(Meddled())
     to_fix(qtbot, win, lab, "HD-W7-042")
@@ -376,7 +375,8 @@ def test_a_failed_power_on_after_the_change_offers_a_retry(
     apply = apply_fix(qtbot, win)
     result = win.ctx.result
     assert result is not None
-    assert str(getattr(result, "reason", "")) == "power_on_failed"
+    assert isinstance(result, ApplyResult)
+    assert result.reason == "power_on_failed"
     assert apply.banner.title_text() == "The change is in place, but the VM is off"
     assert "poweredOff" in apply.banner.next_text()
     assert apply.retry_button.isVisible()

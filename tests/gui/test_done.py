@@ -3,79 +3,46 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QDialog, QFileDialog
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder, WindowFactory, to_check
-from tests.gui.fakes import PASSWORD, FakeExecutor, FakeGateway, confirmed_facts
+from tests.gui.fakes import PASSWORD, FakeGateway, confirmed_facts
 from tests.helpers.facts import make_facts, with_extra
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
-from wizard.ui.gateway import GatewayFailure
 from wizard.ui.pages.apply import ApplyPage
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.done import DonePage, VmotionConfirmDialog
 from wizard.ui.pages.ready import ReadyPage
+from wizard.vsphere.errors import NoPermission
+from wizard.vsphere.records import HostChoice, MigrationOutcome
 
 MESSAGE = "A general system error occurred: Failed to flush checkpoint data!"
 VM_NAME = 'HD-W7-042 <"Sales" & Co>'
+HOSTS = [
+    HostChoice("esx-a2.lab.local", "host-a2", "connected", in_maintenance=False),
+    HostChoice("esx-a3.lab.local", "host-a3", "connected", in_maintenance=True),
+]
 
 
-@dataclass(frozen=True)
-class Host:
-    name: str
-    moref: str
-    usable: bool = True
-    why_not: str = ""
-
-
-@dataclass(frozen=True)
-class Outcome:
-    succeeded: bool
-    message: str
-    task_id: str
-    source_host: str = "esx-a1.lab.local"
-    destination_host: str = "esx-a2.lab.local"
-    duration_s: float = 1.4
-    finished_at: datetime | None = field(default_factory=lambda: datetime.now(UTC))
-
-
-@dataclass
-class VmotionGateway(FakeGateway):
-    """The fake gateway with the two vMotion calls; ``outcomes`` are handed out in order."""
-
-    outcomes: list[Outcome | Exception] = field(default_factory=list)
-    moves: list[tuple[str, str]] = field(default_factory=list)
-
-    def list_target_hosts(self, session: Any, facts: Any) -> list[Host]:
-        self.calls.append("list_target_hosts")
-        return [
-            Host("esx-a2.lab.local", "host-a2"),
-            Host("esx-a3.lab.local", "host-a3", usable=False, why_not="in maintenance mode"),
-        ]
-
-    def run_vmotion_test(
-        self,
-        session: Any,
-        moref: str,
-        host_moref: str,
-        *,
-        cancel: Any,
-        report: Callable[[object], None],
-    ) -> Outcome:
-        self.moves.append((moref, host_moref))
-        report((0, "Moving the VM"))
-        report((50, "Moving the VM"))
-        outcome = self.outcomes.pop(0)
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
+def moved(succeeded: bool, message: str, task_id: str) -> MigrationOutcome:
+    """How a test vMotion from esx-a1 to esx-a2 ended."""
+    return MigrationOutcome(
+        succeeded=succeeded,
+        message=message,
+        task_id=task_id,
+        vm_name=VM_NAME,
+        source_host="esx-a1.lab.local",
+        destination_host="esx-a2.lab.local",
+        duration_s=1.4,
+        finished_at=datetime.now(UTC),
+    )
 
 
 def _to_done(qtbot: QtBot, win: MainWindow, recorder: DialogRecorder) -> DonePage:
@@ -109,14 +76,15 @@ def _test_vmotion(qtbot: QtBot, done: DonePage, recorder: DialogRecorder) -> Non
 
 
 @pytest.fixture
-def gw() -> VmotionGateway:
-    return VmotionGateway(trusted=True, facts=replace(confirmed_facts(), name=VM_NAME))
+def gw() -> FakeGateway:
+    """A gateway with another host to move the VM to (and one in maintenance)."""
+    return FakeGateway(trusted=True, facts=replace(confirmed_facts(), name=VM_NAME), hosts=HOSTS)
 
 
 def test_back_does_not_lead_into_apply_after_a_change(
-    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder, gw: VmotionGateway
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder, gw: FakeGateway
 ) -> None:
-    win = make_window(gw, executor=FakeExecutor())
+    win = make_window(gw)
     _to_done(qtbot, win, recorder)
     wz = win.wizard
     back = wz.button(wz.WizardButton.BackButton)
@@ -128,7 +96,7 @@ def test_back_does_not_lead_into_apply_after_a_change(
 def test_back_stays_possible_when_nothing_was_changed(
     qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
 ) -> None:
-    win = make_window(VmotionGateway(trusted=True, facts=with_extra(make_facts(), cpt="33554432")))
+    win = make_window(FakeGateway(trusted=True, facts=with_extra(make_facts(), cpt="33554432")))
     to_check(qtbot, win, recorder)
     wz = win.wizard
     wz.next()
@@ -140,13 +108,13 @@ def test_back_stays_possible_when_nothing_was_changed(
 
 
 def test_vmotion_needs_a_confirmation_and_its_outcome_goes_into_the_note(
-    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder, gw: VmotionGateway
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder, gw: FakeGateway
 ) -> None:
     gw.outcomes = [
-        Outcome(False, MESSAGE, "task-44"),
-        Outcome(True, f"{VM_NAME} moved from esx-a1.lab.local to esx-a2.lab.local.", "task-45"),
+        moved(False, MESSAGE, "task-44"),
+        moved(True, f"{VM_NAME} moved from esx-a1.lab.local to esx-a2.lab.local.", "task-45"),
     ]
-    win = make_window(gw, executor=FakeExecutor())
+    win = make_window(gw)
     done = _to_done(qtbot, win, recorder)
     _hosts_read(qtbot, done)
     section = done.vmotion
@@ -180,16 +148,10 @@ def test_vmotion_needs_a_confirmation_and_its_outcome_goes_into_the_note(
 
 
 def test_a_refused_test_says_why_and_leaves_the_note_alone(
-    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder, gw: VmotionGateway
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder, gw: FakeGateway
 ) -> None:
-    gw.outcomes = [
-        GatewayFailure(
-            "This account lacks the privilege Resource.HotMigrate on HD-W7-042 (vm-42).",
-            "Ask a vSphere administrator to grant Resource.HotMigrate.",
-            "permission",
-        )
-    ]
-    win = make_window(gw, executor=FakeExecutor())
+    gw.outcomes = [NoPermission("Resource.HotMigrate", "HD-W7-042 (vm-42)")]
+    win = make_window(gw)
     done = _to_done(qtbot, win, recorder)
     _hosts_read(qtbot, done)
     before = done.note.text()
@@ -204,21 +166,12 @@ def test_a_powered_off_vm_cannot_be_tested(
     qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
 ) -> None:
     facts = replace(confirmed_facts(), power_state="poweredOff")
-    gw = VmotionGateway(trusted=True, facts=facts)
-    win = make_window(gw, executor=FakeExecutor())
+    gw = FakeGateway(trusted=True, facts=facts, hosts=HOSTS)
+    win = make_window(gw)
     done = _to_done(qtbot, win, recorder)
     assert not done.vmotion.test_button.isEnabled()
     assert "needs it running" in done.vmotion.hosts_note.text()
     assert "list_target_hosts" not in gw.calls
-
-
-def test_without_vmotion_calls_the_section_is_hidden(
-    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
-) -> None:
-    win = make_window(FakeGateway(trusted=True, facts=confirmed_facts()), executor=FakeExecutor())
-    done = _to_done(qtbot, win, recorder)
-    assert not done.vmotion.isVisible()
-    assert not done.vmotion_head.isVisible()
 
 
 def _save_as(monkeypatch: pytest.MonkeyPatch, target: Path) -> list[QDialog]:
@@ -241,12 +194,12 @@ def test_save_report_writes_html_and_pdf_after_undo(
     qtbot: QtBot,
     make_window: WindowFactory,
     recorder: DialogRecorder,
-    gw: VmotionGateway,
+    gw: FakeGateway,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    gw.outcomes = [Outcome(True, "moved", "task-45")]
-    win = make_window(gw, executor=FakeExecutor())
+    gw.outcomes = [moved(True, "moved", "task-45")]
+    win = make_window(gw)
     done = _to_done(qtbot, win, recorder)
     _hosts_read(qtbot, done)
     _test_vmotion(qtbot, done, recorder)
@@ -288,11 +241,11 @@ def test_a_report_that_cannot_be_written_says_so(
     qtbot: QtBot,
     make_window: WindowFactory,
     recorder: DialogRecorder,
-    gw: VmotionGateway,
+    gw: FakeGateway,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    win = make_window(gw, executor=FakeExecutor())
+    win = make_window(gw)
     done = _to_done(qtbot, win, recorder)
     _save_as(monkeypatch, tmp_path / "no-such-folder" / "report.html")
     done.report_button.click()

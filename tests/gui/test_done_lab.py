@@ -12,7 +12,6 @@ from pytestqt.qtbot import QtBot
 from tests.gui.conftest import DialogRecorder
 from tests.gui.lab_flow import (
     LAB_MARKS,
-    MISSING_BACKEND,
     SLOW,
     apply_fix,
     check_vm,
@@ -23,17 +22,15 @@ from tests.gui.lab_flow import (
     to_done,
     to_ready,
 )
+from tests.helpers.lab import StartLab
+from wizard.lab.process import LabInfo
+from wizard.lab.scenario import bundled_scenarios_dir
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
 from wizard.ui.pages.done import DonePage
 
 pytestmark = LAB_MARKS
 
-if MISSING_BACKEND is None:
-    from tests.helpers.lab import StartLab, lab_binary_path, start_lab  # noqa: F401 - fixtures
-    from wizard.lab.process import LabInfo
-    from wizard.lab.scenario import bundled_scenarios_dir
-    from wizard.vsphere.executor import create_executor
 
 VM = "HD-W7-042"
 MESSAGE = "A general system error occurred: Failed to flush checkpoint data!"
@@ -48,7 +45,7 @@ def lab(start_lab: StartLab) -> LabInfo:
 @pytest.fixture
 def window(qtbot: QtBot) -> Iterator[MainWindow]:
     with open_windows(qtbot) as open_window:
-        yield open_window(executor=create_executor())
+        yield open_window()
 
 
 def walk_to_done(qtbot: QtBot, win: MainWindow, lab: LabInfo) -> DonePage:

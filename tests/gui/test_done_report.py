@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from tests.gui.fakes import confirmed_facts
@@ -13,21 +13,33 @@ from wizard.kb.model import ARTICLE_ID
 from wizard.kb.plan import verify
 from wizard.ui.report import ReportData, StepLine, default_report_name, e, report_html
 from wizard.ui.ticket import UndoNote, ticket_note, vmotion_line
+from wizard.vsphere.records import MigrationOutcome
 
 NASTY = "<script>alert('x')</script> & \"Co\""
 MESSAGE = "A general system error occurred: Failed to flush checkpoint data!"
 T0 = datetime(2024, 5, 2, 15, 30, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class Outcome:
-    succeeded: bool
-    message: str
-    task_id: str
-    source_host: str
-    destination_host: str
-    duration_s: float
-    finished_at: datetime | None
+def vmotion_test(
+    succeeded: bool,
+    message: str,
+    task_id: str,
+    source_host: str,
+    destination_host: str,
+    duration_s: float,
+    finished_at: datetime | None,
+) -> MigrationOutcome:
+    """A vMotion test as ``wizard.vsphere.migrate`` reports one."""
+    return MigrationOutcome(
+        succeeded,
+        message,
+        task_id,
+        NASTY,
+        source_host,
+        destination_host,
+        duration_s,
+        finished_at=finished_at,
+    )
 
 
 def _data(**overrides: object) -> ReportData:
@@ -57,8 +69,8 @@ def _data(**overrides: object) -> ReportData:
         journal_id="j-0001",
         task_ids=("task-12",),
         vmotion=(
-            Outcome(False, MESSAGE, "task-9", "esx-a1", "esx-a2", 0.5, T0),
-            Outcome(True, "moved", "task-14", "esx-a1", "esx-a2", 1.25, T0),
+            vmotion_test(False, MESSAGE, "task-9", "esx-a1", "esx-a2", 0.5, T0),
+            vmotion_test(True, "moved", "task-14", "esx-a1", "esx-a2", 1.25, T0),
         ),
     )
     return replace(data, **overrides)  # type: ignore[arg-type]
@@ -155,8 +167,10 @@ def _note(**kw: object) -> str:
 
 
 def test_note_lists_tests_and_undo_in_the_order_they_happened() -> None:
-    failed = Outcome(False, MESSAGE, "task-9", "esx-a1", "esx-a2", 0.5, T0)
-    moved = Outcome(True, "moved", "task-14", "esx-a1", "esx-a2", 1.4, T0 + timedelta(minutes=5))
+    failed = vmotion_test(False, MESSAGE, "task-9", "esx-a1", "esx-a2", 0.5, T0)
+    moved = vmotion_test(
+        True, "moved", "task-14", "esx-a1", "esx-a2", 1.4, T0 + timedelta(minutes=5)
+    )
     undo = UndoNote(True, "The earlier values are back.", "j-0002", T0 + timedelta(minutes=2))
     note = _note(vmotion=(failed, moved), undo=undo)
     lines = note.splitlines()

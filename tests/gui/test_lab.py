@@ -11,12 +11,14 @@ from pytestqt.qtbot import QtBot
 from tests.gui.conftest import DialogRecorder
 from tests.gui.lab_flow import (
     LAB_MARKS,
-    MISSING_BACKEND,
     check_vm,
     choose_fix,
     connect_to_lab,
     open_windows,
 )
+from tests.helpers.lab import StartLab
+from wizard.lab.process import LabInfo
+from wizard.lab.scenario import bundled_scenarios_dir
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
 from wizard.ui.pages.base import PageId
@@ -24,10 +26,6 @@ from wizard.ui.pages.choose_vm import ChooseVmPage
 
 pytestmark = LAB_MARKS
 
-if MISSING_BACKEND is None:
-    from tests.helpers.lab import StartLab, lab_binary_path, start_lab  # noqa: F401 - fixtures
-    from wizard.lab.process import LabInfo
-    from wizard.lab.scenario import bundled_scenarios_dir
 
 SCENARIO = "dual-screen-win7.json"
 VM = "HD-W7-042"

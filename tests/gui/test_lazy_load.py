@@ -13,8 +13,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 HEAVY = ("pyVmomi", "pyVim", "truststore")
 
 _FIRST_WINDOW = """
@@ -67,17 +65,6 @@ def test_first_window_loads_no_pyvmomi_nor_truststore(hermetic_basedir: Path) ->
     assert report["shown"] == [], "building and showing the first window loaded them"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "wizard.ui.gateway.VsphereGateway.parse_endpoint imports wizard.vsphere.session, which "
-        "imports wizard.vsphere._pyvmomi (pyVmomi) and wizard.vsphere.tls (truststore) at module "
-        "level, to parse a host name. Fix: move Endpoint, DEFAULT_PORT, parse_endpoint and its "
-        "helpers into a module of stdlib imports only (wizard/vsphere/endpoint.py), import them "
-        "from there in session.py, and call that module from the gateway."
-    ),
-)
 def test_parsing_the_address_on_the_connect_page_loads_no_pyvmomi(hermetic_basedir: Path) -> None:
     report = _probe(hermetic_basedir, parse=True)
     assert report["parse_endpoint"] == []

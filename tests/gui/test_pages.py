@@ -9,7 +9,7 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder, WindowFactory, connect, to_check
-from tests.gui.fakes import FakeExecutor, FakeGateway, confirmed_facts, log_item
+from tests.gui.fakes import FakeGateway, confirmed_facts, log_item
 from tests.helpers.facts import make_facts, with_extra
 from wizard.kb.model import RemedyId
 from wizard.ui.pages.apply import ApplyPage
@@ -164,7 +164,7 @@ def _to_ready(qtbot: QtBot, win: object, recorder: DialogRecorder) -> ReadyPage:
 def test_ready_requires_the_confirmation(
     qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
 ) -> None:
-    win = make_window(FakeGateway(trusted=True, facts=confirmed_facts()), executor=FakeExecutor())
+    win = make_window(FakeGateway(trusted=True, facts=confirmed_facts()))
     page = _to_ready(qtbot, win, recorder)
     next_button = win.wizard.button(win.wizard.WizardButton.CommitButton)
     assert not page.isComplete()
@@ -179,28 +179,11 @@ def test_ready_requires_the_confirmation(
     assert QGuiApplication.clipboard().text() == page.powercli.text()
 
 
-def test_apply_without_executor_says_so(
-    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
-) -> None:
-    win = make_window(FakeGateway(trusted=True, facts=confirmed_facts()))
-    page = _to_ready(qtbot, win, recorder)
-    page.confirm_check.setChecked(True)
-    win.wizard.next()
-    apply = win.wizard.page_of(PageId.APPLY)
-    assert isinstance(apply, ApplyPage)
-    assert apply.banner.title_text() == "Apply is not available in this build"
-    win.wizard.next()
-    done = win.wizard.page_of(PageId.DONE)
-    assert isinstance(done, DonePage)
-    assert "not applied" in done.note.text()
-    assert not done.undo_button.isVisible()
-
-
 def test_apply_done_copy_and_undo(
     qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
 ) -> None:
-    ex = FakeExecutor()
-    win = make_window(FakeGateway(trusted=True, facts=confirmed_facts()), executor=ex)
+    gw = FakeGateway(trusted=True, facts=confirmed_facts())
+    win = make_window(gw)
     page = _to_ready(qtbot, win, recorder)
     page.confirm_check.setChecked(True)
     win.wizard.next()
@@ -224,7 +207,10 @@ def test_apply_done_copy_and_undo(
     assert done.undo_button.isVisible()
     done.undo_button.click()
     qtbot.waitUntil(lambda: done.banner.title_text() == "Change undone")
-    assert ex.calls == ["apply raise_buffer", "undo"]
+    assert [c for c in gw.calls if c.startswith(("apply", "undo"))] == [
+        "apply raise_buffer",
+        "undo journal-0001",
+    ]
     assert "undone" in done.note.text()
 
 
@@ -234,8 +220,7 @@ def test_stop_at_a_safe_point(
     import threading
 
     gate = threading.Event()
-    ex = FakeExecutor(gate=gate)
-    win = make_window(FakeGateway(trusted=True, facts=confirmed_facts()), executor=ex)
+    win = make_window(FakeGateway(trusted=True, facts=confirmed_facts(), apply_gate=gate))
     page = _to_ready(qtbot, win, recorder)
     page.confirm_check.setChecked(True)
     win.wizard.next()
@@ -261,7 +246,7 @@ def test_power_off_vm_needs_no_shutdown(
     qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
 ) -> None:
     facts = replace(confirmed_facts(), power_state="poweredOff")
-    win = make_window(FakeGateway(trusted=True, facts=facts), executor=FakeExecutor())
+    win = make_window(FakeGateway(trusted=True, facts=facts))
     page = _to_ready(qtbot, win, recorder)
     assert page.disruption.title_text() == "No shutdown needed"
     assert "Stop-VMGuest" not in page.powercli.text()

@@ -32,7 +32,10 @@ from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder
-from tests.gui.lab_flow import LAB_MARKS, MISSING_BACKEND, fill_connect, open_windows
+from tests.gui.lab_flow import LAB_MARKS, fill_connect, open_windows
+from tests.helpers.lab import StartLab
+from wizard.lab.process import LabInfo
+from wizard.lab.scenario import bundled_scenarios_dir
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
 from wizard.ui.pages.apply import ApplyPage
@@ -44,11 +47,6 @@ from wizard.ui.pages.ready import ReadyPage
 
 pytestmark = LAB_MARKS
 
-if MISSING_BACKEND is None:
-    from tests.helpers.lab import StartLab, lab_binary_path, start_lab  # noqa: F401 - fixtures
-    from wizard.lab.process import LabInfo
-    from wizard.lab.scenario import bundled_scenarios_dir
-    from wizard.vsphere.executor import create_executor
 
 LATENCY_MS = 300
 LIMIT_S = 0.100
@@ -238,7 +236,7 @@ def measure_walk(qtbot: QtBot, lab: LabInfo) -> StallMeter:
         qtbot.waitUntil(condition, timeout=int(seconds * 1000))
 
     with open_windows(qtbot) as open_window:
-        win = open_window(executor=create_executor(), show=False)
+        win = open_window(show=False)
         meter = StallMeter(lambda: win.ctx.worker.busy, win)
         try:
             win.show()

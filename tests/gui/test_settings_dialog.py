@@ -14,9 +14,11 @@ from PySide6.QtWidgets import QDialogButtonBox, QTreeWidget
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder, WindowFactory, to_check
-from tests.gui.fakes import FakeGateway
+from tests.gui.fakes import FakeGateway, confirmed_facts
 from wizard import credentials
-from wizard.ui.executor import Consent
+from wizard.ui.pages.apply import ApplyPage
+from wizard.ui.pages.base import PageId
+from wizard.ui.pages.ready import ReadyPage
 from wizard.ui.settings import GuiSettings
 from wizard.ui.settings_dialog import SettingsDialog
 from wizard.vsphere.certificate import CertificateInfo
@@ -180,8 +182,26 @@ def test_the_settings_reach_the_next_connect_and_check(
     assert gateway.evidence_days == [90]
 
 
-def test_the_shutdown_wait_reaches_the_executor() -> None:
-    from wizard.vsphere.executor import GuiExecutor
-
-    fields = GuiExecutor._consent(Consent(shutdown=True, shutdown_timeout_s=900))
-    assert fields["shutdown_timeout"] == 900.0
+def test_the_shutdown_wait_reaches_the_executor(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    gateway = FakeGateway(trusted=True, facts=confirmed_facts())
+    win = make_window(gateway)
+    win.settings_action.trigger()
+    (dialog,) = recorder.of(SettingsDialog)
+    dialog.shutdown_timeout_spin.setValue(900)
+    dialog.accept()
+    to_check(qtbot, win, recorder)
+    wz = win.wizard
+    wz.next()
+    wz.next()
+    ready = wz.page_of(PageId.READY)
+    assert isinstance(ready, ReadyPage)
+    ready.confirm_check.setChecked(True)
+    wz.next()
+    apply = wz.page_of(PageId.APPLY)
+    assert isinstance(apply, ApplyPage)
+    qtbot.waitUntil(apply.isComplete)
+    (request,) = gateway.requests
+    assert request.shutdown_timeout == 900.0
+    assert request.allow_shutdown

@@ -7,17 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QImage
 
-from wizard.ui.gateway import missing_backend
-
-_missing = missing_backend()
-pytestmark = [
-    pytest.mark.lab,
-    pytest.mark.slow,
-    pytest.mark.skipif(_missing is not None, reason=f"{_missing} is not written yet"),
-]
-
-if _missing is None:
-    from tests.helpers.lab import lab_binary_path  # noqa: F401 - fixture
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
 
 def test_tour_saves_every_page(

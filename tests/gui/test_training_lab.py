@@ -20,18 +20,19 @@ from pytestqt.qtbot import QtBot
 from tests.gui.conftest import DialogRecorder
 from tests.gui.lab_flow import (
     LAB_MARKS,
-    MISSING_BACKEND,
     apply_fix,
     check_vm,
     open_windows,
     to_done,
     to_ready,
 )
+from tests.helpers.lab import lab_binary_for_tests
 from wizard.kb.model import RemedyId, Verdict
+from wizard.lab.process import LabProcess
+from wizard.lab.scenario import bundled_scenarios_dir
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
 from wizard.ui.context import LabHandle
-from wizard.ui.executor import default_executor
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.check import CheckPage
 from wizard.ui.pages.choose_fix import ChooseFixPage
@@ -42,10 +43,6 @@ from wizard.ui.training.session import TrainingSession
 
 pytestmark = LAB_MARKS
 
-if MISSING_BACKEND is None:
-    from tests.helpers.lab import lab_binary_for_tests
-    from wizard.lab.process import LabProcess
-    from wizard.lab.scenario import bundled_scenarios_dir
 
 BUNDLED = sorted(
     (Path(__file__).resolve().parents[2] / "resources" / "scenarios").glob("*.json"),
@@ -103,9 +100,7 @@ def open_training(
     with open_windows(qtbot) as open_window:
 
         def make(scenario: Path, vm: str | None) -> MainWindow:
-            return open_window(
-                executor=default_executor(), lab_factory=labs, training_scenario=scenario, vm=vm
-            )
+            return open_window(lab_factory=labs, training_scenario=scenario, vm=vm)
 
         yield make
 

@@ -9,7 +9,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder, WindowFactory, to_check
-from tests.gui.fakes import FakeExecutor, FakeGateway
+from tests.gui.fakes import FakeGateway
 from wizard.lab.scenario import bundled_scenarios_dir
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.welcome import WelcomePage
@@ -165,11 +165,10 @@ def test_debrief_saves_html_and_text(
     qtbot: QtBot,
     make_window: WindowFactory,
     recorder: DialogRecorder,
-    executor: FakeExecutor,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    win = make_window(FakeGateway(), executor=executor, training_scenario=DUAL)
+    win = make_window(FakeGateway(), training_scenario=DUAL)
     qtbot.waitUntil(_welcome(win).isComplete)
     to_check(qtbot, win, recorder)
     win.training.panel.reveal_button.click()

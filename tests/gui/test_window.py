@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder, WindowFactory, connect
-from tests.gui.fakes import PASSWORD, FakeExecutor, FakeGateway, FakeLab, confirmed_facts
+from tests.gui.fakes import PASSWORD, FakeGateway, FakeLab, confirmed_facts
 from wizard.ui import app as app_module
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
@@ -50,7 +50,7 @@ def test_keyboard_only_walk(
 ) -> None:
     """Return, Tab, Space and typing alone take a technician from Welcome to Done."""
     recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_ONCE
-    win = make_window(FakeGateway(facts=confirmed_facts()), executor=FakeExecutor())
+    win = make_window(FakeGateway(facts=confirmed_facts()))
     win.activateWindow()
     qtbot.waitActive(win)
     wz = win.wizard
@@ -94,7 +94,7 @@ def test_keyboard_only_walk(
 def test_buttons_and_fields_have_mnemonics(make_window: WindowFactory) -> None:
     from PySide6.QtWidgets import QCheckBox, QLabel
 
-    win = make_window(FakeGateway(), executor=FakeExecutor())
+    win = make_window(FakeGateway())
     for which in (
         win.wizard.WizardButton.NextButton,
         win.wizard.WizardButton.BackButton,
@@ -121,7 +121,7 @@ def test_every_control_has_an_accessible_name(
         QTabBar,
     )
 
-    win = make_window(FakeGateway(trusted=True, facts=confirmed_facts()), executor=FakeExecutor())
+    win = make_window(FakeGateway(trusted=True, facts=confirmed_facts()))
     missing = []
     for page in win.wizard.pages.values():
         for cls in (QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox):

@@ -40,7 +40,6 @@ from wizard.vsphere.executor import (
     Outcome,
     Reason,
     StepUpdate,
-    create_executor,
 )
 from wizard.vsphere.session import Session
 
@@ -382,38 +381,6 @@ def test_a_changed_before_value_is_refused_and_undo_refuses_unless_forced(
         assert read(session, "Off W7").extra("migrate.baseCptCacheSize") is None  # noqa: S610
         # The journal tells the truth: the undo changed 99, not the value the fix had set.
         assert forced.changes[0].before == "99"
-
-
-def test_the_wizard_adapter_applies_and_undoes_through_its_callbacks(
-    lab: LabInfo, journal: Journal
-) -> None:
-    wizard_executor = create_executor()
-    wizard_executor._journal = journal  # the test's own journal, not the user's
-    with session_to(lab) as session:
-        facts, remedy = check(session, "Single W7", RemedyId.RAISE_BUFFER)
-        planned = [s.id for s in wizard_executor.steps(remedy, facts)]
-        reported: list[tuple[str, str]] = []
-        lines: list[str] = []
-
-        def report(step: str, state: str, percent: int | None, message: str) -> None:
-            reported.append((step, state))
-
-        result = wizard_executor.apply(
-            session, remedy, facts, report=report, log=lines.append, is_cancelled=lambda: False
-        )
-        assert result.ok, result.message
-        assert result.verified
-        assert [s.step for s in result.steps] == planned
-        assert {step for step, state in reported if state == "done"} == set(planned)
-        assert lines
-
-        undo_planned = [s.id for s in wizard_executor.undo_steps(result)]
-        undone = wizard_executor.undo(
-            session, result, report=report, log=lines.append, is_cancelled=lambda: False
-        )
-        assert undone.ok, undone.message
-        assert [s.step for s in undone.steps] == undo_planned
-        assert read(session, "Single W7").extra_config == facts.extra_config
 
 
 def test_stop_before_the_shutdown_changes_nothing(lab: LabInfo, journal: Journal) -> None:

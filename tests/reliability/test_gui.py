@@ -33,7 +33,6 @@ from tests.reliability.test_secrets import Search, lab_scenario, secret
 from wizard.lab.process import LabInfo
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow, setup_logging
-from wizard.ui.executor import default_executor
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.check import CheckPage
 
@@ -47,7 +46,7 @@ WAIT_MS = 30000
 @pytest.fixture
 def window(qtbot: QtBot) -> Iterator[MainWindow]:
     with open_windows(qtbot) as open_window:
-        yield open_window(executor=default_executor())
+        yield open_window()
 
 
 def test_connect_and_check_faults_show_the_error_and_retry_works(

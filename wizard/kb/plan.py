@@ -57,7 +57,7 @@ shutdown still powers the VM on again (unless told to leave it off)."""
 
 @dataclass(frozen=True)
 class PlannedStep:
-    """One step as the step list shows it (fits ``wizard.ui.executor.PlanStep``).
+    """One step as the step list shows it (the wizard's Apply page lists these).
 
     Attributes:
         id: a :class:`StepId` value.

@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
@@ -17,8 +18,7 @@ from wizard import __version__, paths
 from wizard.kb.model import ARTICLE_ID
 from wizard.ui import dialogs, worker
 from wizard.ui.context import LabFactory, WizardContext, default_lab_factory
-from wizard.ui.executor import Executor, default_executor
-from wizard.ui.gateway import Gateway, VsphereGateway
+from wizard.ui.gateway import Gateway, VsphereGateway, load_back_end
 from wizard.ui.look import Tone, apply_style, icon
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.connect import ConnectPage
@@ -93,8 +93,7 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         *,
-        gateway: Gateway | None = None,
-        executor: Executor | None = None,
+        gateway: Gateway[Any] | None = None,
         lab_factory: LabFactory = default_lab_factory,
         training_scenario: Path | None = None,
         vm: str | None = None,
@@ -107,7 +106,6 @@ class MainWindow(QMainWindow):
         # after this must stop them, or Qt aborts the process when it destroys a running thread.
         self.ctx = WizardContext(
             gateway if gateway is not None else VsphereGateway(),
-            executor=executor,
             lab_factory=lab_factory,
             preselect_vm=vm,
             training_scenario=training_scenario,
@@ -325,11 +323,10 @@ def run_gui(*, training_scenario: Path | None, vm: str | None) -> int:
     sys.excepthook = _on_unhandled
     try:
         app = create_application()
-        # Cold start: the executor imports pyVmomi (a third of a second); the window is
-        # painted first and the executor set right after, long before the Ready page asks.
+        # Cold start: the back end imports pyVmomi (a third of a second); the window is
+        # painted first and the back end loaded right after, long before a page needs it.
         window = show_main_window(training_scenario=training_scenario, vm=vm)
-        ctx = window.ctx
-        QTimer.singleShot(0, lambda: setattr(ctx, "executor", default_executor()))
+        QTimer.singleShot(0, load_back_end)
         code = int(app.exec())
     except Exception as exc:  # noqa: BLE001 - whatever it was, stop cleanly and say so
         _log_to_file(

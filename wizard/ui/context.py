@@ -11,16 +11,18 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 
 from wizard.kb.facts import VmFacts
-from wizard.kb.model import Remedy
-from wizard.ui.executor import ApplyResult, Consent, Executor, GuestLogin
+from wizard.kb.model import Assessment, Change, Remedy
 from wizard.ui.gateway import CheckResult, Gateway
 from wizard.ui.settings import GuiSettings
 from wizard.ui.worker import Cancelled, CancelToken, Job, SessionWorker
+
+if TYPE_CHECKING:
+    from wizard.vsphere.executor import ApplyRequest, ApplyResult, GuestCredentials, StepResult
 
 _log = logging.getLogger(__name__)
 
@@ -68,6 +70,68 @@ class VmChoice:
     moref: str
 
 
+@dataclass(frozen=True)
+class PoweredOnAgain:
+    """An apply whose power-on failed, once a retried power-on brought the VM back.
+
+    The change is in place and the VM is on; the verdict was not judged again after the retry,
+    so it reads as done but not verified. Undo and the ticket note still refer to the apply's
+    journal entry.
+
+    Attributes:
+        applied: the apply's own result (its reason ``power_on_failed``).
+        power_on: the retried power-on's result.
+    """
+
+    applied: ApplyResult
+    power_on: ApplyResult
+
+    @property
+    def ok(self) -> bool:
+        return True
+
+    @property
+    def verified(self) -> bool:
+        return False
+
+    @property
+    def message(self) -> str:
+        entry = self.power_on.journal_id
+        return (
+            "The change is in place. The VM did not power on after it at first; the second "
+            f"try worked{f' (journal entry {entry})' if entry else ''}."
+        )
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        return self.applied.changes
+
+    @property
+    def facts_after(self) -> VmFacts | None:
+        return self.power_on.facts_after or self.applied.facts_after
+
+    @property
+    def assessment_after(self) -> Assessment | None:
+        return None
+
+    @property
+    def journal_id(self) -> str | None:
+        return self.applied.journal_id
+
+    @property
+    def task_ids(self) -> tuple[str, ...]:
+        return self.applied.task_ids + self.power_on.task_ids
+
+    @property
+    def steps(self) -> tuple[StepResult, ...]:
+        """The apply's steps, then the retried power-on's (for the report)."""
+        return self.applied.steps + self.power_on.steps
+
+
+Result: TypeAlias = "ApplyResult | PoweredOnAgain"
+"""What applying the fix gave, as the Done page, the note, the report and training read it."""
+
+
 class WizardContext(QObject):
     """Shared state of one wizard window.
 
@@ -85,7 +149,6 @@ class WizardContext(QObject):
         lab_worker: a second worker thread for starting and stopping the lab (not a vCenter
             call, and it must not queue behind one).
         settings: remembered choices.
-        executor: applies remedies; None in a build without one.
         preselect_vm: the VM named on the command line, if any.
         training_scenario: the scenario given on the command line, if any.
         endpoint: ``host:port`` of the connected vCenter.
@@ -96,8 +159,10 @@ class WizardContext(QObject):
         remedy: the chosen remedy (None: no change).
         guest_login: the guest login for the in-guest fix, in memory only; dropped when the VM
             changes and when the run ends.
-        consent: what the technician agreed to on the Ready page (for the Apply page).
+        request: the fix and what the technician agreed to on the Ready page (for the Apply
+            page); it carries the guest login, so it is dropped with it.
         result: what applying it gave.
+        undo_result: what undoing it gave.
         training: the training run (``wizard.ui.training.session.TrainingSession``), or None.
     """
 
@@ -109,10 +174,9 @@ class WizardContext(QObject):
 
     def __init__(
         self,
-        gateway: Gateway,
+        gateway: Gateway[Any],
         *,
         settings: GuiSettings | None = None,
-        executor: Executor | None = None,
         lab_factory: LabFactory = default_lab_factory,
         preselect_vm: str | None = None,
         training_scenario: Path | None = None,
@@ -123,7 +187,6 @@ class WizardContext(QObject):
         self.worker = SessionWorker(self)
         self.lab_worker = SessionWorker(self)
         self.settings = settings if settings is not None else GuiSettings()
-        self.executor = executor
         self.preselect_vm = preselect_vm
         self.training_scenario = training_scenario
         self._lab_factory = lab_factory
@@ -136,9 +199,9 @@ class WizardContext(QObject):
         self._vm: VmChoice | None = None
         self.check: CheckResult | None = None
         self.remedy: Remedy | None = None
-        self.guest_login: GuestLogin | None = None
-        self.consent: Consent | None = None
-        self.result: ApplyResult | None = None
+        self.guest_login: GuestCredentials | None = None
+        self.request: ApplyRequest | None = None
+        self.result: Result | None = None
         self.undo_result: ApplyResult | None = None
         self.applying = False
         self.training: QObject | None = None
@@ -171,9 +234,9 @@ class WizardContext(QObject):
         self._vm = choice
 
     def forget_guest_login(self) -> None:
-        """Drop the guest login (and the consent that carries it) from memory."""
+        """Drop the guest login (and the request that carries it) from memory."""
         self.guest_login = None
-        self.consent = None
+        self.request = None
         self.guestLoginForgotten.emit()
 
     @property

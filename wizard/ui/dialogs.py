@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from wizard import __version__
-from wizard.ui.gateway import CertificateLike
 from wizard.ui.look import Tone, icon, monospace, scaled_font
 from wizard.ui.widgets import IconLabel, copy_text, wrapped
+from wizard.vsphere.certificate import CertificateInfo
 
 
 def show_modal(dialog: QDialog, on_done: Callable[[int], None]) -> None:
@@ -79,7 +79,7 @@ class CertificateDialog(QDialog):
 
     def __init__(
         self,
-        info: CertificateLike,
+        info: CertificateInfo,
         parent: QWidget | None = None,
         *,
         expected_sha256: str | None = None,
@@ -198,7 +198,7 @@ class CertificateChangedDialog(QDialog):
     """A pinned certificate changed: stop. There is deliberately no way to accept it here."""
 
     def __init__(
-        self, pinned: CertificateLike, presented: CertificateLike, parent: QWidget | None = None
+        self, pinned: CertificateInfo, presented: CertificateInfo, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Certificate changed: connection stopped")

@@ -1,117 +1,73 @@
-"""What the pages need from vCenter and from the article's rules, behind one injectable object.
+"""What the pages need from vCenter and from the article's rules, behind one typed seam.
 
-The pages never import ``wizard.vsphere`` or ``wizard.kb`` functions directly: they call a
-:class:`Gateway` through the worker thread (every method here may block on the network unless
-it says otherwise). :class:`VsphereGateway` is the real one; tests hand in a stand-in with the
-same methods. Errors reach the pages as the three exception types below, already worded for a
-technician (message plus next step), so only this module knows ``wizard.vsphere``'s errors.
+The pages never call ``wizard.vsphere`` themselves: they call a :class:`Gateway` through the
+worker thread (every method here may block on the network unless it says otherwise).
+:class:`VsphereGateway` is the real one; tests hand in a stand-in typed against the same
+Protocol (``tests/gui/fakes.py``), so mypy sees a fake that drifts from the real thing.
+
+What crosses the seam is ``wizard.vsphere``'s and ``wizard.kb``'s own types, and errors reach the
+pages as ``wizard.vsphere``'s own classes (:class:`~wizard.vsphere.errors.VsphereError` and its
+subclasses, each with a message, a next step and a category).
+
+Cold start: at module level this imports only modules of ``wizard.vsphere`` that load no pyVmomi
+(the errors, the endpoint, the certificate, the records); the rest is imported inside the
+methods, which run on the worker thread, or only for the type checker. :func:`load_back_end`
+imports it all once the first window is painted.
 
 No Qt here: this module runs on the worker thread.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
-from wizard.kb.facts import EvidenceItem, VmFacts, VmSummary
-from wizard.kb.model import Assessment, Remedy
+from wizard.kb import RemedyOptions, assess, remedies
+from wizard.kb.facts import EvidenceItem, PowerState, VmFacts, VmSummary
+from wizard.kb.model import Assessment, Change, Remedy
+from wizard.kb.plan import CannotUndo, PlannedStep, plan_steps, undo_changes
+from wizard.vsphere.certificate import CertificateInfo
+from wizard.vsphere.endpoint import parse_endpoint
+from wizard.vsphere.errors import VsphereError
+from wizard.vsphere.records import HostChoice, MigrationOutcome, VmRef
+
+if TYPE_CHECKING:
+    from wizard.audit import Journal
+    from wizard.vsphere.executor import (
+        ApplyRequest,
+        ApplyResult,
+        Executor,
+        GuestCredentials,
+        Reconciliation,
+        StepUpdate,
+    )
+    from wizard.vsphere.session import Session
+    from wizard.vsphere.tls import TrustPolicy
 
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_EVIDENCE_DAYS = 30
+VMOTION_TIMEOUT_S = 600.0
+
+S = TypeVar("S")
+"""The session type of a gateway: ``wizard.vsphere.session.Session`` for the real one."""
+
+Variant = Literal["cap", "guest"]
+"""The two ways of lowering the resolution (``wizard.kb.RemedyOptions``)."""
 
 
-class PinnedLike(Protocol):
-    """A pinned certificate as listed (``wizard.vsphere.tls.PinnedEntry``)."""
-
-    @property
-    def host(self) -> str: ...
-    @property
-    def port(self) -> int: ...
-    @property
-    def sha256(self) -> str: ...
-    @property
-    def not_after(self) -> datetime | None: ...
-
-
-class CertificateLike(PinnedLike, Protocol):
-    """The certificate details the trust dialog shows (``wizard.vsphere.certificate``)."""
+class CancelFlag(Protocol):
+    """The worker's cancel token, as far as a long call needs it."""
 
     @property
-    def subject(self) -> str: ...
-    @property
-    def issuer(self) -> str: ...
-    @property
-    def not_before(self) -> datetime | None: ...
+    def cancelled(self) -> bool: ...
 
 
-class VmRefLike(Protocol):
-    """A VM found by name, DNS name or IP (``wizard.vsphere.inventory.VmRef``)."""
+ReportStep = Callable[["StepUpdate"], None]
+"""Where an apply, undo or power-on sends each step's progress (the worker's ``report``)."""
 
-    @property
-    def name(self) -> str: ...
-    @property
-    def moref(self) -> str: ...
-
-
-class SessionLike(Protocol):
-    """An open vCenter session; only the worker thread touches it."""
-
-    def close(self) -> None: ...
-
-
-class GatewayFailure(Exception):
-    """A failure worded for the technician.
-
-    Attributes:
-        message: what went wrong.
-        next_step: what to do about it.
-        kind: ``"login"``, ``"connection"``, ``"permission"``, ``"not_found"`` or ``"other"``.
-        close_matches: for ``not_found``: names that look like what was asked for.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        next_step: str = "",
-        kind: str = "other",
-        close_matches: Sequence[str] = (),
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.next_step = next_step
-        self.kind = kind
-        self.close_matches = tuple(close_matches)
-
-
-class UntrustedCertificate(Exception):
-    """vCenter presented a certificate that neither the OS nor a pin vouches for.
-
-    Attributes:
-        info: the certificate, for the technician to compare.
-    """
-
-    def __init__(self, info: CertificateLike) -> None:
-        super().__init__(f"untrusted certificate from {info.host}:{info.port}")
-        self.info = info
-
-
-class ChangedCertificate(Exception):
-    """vCenter presented a certificate other than the one pinned for it: a stop, not a question.
-
-    Attributes:
-        pinned: the certificate trusted before.
-        presented: the one presented now.
-    """
-
-    def __init__(self, pinned: CertificateLike, presented: CertificateLike) -> None:
-        super().__init__(f"certificate of {presented.host}:{presented.port} changed")
-        self.pinned = pinned
-        self.presented = presented
+ReportMove = Callable[[tuple[int | None, str]], None]
+"""Where a vMotion test sends ``(percent or None, message)`` while it runs."""
 
 
 @dataclass(frozen=True)
@@ -123,8 +79,14 @@ class CheckResult:
     remedies: tuple[Remedy, ...]
 
 
-class Gateway(Protocol):
-    """Everything the wizard asks of vCenter and of the rules."""
+class Gateway(Protocol[S]):
+    """Everything the wizard asks of vCenter and of the rules.
+
+    ``S`` is the session :meth:`connect` opens; the worker keeps it and hands it back to every
+    method that takes one. Errors are ``wizard.vsphere.errors``' own classes.
+    """
+
+    # ---------------------------------------------------------------- connecting
 
     def parse_endpoint(self, text: str) -> str:
         """Return the normalised ``host:port``; raise ValueError with a message. Does not block."""
@@ -132,33 +94,42 @@ class Gateway(Protocol):
 
     def connect(
         self, endpoint: str, user: str, password: str, *, timeout: float = DEFAULT_TIMEOUT_S
-    ) -> SessionLike:
-        """Log in. Raises UntrustedCertificate, ChangedCertificate or GatewayFailure."""
+    ) -> S:
+        """Log in.
+
+        Raises:
+            CertificateUntrusted: the technician has to decide about the certificate.
+            CertificateChanged: the certificate is not the one pinned: a stop, not a question.
+            VsphereError: anything else (``LoginFailed`` for a refused login).
+        """
         ...
 
-    def trust_once(self, info: CertificateLike) -> None:
+    def trust_once(self, info: CertificateInfo) -> None:
         """Accept this certificate for this run of the program only. Does not block."""
         ...
 
-    def pin(self, info: CertificateLike) -> None:
+    def pin(self, info: CertificateInfo) -> None:
         """Accept this certificate from now on (written to the pin store). Does not block."""
         ...
 
-    def list_vms(self, session: Any) -> list[VmSummary]:
+    # ---------------------------------------------------------------- reading and judging
+
+    def list_vms(self, session: S) -> list[VmSummary]:
         """Every VM, from one bulk read."""
         ...
 
-    def find_vms(self, session: Any, query: str) -> list[VmRefLike]:
-        """VMs whose name, DNS name or IP matches ``query`` (may be empty)."""
+    def find_vms(self, session: S, query: str) -> list[VmRef]:
+        """VMs whose name, DNS name or IP matches ``query``; VmNotFound (with close matches)
+        when none does."""
         ...
 
     def check(
-        self, session: Any, moref: str, *, evidence_days: int = DEFAULT_EVIDENCE_DAYS
+        self, session: S, moref: str, *, evidence_days: int = DEFAULT_EVIDENCE_DAYS
     ) -> CheckResult:
         """Read the VM's facts (failure events of the last ``evidence_days``) and judge them."""
         ...
 
-    def read_vm_log(self, session: Any, facts: VmFacts) -> tuple[EvidenceItem, ...]:
+    def read_vm_log(self, session: S, facts: VmFacts) -> tuple[EvidenceItem, ...]:
         """Search the VM's ``vmware.log`` for the failure's signatures."""
         ...
 
@@ -172,124 +143,213 @@ class Gateway(Protocol):
         facts: VmFacts,
         *,
         buffer_bytes: int | None = None,
-        lower_resolution_variant: str = ...,
+        lower_resolution_variant: Variant | None = None,
     ) -> tuple[Remedy, ...]:
         """The four workarounds with these options. Pure: does not block.
 
-        ``lower_resolution_variant`` is the technician's choice (``"cap"`` or ``"guest"``); left
-        out, the rules choose (the guest variant when the VM runs and this account may not
-        power it off and on).
+        ``lower_resolution_variant`` is the technician's choice; None lets the rules choose (the
+        guest variant when the VM runs and this account may not power it off and on).
+        """
+        ...
+
+    # ---------------------------------------------------------------- changing
+
+    def steps(self, request: ApplyRequest) -> Sequence[PlannedStep]:
+        """The steps :meth:`apply` will run for this request. Pure: does not block."""
+        ...
+
+    def apply(
+        self, session: S, request: ApplyRequest, *, cancel: CancelFlag, report: ReportStep
+    ) -> ApplyResult:
+        """Apply the request's remedy with what the request consents to, journaling each step.
+
+        Stops at the next safe point once ``cancel`` is set; the result says how it ended.
+        """
+        ...
+
+    def undo_steps(
+        self,
+        changes: Sequence[Change],
+        facts: VmFacts | None,
+        *,
+        allow_hard_poweroff: bool = False,
+        leave_powered_off: bool = False,
+    ) -> Sequence[PlannedStep]:
+        """The steps :meth:`undo` will run to take ``changes`` back on the VM last read as
+        ``facts``. Pure: does not block."""
+        ...
+
+    def undo(
+        self,
+        session: S,
+        entry_id: str,
+        *,
+        facts: VmFacts | None,
+        allow_shutdown: bool = False,
+        allow_hard_poweroff: bool = False,
+        leave_powered_off: bool = False,
+        guest_credentials: GuestCredentials | None = None,
+        shutdown_timeout: float = 300.0,
+        cancel: CancelFlag,
+        report: ReportStep,
+    ) -> ApplyResult:
+        """Put back the values journal entry ``entry_id`` recorded as "before" (the VM last read
+        as ``facts``), with the same power handling as an apply."""
+        ...
+
+    def retry_power_on(
+        self, session: S, entry_id: str, *, cancel: CancelFlag, report: ReportStep
+    ) -> ApplyResult:
+        """Power the VM of journal entry ``entry_id`` on again after a failed power-on."""
+        ...
+
+    def reconcile_dangling(self, session: S) -> Sequence[Reconciliation]:
+        """Judge every change an earlier run left unfinished on this vCenter against the VMs'
+        real values, and close those journal entries."""
+        ...
+
+    # ---------------------------------------------------------------- vMotion test
+
+    def list_target_hosts(self, session: S, facts: VmFacts) -> list[HostChoice]:
+        """The other hosts of the VM's cluster, usable ones first."""
+        ...
+
+    def run_vmotion_test(
+        self,
+        session: S,
+        moref: str,
+        host_moref: str,
+        *,
+        cancel: CancelFlag,
+        report: ReportMove,
+        timeout: float = VMOTION_TIMEOUT_S,
+    ) -> MigrationOutcome:
+        """Move the running VM to ``host_moref`` and wait for the end.
+
+        A failed migration is an outcome (``succeeded`` False, vCenter's message), not an
+        error; an error means the test could not be run (no privilege, VM off, time ran out).
         """
         ...
 
 
-def missing_backend() -> str | None:
-    """The first module of the real back end that is not importable, or None when all are."""
-    for name in (
-        "wizard.kb",
-        "wizard.vsphere.session",
-        "wizard.vsphere.tls",
-        "wizard.vsphere.errors",
-        "wizard.vsphere.inventory",
-        "wizard.vsphere.facts",
-        "wizard.vsphere.evidence",
-    ):
-        try:
-            if importlib.util.find_spec(name) is None:
-                return name
-        except ModuleNotFoundError:
-            return name
-    import wizard.kb
+def try_vmotion(
+    gateway: Gateway[S], session: S, facts: VmFacts, *, cancel: CancelFlag
+) -> MigrationOutcome:
+    """One test vMotion to the first usable other host of the VM's cluster (training's "Try the
+    vMotion"). Blocks: run it on the worker.
 
-    if not hasattr(wizard.kb, "assess"):
-        return "wizard.kb.assess"
-    return None
+    Raises:
+        VsphereError: there is no host to move to, or the test could not be run.
+    """
+    hosts = [h for h in gateway.list_target_hosts(session, facts) if h.usable]
+    if not hosts:
+        raise VsphereError(
+            f"{facts.name} has no other usable host in its cluster.",
+            "A vMotion test needs a second host that is connected and not in maintenance.",
+        )
+    return gateway.run_vmotion_test(
+        session, facts.moref, hosts[0].moref, cancel=cancel, report=_ignore
+    )
+
+
+def _ignore(_payload: tuple[int | None, str]) -> None:
+    """A progress callback for a caller that shows a busy bar only."""
+
+
+def load_back_end() -> None:
+    """Import what the real gateway uses (pyVmomi with it, about a third of a second).
+
+    Called once the first window is painted, so that no page waits for it later.
+    """
+    import wizard.vsphere.evidence
+    import wizard.vsphere.executor
+    import wizard.vsphere.inventory
+    import wizard.vsphere.migrate  # noqa: F401 - imported for their side effect: loaded
+
+
+def planned_steps(
+    changes: Sequence[Change],
+    facts: VmFacts | None,
+    *,
+    allow_hard_poweroff: bool,
+    leave_powered_off: bool,
+) -> tuple[PlannedStep, ...]:
+    """The steps an apply or undo of ``changes`` runs on the VM read as ``facts``.
+
+    A hard power-off replaces the shutdown when it is consented to and the guest cannot be shut
+    down cleanly: the VM is suspended, or VMware Tools are not running.
+    """
+    power = facts.power_state if facts is not None else PowerState.ON
+    hard = allow_hard_poweroff and (
+        power != PowerState.ON or (facts is not None and not facts.tools_running)
+    )
+    return plan_steps(changes, power, leave_powered_off=leave_powered_off, hard_power_off=hard)
 
 
 class VsphereGateway:
-    """The real gateway over ``wizard.vsphere`` and ``wizard.kb`` (imported on first use)."""
+    """The real gateway over ``wizard.vsphere`` and ``wizard.kb``.
 
-    def __init__(self) -> None:
-        self._trust: Any = None
+    Args:
+        journal: where changes are recorded; by default the user's journal, opened on first use.
+    """
 
-    def _policy(self) -> Any:
+    def __init__(self, journal: Journal | None = None) -> None:
+        self._journal = journal
+        self._trust: TrustPolicy | None = None
+
+    # ---------------------------------------------------------------- connecting
+
+    def _policy(self) -> TrustPolicy:
         if self._trust is None:
-            tls = _m("wizard.vsphere.tls")
-            self._trust = tls.TrustPolicy(pins=tls.JsonPinStore())
+            from wizard.vsphere.tls import JsonPinStore, TrustPolicy
+
+            self._trust = TrustPolicy(pins=JsonPinStore())
         return self._trust
 
     def parse_endpoint(self, text: str) -> str:
-        return str(_m("wizard.vsphere.session").parse_endpoint(text.strip()))
+        return str(parse_endpoint(text.strip()))
 
     def connect(
         self, endpoint: str, user: str, password: str, *, timeout: float = DEFAULT_TIMEOUT_S
-    ) -> SessionLike:
-        errors = _m("wizard.vsphere.errors")
-        mod = _m("wizard.vsphere.session")
+    ) -> Session:
+        from wizard.vsphere.session import Session
 
-        try:
-            session: SessionLike = mod.Session.connect(
-                mod.parse_endpoint(endpoint), user, password, trust=self._policy(), timeout=timeout
-            )
-        except errors.CertificateUntrusted as exc:
-            raise UntrustedCertificate(exc.info) from None
-        except errors.CertificateChanged as exc:
-            raise ChangedCertificate(exc.pinned, exc.presented) from None
-        except errors.VsphereError as exc:
-            raise _failure(exc) from None
-        return session
+        return Session.connect(
+            parse_endpoint(endpoint), user, password, trust=self._policy(), timeout=timeout
+        )
 
-    def trust_once(self, info: CertificateLike) -> None:
+    def trust_once(self, info: CertificateInfo) -> None:
         self._policy().trust_once(info)
 
-    def pin(self, info: CertificateLike) -> None:
+    def pin(self, info: CertificateInfo) -> None:
         self._policy().pin(info)
 
-    def list_vms(self, session: Any) -> list[VmSummary]:
-        errors = _m("wizard.vsphere.errors")
-        list_vms = _m("wizard.vsphere.inventory").list_vms
+    # ---------------------------------------------------------------- reading and judging
 
-        try:
-            return list(list_vms(session))
-        except errors.VsphereError as exc:
-            raise _failure(exc) from None
+    def list_vms(self, session: Session) -> list[VmSummary]:
+        from wizard.vsphere.inventory import list_vms
 
-    def find_vms(self, session: Any, query: str) -> list[VmRefLike]:
-        errors = _m("wizard.vsphere.errors")
-        find_vms = _m("wizard.vsphere.inventory").find_vms
+        return list(list_vms(session))
 
-        try:
-            return list(find_vms(session, query))
-        except errors.VmNotFound as exc:
-            raise GatewayFailure(
-                exc.message, exc.next_step, "not_found", getattr(exc, "close_matches", ())
-            ) from None
-        except errors.VsphereError as exc:
-            raise _failure(exc) from None
+    def find_vms(self, session: Session, query: str) -> list[VmRef]:
+        from wizard.vsphere.inventory import find_vms
+
+        return list(find_vms(session, query))
 
     def check(
-        self, session: Any, moref: str, *, evidence_days: int = DEFAULT_EVIDENCE_DAYS
+        self, session: Session, moref: str, *, evidence_days: int = DEFAULT_EVIDENCE_DAYS
     ) -> CheckResult:
-        errors = _m("wizard.vsphere.errors")
-        collect_facts = _m("wizard.vsphere.facts").collect_facts
+        from wizard.vsphere.facts import collect_facts
 
-        try:
-            facts = collect_facts(session, moref, evidence_days=evidence_days)
-        except errors.VsphereError as exc:
-            raise _failure(exc) from None
-        return self.judge(facts)
+        return self.judge(collect_facts(session, moref, evidence_days=evidence_days))
 
-    def read_vm_log(self, session: Any, facts: VmFacts) -> tuple[EvidenceItem, ...]:
-        errors = _m("wizard.vsphere.errors")
-        read_vm_log = _m("wizard.vsphere.evidence").read_vm_log
+    def read_vm_log(self, session: Session, facts: VmFacts) -> tuple[EvidenceItem, ...]:
+        from wizard.vsphere.evidence import read_vm_log
 
-        try:
-            return tuple(read_vm_log(session, facts))
-        except errors.VsphereError as exc:
-            raise _failure(exc) from None
+        return tuple(read_vm_log(session, facts))
 
     def judge(self, facts: VmFacts) -> CheckResult:
-        assessment: Assessment = _m("wizard.kb").assess(facts)
+        assessment = assess(facts)
         return CheckResult(facts, assessment, self.remedies(assessment, facts))
 
     def remedies(
@@ -298,144 +358,125 @@ class VsphereGateway:
         facts: VmFacts,
         *,
         buffer_bytes: int | None = None,
-        lower_resolution_variant: str | None = None,
+        lower_resolution_variant: Variant | None = None,
     ) -> tuple[Remedy, ...]:
-        kb = _m("wizard.kb")
-        options = kb.RemedyOptions(
+        options = RemedyOptions(
             buffer_bytes=buffer_bytes, lower_resolution_variant=lower_resolution_variant
         )
-        return tuple(kb.remedies(assessment, facts, options=options))
+        return tuple(remedies(assessment, facts, options=options))
 
-
-def _m(name: str) -> Any:
-    """Import a back-end module on first use (keeps starting the GUI cheap)."""
-    return importlib.import_module(name)
-
-
-def _failure(exc: Exception) -> GatewayFailure:
-    """Word a ``wizard.vsphere`` error for the page (its message already says what to do)."""
-    errors = _m("wizard.vsphere.errors")
-    kind = "other"
-    if isinstance(exc, errors.LoginFailed):
-        kind = "login"
-    elif isinstance(exc, errors.VmNotFound):
-        kind = "not_found"
-    elif isinstance(exc, errors.NoPermission):
-        kind = "permission"
-    elif isinstance(
-        exc,
-        (errors.HostNotFound, errors.ConnectionRefused, errors.TimedOut, errors.ConnectionLost),
-    ):
-        kind = "connection"
-    return GatewayFailure(getattr(exc, "message", str(exc)), getattr(exc, "next_step", ""), kind)
-
-
-# ---------------------------------------------------------------------------- pinned certificates
-
-
-class PinStoreLike(Protocol):
-    """The certificates pinned with "Always trust" (``wizard.vsphere.tls.JsonPinStore``).
-
-    A small local file: reading or changing it does not touch the network.
-    """
-
-    def entries(self) -> Sequence[PinnedLike]:
-        """Every pin; raises one of :func:`pin_store_errors` when the file is damaged."""
-        ...
-
-    def remove(self, host: str, port: int) -> None:
-        """Forget the pin for host:port; the next connection asks about the certificate again."""
-        ...
-
-
-def pin_store() -> PinStoreLike:
-    """The product's pin store (the file the gateway's trust policy reads on every connect)."""
-    store: PinStoreLike = _m("wizard.vsphere.tls").JsonPinStore()
-    return store
-
-
-def pin_store_errors() -> tuple[type[Exception], ...]:
-    """What reading or writing the pin store may raise (a damaged or unwritable file)."""
-    return (_m("wizard.vsphere.errors").PinStoreUnreadable, OSError)
-
-
-# ---------------------------------------------------------------------------- vMotion test
-
-
-class HostChoiceLike(Protocol):
-    """A host the VM may be moved to (``wizard.vsphere.migrate.HostChoice``)."""
+    # ---------------------------------------------------------------- changing
 
     @property
-    def name(self) -> str: ...
-    @property
-    def moref(self) -> str: ...
-    @property
-    def usable(self) -> bool: ...
-    @property
-    def why_not(self) -> str: ...
+    def journal(self) -> Journal:
+        """The change journal (the user's, unless one was given)."""
+        if self._journal is None:
+            from wizard.audit import Journal
 
+            self._journal = Journal()
+        return self._journal
 
-class MigrationOutcomeLike(Protocol):
-    """How a vMotion test ended (``wizard.vsphere.migrate.MigrationOutcome``)."""
+    def _executor(
+        self,
+        session: Session,
+        cancel: CancelFlag,
+        report: ReportStep,
+        facts: VmFacts | None = None,
+    ) -> Executor:
+        from wizard.vsphere.executor import Executor
 
-    @property
-    def succeeded(self) -> bool: ...
-    @property
-    def message(self) -> str: ...
-    @property
-    def task_id(self) -> str: ...
-    @property
-    def source_host(self) -> str: ...
-    @property
-    def destination_host(self) -> str: ...
-    @property
-    def duration_s(self) -> float: ...
-    @property
-    def finished_at(self) -> datetime | None: ...
+        executor = Executor(
+            session, self.journal, on_progress=report, cancel=lambda: cancel.cancelled
+        )
+        if facts is not None and not facts.tools_running:
+            executor.tools_timeout = 0.0  # Tools did not run before: do not wait for them after
+        return executor
 
+    def steps(self, request: ApplyRequest) -> Sequence[PlannedStep]:
+        return planned_steps(
+            request.remedy.changes,
+            request.facts_at_check,
+            allow_hard_poweroff=request.allow_hard_poweroff,
+            leave_powered_off=request.leave_powered_off,
+        )
 
-class CancelFlag(Protocol):
-    """The worker's cancel token, as far as a wait needs it."""
+    def apply(
+        self, session: Session, request: ApplyRequest, *, cancel: CancelFlag, report: ReportStep
+    ) -> ApplyResult:
+        return self._executor(session, cancel, report, request.facts_at_check).apply(request)
 
-    @property
-    def cancelled(self) -> bool: ...
+    def undo_steps(
+        self,
+        changes: Sequence[Change],
+        facts: VmFacts | None,
+        *,
+        allow_hard_poweroff: bool = False,
+        leave_powered_off: bool = False,
+    ) -> Sequence[PlannedStep]:
+        try:
+            back = undo_changes(changes)
+        except CannotUndo:
+            back = ()
+        return planned_steps(
+            back,
+            facts,
+            allow_hard_poweroff=allow_hard_poweroff,
+            leave_powered_off=leave_powered_off,
+        )
 
+    def undo(
+        self,
+        session: Session,
+        entry_id: str,
+        *,
+        facts: VmFacts | None,
+        allow_shutdown: bool = False,
+        allow_hard_poweroff: bool = False,
+        leave_powered_off: bool = False,
+        guest_credentials: GuestCredentials | None = None,
+        shutdown_timeout: float = 300.0,
+        cancel: CancelFlag,
+        report: ReportStep,
+    ) -> ApplyResult:
+        return self._executor(session, cancel, report, facts).undo(
+            entry_id,
+            allow_shutdown=allow_shutdown,
+            allow_hard_poweroff=allow_hard_poweroff,
+            leave_powered_off=leave_powered_off,
+            guest_credentials=guest_credentials,
+            shutdown_timeout=shutdown_timeout,
+        )
 
-def list_target_hosts(session: Any, facts: VmFacts) -> list[HostChoiceLike]:
-    """The other hosts of the VM's cluster, usable ones first. Blocks: run it on the worker.
+    def retry_power_on(
+        self, session: Session, entry_id: str, *, cancel: CancelFlag, report: ReportStep
+    ) -> ApplyResult:
+        return self._executor(session, cancel, report).retry_power_on(entry_id)
 
-    Raises:
-        GatewayFailure: worded for the technician.
-    """
-    errors = _m("wizard.vsphere.errors")
-    migrate = _m("wizard.vsphere.migrate")
-    try:
-        return list(migrate.list_target_hosts(session, facts))
-    except errors.VsphereError as exc:
-        raise _failure(exc) from None
+    def reconcile_dangling(self, session: Session) -> Sequence[Reconciliation]:
+        from wizard.vsphere.executor import Executor
 
+        return Executor(session, self.journal).reconcile_dangling()
 
-def run_vmotion_test(
-    session: Any,
-    moref: str,
-    host_moref: str,
-    *,
-    cancel: CancelFlag,
-    report: Callable[[object], None],
-    timeout: float = 600.0,
-) -> MigrationOutcomeLike:
-    """Move the running VM to ``host_moref`` and wait for the end. Blocks: run it on the worker.
+    # ---------------------------------------------------------------- vMotion test
 
-    ``report`` gets ``(percent or None, message)`` while the task runs (the worker's progress).
-    A failed migration is an outcome (``succeeded`` False, vCenter's message), not an error.
+    def list_target_hosts(self, session: Session, facts: VmFacts) -> list[HostChoice]:
+        from wizard.vsphere.migrate import list_target_hosts
 
-    Raises:
-        GatewayFailure: the test could not be run (no privilege, VM off, time ran out, ...).
-    """
-    errors = _m("wizard.vsphere.errors")
-    migrate = _m("wizard.vsphere.migrate")
-    try:
-        outcome: MigrationOutcomeLike = migrate.test_vmotion(
+        return list(list_target_hosts(session, facts))
+
+    def run_vmotion_test(
+        self,
+        session: Session,
+        moref: str,
+        host_moref: str,
+        *,
+        cancel: CancelFlag,
+        report: ReportMove,
+        timeout: float = VMOTION_TIMEOUT_S,
+    ) -> MigrationOutcome:
+        from wizard.vsphere.migrate import test_vmotion
+
+        return test_vmotion(
             session,
             moref,
             host_moref,
@@ -443,26 +484,7 @@ def run_vmotion_test(
             timeout=timeout,
             is_cancelled=lambda: cancel.cancelled,
         )
-    except errors.VsphereError as exc:
-        raise _failure(exc) from None
-    return outcome
 
 
-def try_vmotion(session: Any, facts: VmFacts, *, cancel: CancelFlag) -> MigrationOutcomeLike:
-    """One test vMotion to the first usable other host of the VM's cluster (training's "Try the
-    vMotion"). Blocks: run it on the worker.
-
-    Raises:
-        GatewayFailure: there is no host to move to, or the test could not be run.
-    """
-    hosts = [h for h in list_target_hosts(session, facts) if h.usable]
-    if not hosts:
-        raise GatewayFailure(
-            f"{facts.name} has no other usable host in its cluster.",
-            "A vMotion test needs a second host that is connected and not in maintenance.",
-        )
-    return run_vmotion_test(session, facts.moref, hosts[0].moref, cancel=cancel, report=_ignore)
-
-
-def _ignore(_payload: object) -> None:
-    """A progress callback for a caller that shows a busy bar only."""
+if TYPE_CHECKING:
+    _real: Gateway[Session] = VsphereGateway()  # mypy: the real gateway is a Gateway

@@ -20,9 +20,9 @@ from wizard import __version__, paths
 from wizard.kb.facts import VmFacts
 from wizard.kb.model import ARTICLE_ID, Assessment, Change, Remedy, Verdict
 from wizard.kb.plan import ChangeCheck
-from wizard.ui.gateway import MigrationOutcomeLike
 from wizard.ui.pages.check import CONDITION_TITLES, STATE_LOOK
 from wizard.ui.ticket import VERDICT_SHORT, UndoNote, duration_words, local_time
+from wizard.vsphere.records import MigrationOutcome
 
 STEP_STATES = {
     "pending": "Not run",
@@ -41,7 +41,7 @@ class StepLine:
 
     Attributes:
         title: the step in words ("Shut down the guest").
-        state: a ``wizard.ui.executor.StepState`` value.
+        state: a ``wizard.ui.pages.apply.StepState`` value.
         message: what the executor said about it.
         task_id: the vCenter task that ran it, if any.
     """
@@ -92,7 +92,7 @@ class ReportData:
     verdict_after: Verdict | None = None
     journal_id: str | None = None
     task_ids: tuple[str, ...] = ()
-    vmotion: tuple[MigrationOutcomeLike, ...] = ()
+    vmotion: tuple[MigrationOutcome, ...] = ()
     undo: UndoNote | None = None
     undo_steps: tuple[StepLine, ...] = ()
     version: str = __version__

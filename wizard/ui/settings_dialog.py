@@ -13,6 +13,7 @@ import functools
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QThreadPool, Slot
 from PySide6.QtWidgets import (
@@ -32,7 +33,6 @@ from PySide6.QtWidgets import (
 )
 
 from wizard import credentials
-from wizard.ui.gateway import PinnedLike, PinStoreLike, pin_store, pin_store_errors
 from wizard.ui.look import Tone, monospace
 from wizard.ui.settings import (
     CALL_TIMEOUT_S,
@@ -43,10 +43,16 @@ from wizard.ui.settings import (
     RecentVcenter,
 )
 from wizard.ui.widgets import heading, wrapped
+from wizard.vsphere.errors import PinStoreUnreadable
+
+if TYPE_CHECKING:
+    from wizard.vsphere.tls import JsonPinStore, PinnedEntry
 
 _log = logging.getLogger(__name__)
 NOTE_STYLE = "color: #4f5b67;"
 ForgetPassword = Callable[[str, str], None]
+PIN_STORE_ERRORS = (PinStoreUnreadable, OSError)
+"""What reading or writing the pin store may raise (a damaged or unwritable file)."""
 
 
 def _background(call: Callable[[], None]) -> None:
@@ -82,7 +88,7 @@ class SettingsDialog(QDialog):
         settings: GuiSettings,
         parent: QWidget | None = None,
         *,
-        pins: PinStoreLike | None = None,
+        pins: JsonPinStore | None = None,
         forget_password: ForgetPassword = credentials.forget_password,
         background: Callable[[Callable[[], None]], None] = _background,
     ) -> None:
@@ -90,11 +96,17 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self.setAccessibleName("Settings")
         self._settings = settings
-        self._pins = pins if pins is not None else pin_store()
+        if pins is None:
+            # The file the gateway's trust policy reads on every connect. Imported here: tls
+            # loads the TLS stack, which the first window does without.
+            from wizard.vsphere.tls import JsonPinStore
+
+            pins = JsonPinStore()
+        self._pins = pins
         self._forget_password = forget_password
         self._background = background
         self._forget_recent: list[RecentVcenter] = []
-        self._forget_pins: list[PinnedLike] = []
+        self._forget_pins: list[PinnedEntry] = []
 
         col = QVBoxLayout(self)
         col.setContentsMargins(20, 18, 20, 14)
@@ -249,7 +261,7 @@ class SettingsDialog(QDialog):
     def _load_pins(self) -> None:
         try:
             entries = list(self._pins.entries())
-        except pin_store_errors() as exc:
+        except PIN_STORE_ERRORS as exc:
             _log.warning("pinned certificates unreadable: %s", exc)
             self.pins_note.setText(f"The pinned certificates cannot be read: {exc}")
             self.pins_note.setStyleSheet(f"color: {Tone.BAD.fg};")
@@ -289,7 +301,7 @@ class SettingsDialog(QDialog):
         try:
             for pin in self._forget_pins:
                 self._pins.remove(pin.host, pin.port)
-        except pin_store_errors() as exc:
+        except PIN_STORE_ERRORS as exc:
             _log.warning("could not forget a pinned certificate: %s", exc)
             self.pins_note.setText(f"The pinned certificates could not be changed: {exc}")
             self.pins_note.setStyleSheet(f"color: {Tone.BAD.fg};")

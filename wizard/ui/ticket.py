@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from wizard import __version__
 from wizard.kb.facts import VmFacts
 from wizard.kb.model import ARTICLE_ID, Assessment, Change, Remedy, Verdict
-from wizard.ui.gateway import MigrationOutcomeLike
+from wizard.vsphere.records import MigrationOutcome
 
 VERDICT_SHORT: dict[Verdict, str] = {v: v.words for v in Verdict}
 
@@ -43,7 +43,7 @@ def duration_words(seconds: float) -> str:
     return "under a second" if seconds < 1 else f"{seconds:.0f} s"
 
 
-def vmotion_line(test: MigrationOutcomeLike) -> str:
+def vmotion_line(test: MigrationOutcome) -> str:
     """One line for a vMotion test: where to, whether it worked, vCenter's words if not."""
     route = f"{test.source_host} -> {test.destination_host}"
     head = f"vMotion test {local_time(test.finished_at)}: {route}"
@@ -80,7 +80,7 @@ def ticket_note(
     task_ids: Sequence[str],
     user: str,
     when: datetime,
-    vmotion: Sequence[MigrationOutcomeLike] = (),
+    vmotion: Sequence[MigrationOutcome] = (),
     undo: UndoNote | None = None,
     power_steps: Sequence[str] | None = None,
 ) -> str:

@@ -3,7 +3,7 @@
 ``checkpoint-wizard tour --scenario FILE --vm NAME --out DIR`` calls :func:`run_tour`. It starts
 the lab for the scenario the way a trainee would (Welcome, "Practise in the training lab"),
 connects (trusting the lab's certificate once), picks the VM, checks it, reads its log, takes
-the recommended fix to the confirmation and, when this build has an executor, applies it. Every
+the recommended fix to the confirmation and applies it. Every
 page and dialog is grabbed offscreen into ``DIR``. At a scale other than 1, the walk runs in a
 child process with ``QT_SCALE_FACTOR`` set, so one call can produce both sizes.
 """
@@ -101,11 +101,11 @@ def _walk(scenario: Path, vm: str, out: Path, suffix: str) -> list[Path]:
 
     from wizard.ui import dialogs
     from wizard.ui.app import MainWindow, create_application
-    from wizard.ui.executor import default_executor
     from wizard.ui.pages.base import PageId
     from wizard.ui.pages.check import CheckPage
     from wizard.ui.pages.choose_fix import ChooseFixPage
     from wizard.ui.pages.choose_vm import ChooseVmPage
+    from wizard.ui.pages.done import DonePage
     from wizard.ui.pages.ready import ReadyPage
     from wizard.ui.pages.welcome import WelcomePage
     from wizard.ui.training.session import TrainingSession
@@ -150,7 +150,7 @@ def _walk(scenario: Path, vm: str, out: Path, suffix: str) -> list[Path]:
         on_done(code)
 
     dialogs.show_modal = answer
-    win = MainWindow(executor=default_executor(), training_scenario=scenario, vm=vm)
+    win = MainWindow(training_scenario=scenario, vm=vm)
     try:
         win.resize(1000, 760)
         win.show()
@@ -216,12 +216,11 @@ def _walk(scenario: Path, vm: str, out: Path, suffix: str) -> list[Path]:
             grab(win, "apply")
             wz.next()
         done = wz.currentPage()
-        section = getattr(done, "vmotion", None)
-        test = getattr(section, "test_button", None)
-        if isinstance(session, TrainingSession) and test is not None:
+        if isinstance(session, TrainingSession) and isinstance(done, DonePage):
+            test = done.vmotion.test_button
             wait("the hosts for a vMotion test", test.isEnabled)
             test.click()
-            wait("the test vMotion", lambda: bool(getattr(done, "tests", ())) and test.isEnabled())
+            wait("the test vMotion", lambda: bool(done.tests) and test.isEnabled())
         grab(win, "done")
         if wz.currentPage() is not None and not wz.currentPage().isFinalPage():
             wz.next()

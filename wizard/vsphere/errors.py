@@ -1,25 +1,47 @@
 """Typed errors of the vSphere gateway, each saying what happened and what to do next.
 
 Only the UI decides how to show them; every one carries ``message`` (what happened, in the
-technician's words) and ``next_step`` (what to do about it). :func:`translate` turns what
-pyVmomi, the socket layer and ``ssl`` raise into these. No message ever contains a password:
-none is built from the arguments of a call.
+technician's words), ``next_step`` (what to do about it) and its class's ``category`` (what kind
+of failure it is: the GUI's wording and the command line's exit code follow it).
+:func:`translate` turns what pyVmomi, the socket layer and ``ssl`` raise into these. No message
+ever contains a password: none is built from the arguments of a call.
+
+This module loads no pyVmomi until :func:`translate` runs, so the GUI can catch these errors by
+their own classes without loading pyVmomi before its first window.
 """
 
 from __future__ import annotations
 
+import enum
 import http.client
 import socket
 import ssl
 import xml.parsers.expat
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from wizard.vsphere._pyvmomi import vim, vmodl
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from wizard.vsphere.certificate import CertificateInfo
+
+
+class ErrorCategory(enum.StrEnum):
+    """What kind of failure an error is. The command line's exit code follows it (README)."""
+
+    USAGE = "usage"
+    """Bad input, refused before anything was sent (exit 2)."""
+    LOGIN = "login"
+    """vCenter refused the user name or password (exit 3)."""
+    CONNECTION = "connection"
+    """vCenter could not be reached, or the connection or session broke (exit 3)."""
+    CERTIFICATE = "certificate"
+    """vCenter's certificate is not trusted, or not the one pinned (exit 3)."""
+    NOT_FOUND = "not_found"
+    """The VM (or another object) is not there, or not only one matches (exit 4)."""
+    REFUSED = "refused"
+    """Refused on purpose: no permission, no consent, a stale plan, a busy VM (exit 5)."""
+    FAILED = "failed"
+    """Anything else that went wrong (exit 6)."""
 
 
 class VsphereError(Exception):
@@ -28,7 +50,11 @@ class VsphereError(Exception):
     Attributes:
         message: what happened, in the technician's words.
         next_step: what to do about it.
+        category: what kind of failure it is (a class attribute; :attr:`ErrorCategory.FAILED`
+            unless a subclass says otherwise).
     """
+
+    category: ClassVar[ErrorCategory] = ErrorCategory.FAILED
 
     def __init__(self, message: str, next_step: str) -> None:
         """Keep the two texts; ``str(error)`` is the message."""
@@ -42,6 +68,8 @@ class VsphereError(Exception):
 
 class LoginFailed(VsphereError):
     """vCenter refused the user name or password (``vim.fault.InvalidLogin``)."""
+
+    category = ErrorCategory.LOGIN
 
     def __init__(self, user: str | None = None) -> None:
         """Name the user (never the password)."""
@@ -57,6 +85,8 @@ class LoginFailed(VsphereError):
 class EmptyPassword(VsphereError):
     """No password was given: refused before connecting, so vCenter never counts a failed login."""
 
+    category = ErrorCategory.USAGE
+
     def __init__(self, user: str) -> None:
         """Name the user (there is no password to name)."""
         super().__init__(
@@ -69,6 +99,8 @@ class EmptyPassword(VsphereError):
 
 class NoPermission(VsphereError):
     """The user lacks a privilege (``vim.fault.NoPermission``): both are named."""
+
+    category = ErrorCategory.REFUSED
 
     def __init__(self, privilege: str, object_name: str) -> None:
         """Name the missing privilege and the object it is missing on."""
@@ -84,6 +116,8 @@ class NoPermission(VsphereError):
 class HostNotFound(VsphereError):
     """The vCenter name does not resolve (DNS)."""
 
+    category = ErrorCategory.CONNECTION
+
     def __init__(self, host: str) -> None:
         """Name the host that did not resolve."""
         super().__init__(
@@ -97,6 +131,8 @@ class HostNotFound(VsphereError):
 class ConnectionRefused(VsphereError):
     """Nothing accepts connections on that host and port."""
 
+    category = ErrorCategory.CONNECTION
+
     def __init__(self, endpoint: str) -> None:
         """Name the host:port that refused."""
         super().__init__(
@@ -109,6 +145,8 @@ class ConnectionRefused(VsphereError):
 
 class TimedOut(VsphereError):
     """The server did not answer within the time allowed."""
+
+    category = ErrorCategory.CONNECTION
 
     def __init__(self, endpoint: str, timeout: float | None = None) -> None:
         """Name the endpoint and, when known, the time waited."""
@@ -129,6 +167,8 @@ class CertificateUntrusted(VsphereError):
         info: the certificate presented (fingerprint, subject, issuer, validity).
         reason: why verification failed, as OpenSSL says it (e.g. "self-signed certificate").
     """
+
+    category = ErrorCategory.CERTIFICATE
 
     def __init__(self, info: CertificateInfo, reason: str = "") -> None:
         """Keep the presented certificate for the fingerprint dialog."""
@@ -174,6 +214,8 @@ class FingerprintMismatch(CertificateUntrusted):
 class CertificateChanged(VsphereError):
     """A pinned certificate was replaced by another one: stop and warn."""
 
+    category = ErrorCategory.CERTIFICATE
+
     def __init__(self, pinned: CertificateInfo, presented: CertificateInfo) -> None:
         """Keep both certificates so the warning can show the difference."""
         same_name = (pinned.host.lower(), pinned.port) == (presented.host.lower(), presented.port)
@@ -197,6 +239,8 @@ class CertificateChanged(VsphereError):
 class TlsFailed(VsphereError):
     """The TLS handshake failed for a reason other than an untrusted certificate."""
 
+    category = ErrorCategory.CONNECTION
+
     def __init__(self, endpoint: str, detail: str) -> None:
         """Name the endpoint and OpenSSL's reason."""
         super().__init__(
@@ -210,6 +254,8 @@ class TlsFailed(VsphereError):
 
 class NotVsphere(VsphereError):
     """The server answers, but it is not a vCenter or ESXi SOAP endpoint."""
+
+    category = ErrorCategory.CONNECTION
 
     def __init__(self, endpoint: str, detail: str = "") -> None:
         """Name the endpoint and what it answered instead."""
@@ -225,6 +271,8 @@ class NotVsphere(VsphereError):
 class ApiTooOld(VsphereError):
     """The vCenter's API is older than this product supports (6.5)."""
 
+    category = ErrorCategory.CONNECTION
+
     def __init__(self, version: str) -> None:
         """Name the version found."""
         super().__init__(
@@ -237,6 +285,8 @@ class ApiTooOld(VsphereError):
 class SessionExpired(VsphereError):
     """The vCenter session ended (timeout or logout) and could not be renewed."""
 
+    category = ErrorCategory.CONNECTION
+
     def __init__(self) -> None:
         """No details needed."""
         super().__init__(
@@ -247,6 +297,8 @@ class SessionExpired(VsphereError):
 
 class VmNotFound(VsphereError):
     """No VM matches what was typed."""
+
+    category = ErrorCategory.NOT_FOUND
 
     def __init__(self, query: str, close_matches: tuple[str, ...] = ()) -> None:
         """Name the query and the closest names found."""
@@ -283,6 +335,8 @@ class VmAmbiguous(VsphereError):
             UUID), where it could be read.
     """
 
+    category = ErrorCategory.NOT_FOUND
+
     def __init__(
         self,
         query: str,
@@ -309,6 +363,8 @@ class VmAmbiguous(VsphereError):
 class VmGone(VsphereError):
     """The VM (or another object) no longer exists: deleted, or moved to another vCenter."""
 
+    category = ErrorCategory.NOT_FOUND
+
     def __init__(self, moref: str) -> None:
         """Name the managed object id that vanished."""
         super().__init__(
@@ -321,6 +377,8 @@ class VmGone(VsphereError):
 
 class ConnectionLost(VsphereError):
     """The connection broke while talking to vCenter."""
+
+    category = ErrorCategory.CONNECTION
 
     def __init__(self, endpoint: str, detail: str = "") -> None:
         """Name the endpoint and what broke."""
@@ -342,6 +400,8 @@ class ServerFault(VsphereError):
         detail: vCenter's own message for it.
     """
 
+    category = ErrorCategory.FAILED
+
     def __init__(self, fault: str, detail: str) -> None:
         """Name the fault type and vCenter's message."""
         super().__init__(
@@ -354,6 +414,8 @@ class ServerFault(VsphereError):
 
 class PinStoreUnreadable(VsphereError):
     """The file of pinned certificates exists but cannot be read."""
+
+    category = ErrorCategory.USAGE
 
     def __init__(self, path: Path, detail: str) -> None:
         """Name the file and what is wrong with it."""
@@ -409,6 +471,9 @@ def translate(
         The typed error (``exc`` itself when it already is one). Anything unknown becomes a
         plain :class:`VsphereError` naming the exception type.
     """
+    # Imported here, not at the top: catching these errors (the GUI does) must not load pyVmomi.
+    from wizard.vsphere._pyvmomi import vim, vmodl
+
     if isinstance(exc, VsphereError):
         return exc
     if isinstance(exc, vim.fault.InvalidLogin):

@@ -201,7 +201,7 @@ class StepUpdate:
     Attributes:
         step: a :class:`~wizard.kb.plan.StepId` value.
         state: ``running``, ``done``, ``failed``, ``skipped`` or ``cancelled``
-            (``wizard.ui.executor.StepState`` values).
+            (the Apply page shows them as they come).
         progress: 0..100, or None when unknown.
         message: one short line.
     """
@@ -272,7 +272,7 @@ class ApplyResult:
 
     @property
     def journal_id(self) -> str | None:
-        """The journal entry (``wizard.ui.executor.ApplyResult``)."""
+        """The journal entry this run wrote (None when it could not begin one)."""
         return self.entry_id
 
 
@@ -1848,162 +1848,15 @@ def result_to_json(result: ApplyResult) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- for the wizard
 
 
-class GuiExecutor:
-    """The executor as the wizard's pages expect it (``wizard.ui.executor.ConsentingExecutor``).
-
-    The page's consent (``wizard.ui.executor.Consent``, read by its attributes) decides the power
-    handling: a clean shutdown only with ``shutdown``, a hard power-off only with its own
-    ``hard_poweroff``. Without a consent (a caller of the plain Protocol), the call itself counts
-    as consent to a clean shutdown and to nothing more; the wizard's pages always pass one.
-    """
-
-    def __init__(self, journal: Journal | None = None) -> None:
-        self._journal = journal
-
-    @property
-    def journal(self) -> Journal:
-        if self._journal is None:
-            self._journal = Journal()
-        return self._journal
-
-    @staticmethod
-    def _consent(consent: Any) -> dict[str, Any]:
-        """The page's consent as request fields; the guest login becomes GuestCredentials."""
-        if consent is None:
-            return {"allow_shutdown": True}
-        login = consent.guest_login
-        return {
-            "allow_shutdown": bool(consent.shutdown),
-            "allow_hard_poweroff": bool(consent.hard_poweroff),
-            "leave_powered_off": bool(consent.leave_powered_off),
-            "guest_credentials": (
-                GuestCredentials(login.user, login.password) if login is not None else None
-            ),
-            "shutdown_timeout": float(consent.shutdown_timeout_s),
-        }
-
-    @staticmethod
-    def _plan(
-        changes: Sequence[Change], facts: VmFacts | None, consent: Any
-    ) -> Sequence[PlannedStep]:
-        power = facts.power_state if facts is not None else PowerState.ON
-        hard = bool(consent is not None and consent.hard_poweroff) and (
-            power != PowerState.ON or (facts is not None and not facts.tools_running)
-        )
-        return plan_steps(
-            changes,
-            power,
-            leave_powered_off=bool(consent is not None and consent.leave_powered_off),
-            hard_power_off=hard,
-        )
-
-    def steps(self, remedy: Remedy, facts: VmFacts, consent: Any = None) -> Sequence[PlannedStep]:
-        """The steps :meth:`apply` will run with this consent. Pure, no I/O."""
-        return self._plan(remedy.changes, facts, consent)
-
-    def _executor(
-        self,
-        session: Any,
-        report: Callable[[str, str, int | None, str], None],
-        log_line: Callable[[str], None],
-        is_cancelled: Callable[[], bool],
-    ) -> Executor:
-        def on_progress(update: StepUpdate) -> None:
-            report(update.step, update.state, update.progress, update.message)
-            if update.state != "running":
-                log_line(f"{update.step}: {update.message}")
-
-        return Executor(session, self.journal, on_progress=on_progress, cancel=is_cancelled)
-
-    def apply(
-        self,
-        session: Any,
-        remedy: Remedy,
-        facts: VmFacts,
-        *,
-        report: Callable[[str, str, int | None, str], None],
-        log: Callable[[str], None],
-        is_cancelled: Callable[[], bool],
-        consent: Any = None,
-    ) -> ApplyResult:
-        """Apply ``remedy`` with what ``consent`` allows."""
-        executor = self._executor(session, report, log, is_cancelled)
-        if not facts.tools_running:
-            executor.tools_timeout = 0.0  # Tools did not run before: do not wait for them after
-        return executor.apply(
-            ApplyRequest(facts_at_check=facts, remedy=remedy, **self._consent(consent))
-        )
-
-    def undo_steps(self, result: Any, consent: Any = None) -> Sequence[PlannedStep]:
-        """The steps :meth:`undo` will run. Pure, no I/O.
-
-        ``result`` is any ``wizard.ui.executor.ApplyResult`` (its ``changes`` and
-        ``facts_after`` are read).
-        """
-        try:
-            changes = undo_changes(result.changes)
-        except CannotUndo:
-            changes = ()
-        return self._plan(changes, result.facts_after, consent)
-
-    def undo(
-        self,
-        session: Any,
-        result: Any,
-        *,
-        report: Callable[[str, str, int | None, str], None],
-        log: Callable[[str], None],
-        is_cancelled: Callable[[], bool],
-        consent: Any = None,
-    ) -> ApplyResult:
-        """Put back the before-values of ``result``'s journal entry (``result.journal_id``).
-
-        Raises:
-            VsphereError: ``result`` has no journal entry.
-        """
-        entry_id = result.journal_id
-        if entry_id is None:
-            raise VsphereError("This result has no journal entry to undo.", "Nothing was changed.")
-        executor = self._executor(session, report, log, is_cancelled)
-        after = result.facts_after
-        if after is not None and not after.tools_running:
-            executor.tools_timeout = 0.0  # as for apply: no wait for Tools that did not run
-        return executor.undo(entry_id, **self._consent(consent))
-
-    def retry_power_on(
-        self,
-        session: Any,
-        entry_id: str,
-        *,
-        report: Callable[[str, str, int | None, str], None],
-        log: Callable[[str], None],
-        is_cancelled: Callable[[], bool],
-    ) -> ApplyResult:
-        """Power the VM of entry ``entry_id`` on again after a failed power-on."""
-        return self._executor(session, report, log, is_cancelled).retry_power_on(entry_id)
-
-    def reconcile_dangling(self, session: Any) -> tuple[Reconciliation, ...]:
-        """Reconcile what earlier runs left unfinished on this vCenter (see
-        :meth:`Executor.reconcile_dangling`)."""
-        return Executor(session, self.journal).reconcile_dangling()
-
-
-def create_executor() -> GuiExecutor:
-    """The executor the wizard uses (found by ``wizard.ui.executor.default_executor``)."""
-    return GuiExecutor()
-
-
 __all__ = [
     "ApplyRequest",
     "ApplyResult",
     "Executor",
     "GuestCredentials",
-    "GuiExecutor",
     "Outcome",
     "Reason",
     "Reconciliation",
     "StepResult",
     "StepUpdate",
-    "create_executor",
     "result_to_json",
 ]

@@ -13,7 +13,6 @@ import difflib
 import ipaddress
 import logging
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from wizard.kb.facts import VmSummary
@@ -29,6 +28,7 @@ from wizard.vsphere.collector import (
 )
 from wizard.vsphere.errors import MorefNotFound, VmAmbiguous, VmNotFound
 from wizard.vsphere.names import escape_name, unescape_name
+from wizard.vsphere.records import VmRef as VmRef
 from wizard.vsphere.session import Session
 
 log = logging.getLogger(__name__)
@@ -44,14 +44,6 @@ _VM_PROPS = (
 )
 _DNS_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62})(?:\.[A-Za-z0-9\-]{1,63})*\.?$")
 TOOLS_RUNNING = "guestToolsRunning"
-
-
-@dataclass(frozen=True)
-class VmRef:
-    """A VM found by a search: its name as the user sees it and its managed object id."""
-
-    name: str
-    moref: str
 
 
 def _prescreen(guest_id: str, tools_guest_id: str | None, hardware_version: str) -> bool:

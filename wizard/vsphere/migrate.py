@@ -21,15 +21,16 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from wizard.kb.facts import PowerState, VmFacts
 from wizard.vsphere._pyvmomi import PC, vim
 from wizard.vsphere.collector import ObjectProps, moref_of, retrieve
-from wizard.vsphere.errors import NoPermission, ServerFault, VsphereError
+from wizard.vsphere.errors import ErrorCategory, NoPermission, ServerFault, VsphereError
 from wizard.vsphere.names import unescape_name
+from wizard.vsphere.records import HostChoice as HostChoice
+from wizard.vsphere.records import MigrationOutcome as MigrationOutcome
 from wizard.vsphere.session import Session
 from wizard.vsphere.tasks import Progress, wait_for_task
 
@@ -38,71 +39,12 @@ log = logging.getLogger(__name__)
 HOT_MIGRATE = "Resource.HotMigrate"
 """The privilege vCenter checks for moving a powered-on VM."""
 RELOCATE_DESCRIPTION = "VirtualMachine.relocate"
-CONNECTED = "connected"
-
-
-@dataclass(frozen=True)
-class HostChoice:
-    """A host the VM could be moved to.
-
-    Attributes:
-        name: the host's name as the vSphere Client shows it.
-        moref: its managed object id, e.g. ``"host-21"``.
-        connection_state: ``connected``, ``disconnected`` or ``notResponding``.
-        in_maintenance: whether the host is in maintenance mode (it takes no VMs).
-    """
-
-    name: str
-    moref: str
-    connection_state: str
-    in_maintenance: bool
-
-    @property
-    def usable(self) -> bool:
-        """Whether vCenter would accept the VM on this host."""
-        return self.connection_state == CONNECTED and not self.in_maintenance
-
-    @property
-    def why_not(self) -> str:
-        """Why the host cannot take the VM (``""`` when it can)."""
-        if self.connection_state != CONNECTED:
-            return self.connection_state or "not connected"
-        if self.in_maintenance:
-            return "in maintenance mode"
-        return ""
-
-
-@dataclass(frozen=True)
-class MigrationOutcome:
-    """How one vMotion test ended.
-
-    Attributes:
-        succeeded: the VM now runs on the destination host.
-        message: vCenter's own words when it failed (the task's ``localizedMessage``, e.g.
-            "A general system error occurred: Failed to flush checkpoint data!"); a short
-            sentence of ours when it worked.
-        task_id: the migration task, e.g. ``"task-123"``.
-        vm_name: the VM.
-        source_host: the host it ran on before.
-        destination_host: the host it was sent to.
-        duration_s: seconds from submitting the task to its end.
-        fault: the vSphere fault type of a failure, e.g. ``"SystemError"`` (``""`` when none).
-        finished_at: when the task ended (UTC, our clock).
-    """
-
-    succeeded: bool
-    message: str
-    task_id: str
-    vm_name: str
-    source_host: str
-    destination_host: str
-    duration_s: float
-    fault: str = ""
-    finished_at: datetime | None = None
 
 
 class VmNotRunning(VsphereError):
     """The VM is not powered on: moving it would not be a vMotion and would prove nothing."""
+
+    category = ErrorCategory.REFUSED
 
     def __init__(self, vm_name: str, power_state: str) -> None:
         """Name the VM and its power state."""
@@ -116,6 +58,8 @@ class VmNotRunning(VsphereError):
 
 class AlreadyOnHost(VsphereError):
     """The VM already runs on the host chosen."""
+
+    category = ErrorCategory.USAGE
 
     def __init__(self, vm_name: str, host_name: str) -> None:
         """Name the VM and the host."""

@@ -6,11 +6,13 @@ import http.client
 import socket
 import ssl
 import xml.parsers.expat
+from pathlib import Path
 
 import pytest
 
 from wizard.vsphere import errors
 from wizard.vsphere._pyvmomi import VmomiSupport, vim, vmodl
+from wizard.vsphere.certificate import CertificateInfo
 from wizard.vsphere.errors import translate
 
 EP = "vc.corp.local:443"
@@ -130,3 +132,42 @@ def test_moref_not_found_is_a_vm_not_found_that_names_the_id() -> None:
     assert isinstance(err, errors.VmNotFound)
     assert "'vm-9'" in str(err)
     assert "never as a VM's name" in err.next_step
+
+
+@pytest.mark.parametrize(
+    ("error", "category"),
+    [
+        (errors.LoginFailed("helpdesk@vsphere.local"), errors.ErrorCategory.LOGIN),
+        (errors.EmptyPassword("helpdesk@vsphere.local"), errors.ErrorCategory.USAGE),
+        (errors.NoPermission("VirtualMachine.Config.AdvancedConfig", "vm-42"), "refused"),
+        (errors.HostNotFound("vc.corp.local"), errors.ErrorCategory.CONNECTION),
+        (errors.ConnectionRefused(EP), errors.ErrorCategory.CONNECTION),
+        (errors.TimedOut(EP, 30), errors.ErrorCategory.CONNECTION),
+        (errors.TlsFailed(EP, "wrong version number"), errors.ErrorCategory.CONNECTION),
+        (errors.NotVsphere(EP), errors.ErrorCategory.CONNECTION),
+        (errors.ApiTooOld("6.0"), errors.ErrorCategory.CONNECTION),
+        (errors.SessionExpired(), errors.ErrorCategory.CONNECTION),
+        (errors.ConnectionLost(EP), errors.ErrorCategory.CONNECTION),
+        (errors.VmNotFound("HD-W7-42"), errors.ErrorCategory.NOT_FOUND),
+        (errors.MorefNotFound("vm-9"), errors.ErrorCategory.NOT_FOUND),
+        (errors.VmAmbiguous("web", (("web", "vm-1"), ("web", "vm-2"))), "not_found"),
+        (errors.VmGone("vm-9"), errors.ErrorCategory.NOT_FOUND),
+        (errors.ServerFault("vim.fault.InvalidPowerState", "off"), errors.ErrorCategory.FAILED),
+        (errors.VsphereError("Something odd.", "Try again."), errors.ErrorCategory.FAILED),
+    ],
+    ids=lambda v: type(v).__name__ if isinstance(v, Exception) else str(v),
+)
+def test_each_error_says_what_kind_of_failure_it_is(
+    error: errors.VsphereError, category: str
+) -> None:
+    """The GUI's wording and the command line's exit code both follow the category."""
+    assert error.category == category
+
+
+def test_certificate_errors_are_their_own_kind(tmp_path: Path) -> None:
+    fingerprint = "AB:" * 31 + "AB"
+    info = CertificateInfo("vc.corp.local", 443, fingerprint, "CN=vc", "CN=vc", None, None, "")
+    assert errors.CertificateUntrusted(info).category is errors.ErrorCategory.CERTIFICATE
+    assert errors.FingerprintMismatch(info, fingerprint).category == "certificate"
+    assert errors.CertificateChanged(info, info).category is errors.ErrorCategory.CERTIFICATE
+    assert errors.PinStoreUnreadable(tmp_path / "pins.json", "damaged").category == "usage"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import functools
+import enum
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
@@ -22,24 +21,33 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wizard.kb.facts import VmFacts
-from wizard.kb.model import Assessment, Change
-from wizard.ui.context import WizardContext
-from wizard.ui.executor import (
-    ApplyResult,
-    ConsentingExecutor,
-    Executor,
-    PlanStep,
-    StepState,
-    consenting,
-    power_on_failed,
-)
+from wizard.kb.plan import PlannedStep
+from wizard.ui.context import PoweredOnAgain, WizardContext
 from wizard.ui.look import Tone, monospace, scaled_font
 from wizard.ui.pages.base import BasePage, PageId
 from wizard.ui.widgets import Banner, IconLabel, heading, wrapped
-from wizard.ui.worker import CancelToken, Job
+from wizard.ui.worker import Job
+from wizard.vsphere.errors import VsphereError
+
+if TYPE_CHECKING:
+    from wizard.vsphere.executor import ApplyResult, StepUpdate
 
 _log = logging.getLogger(__name__)
+
+
+class StepState(enum.StrEnum):
+    """Where a step is in the list: the executor's step states, and ``pending`` before any.
+
+    ``cancelled`` means it was never started because the technician stopped.
+    """
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
 
 STATE_LOOK: dict[StepState, tuple[str, str]] = {
     StepState.PENDING: ("step-pending", "Waiting"),
@@ -54,7 +62,7 @@ STATE_LOOK: dict[StepState, tuple[str, str]] = {
 class StepRow(QWidget):
     """One step: icon, title, state word, message, progress bar."""
 
-    def __init__(self, step: PlanStep, parent: QWidget | None = None) -> None:
+    def __init__(self, step: PlannedStep, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.step = step
         self.state = StepState.PENDING
@@ -103,90 +111,6 @@ class StepRow(QWidget):
         self.setAccessibleName(f"{self.step.title}: {word}")
 
 
-def run_steps(
-    session: Any,
-    action: Callable[..., ApplyResult],
-    *args: Any,
-    cancel: CancelToken,
-    report: Callable[[object], None],
-    **options: Any,
-) -> ApplyResult:
-    """Call the executor on the worker thread, turning its callbacks into progress payloads.
-
-    ``options`` go to ``action`` as they are (e.g. ``consent`` for a consenting executor).
-    """
-
-    def step(step_id: str, state: str, percent: int | None, message: str) -> None:
-        report(("step", step_id, state, percent, message))
-
-    def log(line: str) -> None:
-        report(("log", line))
-
-    return action(
-        session, *args, report=step, log=log, is_cancelled=lambda: cancel.cancelled, **options
-    )
-
-
-@dataclass(frozen=True)
-class PoweredOnAgain:
-    """An apply whose power-on failed, once a retried power-on brought the VM back.
-
-    The change is in place and the VM is on; the verdict was not judged again after the retry,
-    so it reads as done but not verified. Undo and the ticket note still refer to the apply's
-    journal entry.
-
-    Attributes:
-        applied: the apply's own result (``power_on_failed``).
-        power_on: the retried power-on's result.
-    """
-
-    applied: ApplyResult
-    power_on: ApplyResult
-
-    @property
-    def ok(self) -> bool:
-        return True
-
-    @property
-    def verified(self) -> bool:
-        return False
-
-    @property
-    def message(self) -> str:
-        entry = self.power_on.journal_id
-        return (
-            "The change is in place. The VM did not power on after it at first; the second "
-            f"try worked{f' (journal entry {entry})' if entry else ''}."
-        )
-
-    @property
-    def changes(self) -> Sequence[Change]:
-        return self.applied.changes
-
-    @property
-    def facts_after(self) -> VmFacts | None:
-        return self.power_on.facts_after or self.applied.facts_after
-
-    @property
-    def assessment_after(self) -> Assessment | None:
-        return None
-
-    @property
-    def journal_id(self) -> str | None:
-        return self.applied.journal_id
-
-    @property
-    def task_ids(self) -> Sequence[str]:
-        return tuple(self.applied.task_ids) + tuple(self.power_on.task_ids)
-
-    @property
-    def steps(self) -> Sequence[object]:
-        """The apply's steps, then the retried power-on's (for the report)."""
-        return tuple(getattr(self.applied, "steps", ())) + tuple(
-            getattr(self.power_on, "steps", ())
-        )
-
-
 class StepRunner(QWidget):
     """Step list, live log and a stop button for one executor run (apply or undo).
 
@@ -226,7 +150,7 @@ class StepRunner(QWidget):
         col.addWidget(heading("Log", self))
         col.addWidget(self.log, 1)
 
-    def set_steps(self, steps: Sequence[PlanStep]) -> None:
+    def set_steps(self, steps: Sequence[PlannedStep]) -> None:
         for row in self._rows.values():
             row.deleteLater()
         self._rows = {}
@@ -241,21 +165,18 @@ class StepRunner(QWidget):
         return self._rows.get(step_id)
 
     def on_progress(self, payload: object) -> None:
-        """Take one progress payload from :func:`run_steps`."""
-        if not isinstance(payload, tuple) or not payload:
-            return
-        if payload[0] == "log":
-            self.add_log(str(payload[1]))
-        elif payload[0] == "step":
-            _, step_id, state, percent, message = payload
-            row = self._rows.get(step_id)
-            try:
-                st = StepState(state)
-            except ValueError:
-                st = StepState.RUNNING
-            if row is not None:
-                row.set_state(st, percent, message)
-            self._update_stop()
+        """Take one step's progress (a ``StepUpdate``, the job's progress payload)."""
+        update = cast("StepUpdate", payload)
+        row = self._rows.get(update.step)
+        try:
+            state = StepState(update.state)
+        except ValueError:
+            state = StepState.RUNNING
+        if row is not None:
+            row.set_state(state, update.progress, update.message)
+        if state != StepState.RUNNING:
+            self.add_log(f"{update.step}: {update.message}")
+        self._update_stop()
 
     def add_log(self, line: str) -> None:
         self.log.appendPlainText(f"{datetime.now():%H:%M:%S}  {line}")
@@ -276,7 +197,7 @@ class ApplyPage(BasePage):
     """Run the chosen remedy through the executor, showing every step.
 
     Attributes:
-        banner: the outcome, or that applying is not available in this build.
+        banner: the outcome.
         retry_button: tries the power-on again when the change is in place but the VM is off.
         runner: steps, stop button and log.
     """
@@ -308,50 +229,19 @@ class ApplyPage(BasePage):
         self._finished = False
 
     def initializePage(self) -> None:
-        remedy, check = self.ctx.remedy, self.ctx.check
-        assert remedy is not None
-        assert check is not None
+        request = self.ctx.request
+        assert request is not None
         self.ctx.result = None
         self._finished = False
         self.retry_button.hide()
-        executor = self.ctx.executor
-        if executor is None:
-            self.runner.hide()
-            self.banner.show_message(
-                Tone.INFO,
-                "Apply is not available in this build",
-                "Nothing was changed. You can make the change by hand with the PowerCLI or "
-                "govc commands from the previous page, then run the wizard again to check.",
-            )
-            self._finished = True
-            self.completeChanged.emit()
-            return
         self.banner.hide()
-        self.runner.show()
-        full = consenting(executor)
-        self.runner.set_steps(
-            full.steps(remedy, check.facts, self.ctx.consent)
-            if full is not None
-            else executor.steps(remedy, check.facts)
-        )
-        self.runner.add_log(f"Applying “{remedy.title}” to {check.facts.name}.")
-        self._start(executor)
-
-    def _start(self, executor: Executor) -> None:
-        remedy, check = self.ctx.remedy, self.ctx.check
-        assert remedy is not None
-        assert check is not None
+        self.runner.set_steps(self.ctx.gateway.steps(request))
+        self.runner.add_log(f"Applying “{request.remedy.title}” to {request.facts_at_check.name}.")
         self.ctx.applying = True
         self._set_cancel_enabled(False)
-        # Only an executor that takes the consent gets it; any other does a clean shutdown at most.
-        options: dict[str, Any] = (
-            {"consent": self.ctx.consent} if consenting(executor) is not None else {}
-        )
         job = self.ctx.worker.submit_session(
-            functools.partial(run_steps, **options),
-            executor.apply,
-            remedy,
-            check.facts,
+            self.ctx.gateway.apply,
+            request,
             description="apply",
             with_token=True,
             with_report=True,
@@ -376,9 +266,11 @@ class ApplyPage(BasePage):
 
     @Slot(object)
     def on_apply_succeeded(self, result: object) -> None:
-        res: ApplyResult = result  # type: ignore[assignment]
+        from wizard.vsphere.executor import Reason  # loaded: the result comes from it
+
+        res = cast("ApplyResult", result)
         self.ctx.result = res
-        if power_on_failed(res):
+        if res.reason is Reason.POWER_ON_FAILED:
             self._show_power_on_failed(res)
         elif res.ok and res.verified:
             self.banner.show_message(Tone.GOOD, "Done and verified", res.message)
@@ -391,8 +283,10 @@ class ApplyPage(BasePage):
     @Slot(object)
     def on_apply_failed(self, exc: object) -> None:
         _log.warning("apply failed: %r", exc)
-        msg = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-        nxt = getattr(exc, "next_step", "") or (
+        msg, nxt = str(exc) or type(exc).__name__, ""
+        if isinstance(exc, VsphereError):
+            msg, nxt = exc.message, exc.next_step
+        nxt = nxt or (
             "Check the VM in the vSphere Client; the log below says how far the wizard got."
         )
         self.banner.show_message(Tone.BAD, "The fix was not applied", msg, nxt)
@@ -410,28 +304,25 @@ class ApplyPage(BasePage):
             f"The VM is {state}. Try the power-on again here, or power it on from the vSphere "
             "Client; tell the user before you close the ticket.",
         )
-        full = consenting(self.ctx.executor)
-        self.retry_button.setVisible(full is not None and res.journal_id is not None)
+        self.retry_button.setVisible(res.journal_id is not None)
         self.retry_button.setEnabled(True)
 
     @Slot()
     def on_retry_button_clicked(self) -> None:
-        full, res = consenting(self.ctx.executor), self.ctx.result
-        if full is None or res is None or res.journal_id is None or self._job is not None:
+        res = self.ctx.result
+        if res is None or res.journal_id is None or self._job is not None:
             return
-        self._start_retry(full, res)
+        self._start_retry(res.journal_id)
 
-    def _start_retry(self, executor: ConsentingExecutor, applied: ApplyResult) -> None:
-        assert applied.journal_id is not None
+    def _start_retry(self, entry_id: str) -> None:
         self.ctx.applying = True
         self._finished = False
         self._set_cancel_enabled(False)
         self.retry_button.setEnabled(False)
         self.runner.add_log("Trying the power-on again.")
         job = self.ctx.worker.submit_session(
-            run_steps,
-            executor.retry_power_on,
-            applied.journal_id,
+            self.ctx.gateway.retry_power_on,
+            entry_id,
             description="retry the power-on",
             with_token=True,
             with_report=True,
@@ -451,10 +342,12 @@ class ApplyPage(BasePage):
 
     @Slot(object)
     def on_retry_succeeded(self, result: object) -> None:
-        retried: ApplyResult = result  # type: ignore[assignment]
+        from wizard.vsphere.executor import ApplyResult  # loaded: the result comes from it
+
+        retried = cast("ApplyResult", result)
         applied = self.ctx.result
         self.runner.add_log(retried.message)
-        if not retried.ok or applied is None:
+        if not retried.ok or not isinstance(applied, ApplyResult):
             self._show_power_on_failed_again(retried.message)
             return
         again = PoweredOnAgain(applied, retried)
@@ -465,7 +358,7 @@ class ApplyPage(BasePage):
     @Slot(object)
     def on_retry_failed(self, exc: object) -> None:
         _log.warning("power-on retry failed: %r", exc)
-        msg = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        msg = exc.message if isinstance(exc, VsphereError) else str(exc) or type(exc).__name__
         self.runner.add_log(f"Power-on failed again: {msg}")
         self._show_power_on_failed_again(msg)
 

@@ -20,12 +20,13 @@ from PySide6.QtWidgets import (
 from wizard.kb.facts import EvidenceItem
 from wizard.kb.model import Assessment, Condition, ConditionId, ConditionState, Verdict
 from wizard.ui.context import WizardContext
-from wizard.ui.gateway import CheckResult, GatewayFailure
+from wizard.ui.gateway import CheckResult
 from wizard.ui.look import Tone, monospace, scaled_font
 from wizard.ui.pages.base import BasePage, PageId
 from wizard.ui.vm_model import POWER_WORDS, guest_name, hw_label
 from wizard.ui.widgets import Banner, BusyRow, IconLabel, heading, wrapped
 from wizard.ui.worker import Job
+from wizard.vsphere.errors import VsphereError
 
 _log = logging.getLogger(__name__)
 
@@ -222,7 +223,7 @@ class CheckPage(BasePage):
 
     @Slot(object)
     def on_check_failed(self, exc: object) -> None:
-        if isinstance(exc, GatewayFailure):
+        if isinstance(exc, VsphereError):
             msg, nxt = exc.message, exc.next_step
         else:
             _log.warning("check failed: %r", exc)
@@ -349,7 +350,7 @@ class CheckPage(BasePage):
 
     @Slot(object)
     def on_log_failed(self, exc: object) -> None:
-        if isinstance(exc, GatewayFailure):
+        if isinstance(exc, VsphereError):
             text = f"{exc.message} {exc.next_step}".strip()
         else:
             text = f"The log could not be read ({type(exc).__name__})."

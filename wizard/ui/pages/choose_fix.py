@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -20,11 +21,14 @@ from PySide6.QtWidgets import (
 
 from wizard.kb.model import Caveat, CaveatId, ChangeTarget, Remedy, RemedyId, Verdict
 from wizard.ui.context import WizardContext
-from wizard.ui.executor import GuestLogin
+from wizard.ui.gateway import Variant
 from wizard.ui.look import Tone, monospace, scaled_font
 from wizard.ui.pages.base import BasePage, PageId
 from wizard.ui.ticket import change_line
 from wizard.ui.widgets import Badge, Banner, Collapsible, IconLabel, wrapped
+
+if TYPE_CHECKING:
+    from wizard.vsphere.executor import GuestCredentials
 
 _log = logging.getLogger(__name__)
 MIB = 1024 * 1024
@@ -256,11 +260,16 @@ class RemedyCard(QFrame):
         r = self.remedy
         return r.available and any(c.target is ChangeTarget.GUEST for c in r.changes)
 
-    def guest_login(self) -> GuestLogin | None:
+    def guest_login(self) -> GuestCredentials | None:
         """The login as typed, or None while the user or the password is missing."""
         user = self.guest_user_edit.text().strip()
         password = self.guest_password_edit.text()
-        return GuestLogin(user, password) if user and password else None
+        if not (user and password):
+            return None
+        # Imported here: the executor's module loads pyVmomi, which the first window does without.
+        from wizard.vsphere.executor import GuestCredentials
+
+        return GuestCredentials(user, password)
 
     def clear_guest_login(self) -> None:
         self.guest_password_edit.clear()
@@ -322,7 +331,7 @@ class RemedyCard(QFrame):
         return self.buffer_spin.value() * MIB if self.buffer_spin is not None else None
 
     @property
-    def variant(self) -> str:
+    def variant(self) -> Variant:
         return (
             "guest" if self.variant_guest is not None and self.variant_guest.isChecked() else "cap"
         )
@@ -517,22 +526,17 @@ class ChooseFixPage(BasePage):
         check = self.ctx.check
         assert check is not None
         buffer_bytes: int | None = None
-        variant: str | None = None  # None: the rules choose
+        variant: Variant | None = None  # None: the rules choose
         for c in self.cards:
             if c.buffer_bytes is not None:
                 buffer_bytes = c.buffer_bytes if c.options_valid() else None
             if c.variant_cap is not None:
                 variant = c.variant  # the technician's choice wins
-        gateway = self.ctx.gateway
-        judged = (
-            gateway.remedies(check.assessment, check.facts, buffer_bytes=buffer_bytes)
-            if variant is None
-            else gateway.remedies(
-                check.assessment,
-                check.facts,
-                buffer_bytes=buffer_bytes,
-                lower_resolution_variant=variant,
-            )
+        judged = self.ctx.gateway.remedies(
+            check.assessment,
+            check.facts,
+            buffer_bytes=buffer_bytes,
+            lower_resolution_variant=variant,
         )
         fresh = {r.id: r for r in judged}
         for c in self.cards:

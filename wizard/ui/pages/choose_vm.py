@@ -23,12 +23,13 @@ from PySide6.QtWidgets import (
 
 from wizard.kb.facts import VmSummary
 from wizard.ui.context import VmChoice, WizardContext
-from wizard.ui.gateway import GatewayFailure, VmRefLike
 from wizard.ui.look import Tone
 from wizard.ui.pages.base import BasePage, PageId
 from wizard.ui.vm_model import Column, VmFilterProxy, VmTableModel
 from wizard.ui.widgets import Banner, BusyRow, wrapped
 from wizard.ui.worker import Job
+from wizard.vsphere.errors import VmNotFound, VsphereError
+from wizard.vsphere.records import VmRef
 
 _log = logging.getLogger(__name__)
 _FILTER_DELAY_MS = 120
@@ -397,7 +398,7 @@ class ChooseVmPage(BasePage):
 
     @Slot(object)
     def on_find_failed(self, exc: object) -> None:
-        if isinstance(exc, GatewayFailure) and exc.kind == "not_found":
+        if isinstance(exc, VmNotFound):
             self.show_found([], exc.close_matches)
             return
         msg, nxt = _words(exc)
@@ -408,7 +409,7 @@ class ChooseVmPage(BasePage):
         self._find_job = None
         self.find_button.setEnabled(bool(self.find_edit.text().strip()))
 
-    def show_found(self, refs: Sequence[VmRefLike], close: Sequence[str]) -> None:
+    def show_found(self, refs: Sequence[VmRef], close: Sequence[str]) -> None:
         """List what the find returned; one exact hit is selected at once."""
         self.found_list.clear()
         for ref in refs:
@@ -443,7 +444,7 @@ class ChooseVmPage(BasePage):
 
 
 def _words(exc: object) -> tuple[str, str]:
-    if isinstance(exc, GatewayFailure):
+    if isinstance(exc, VsphereError):
         return exc.message, exc.next_step
     return (
         f"The request failed ({type(exc).__name__}).",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
@@ -19,12 +20,20 @@ from PySide6.QtWidgets import (
 from wizard import credentials
 from wizard.ui import dialogs
 from wizard.ui.context import WizardContext
-from wizard.ui.executor import Reconciled, consenting
-from wizard.ui.gateway import ChangedCertificate, GatewayFailure, UntrustedCertificate
 from wizard.ui.look import Tone
 from wizard.ui.pages.base import BasePage, PageId
 from wizard.ui.widgets import Banner, BusyRow, wrapped
 from wizard.ui.worker import Job
+from wizard.vsphere.certificate import CertificateInfo
+from wizard.vsphere.errors import (
+    CertificateChanged,
+    CertificateUntrusted,
+    ErrorCategory,
+    VsphereError,
+)
+
+if TYPE_CHECKING:
+    from wizard.vsphere.executor import Reconciliation
 
 _log = logging.getLogger(__name__)
 
@@ -248,18 +257,15 @@ class ConnectPage(BasePage):
 
     def _reconcile(self) -> None:
         """Settle what an earlier run left unfinished on this vCenter (on the worker thread)."""
-        executor = consenting(self.ctx.executor)
-        if executor is None:
-            return
         job = self.ctx.worker.submit_session(
-            executor.reconcile_dangling, description="check for unfinished changes"
+            self.ctx.gateway.reconcile_dangling, description="check for unfinished changes"
         )
         job.succeeded.connect(self.on_reconcile_succeeded)
         job.failed.connect(self.on_reconcile_failed)
 
     @Slot(object)
     def on_reconcile_succeeded(self, found: object) -> None:
-        done: Sequence[Reconciled] = found  # type: ignore[assignment]
+        done = cast("Sequence[Reconciliation]", found)
         if not done:
             return
         for r in done:
@@ -295,7 +301,7 @@ class ConnectPage(BasePage):
     @Slot(object)
     def on_connect_failed(self, exc: object) -> None:
         self._done()
-        if isinstance(exc, UntrustedCertificate):
+        if isinstance(exc, CertificateUntrusted):
             expected = self.ctx.lab_info.thumbprint_sha256 if self.ctx.lab_info else None
             dialog = dialogs.CertificateDialog(exc.info, self, expected_sha256=expected)
             info = exc.info
@@ -306,7 +312,7 @@ class ConnectPage(BasePage):
             dialogs.show_modal(dialog, answered)
             return
         self._attempt = None
-        if isinstance(exc, ChangedCertificate):
+        if isinstance(exc, CertificateChanged):
             self._show_error(
                 f"The certificate of {exc.presented.host}:{exc.presented.port} changed since you "
                 "trusted it. The wizard stopped before sending your password.",
@@ -315,9 +321,9 @@ class ConnectPage(BasePage):
             dialogs.show_modal(
                 dialogs.CertificateChangedDialog(exc.pinned, exc.presented, self), lambda _r: None
             )
-        elif isinstance(exc, GatewayFailure):
+        elif isinstance(exc, VsphereError):
             self._show_error(exc.message, exc.next_step)
-            if exc.kind == "login":
+            if exc.category is ErrorCategory.LOGIN:
                 self.password_edit.selectAll()
                 self.first_focus = self.password_edit
         else:
@@ -327,11 +333,11 @@ class ConnectPage(BasePage):
                 "Check the address and that this computer can reach vCenter, then try again.",
             )
 
-    def on_certificate_answered(self, result: int, info: object) -> None:
+    def on_certificate_answered(self, result: int, info: CertificateInfo) -> None:
         if result == dialogs.CertificateDialog.TRUST_ONCE:
-            self.ctx.gateway.trust_once(info)  # type: ignore[arg-type]
+            self.ctx.gateway.trust_once(info)
         elif result == dialogs.CertificateDialog.ALWAYS_TRUST:
-            self.ctx.gateway.pin(info)  # type: ignore[arg-type]
+            self.ctx.gateway.pin(info)
         else:
             self._attempt = None
             self._show_error(

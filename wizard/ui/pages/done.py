@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QStandardPaths, Qt, Slot
 from PySide6.QtWidgets import (
@@ -25,14 +25,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wizard.kb.facts import VmFacts
 from wizard.kb.model import Change
-from wizard.kb.plan import CannotUndo, undo_changes, verify
-from wizard.ui import dialogs, gateway
-from wizard.ui.context import WizardContext
-from wizard.ui.executor import ApplyResult, Consent, PlanStep, consenting
-from wizard.ui.gateway import GatewayFailure, HostChoiceLike, MigrationOutcomeLike
+from wizard.kb.plan import CannotUndo, PlannedStep, undo_changes, verify
+from wizard.ui import dialogs
+from wizard.ui.context import Result, WizardContext
 from wizard.ui.look import Tone, monospace, scaled_font
-from wizard.ui.pages.apply import ApplyPage, StepRunner, run_steps
+from wizard.ui.pages.apply import ApplyPage, StepRunner
 from wizard.ui.pages.base import BasePage, PageId
 from wizard.ui.pages.check import VERDICT_LOOK
 from wizard.ui.report import (
@@ -46,11 +45,13 @@ from wizard.ui.report import (
 from wizard.ui.ticket import UndoNote, change_line, duration_words, ticket_note
 from wizard.ui.widgets import Banner, CopyBox, IconLabel, heading, hline, wrapped
 from wizard.ui.worker import Job
+from wizard.vsphere.errors import VsphereError
+from wizard.vsphere.records import HostChoice, MigrationOutcome
+
+if TYPE_CHECKING:
+    from wizard.vsphere.executor import ApplyResult, StepResult
 
 _log = logging.getLogger(__name__)
-
-ListHosts = Callable[..., list[HostChoiceLike]]
-RunTest = Callable[..., MigrationOutcomeLike]
 
 POWER_DOWN_STEPS = ("shutdown", "power_off")
 POWERED_ON = "poweredOn"
@@ -275,7 +276,7 @@ class VmotionSection(QWidget):
         if text:
             self.progress_label.setText(text)
 
-    def set_hosts(self, hosts: Sequence[HostChoiceLike]) -> None:
+    def set_hosts(self, hosts: Sequence[HostChoice]) -> None:
         """Offer the usable hosts; name the others and why they are not offered."""
         self.host_combo.clear()
         for h in hosts:
@@ -364,7 +365,7 @@ class DonePage(BasePage):
 
         self._job: Job | None = None
         self._vmotion_job: Job | None = None
-        self._tests: list[MigrationOutcomeLike] = []
+        self._tests: list[MigrationOutcome] = []
         self._undo_note: UndoNote | None = None
 
     # ------------------------------------------------------------------ page
@@ -391,7 +392,7 @@ class DonePage(BasePage):
             apply.setCommitPage(committed)
 
     @property
-    def tests(self) -> tuple[MigrationOutcomeLike, ...]:
+    def tests(self) -> tuple[MigrationOutcome, ...]:
         """The vMotion tests run from this page, in order."""
         return tuple(self._tests)
 
@@ -444,7 +445,10 @@ class DonePage(BasePage):
         self.changes.setVisible(bool(lines))
         self.changes_head.setVisible(bool(lines))
         self.undo_button.setVisible(
-            applied and self.ctx.executor is not None and (undone is None or not undone.ok)
+            applied
+            and result is not None
+            and result.journal_id is not None
+            and (undone is None or not undone.ok)
         )
         self.note.set_text(self._note())
 
@@ -484,18 +488,14 @@ class DonePage(BasePage):
     @Slot()
     def on_undo_button_clicked(self) -> None:
         """Undo at once when the VM stays up; ask first when the undo needs it off."""
-        executor, result = self.ctx.executor, self.ctx.result
-        if executor is None or result is None or self._busy():
-            return
-        if not any(s.id in POWER_DOWN_STEPS for s in executor.undo_steps(result)):
-            self._start_undo(
-                Consent(
-                    guest_login=self.ctx.guest_login,
-                    shutdown_timeout_s=self.ctx.settings.shutdown_timeout_s,
-                )
-            )
+        result = self.ctx.result
+        if result is None or self._busy():
             return
         facts = result.facts_after
+        planned = self.ctx.gateway.undo_steps(result.changes, facts)
+        if not any(s.id in POWER_DOWN_STEPS for s in planned):
+            self._start_undo()
+            return
         power = facts.power_state if facts is not None else POWERED_ON
         hard = facts is not None and (power != POWERED_ON or not facts.tools_running)
         try:
@@ -517,34 +517,48 @@ class DonePage(BasePage):
                 _log.info("undo not started: a hard power-off was needed and not consented to")
                 return
             self._start_undo(
-                Consent(
-                    shutdown=True,
-                    hard_poweroff=hard and dialog.hard_check.isChecked(),
-                    leave_powered_off=dialog.leave_off_check.isChecked(),
-                    guest_login=self.ctx.guest_login,
-                    shutdown_timeout_s=self.ctx.settings.shutdown_timeout_s,
-                )
+                allow_shutdown=True,
+                allow_hard_poweroff=hard and dialog.hard_check.isChecked(),
+                leave_powered_off=dialog.leave_off_check.isChecked(),
             )
 
         dialogs.show_modal(dialog, answered)
 
-    def _start_undo(self, consent: Consent) -> None:
-        executor, result = self.ctx.executor, self.ctx.result
-        if executor is None or result is None or self._busy():
+    def _start_undo(
+        self,
+        *,
+        allow_shutdown: bool = False,
+        allow_hard_poweroff: bool = False,
+        leave_powered_off: bool = False,
+    ) -> None:
+        """Undo the change with what the technician agreed to (nothing: no power action)."""
+        result = self.ctx.result
+        if result is None or result.journal_id is None or self._busy():
             return
-        full = consenting(executor)
+        facts = result.facts_after
         self.undo_runner.show()
         self.undo_runner.set_steps(
-            full.undo_steps(result, consent) if full is not None else executor.undo_steps(result)
+            self.ctx.gateway.undo_steps(
+                result.changes,
+                facts,
+                allow_hard_poweroff=allow_hard_poweroff,
+                leave_powered_off=leave_powered_off,
+            )
         )
         self.undo_runner.add_log("Undoing the change.")
         self.ctx.applying = True
-        # Only an executor that takes the consent gets it; any other can do no hard power-off.
-        options: dict[str, Any] = {"consent": consent} if full is not None else {}
+        undo = functools.partial(
+            self.ctx.gateway.undo,
+            facts=facts,
+            allow_shutdown=allow_shutdown,
+            allow_hard_poweroff=allow_hard_poweroff,
+            leave_powered_off=leave_powered_off,
+            guest_credentials=self.ctx.guest_login,
+            shutdown_timeout=float(self.ctx.settings.shutdown_timeout_s),
+        )
         job = self.ctx.worker.submit_session(
-            functools.partial(run_steps, **options),
-            executor.undo,
-            result,
+            undo,
+            result.journal_id,
             description="undo",
             with_token=True,
             with_report=True,
@@ -560,7 +574,7 @@ class DonePage(BasePage):
 
     @Slot(object)
     def on_undo_succeeded(self, res: object) -> None:
-        undone: ApplyResult = res  # type: ignore[assignment]
+        undone = cast("ApplyResult", res)
         self.ctx.undo_result = undone
         self._undo_note = UndoNote(undone.ok, undone.message, undone.journal_id, datetime.now())
         self.undo_runner.add_log(undone.message)
@@ -568,7 +582,7 @@ class DonePage(BasePage):
 
     @Slot(object)
     def on_undo_failed(self, exc: object) -> None:
-        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        message = exc.message if isinstance(exc, VsphereError) else str(exc) or type(exc).__name__
         self.undo_runner.add_log(f"Undo failed: {message}")
         self._undo_note = UndoNote(False, message, None, datetime.now())
         self._refresh()
@@ -583,10 +597,11 @@ class DonePage(BasePage):
 
     # ------------------------------------------------------------------ vMotion test
 
-    def _facts_now(self) -> Any:
+    def _facts_now(self) -> VmFacts | None:
         result, check = self.ctx.result, self.ctx.check
         undone = self.ctx.undo_result
-        for r in (undone, result):
+        runs: tuple[Result | None, ...] = (undone, result)
+        for r in runs:
             if r is not None and r.facts_after is not None:
                 return r.facts_after
         return check.facts if check is not None else None
@@ -595,25 +610,12 @@ class DonePage(BasePage):
         facts = self._facts_now()
         return facts is not None and facts.power_state == "poweredOn"
 
-    def _backend(self) -> tuple[ListHosts, RunTest] | None:
-        """The gateway's own vMotion calls (a stand-in may bring them), else the real ones."""
-        gw = self.ctx.gateway
-        own_list = getattr(gw, "list_target_hosts", None)
-        own_test = getattr(gw, "run_vmotion_test", None)
-        if callable(own_list) and callable(own_test):
-            return own_list, own_test
-        if isinstance(gw, gateway.VsphereGateway):
-            return gateway.list_target_hosts, gateway.run_vmotion_test
-        return None
-
     def _read_hosts(self) -> None:
         section = self.vmotion
-        backend = self._backend()
         facts = self._facts_now()
-        visible = backend is not None and facts is not None
-        self.vmotion_head.setVisible(visible)
-        section.setVisible(visible)
-        if backend is None or facts is None:
+        self.vmotion_head.setVisible(facts is not None)
+        section.setVisible(facts is not None)
+        if facts is None:
             return
         if facts.power_state != "poweredOn":
             section.set_hosts([])
@@ -626,7 +628,9 @@ class DonePage(BasePage):
         section.host_combo.clear()
         section.host_combo.setPlaceholderText("Reading the hosts…")
         job = self.ctx.worker.submit_session(
-            backend[0], facts, description="read the hosts for a vMotion test"
+            self.ctx.gateway.list_target_hosts,
+            facts,
+            description="read the hosts for a vMotion test",
         )
         job.succeeded.connect(self.on_hosts_succeeded)
         job.failed.connect(self.on_hosts_failed)
@@ -635,13 +639,13 @@ class DonePage(BasePage):
     @Slot(object)
     def on_hosts_succeeded(self, hosts: object) -> None:
         self.vmotion.host_combo.setPlaceholderText("")
-        self.vmotion.set_hosts(hosts)  # type: ignore[arg-type]
+        self.vmotion.set_hosts(cast("list[HostChoice]", hosts))
         self._update_buttons()
 
     @Slot(object)
     def on_hosts_failed(self, exc: object) -> None:
         self.vmotion.host_combo.setPlaceholderText("")
-        message = getattr(exc, "message", None) or str(exc)
+        message = exc.message if isinstance(exc, VsphereError) else str(exc)
         self.vmotion.hosts_note.setText(f"The hosts could not be read: {message}")
         self.vmotion.hosts_note.show()
         self._update_buttons()
@@ -662,14 +666,13 @@ class DonePage(BasePage):
         dialogs.show_modal(dialog, done)
 
     def _start_test(self, vm_moref: str, host_name: str, host_moref: str) -> None:
-        backend = self._backend()
-        if backend is None or self._busy():
+        if self._busy():
             return
         section = self.vmotion
         section.outcome.hide()
         section.set_running(f"Moving the VM to {host_name}…")
         job = self.ctx.worker.submit_session(
-            backend[1],
+            self.ctx.gateway.run_vmotion_test,
             vm_moref,
             host_moref,
             description="test vMotion",
@@ -691,7 +694,7 @@ class DonePage(BasePage):
 
     @Slot(object)
     def on_test_succeeded(self, res: object) -> None:
-        outcome: MigrationOutcomeLike = res  # type: ignore[assignment]
+        outcome = cast("MigrationOutcome", res)
         self._tests.append(outcome)
         if outcome.succeeded:
             took = duration_words(outcome.duration_s)
@@ -712,7 +715,7 @@ class DonePage(BasePage):
 
     @Slot(object)
     def on_test_failed(self, exc: object) -> None:
-        if isinstance(exc, GatewayFailure):
+        if isinstance(exc, VsphereError):
             message, next_step = exc.message, exc.next_step
         else:
             message, next_step = str(exc) or type(exc).__name__, ""
@@ -730,21 +733,20 @@ class DonePage(BasePage):
 
     def report_data(self) -> ReportData:
         """What the report shows, from this run."""
-        check, result, executor = self.ctx.check, self.ctx.result, self.ctx.executor
+        check, result, request = self.ctx.check, self.ctx.result, self.ctx.request
         remedy = self.ctx.remedy
         assert check is not None
         facts = check.facts
         applied = result is not None and bool(result.changes)
         steps: tuple[StepLine, ...] = ()
         undo_steps: tuple[StepLine, ...] = ()
-        if result is not None and remedy is not None and executor is not None:
+        if result is not None and request is not None:
             apply_page = self.wizard().page(int(PageId.APPLY)) if self.wizard() else None
             runner = apply_page.runner if isinstance(apply_page, ApplyPage) else None
-            steps = _step_lines(result, executor.steps(remedy, facts), runner)
+            steps = _step_lines(result.steps, self.ctx.gateway.steps(request), runner)
             if self.ctx.undo_result is not None:
-                undo_steps = _step_lines(
-                    self.ctx.undo_result, executor.undo_steps(result), self.undo_runner
-                )
+                planned = self.ctx.gateway.undo_steps(result.changes, result.facts_after)
+                undo_steps = _step_lines(self.ctx.undo_result.steps, planned, self.undo_runner)
         after = result.facts_after if result is not None else None
         return ReportData(
             facts=facts,
@@ -814,24 +816,17 @@ class DonePage(BasePage):
 
 
 def _step_lines(
-    result: object, planned: Sequence[PlanStep], runner: StepRunner | None
+    ran: Sequence[StepResult], planned: Sequence[PlannedStep], runner: StepRunner | None
 ) -> tuple[StepLine, ...]:
     """The steps of an apply or undo as they ended.
 
-    From the result when the executor reports its steps (the product's does), else from the
-    step list the technician watched.
+    From the steps the result reports; when it reports none (refused before any step), from
+    the step list the technician watched.
     """
     titles = {s.id: s.title for s in planned}
-    ran = getattr(result, "steps", None)
     if ran:
         return tuple(
-            StepLine(
-                titles.get(str(s.step), str(s.step)),
-                str(s.state),
-                str(getattr(s, "message", "") or ""),
-                getattr(s, "task_id", None),
-            )
-            for s in ran
+            StepLine(titles.get(s.step, s.step), s.state, s.message, s.task_id) for s in ran
         )
     lines = []
     for s in planned:
@@ -841,14 +836,12 @@ def _step_lines(
     return tuple(lines)
 
 
-def _power_steps(result: object) -> tuple[str, ...] | None:
-    """The power steps the executor completed, when its result lists its steps."""
-    steps = getattr(result, "steps", None)
-    if steps is None:
+def _power_steps(result: Result | None) -> tuple[str, ...] | None:
+    """The power steps the executor completed (None before anything was applied)."""
+    if result is None:
         return None
     return tuple(
-        str(getattr(s, "step", ""))
-        for s in steps
-        if getattr(s, "state", "") == "done"
-        and getattr(s, "step", "") in {"shutdown", "power_off", "power_on"}
+        s.step
+        for s in result.steps
+        if s.state == "done" and s.step in {"shutdown", "power_off", "power_on"}
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -19,10 +21,12 @@ from wizard.kb.facts import VmFacts
 from wizard.kb.model import ChangeTarget, Remedy
 from wizard.ui import commands
 from wizard.ui.context import WizardContext
-from wizard.ui.executor import Consent
 from wizard.ui.look import Tone, monospace, scaled_font
 from wizard.ui.pages.base import BasePage, PageId
 from wizard.ui.widgets import Banner, CopyBox, heading, wrapped
+
+if TYPE_CHECKING:
+    from wizard.vsphere.executor import ApplyRequest
 
 POWERED_ON = "poweredOn"
 POWERED_OFF = "poweredOff"
@@ -112,6 +116,7 @@ class ReadyPage(BasePage):
         layout.addWidget(self.confirm_check)
         layout.addStretch(1)
         self.registerField("confirmed*", self.confirm_check)
+        self.setCommitPage(True)  # Apply changes the VM: no way back to here afterwards
 
     def initializePage(self) -> None:
         remedy, check = self.ctx.remedy, self.ctx.check
@@ -151,8 +156,6 @@ class ReadyPage(BasePage):
         self.govc.set_text(commands.govc(facts, remedy))
         self.confirm_check.setChecked(False)
         self.first_focus = self.hard_check if self.hard_needed else self.confirm_check
-        has_executor = self.ctx.executor is not None
-        self.setCommitPage(has_executor)
         self.setButtonText(QWizard.WizardButton.CommitButton, "&Apply")
 
     # ---------------------------------------------------------------- power
@@ -237,14 +240,20 @@ class ReadyPage(BasePage):
             confirm = "&I want to apply this change now"
         self.confirm_check.setText(confirm)
 
-    def consent(self) -> Consent:
-        """What the technician agreed to on this page."""
-        return Consent(
-            shutdown=self.confirm_check.isChecked(),
-            hard_poweroff=self.hard_needed and self.hard_check.isChecked(),
+    def request(self) -> ApplyRequest:
+        """The fix for the VM as checked, with what the technician agreed to on this page."""
+        # Imported here: the executor's module loads pyVmomi, which the first window does without.
+        from wizard.vsphere.executor import ApplyRequest
+
+        remedy, facts = self._chosen()
+        return ApplyRequest(
+            facts_at_check=facts,
+            remedy=remedy,
+            allow_shutdown=self.confirm_check.isChecked(),
+            allow_hard_poweroff=self.hard_needed and self.hard_check.isChecked(),
             leave_powered_off=self.goes_down and self.leave_off_check.isChecked(),
-            guest_login=self.ctx.guest_login,
-            shutdown_timeout_s=self.ctx.settings.shutdown_timeout_s,
+            guest_credentials=self.ctx.guest_login,
+            shutdown_timeout=float(self.ctx.settings.shutdown_timeout_s),
         )
 
     # ---------------------------------------------------------------- QWizardPage
@@ -255,7 +264,7 @@ class ReadyPage(BasePage):
         )
 
     def validatePage(self) -> bool:
-        self.ctx.consent = self.consent()
+        self.ctx.request = self.request()
         return True
 
     def nextId(self) -> int:

@@ -14,31 +14,32 @@ page: closing the window or quitting the application stops it whatever a page di
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMainWindow, QWizard
 
 from wizard.kb.model import RemedyId
-from wizard.ui import gateway as gateway_module
 from wizard.ui.context import WizardContext
-from wizard.ui.gateway import GatewayFailure, MigrationOutcomeLike
+from wizard.ui.gateway import try_vmotion
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.check import CheckPage
 from wizard.ui.pages.choose_fix import ChooseFixPage
+from wizard.ui.pages.done import DonePage
 from wizard.ui.pages.welcome import WelcomePage
 from wizard.ui.training.coach import CoachInput, Step, VmotionTry, coach
 from wizard.ui.training.debrief_page import DEBRIEF_PAGE_ID, DebriefPage
 from wizard.ui.training.panel import CoachPanel, guess_words
 from wizard.ui.training.session import TrainingSession
 from wizard.ui.worker import Job
+from wizard.vsphere.errors import VsphereError
+from wizard.vsphere.records import MigrationOutcome
 
 _log = logging.getLogger(__name__)
 
-VmotionCall = Callable[..., MigrationOutcomeLike]
 _HOOKED = "trainingHooked"
 
 _STEPS: dict[int, Step] = {
@@ -62,23 +63,13 @@ class TrainingController(QObject):
         coach_action: View ▸ Coach (checkable; enabled in training).
         help_action: Help ▸ The failure and its fixes.
         debrief: the debrief page while training, else None.
-        vmotion_call: runs one test vMotion on the worker (``gateway.try_vmotion``; tests
-            may hand in another).
     """
 
-    def __init__(
-        self,
-        window: QMainWindow,
-        ctx: WizardContext,
-        wizard: Any,
-        *,
-        vmotion_call: VmotionCall = gateway_module.try_vmotion,
-    ) -> None:
+    def __init__(self, window: QMainWindow, ctx: WizardContext, wizard: Any) -> None:
         super().__init__(window)
         self._window = window
         self.ctx = ctx
         self.wizard = wizard
-        self.vmotion_call = vmotion_call
         self.panel = CoachPanel(window)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.panel)
         self.panel.hide()
@@ -151,8 +142,8 @@ class TrainingController(QObject):
             shown = max(shown, s.hints_shown.get(step, 0))
         self.panel.show_note(note, s.brief.title, shown)
         on_check = step == Step.CHECK and self.ctx.check is not None
-        on_done = step == Step.DONE and self.ctx.check is not None and not self._done_tests()
-        self.panel.set_actions(guess=on_check and not s.revealed, vmotion=on_check or on_done)
+        # On Done the page offers the test vMotion itself; the coach offers it on Check only.
+        self.panel.set_actions(guess=on_check and not s.revealed, vmotion=on_check)
         if on_check and s.revealed and self.ctx.check is not None:
             text, tone = guess_words(s.guess, self.ctx.check.assessment.verdict)
             self.panel.set_guess_result(text, tone)
@@ -160,29 +151,19 @@ class TrainingController(QObject):
             self.panel.set_guess_result("", None)
         self._hide_verdict_until_guessed()
 
-    def _done_tests(self) -> bool:
-        """Whether the Done page offers a test vMotion of its own (then the coach does not)."""
-        return hasattr(self.wizard.page_of(PageId.DONE), "tests")
-
     def _take_done_tests(self) -> None:
         """Record the test vMotions run from the Done page (each once)."""
-        s = self.session
-        tests = getattr(self.wizard.page_of(PageId.DONE), "tests", ())
-        if s is None:
+        s, done = self.session, self.wizard.page_of(PageId.DONE)
+        if s is None or not isinstance(done, DonePage):
             return
         result = self.ctx.result
         after = bool(result is not None and result.ok and result.changes)
-        for outcome in tests:
+        for outcome in done.tests:
             if any(o is outcome for o in self._taken):
                 continue
             self._taken.append(outcome)
             s.vmotion.append(
-                VmotionTry(
-                    bool(outcome.succeeded),
-                    str(outcome.message),
-                    str(outcome.destination_host),
-                    after,
-                )
+                VmotionTry(outcome.succeeded, outcome.message, outcome.destination_host, after)
             )
 
     def _hide_verdict_until_guessed(self) -> None:
@@ -309,7 +290,10 @@ class TrainingController(QObject):
             return
         self.panel.vmotion_started(check.facts.name)
         job = self.ctx.worker.submit_session(
-            self.vmotion_call, check.facts, description="test vMotion", with_token=True
+            functools.partial(try_vmotion, self.ctx.gateway),
+            check.facts,
+            description="test vMotion",
+            with_token=True,
         )
         job.succeeded.connect(self.on_vmotion_succeeded)
         job.failed.connect(self.on_vmotion_failed)
@@ -318,7 +302,7 @@ class TrainingController(QObject):
 
     @Slot(object)
     def on_vmotion_succeeded(self, outcome: object) -> None:
-        done: MigrationOutcomeLike = outcome  # type: ignore[assignment]
+        done = cast("MigrationOutcome", outcome)
         result = self.ctx.result
         after = bool(result is not None and result.ok and result.changes)
         attempt = VmotionTry(done.succeeded, done.message, done.destination_host, after)
@@ -335,7 +319,7 @@ class TrainingController(QObject):
 
     @Slot(object)
     def on_vmotion_failed(self, exc: object) -> None:
-        if isinstance(exc, GatewayFailure):
+        if isinstance(exc, VsphereError):
             text = f"The vMotion could not be tried: {exc.message} {exc.next_step}".strip()
         else:
             _log.warning("test vMotion failed: %r", exc)

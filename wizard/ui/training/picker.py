@@ -8,11 +8,11 @@ stops the picker.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
@@ -29,6 +29,9 @@ from PySide6.QtWidgets import (
 from wizard import paths
 from wizard.ui.look import Tone, icon, scaled_font
 from wizard.ui.widgets import wrapped
+
+if TYPE_CHECKING:
+    from wizard.lab.scenario import Scenario
 
 _log = logging.getLogger(__name__)
 
@@ -76,24 +79,30 @@ def find_scenarios(extra: Path | None) -> tuple[list[ScenarioEntry], str]:
 
     Never raises: a broken file becomes an entry with its ``error``.
     """
-    try:
-        mod = importlib.import_module("wizard.lab.scenario")
-    except ImportError as exc:
-        return [], f"The training lab is not part of this build ({exc.name} is missing)."
-    bundled_dir = Path(mod.bundled_scenarios_dir())
+    # Imported here: reading the scenarios waits until training is chosen.
+    from wizard.lab.scenario import (
+        DEFAULT_SCENARIO_ID,
+        ScenarioError,
+        ScenarioListing,
+        bundled_scenarios_dir,
+        list_scenarios,
+        load_scenario,
+    )
+
+    bundled_dir = bundled_scenarios_dir()
     try:
         folders = [bundled_dir, trainer_folder()]
     except OSError as exc:
         _log.warning("the trainer's scenario folder is not usable: %s", exc)
         folders = [bundled_dir]
-    listings = list(mod.list_scenarios(folders))
+    listings = list(list_scenarios(folders))
     first: ScenarioEntry | None = None
     if extra is not None:
         try:
             bundled = extra.resolve().parent == bundled_dir.resolve()
-            first = _entry(mod, extra, mod.load_scenario(extra), bundled=bundled)
-        except mod.ScenarioError as exc:
-            listings.append(mod.ScenarioListing(extra, None, str(exc)))
+            first = _entry(extra, load_scenario(extra), bundled=bundled)
+        except ScenarioError as exc:
+            listings.append(ScenarioListing(extra, None, str(exc)))
     good: list[ScenarioEntry] = []
     bad: list[ScenarioEntry] = []
     for listing in listings:
@@ -112,12 +121,11 @@ def find_scenarios(extra: Path | None) -> tuple[list[ScenarioEntry], str]:
                 )
             )
             continue
-        entry = _entry(mod, path, listing.scenario, bundled=path.parent == bundled_dir)
+        entry = _entry(path, listing.scenario, bundled=path.parent == bundled_dir)
         if first is not None and entry.id == first.id:
             continue
         good.append(entry)
-    default_id = str(getattr(mod, "DEFAULT_SCENARIO_ID", ""))
-    good.sort(key=lambda e: (e.id != default_id, not e.bundled, e.title.casefold()))
+    good.sort(key=lambda e: (e.id != DEFAULT_SCENARIO_ID, not e.bundled, e.title.casefold()))
     if first is not None:
         good.insert(0, first)
     if not good:
@@ -125,10 +133,7 @@ def find_scenarios(extra: Path | None) -> tuple[list[ScenarioEntry], str]:
     return good + bad, ""
 
 
-def _entry(mod: object, path: Path, sc: object, *, bundled: bool) -> ScenarioEntry:
-    from wizard.lab.scenario import Scenario
-
-    assert isinstance(sc, Scenario)
+def _entry(path: Path, sc: Scenario, *, bundled: bool) -> ScenarioEntry:
     role = sc.login_role
     return ScenarioEntry(
         path=path,

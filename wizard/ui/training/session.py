@@ -7,8 +7,8 @@ write it here, so each page stays what it is outside training.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -17,6 +17,9 @@ from wizard.kb.model import Remedy, RemedyId, Verdict
 from wizard.lab.scenario import Scenario
 from wizard.ui.training.coach import ScenarioBrief, VmotionTry, brief_of
 from wizard.ui.training.debrief import TrainingRecord
+
+if TYPE_CHECKING:
+    from wizard.ui.context import Result
 
 
 class TrainingSession(QObject):
@@ -80,7 +83,7 @@ class TrainingSession(QObject):
         vm_name: str | None,
         facts: VmFacts | None,
         chosen: Remedy | None,
-        result: object | None,
+        result: Result | None,
     ) -> TrainingRecord:
         """What the trainee did, for :func:`wizard.ui.training.debrief.score`.
 
@@ -88,12 +91,10 @@ class TrainingSession(QObject):
             vm_name: the VM checked.
             facts: the VM as checked.
             chosen: the fix chosen (None: no change).
-            result: the executor's result (``wizard.ui.executor.ApplyResult``), if one ran.
+            result: what applying the fix gave, if it ran.
         """
-        applied = bool(
-            result is not None and getattr(result, "ok", False) and getattr(result, "verified", 0)
-        )
-        steps: Sequence[object] = getattr(result, "steps", ()) if result is not None else ()
+        applied = result is not None and result.ok and result.verified
+        steps = result.steps if result is not None else ()
         return TrainingRecord(
             vm_name=vm_name,
             guess=self.guess,
@@ -101,7 +102,7 @@ class TrainingSession(QObject):
             chosen_needs_power_off=bool(chosen is not None and chosen.needs_power_off),
             applied=applied,
             caveats_opened=frozenset(self.caveats_opened),
-            steps=tuple((str(getattr(s, "step", "")), str(getattr(s, "state", ""))) for s in steps),
+            steps=tuple((s.step, s.state) for s in steps),
             graceful_possible=bool(
                 facts is not None and facts.power_state == "poweredOn" and facts.tools_running
             ),
