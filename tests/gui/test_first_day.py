@@ -15,9 +15,11 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from tests.gui.conftest import DialogRecorder
 from tests.gui.lab_flow import open_windows
 from tests.helpers.lab import lab_binary_for_tests
 from wizard.lab.process import LabProcess
+from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
 from wizard.ui.context import LabHandle
 from wizard.ui.pages.base import PageId
@@ -68,3 +70,34 @@ def test_typing_the_password_in_training_keeps_every_key(
     type_keys("Helpdesk!1")
     assert page.password_edit.text() == "Helpdesk!1"
     assert QApplication.focusWidget() is page.password_edit
+
+
+def press_enter() -> None:
+    target = QApplication.focusWidget()
+    assert target is not None, "nothing has the keyboard focus"
+    QTest.keyClick(target, Qt.Key.Key_Return)
+
+
+def test_after_a_refused_password_enter_tries_again_with_the_new_one(
+    qtbot: QtBot, training_window: MainWindow, recorder: DialogRecorder
+) -> None:
+    recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_ONCE
+    wz = training_window.wizard
+    page = to_connect(qtbot, training_window)
+    page.password_edit.clear()
+    QTest.mouseClick(page.password_edit, Qt.MouseButton.LeftButton)
+    type_keys("wrong-password")
+    press_enter()
+    qtbot.waitUntil(
+        lambda: page.banner.isVisible() and page.password_edit.isEnabled(), timeout=30_000
+    )
+    assert wz.currentId() == PageId.CONNECT
+    # The typist is put back in the password, its text selected: typing replaces it.
+    assert QApplication.focusWidget() is page.password_edit
+    assert page.password_edit.selectedText() == "wrong-password"
+    lab = training_window.ctx.lab_info
+    assert lab is not None
+    type_keys(lab.password)  # as the trainee reads it in the briefing
+    assert page.password_edit.text() == lab.password
+    press_enter()
+    qtbot.waitUntil(lambda: wz.currentId() == PageId.CHOOSE_VM, timeout=30_000)

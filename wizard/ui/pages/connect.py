@@ -323,9 +323,19 @@ class ConnectPage(BasePage):
             )
         elif isinstance(exc, VsphereError):
             self._show_error(exc.message, exc.next_step)
+            # Put the typist back where the mistake is, its text selected, so typing replaces
+            # it and Enter tries again (the fields were disabled while connecting: the focus
+            # had gone to Back, or to the coach).
             if exc.category is ErrorCategory.LOGIN:
-                self.password_edit.selectAll()
                 self.first_focus = self.password_edit
+                self.password_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+                self.password_edit.selectAll()
+            elif exc.category in (ErrorCategory.CONNECTION, ErrorCategory.USAGE):
+                self.first_focus = self.endpoint_combo
+                self.endpoint_combo.setFocus(Qt.FocusReason.OtherFocusReason)
+                line = self.endpoint_combo.lineEdit()
+                if line is not None:
+                    line.selectAll()
         else:
             _log.warning("connection failed: %s", type(exc).__name__)
             self._show_error(
