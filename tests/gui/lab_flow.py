@@ -37,10 +37,11 @@ OpenWindow = Callable[..., MainWindow]
 
 
 def close_window(win: MainWindow) -> None:
-    """Close a window and stop its threads, also in the middle of an apply."""
+    """Close a window and stop its threads, also in the middle of an apply or with a record
+    of a change not yet kept (the test is over: nobody is there to answer)."""
     win.ctx.applying = False
-    win.close()
     win.shutdown()
+    win.close()
 
 
 @contextlib.contextmanager

@@ -219,6 +219,10 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- closing
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._closing and self.wizard.record_at_risk():
+            event.ignore()
+            self.wizard.ask_keep_record(self._close_after_asking)
+            return
         if self.ctx.applying:
             self.statusBar().showMessage(
                 "A change is being applied: wait until it ends (or stop it at a safe point).",
@@ -228,6 +232,10 @@ class MainWindow(QMainWindow):
             return
         self.shutdown()
         event.accept()
+
+    def _close_after_asking(self) -> None:
+        # Not from inside the close event that asked: Qt ignores a close nested in another.
+        QTimer.singleShot(0, self.close)
 
     def shutdown(self) -> None:
         """Log out and stop the worker threads and the lab (idempotent)."""

@@ -195,7 +195,13 @@ class BusyRow(QWidget):
 
 
 class CopyBox(QWidget):
-    """Read-only monospace text with a Copy button that confirms briefly."""
+    """Read-only monospace text with a Copy button that confirms briefly.
+
+    Signals:
+        copied: the text was put on the clipboard.
+    """
+
+    copied = Signal()
 
     def __init__(
         self, title: str, parent: QWidget | None = None, *, lines: int = 4, mono: bool = True
@@ -252,6 +258,7 @@ class CopyBox(QWidget):
         copy_text(self.text())
         self._button.setText("Copied")
         self._reset.start()
+        self.copied.emit()
 
     @Slot()
     def on_reset_timeout(self) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import html
 import logging
 import sys
+from collections.abc import Callable
 
 from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QApplication, QWidget, QWizard, QWizardPage
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget, QWizard, QWizardPage
 
 from wizard.kb.model import ARTICLE_ID
+from wizard.ui import dialogs
 from wizard.ui.context import WizardContext
 from wizard.ui.dialogs import HelpWindow
 from wizard.ui.look import icon, ui_resources
@@ -23,6 +25,7 @@ from wizard.ui.pages.connect import ConnectPage
 from wizard.ui.pages.done import DonePage
 from wizard.ui.pages.ready import ReadyPage
 from wizard.ui.pages.welcome import WelcomePage
+from wizard.ui.widgets import copy_text
 
 _log = logging.getLogger(__name__)
 
@@ -179,8 +182,56 @@ class CheckpointWizard(QWizard):
         return self._help
 
     def reject(self) -> None:
-        """Cancel closes the wizard, except while a change is being applied."""
+        """Cancel closes the wizard, except while a change is being applied.
+
+        After a change, the ticket note and the report exist only in this window: closing asks
+        first (copy the note and close, go back, or close without it).
+        """
         if self.ctx.applying:
             _log.info("close refused while applying")
             return
+        if self.record_at_risk():
+            self.ask_keep_record(lambda: QWizard.reject(self))
+            return
         super().reject()
+
+    def record_at_risk(self) -> bool:
+        """A change ran in this window and its note was neither copied nor its report saved."""
+        done = self.pages[PageId.DONE]
+        assert isinstance(done, DonePage)
+        return self.ctx.result is not None and not done.record_kept
+
+    def ask_keep_record(self, close: Callable[[], None]) -> None:
+        """Ask before the record of a change is lost; ``close`` runs when the answer allows."""
+        done = self.pages[PageId.DONE]
+        assert isinstance(done, DonePage)
+        vm = self.ctx.check.facts.name if self.ctx.check is not None else "the VM"
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Keep the record of this change?",
+            f"You ran a change on {vm} in this window. Its ticket note and report are on the "
+            "Done page and are gone once the wizard closes (the journal keeps the change "
+            "itself, for undo).",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Cancel
+            | QMessageBox.StandardButton.Discard,
+            self,
+        )
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.button(QMessageBox.StandardButton.Save).setText("&Copy the note and close")
+        box.button(QMessageBox.StandardButton.Cancel).setText("&Back to the wizard")
+        box.button(QMessageBox.StandardButton.Discard).setText("Close &without it")
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        box.setEscapeButton(QMessageBox.StandardButton.Cancel)
+        box.setAccessibleName("Keep the record of this change")
+
+        def answered(result: int) -> None:
+            if result == int(QMessageBox.StandardButton.Save):
+                copy_text(done.note_text())
+                done.record_kept = True
+                close()
+            elif result == int(QMessageBox.StandardButton.Discard):
+                done.record_kept = True  # asked once: the technician chose
+                close()
+
+        dialogs.show_modal(box, answered)

@@ -347,6 +347,9 @@ class DonePage(BasePage):
 
         self.note = CopyBox("Ticket note", self, lines=12, mono=False)
         self.note.button.setDefault(False)
+        self.note.copied.connect(self.on_note_copied)
+        self.record_kept = False
+        """Whether the note was copied or the report saved since the last change to them."""
         layout.addWidget(self.note)
         self.report_button = QPushButton("Save &report…", self)
         self.report_button.setAccessibleName("Save the report")
@@ -450,7 +453,20 @@ class DonePage(BasePage):
             and result.journal_id is not None
             and (undone is None or not undone.ok)
         )
-        self.note.set_text(self._note())
+        self._set_note(self._note())
+
+    def _set_note(self, text: str) -> None:
+        if text != self.note.text():
+            self.record_kept = False
+        self.note.set_text(text)
+
+    @Slot()
+    def on_note_copied(self) -> None:
+        self.record_kept = True
+
+    def note_text(self) -> str:
+        """The ticket note of this run, also before the page was shown (to keep it on close)."""
+        return self._note() if self.ctx.check is not None else self.note.text()
 
     def _note(self) -> str:
         check, result = self.ctx.check, self.ctx.result
@@ -711,7 +727,7 @@ class DonePage(BasePage):
                 f"The VM stays on {outcome.source_host}. Check the VM again; the task is "
                 f"{outcome.task_id} in the vSphere Client.",
             )
-        self.note.set_text(self._note())
+        self._set_note(self._note())
 
     @Slot(object)
     def on_test_failed(self, exc: object) -> None:
@@ -812,6 +828,7 @@ class DonePage(BasePage):
         else:
             self.report_note.setStyleSheet("")
             self.report_note.setText(f"Saved {path.name} and {pdf.name} in {path.parent}.")
+            self.record_kept = True
         self.report_note.show()
 
 
