@@ -182,6 +182,9 @@ class FakeGateway:
     def trust_once(self, info: CertificateInfo) -> None:
         self.trusted = True
 
+    def set_training(self, on: bool) -> None:
+        self.training = on
+
     def pin(self, info: CertificateInfo) -> None:
         self.pinned.append(info.sha256)
         self.trusted = True

@@ -18,12 +18,15 @@ from pytestqt.qtbot import QtBot
 from tests.gui.conftest import DialogRecorder
 from tests.gui.lab_flow import open_windows
 from tests.helpers.lab import lab_binary_for_tests
+from wizard import paths
 from wizard.lab.process import LabProcess
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
 from wizard.ui.context import LabHandle
+from wizard.ui.gateway import TRAINING_FOLDER
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.connect import ConnectPage
+from wizard.vsphere.tls import PIN_FILE_NAME
 
 pytestmark = [pytest.mark.lab]
 
@@ -101,3 +104,21 @@ def test_after_a_refused_password_enter_tries_again_with_the_new_one(
     assert page.password_edit.text() == lab.password
     press_enter()
     qtbot.waitUntil(lambda: wz.currentId() == PageId.CHOOSE_VM, timeout=30_000)
+
+
+def test_trusting_the_training_lab_always_leaves_the_real_pins_alone(
+    qtbot: QtBot, training_window: MainWindow, recorder: DialogRecorder
+) -> None:
+    recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.ALWAYS_TRUST
+    wz = training_window.wizard
+    page = to_connect(qtbot, training_window)
+    lab = training_window.ctx.lab_info
+    assert lab is not None
+    if not page.password_edit.text():
+        page.password_edit.setText(lab.password)
+    wz.next()
+    qtbot.waitUntil(lambda: wz.currentId() == PageId.CHOOSE_VM, timeout=30_000)
+    real = paths.data_dir() / PIN_FILE_NAME
+    assert not real.exists() or lab.thumbprint_sha256 not in real.read_text(encoding="utf-8")
+    training = paths.data_dir() / TRAINING_FOLDER / PIN_FILE_NAME
+    assert lab.thumbprint_sha256 in training.read_text(encoding="utf-8")

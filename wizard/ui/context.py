@@ -276,12 +276,14 @@ class WizardContext(QObject):
         lab: LabHandle = handle  # type: ignore[assignment]
         self._lab = lab
         self.lab_info = lab.info
+        self.gateway.set_training(True)
         self.labChanged.emit(f"Training lab: {self.lab_title}")
 
     def stop_lab(self) -> None:
         """Stop the running lab, if any (on the lab worker; closing waits for it)."""
         lab, self._lab = self._lab, None
         self.lab_info = None
+        self.gateway.set_training(False)
         if lab is not None:
             self.lab_worker.submit(lab.stop, description="stop the training lab")
             self.labChanged.emit("")

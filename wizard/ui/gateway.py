@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
+from wizard import paths
 from wizard.kb import RemedyOptions, assess, remedies
 from wizard.kb.facts import EvidenceItem, PowerState, VmFacts, VmSummary
 from wizard.kb.model import Assessment, Change, Remedy
@@ -110,6 +111,14 @@ class Gateway(Protocol[S]):
 
     def pin(self, info: CertificateInfo) -> None:
         """Accept this certificate from now on (written to the pin store). Does not block."""
+        ...
+
+    def set_training(self, on: bool) -> None:
+        """Keep the training lab's trusted certificates and journal apart from production's.
+
+        While on, "always trust" pins into the training store, and changes go into the
+        training journal: a lab's certificate never lands among the real vCenters' pins.
+        """
         ...
 
     # ---------------------------------------------------------------- reading and judging
@@ -286,6 +295,10 @@ def planned_steps(
     return plan_steps(changes, power, leave_powered_off=leave_powered_off, hard_power_off=hard)
 
 
+TRAINING_FOLDER = "training"
+"""Under the data folder: the training lab's pinned certificates and journal."""
+
+
 class VsphereGateway:
     """The real gateway over ``wizard.vsphere`` and ``wizard.kb``.
 
@@ -295,16 +308,27 @@ class VsphereGateway:
 
     def __init__(self, journal: Journal | None = None) -> None:
         self._journal = journal
-        self._trust: TrustPolicy | None = None
+        self._training_journal: Journal | None = None
+        self._trust: dict[bool, TrustPolicy] = {}
+        self._training = False
 
     # ---------------------------------------------------------------- connecting
 
-    def _policy(self) -> TrustPolicy:
-        if self._trust is None:
-            from wizard.vsphere.tls import JsonPinStore, TrustPolicy
+    def set_training(self, on: bool) -> None:
+        self._training = on
 
-            self._trust = TrustPolicy(pins=JsonPinStore())
-        return self._trust
+    def _policy(self) -> TrustPolicy:
+        policy = self._trust.get(self._training)
+        if policy is None:
+            from wizard.vsphere.tls import PIN_FILE_NAME, JsonPinStore, TrustPolicy
+
+            store = (
+                JsonPinStore(paths.data_dir() / TRAINING_FOLDER / PIN_FILE_NAME)
+                if self._training
+                else JsonPinStore()
+            )
+            policy = self._trust[self._training] = TrustPolicy(pins=store)
+        return policy
 
     def parse_endpoint(self, text: str) -> str:
         return str(parse_endpoint(text.strip()))
@@ -369,10 +393,14 @@ class VsphereGateway:
 
     @property
     def journal(self) -> Journal:
-        """The change journal (the user's, unless one was given)."""
-        if self._journal is None:
-            from wizard.audit import Journal
+        """The change journal: the user's (unless one was given), or the training one."""
+        from wizard.audit import JOURNAL_NAME, Journal
 
+        if self._training:
+            if self._training_journal is None:
+                self._training_journal = Journal(paths.data_dir() / TRAINING_FOLDER / JOURNAL_NAME)
+            return self._training_journal
+        if self._journal is None:
             self._journal = Journal()
         return self._journal
 
