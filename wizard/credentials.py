@@ -7,6 +7,7 @@ caller says so once. There is no plaintext fallback.
 from __future__ import annotations
 
 import logging
+import sys
 
 import keyring
 from keyring.errors import KeyringError
@@ -23,6 +24,32 @@ class KeyringUnavailable(Exception):
             "This computer has no usable password store, so the password will not be "
             f"remembered ({detail}). You will be asked for it each time."
         )
+
+
+def store_name() -> str:
+    """This computer's password store, as its users know it."""
+    if sys.platform == "win32":
+        return "Windows Credential Manager"
+    if sys.platform == "darwin":
+        return "macOS Keychain"
+    return "desktop keyring (Secret Service: GNOME Keyring or KWallet)"
+
+
+def usable() -> bool:
+    """Whether a password store is set up here (a password saved now could be read later).
+
+    May take a moment (the keyring library looks for backends): call it off the GUI thread.
+    """
+    try:
+        backend = keyring.get_keyring()
+    except Exception:  # noqa: BLE001 - any failure to find one means there is none
+        return False
+    from keyring.backends import fail
+
+    if isinstance(backend, fail.Keyring):
+        return False
+    chained = getattr(backend, "backends", None)
+    return chained is None or bool(chained)
 
 
 def _service(vcenter: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import keyring
@@ -203,3 +204,53 @@ def test_every_connect_settles_what_an_earlier_run_left_unfinished(
     assert "did not finish" in shown.text()
     assert "HD-W7-042: the change was not made." in shown.informativeText()
     assert "entry-7" in shown.informativeText()
+
+
+def test_a_password_that_could_not_be_remembered_is_not_called_remembered(
+    qtbot: QtBot,
+    make_window: WindowFactory,
+    recorder: DialogRecorder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(*_args: object) -> None:
+        raise KeyringError("no backend")
+
+    monkeypatch.setattr(keyring, "set_password", refuse)
+    GuiSettings().set_keyring_warning_shown()  # said once before: it must still not lie
+    win = make_window(FakeGateway(trusted=True))
+    win.wizard.next()
+    page = _page(win)
+    _fill(page)
+    page.remember_check.setChecked(True)
+    win.wizard.next()
+    qtbot.waitUntil(lambda: not page.remember_check.isChecked())
+    (recent,) = GuiSettings().recent()
+    assert recent.remember is False  # Settings must not say "remembered"
+
+
+def test_without_a_password_store_the_box_says_so_before_it_is_ticked(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    from keyring.backends import fail
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())  # type: ignore[no-untyped-call]
+    try:
+        win = make_window(FakeGateway(trusted=True))
+        win.wizard.next()
+        page = _page(win)
+        qtbot.waitUntil(lambda: not page.remember_check.isEnabled())
+        assert not page.remember_check.isChecked()
+        assert "password store" in page.keyring_note_text()
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_the_remember_box_names_this_computers_password_store(
+    make_window: WindowFactory,
+) -> None:
+    win = make_window(FakeGateway(trusted=True))
+    tip = _page(win).remember_check.toolTip()
+    assert credentials.store_name() in tip
+    if not sys.platform.startswith("win"):
+        assert "Windows" not in tip

@@ -73,7 +73,9 @@ class ConnectPage(BasePage):
         self.password_edit.setAccessibleName("Password")
         self.remember_check = QCheckBox("&Remember the password on this computer", self)
         self.remember_check.setAccessibleName("Remember the password on this computer")
-        self.remember_check.setToolTip("Kept in the Windows Credential Manager, nowhere else.")
+        self.remember_check.setToolTip(
+            f"Kept in this computer's {credentials.store_name()}, nowhere else."
+        )
         self._keyring_note = wrapped(parent=self)
         self._keyring_note.setStyleSheet("color: #4f5b67;")
         self._keyring_note.hide()
@@ -109,6 +111,7 @@ class ConnectPage(BasePage):
         self.user_edit.textChanged.connect(self.on_field_changed)
         self.password_edit.textChanged.connect(self.on_field_changed)
         self._job: Job | None = None
+        self._keyring_ok = True
         self._connected_as: tuple[str, str] | None = None
         self._attempt: tuple[str, str, str] | None = None
 
@@ -130,8 +133,11 @@ class ConnectPage(BasePage):
             )
             self.first_focus = self.password_edit
         else:
-            self.remember_check.setEnabled(True)
+            self.remember_check.setEnabled(self._keyring_ok)
             self._lab_note.hide()
+            # Say before the box is ticked, not after, when nothing could keep the password.
+            probe = self.ctx.worker.submit(credentials.usable, description="keyring")
+            probe.succeeded.connect(self.on_keyring_probed)
             recent = self.ctx.settings.recent()
             if recent and not self.endpoint_combo.currentText():
                 self.endpoint_combo.setCurrentIndex(0)
@@ -218,7 +224,7 @@ class ConnectPage(BasePage):
     def _set_inputs_enabled(self, enabled: bool) -> None:
         for w in (self.endpoint_combo, self.user_edit, self.password_edit):
             w.setEnabled(enabled)
-        self.remember_check.setEnabled(enabled and self.ctx.lab_info is None)
+        self.remember_check.setEnabled(enabled and self.ctx.lab_info is None and self._keyring_ok)
 
     def _show_error(self, message: str, next_step: str) -> None:
         self.banner.show_message(Tone.BAD, "Not connected", message, next_step)
@@ -240,10 +246,14 @@ class ConnectPage(BasePage):
         _log.info("connected to %s as %s", endpoint, user)
         if self.ctx.lab_info is None:
             remember = self.remember_check.isChecked()
-            self.ctx.settings.add_recent(endpoint, user, remember=remember)
+            # "Remembered" only once the store has taken it.
+            self.ctx.settings.add_recent(endpoint, user, remember=False)
             if remember:
                 job = self.ctx.worker.submit(
                     credentials.save_password, endpoint, user, password, description="keyring"
+                )
+                job.succeeded.connect(
+                    lambda _r: self.ctx.settings.add_recent(endpoint, user, remember=True)
                 )
                 job.failed.connect(self.on_keyring_failed)
             else:
@@ -364,17 +374,34 @@ class ConnectPage(BasePage):
         self.banner.show_message(Tone.INFO, "Connection cancelled", "Nothing was changed.")
 
     @Slot(object)
+    def on_keyring_probed(self, usable: object) -> None:
+        if usable is False and self.ctx.lab_info is None:
+            self._keyring_unusable(
+                f"This computer has no password store set up (no {credentials.store_name()}), "
+                "so the password cannot be remembered: you will be asked for it each time.",
+                tell=False,
+            )
+
+    def keyring_note_text(self) -> str:
+        """What the page says about remembering the password (empty when nothing)."""
+        return self._keyring_note.text() if not self._keyring_note.isHidden() else ""
+
+    @Slot(object)
     def on_keyring_failed(self, exc: object) -> None:
-        self.remember_check.setChecked(False)
-        self.remember_check.setEnabled(False)
         text = (
             str(exc)
             if isinstance(exc, credentials.KeyringUnavailable)
             else ("The password could not be remembered on this computer.")
         )
+        self._keyring_unusable(text, tell=True)
+
+    def _keyring_unusable(self, text: str, *, tell: bool) -> None:
+        self._keyring_ok = False
+        self.remember_check.setChecked(False)
+        self.remember_check.setEnabled(False)
         self._keyring_note.setText(text)
         self._keyring_note.show()
-        if not self.ctx.settings.keyring_warning_shown:
+        if tell and not self.ctx.settings.keyring_warning_shown:
             self.ctx.settings.set_keyring_warning_shown()
             self.ctx.notice.emit(text)
 
