@@ -20,24 +20,53 @@ LOOPBACK = "127.0.0.1"
 
 
 def _pump(a: ssl.SSLSocket, b: ssl.SSLSocket, stop: threading.Event) -> None:
+    """Pass bytes both ways until either side closes.
+
+    Both sides are read without blocking after every wake-up, not only when select() says so:
+    TLS may already hold decrypted bytes that select() cannot see (a TLS 1.3 client's first
+    request can arrive with its handshake, and be read by it).
+    """
     sel = selectors.DefaultSelector()
     with contextlib.ExitStack() as stack:
         stack.callback(sel.close)
         stack.callback(a.close)
         stack.callback(b.close)
-        sel.register(a, selectors.EVENT_READ, b)
-        sel.register(b, selectors.EVENT_READ, a)
+        for s in (a, b):
+            s.setblocking(False)
+        sel.register(a, selectors.EVENT_READ)
+        sel.register(b, selectors.EVENT_READ)
         while not stop.is_set():
-            for key, _ in sel.select(timeout=0.2):
-                try:
-                    data = key.fileobj.recv(65536)  # type: ignore[union-attr]
-                except (ssl.SSLWantReadError, BlockingIOError):
-                    continue
-                except OSError:
+            sel.select(timeout=0.05)
+            for src, dst in ((a, b), (b, a)):
+                data = b""
+                while True:
+                    try:
+                        chunk = src.recv(65536)
+                    except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+                        break
+                    except OSError:
+                        return
+                    if not chunk:
+                        if data:
+                            _send(dst, data, stop)
+                        return
+                    data += chunk
+                if data and not _send(dst, data, stop):
                     return
-                if not data:
-                    return
-                key.data.sendall(data)
+
+
+def _send(sock: ssl.SSLSocket, data: bytes, stop: threading.Event) -> bool:
+    view = memoryview(data)
+    while view and not stop.is_set():
+        try:
+            sent = sock.send(view)
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+            stop.wait(0.005)
+            continue
+        except OSError:
+            return False
+        view = view[sent:]
+    return True
 
 
 @contextlib.contextmanager
@@ -61,15 +90,23 @@ def tls_relay(target_port: int, cert_file: Path, key_file: Path) -> Iterator[int
                 continue
             except OSError:
                 return
-            try:
-                front = server_ctx.wrap_socket(raw, server_side=True)
-                back = client_ctx.wrap_socket(socket.create_connection((LOOPBACK, target_port)))
-            except (OSError, ssl.SSLError):
-                raw.close()
-                continue
-            t = threading.Thread(target=_pump, args=(front, back, stop), daemon=True)
+            t = threading.Thread(target=_relay, args=(raw, stop), daemon=True)
             t.start()
             threads.append(t)
+
+    def _relay(raw: socket.socket, stop: threading.Event) -> None:
+        # Each connection's handshakes in its own thread: one slow client never holds up the
+        # next one (pyVmomi and the certificate fetch may connect at the same time).
+        raw.settimeout(10)
+        try:
+            front = server_ctx.wrap_socket(raw, server_side=True)
+            back = client_ctx.wrap_socket(
+                socket.create_connection((LOOPBACK, target_port), timeout=10)
+            )
+        except (OSError, ssl.SSLError):
+            raw.close()
+            return
+        _pump(front, back, stop)
 
     accept = threading.Thread(target=serve, name="tls-relay", daemon=True)
     accept.start()
