@@ -12,7 +12,15 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import QApplication, QDialog, QHBoxLayout, QLabel, QMainWindow, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QWidget,
+)
 
 from wizard import __version__, paths
 from wizard.kb.model import ARTICLE_ID
@@ -20,6 +28,7 @@ from wizard.ui import dialogs, worker
 from wizard.ui.context import LabFactory, WizardContext, default_lab_factory
 from wizard.ui.gateway import Gateway, VsphereGateway, load_back_end
 from wizard.ui.look import Tone, apply_style, icon
+from wizard.ui.pages.apply import ApplyPage
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.connect import ConnectPage
 from wizard.ui.settings_dialog import SettingsDialog
@@ -224,14 +233,41 @@ class MainWindow(QMainWindow):
             self.wizard.ask_keep_record(self._close_after_asking)
             return
         if self.ctx.applying:
-            self.statusBar().showMessage(
-                "A change is being applied: wait until it ends (or stop it at a safe point).",
-                10000,
-            )
             event.ignore()
+            self._ask_stop_then_close()
             return
         self.shutdown()
         event.accept()
+
+    def _ask_stop_then_close(self) -> None:
+        """Quit during a change: offer what Stop offers, then close once the run has ended."""
+        apply = self.wizard.page_of(PageId.APPLY)
+        assert isinstance(apply, ApplyPage)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "A change is running",
+            "The wizard is changing a VM. Closing now could leave it half-way, so it stops at "
+            "the next safe point first (before the shutdown, or before the change), gives the "
+            "VM its power back, and then closes.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.button(QMessageBox.StandardButton.Yes).setText("&Stop safely, then close")
+        box.button(QMessageBox.StandardButton.No).setText("&Keep going")
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.setEscapeButton(QMessageBox.StandardButton.No)
+
+        def answered(result: int) -> None:
+            if result != int(QMessageBox.StandardButton.Yes) or not self.ctx.applying:
+                return
+            said = apply.request_stop()
+            self.statusBar().showMessage(
+                f"Closing once the change has stopped. {said or ''}".strip(), 15000
+            )
+            apply.runEnded.connect(self._close_after_asking, Qt.ConnectionType.SingleShotConnection)
+
+        dialogs.show_modal(box, answered)
 
     def _close_after_asking(self) -> None:
         # Not from inside the close event that asked: Qt ignores a close nested in another.

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -133,6 +133,12 @@ class StepRunner(QWidget):
         self.stop_button.setAccessibleName("Stop at the next safe point")
         self.stop_button.setAutoDefault(False)
         self.stop_button.setEnabled(False)
+        self.stop_note = wrapped(parent=self)
+        self.stop_note.setStyleSheet(f"color: {Tone.WARN.fg}; font-weight: bold;")
+        self.stop_note.setAccessibleName("What stopping does now")
+        self.stop_note.hide()
+        self._running = False
+        self._stop_asked = False
         self.log = QPlainTextEdit(self)
         self.log.setReadOnly(True)
         self.log.setFont(monospace())
@@ -142,11 +148,14 @@ class StepRunner(QWidget):
         col = QVBoxLayout(self)
         col.setContentsMargins(0, 0, 0, 0)
         col.setSpacing(8)
+        # The Stop button sits above the steps, so it stays put while their rows grow.
+        top = QHBoxLayout()
+        top.addWidget(heading("Steps", self))
+        top.addStretch(1)
+        top.addWidget(self.stop_button)
+        col.addLayout(top)
+        col.addWidget(self.stop_note)
         col.addWidget(self._steps_box)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.stop_button)
-        col.addLayout(buttons)
         col.addWidget(heading("Log", self))
         col.addWidget(self.log, 1)
 
@@ -182,15 +191,49 @@ class StepRunner(QWidget):
         self.log.appendPlainText(f"{datetime.now():%H:%M:%S}  {line}")
 
     def _update_stop(self) -> None:
-        """Stopping is offered only while the next step not yet started is a safe point."""
-        nxt = next((r for r in self._rows.values() if r.state == StepState.PENDING), None)
-        self.stop_button.setEnabled(nxt is not None and nxt.step.cancellable_before)
+        """Stop can be pressed for the whole run (once); what it does is said when pressed."""
+        self.stop_button.setEnabled(self._running and not self._stop_asked)
 
     def begin(self) -> None:
+        self._running = True
+        self._stop_asked = False
+        self.stop_note.hide()
         self._update_stop()
 
     def end(self) -> None:
+        self._running = False
         self.stop_button.setEnabled(False)
+
+    def request_stop(self) -> str:
+        """Note that stopping was asked for, and say (on the page and in the log) what follows.
+
+        The executor stops only at safe points, before the shutdown and before the change; the
+        words depend on where the run is when the button is pressed.
+        """
+        self._stop_asked = True
+        self._update_stop()
+        states = {step_id: row.state for step_id, row in self._rows.items()}
+        sent = any(
+            states.get(s) in (StepState.RUNNING, StepState.DONE)
+            for s in ("reconfigure", "guest_resolution")
+        )
+        going_down = any(states.get(s) == StepState.RUNNING for s in ("shutdown", "power_off"))
+        if sent:
+            text = (
+                "Too late to stop: the change has been sent to vCenter. The wizard finishes it "
+                "(power-on and verification), then stops."
+            )
+        elif going_down:
+            text = (
+                "Stopping after the shutdown: the guest is already going down. Once it is off, "
+                "it is powered on again and nothing is changed."
+            )
+        else:
+            text = "Stopping before the next step: nothing more will be changed."
+        self.stop_note.setText(text)
+        self.stop_note.show()
+        self.add_log(f"Stop pressed. {text}")
+        return text
 
 
 class ApplyPage(BasePage):
@@ -200,9 +243,13 @@ class ApplyPage(BasePage):
         banner: the outcome.
         retry_button: tries the power-on again when the change is in place but the VM is off.
         runner: steps, stop button and log.
+
+    Signals:
+        runEnded: an apply (or power-on retry) ended, whatever its outcome.
     """
 
     help_topic = "apply"
+    runEnded = Signal()
 
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -258,11 +305,15 @@ class ApplyPage(BasePage):
 
     @Slot()
     def on_stop_button_clicked(self) -> None:
-        if self._job is not None:
-            # Only the flag: the executor stops at its next safe point and still reports.
-            self._job.token.cancel()
-            self.runner.stop_button.setEnabled(False)
-            self.runner.add_log("Stop requested: stopping at the next safe point.")
+        self.request_stop()
+
+    def request_stop(self) -> str | None:
+        """Ask the run to stop at its next safe point; returns what that means now."""
+        if self._job is None:
+            return None
+        # Only the flag: the executor stops at its next safe point and still reports.
+        self._job.token.cancel()
+        return self.runner.request_stop()
 
     @Slot(object)
     def on_apply_succeeded(self, result: object) -> None:
@@ -374,6 +425,7 @@ class ApplyPage(BasePage):
     @Slot()
     def on_apply_finished(self) -> None:
         self._job = None
+        self.runEnded.emit()
         self._finished = True
         self.ctx.applying = False
         self.runner.end()
