@@ -23,6 +23,7 @@ from tests.gui.lab_flow import (
     to_ready,
 )
 from tests.helpers.lab import StartLab
+from wizard.kb.model import Verdict
 from wizard.lab.process import LabInfo
 from wizard.lab.scenario import bundled_scenarios_dir
 from wizard.ui import dialogs
@@ -95,6 +96,11 @@ def test_vmotion_works_after_the_fix_and_fails_again_after_undo(
     qtbot.waitUntil(lambda: done.banner.title_text() == "Change undone", timeout=SLOW)
     assert "the earlier values are back" in done.banner.body_text()
     assert not done.undo_button.isVisible()
+    # Words, not the verdict's id; and "What changed" no longer lists the change as in place.
+    shown = done.banner.body_text() + done.note.text() + done.changes.text()
+    assert not any(v.value in shown for v in Verdict if "_" in v.value), shown
+    assert "undone" in done.changes_head.text().lower()
+    assert "back to" in done.changes.text()
 
     # The VM now runs on esx-o2: its old host is offered, and the move fails as before the fix.
     _test_to(qtbot, done, "esx-o1.lab.local")

@@ -426,7 +426,7 @@ class DonePage(BasePage):
         elif result.ok and result.verified:
             after = result.assessment_after
             body = result.message
-            if after is not None and after.verdict.value not in body.lower():
+            if after is not None and after.verdict.label.lower() not in body.lower():
                 body += f" The VM now reads as: {VERDICT_LOOK[after.verdict][1]}."
             self.banner.show_message(Tone.GOOD, "Fixed and verified", body)
         elif result.ok:
@@ -443,7 +443,15 @@ class DonePage(BasePage):
                 result.message,
                 "Look at the log on the previous page, and check the VM.",
             )
-        lines = [change_line(c) for c in (result.changes if result else ())]
+        was_undone = undone is not None and undone.ok
+        lines = [
+            f"{change_line(c)}, then undone: back to "
+            f"{'(not set)' if c.before is None else c.before}"
+            if was_undone
+            else change_line(c)
+            for c in (result.changes if result else ())
+        ]
+        self.changes_head.setText("What changed, then was undone" if was_undone else "What changed")
         self.changes.setText("\n".join(lines))
         self.changes.setVisible(bool(lines))
         self.changes_head.setVisible(bool(lines))
