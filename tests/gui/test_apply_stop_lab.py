@@ -7,6 +7,7 @@ run offers the same. The Stop button must stay where it is while the steps' rows
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -117,3 +118,16 @@ def test_quit_during_the_run_offers_a_safe_stop_then_closes(
         now = read(session, "Dual W7")
         assert now.extra(KEY) is None  # noqa: S610 (VmFacts.extra)
         assert now.power_state == "poweredOn"
+
+
+def test_the_log_speaks_of_steps_by_their_titles_and_the_subtitle_follows_the_run(
+    qtbot: QtBot, start_lab: StartLab, window: MainWindow
+) -> None:
+    lab = start_lab(SCENARIO)
+    page = start_apply(qtbot, window, lab)
+    assert "Do not close" in page.subTitle()
+    qtbot.waitUntil(page.isComplete, timeout=SLOW)
+    log = page.runner.log.toPlainText()
+    ids = r"(reread|shutdown|power_off|reconfigure|guest_resolution|power_on|verify):"
+    assert not re.search(rf"^\S+\s+{ids}", log, re.MULTILINE), log
+    assert "Do not close" not in page.subTitle()

@@ -184,7 +184,9 @@ class StepRunner(QWidget):
         if row is not None:
             row.set_state(state, update.progress, update.message)
         if state != StepState.RUNNING:
-            self.add_log(f"{update.step}: {update.message}")
+            # The step's title for people ("Shut down the guest"), not its id ("shutdown").
+            title = row.step.title if row is not None else update.step
+            self.add_log(f"{title}: {update.message}")
         self._update_stop()
 
     def add_log(self, line: str) -> None:
@@ -236,6 +238,10 @@ class StepRunner(QWidget):
         return text
 
 
+RUNNING_SUBTITLE = "Do not close the wizard until the steps are done."
+ENDED_SUBTITLE = "The run has ended: what happened is below. Next shows the ticket note."
+
+
 class ApplyPage(BasePage):
     """Run the chosen remedy through the executor, showing every step.
 
@@ -254,7 +260,7 @@ class ApplyPage(BasePage):
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.setTitle("Applying the fix")
-        self.setSubTitle("Do not close the wizard until the steps are done.")
+        self.setSubTitle(RUNNING_SUBTITLE)
         layout = self.plain_body()
         self.banner = Banner(self, icon_size=28)
         self.banner.hide()
@@ -280,6 +286,7 @@ class ApplyPage(BasePage):
         assert request is not None
         self.ctx.result = None
         self._finished = False
+        self.setSubTitle(RUNNING_SUBTITLE)
         self.retry_button.hide()
         self.banner.hide()
         self.runner.set_steps(self.ctx.gateway.steps(request))
@@ -368,6 +375,7 @@ class ApplyPage(BasePage):
     def _start_retry(self, entry_id: str) -> None:
         self.ctx.applying = True
         self._finished = False
+        self.setSubTitle(RUNNING_SUBTITLE)
         self._set_cancel_enabled(False)
         self.retry_button.setEnabled(False)
         self.runner.add_log("Trying the power-on again.")
@@ -425,6 +433,7 @@ class ApplyPage(BasePage):
     @Slot()
     def on_apply_finished(self) -> None:
         self._job = None
+        self.setSubTitle(ENDED_SUBTITLE)
         self.runEnded.emit()
         self._finished = True
         self.ctx.applying = False
