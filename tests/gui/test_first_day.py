@@ -15,7 +15,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from tests.gui.conftest import DialogRecorder
+from tests.gui.conftest import DialogRecorder, WindowFactory
+from tests.gui.fakes import FakeGateway
 from tests.gui.lab_flow import open_windows
 from tests.helpers.lab import lab_binary_for_tests
 from wizard import paths
@@ -122,3 +123,27 @@ def test_trusting_the_training_lab_always_leaves_the_real_pins_alone(
     assert not real.exists() or lab.thumbprint_sha256 not in real.read_text(encoding="utf-8")
     training = paths.data_dir() / TRAINING_FOLDER / PIN_FILE_NAME
     assert lab.thumbprint_sha256 in training.read_text(encoding="utf-8")
+
+
+def _mnemonic(text: str) -> str | None:
+    i = text.replace("&&", "").find("&")
+    return text.replace("&&", "")[i + 1].lower() if i >= 0 else None
+
+
+def test_no_two_things_on_screen_answer_the_same_alt_key(
+    make_window: WindowFactory,
+) -> None:
+    win = make_window(FakeGateway(trusted=True))
+    wz = win.wizard
+    keys = [_mnemonic(a.text()) for a in win.menuBar().actions()]
+    for which in (
+        wz.WizardButton.BackButton,
+        wz.WizardButton.NextButton,
+        wz.WizardButton.CancelButton,
+        wz.WizardButton.HelpButton,
+    ):
+        button = wz.button(which)
+        if button is not None and button.isVisible():
+            keys.append(_mnemonic(button.text()))
+    taken = [k for k in keys if k is not None]
+    assert len(taken) == len(set(taken)), taken

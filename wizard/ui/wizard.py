@@ -61,7 +61,8 @@ class CheckpointWizard(QWizard):
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
         self.setPixmap(QWizard.WizardPixmap.LogoPixmap, icon("app").pixmap(QSize(48, 48)))
-        self.setButtonText(QWizard.WizardButton.HelpButton, "&Help")
+        # The Help menu owns Alt+H; the page's help answers F1, as everywhere on the desktop.
+        self.setButtonText(QWizard.WizardButton.HelpButton, "Help on this ste&p (F1)")
         self.setButtonText(QWizard.WizardButton.FinishButton, "&Finish")
         self.pages: dict[PageId, BasePage] = {
             PageId.WELCOME: WelcomePage(ctx),

@@ -803,6 +803,9 @@ class DonePage(BasePage):
         if check is None:
             return
         folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        if not folder or not Path(folder).is_dir():
+            # Never the program's folder (a file dialog falls back to the working directory).
+            folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.HomeLocation)
         name = default_report_name(check.facts.name, datetime.now())
         dialog = QFileDialog(self, "Save the report (HTML and PDF)", str(Path(folder) / name))
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
