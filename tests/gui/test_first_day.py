@@ -15,7 +15,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from tests.gui.conftest import DialogRecorder, WindowFactory
+from tests.gui.conftest import DialogRecorder, WindowFactory, connect
 from tests.gui.fakes import FakeGateway
 from tests.gui.lab_flow import open_windows
 from tests.helpers.lab import lab_binary_for_tests
@@ -26,6 +26,7 @@ from wizard.ui.app import MainWindow
 from wizard.ui.context import LabHandle
 from wizard.ui.gateway import TRAINING_FOLDER
 from wizard.ui.pages.base import PageId
+from wizard.ui.pages.choose_vm import ChooseVmPage
 from wizard.ui.pages.connect import ConnectPage
 from wizard.vsphere.tls import PIN_FILE_NAME
 
@@ -147,3 +148,41 @@ def test_no_two_things_on_screen_answer_the_same_alt_key(
             keys.append(_mnemonic(button.text()))
     taken = [k for k in keys if k is not None]
     assert len(taken) == len(set(taken)), taken
+
+
+def test_a_filter_that_hides_the_chosen_vm_takes_the_choice_and_next_away(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    win = make_window(FakeGateway(trusted=True))
+    connect(qtbot, win, recorder)
+    wz = win.wizard
+    page = wz.page_of(PageId.CHOOSE_VM)
+    assert isinstance(page, ChooseVmPage)
+    qtbot.waitUntil(lambda: page.model.rowCount() > 0)
+    QTest.keyClicks(page.filter_edit, "HD-W7")
+    qtbot.waitUntil(lambda: win.ctx.vm is not None)
+    next_button = wz.button(wz.WizardButton.NextButton)
+    assert next_button.isEnabled()
+    page.filter_edit.selectAll()
+    QTest.keyClicks(page.filter_edit, "no-such-vm")
+    qtbot.waitUntil(lambda: page.proxy.rowCount() == 0)
+    assert win.ctx.vm is None
+    assert not next_button.isEnabled()
+    assert not page.selected_label.text()
+
+
+def test_signing_in_again_forgets_the_vm_chosen_on_the_last_inventory(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    win = make_window(FakeGateway(trusted=True))
+    connect(qtbot, win, recorder)
+    wz = win.wizard
+    page = wz.page_of(PageId.CHOOSE_VM)
+    assert isinstance(page, ChooseVmPage)
+    qtbot.waitUntil(lambda: page.model.rowCount() > 0)
+    QTest.keyClicks(page.filter_edit, "HD-W7")
+    qtbot.waitUntil(lambda: win.ctx.vm is not None)
+    # Back to Connect, and the same address again (a new lab may reuse it): a new inventory.
+    win.ctx.set_connected(win.ctx.endpoint, win.ctx.user)
+    page.initializePage()
+    assert win.ctx.vm is None

@@ -204,6 +204,7 @@ class WizardContext(QObject):
         self.result: Result | None = None
         self.undo_result: ApplyResult | None = None
         self.applying = False
+        self.connection_serial = 0
         self.training: QObject | None = None
         self.worker.sessionChanged.connect(self.on_worker_session_changed)
         app = QCoreApplication.instance()
@@ -216,6 +217,9 @@ class WizardContext(QObject):
         """Record the open session (the worker holds it) and tell the status bar."""
         self.endpoint = endpoint
         self.user = user
+        # Every sign-in is a new inventory (another lab may reuse the same address and morefs):
+        # pages compare this number, not the address, to know that what they show is stale.
+        self.connection_serial += 1
         self.connectionChanged.emit(f"Connected to {endpoint} as {user}")
 
     @Slot(bool)

@@ -186,14 +186,14 @@ class ChooseVmPage(BasePage):
         self.proxy.layoutChanged.connect(self._update_count)
         self._list_job: Job | None = None
         self._find_job: Job | None = None
-        self._loaded_for = ""
+        self._loaded_for = -1  # the connection the list was read on (ctx.connection_serial)
         self._pending_select: str | None = None
         self._update_count()
 
     # ---------------------------------------------------------------- QWizardPage
 
     def initializePage(self) -> None:
-        if self._loaded_for != self.ctx.endpoint:
+        if self._loaded_for != self.ctx.connection_serial:
             self.model.set_vms([])
             self.ctx.vm = None
             preselect = self.ctx.preselect_vm
@@ -235,7 +235,7 @@ class ChooseVmPage(BasePage):
     def on_list_succeeded(self, vms: object) -> None:
         assert isinstance(vms, list)
         self.set_vms(vms)
-        self._loaded_for = self.ctx.endpoint
+        self._loaded_for = self.ctx.connection_serial
 
     def set_vms(self, vms: Sequence[VmSummary]) -> None:
         """Fill the table (and select the VM asked for, if any)."""
@@ -305,6 +305,9 @@ class ChooseVmPage(BasePage):
             return
         if self.proxy.rowCount() > 0 and self.filter_edit.text().strip():
             self._select_proxy_row(0)
+        elif self.ctx.vm is not None and self.model.rowCount() > 0:
+            # The filter hides the chosen VM: Next must not go on with a VM nobody can see.
+            self._choose(None)
 
     @Slot()
     def _update_count(self) -> None:

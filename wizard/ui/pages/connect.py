@@ -118,6 +118,8 @@ class ConnectPage(BasePage):
     # ---------------------------------------------------------------- QWizardPage
 
     def initializePage(self) -> None:
+        if self._job is None:
+            self.banner.hide()  # an error from an earlier visit is not about what is typed now
         info = self.ctx.lab_info
         if info is not None:
             self.endpoint_combo.setEditText(f"{info.host}:{info.port}")
