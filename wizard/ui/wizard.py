@@ -84,7 +84,8 @@ class CheckpointWizard(QWizard):
         self._help.browser.anchorClicked.connect(self.on_help_anchor_clicked)
         self.helpRequested.connect(self.on_wizard_help_requested)
         self.currentIdChanged.connect(self.on_wizard_current_id_changed)
-        self.setMinimumSize(880, 640)
+        # Small enough for a 1024x600 screen with the menu and status bars; pages scroll.
+        self.setMinimumSize(760, 460)
         for which, name in (
             (QWizard.WizardButton.BackButton, "Back"),
             (QWizard.WizardButton.NextButton, "Next"),
