@@ -54,7 +54,9 @@ def open_windows(qtbot: QtBot) -> Iterator[OpenWindow]:
 
     def open_window(*, show: bool = True, **options: Any) -> MainWindow:
         win = MainWindow(**options)
-        qtbot.addWidget(win)
+        # pytest-qt closes its widgets before fixtures end: stop the window first, so that
+        # closing asks nothing (nobody is there to answer).
+        qtbot.addWidget(win, before_close_func=lambda w: close_window(win))
         made.append(win)
         if show:
             win.show()

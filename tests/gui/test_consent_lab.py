@@ -146,7 +146,8 @@ def test_the_guest_fix_needs_the_guest_login_applies_and_leaks_the_password_nowh
         assert GUEST_PASSWORD not in note
         assert GUEST_PASSWORD not in done.report_data().result_message
 
-        # The run ends: the login leaves memory and the field.
+        # The run ends (the note copied into the ticket): the login leaves memory and the field.
+        done.note.button.click()
         win.wizard.button(QWizard.WizardButton.FinishButton).click()
         assert win.ctx.guest_login is None
         assert card.guest_password_edit.text() == ""

@@ -101,6 +101,18 @@ class CaveatId(enum.StrEnum):
     TOOLS_NEEDED = "tools_needed"
 
 
+RISK_BADGES: dict[CaveatId, str] = {
+    CaveatId.CPU_WITHOUT_SSE41: "Host without SSE4.1",
+    CaveatId.HA_ADMISSION_CONTROL: "HA admission control",
+    CaveatId.RESOLUTION_ABOVE_3D_MAX: "Screen above 3D's limit",
+    CaveatId.TOOLS_NEEDED: "Needs VMware Tools",
+    CaveatId.NOT_DURABLE: "Not durable",
+    CaveatId.USER_LOSES_RESOLUTION: "User loses resolution",
+}
+"""The caveats that, when they apply, are a risk worth a badge wherever the fix is shown
+(Choose fix, Ready, the test vMotion); the others are read in the caveat list."""
+
+
 class Privilege(enum.StrEnum):
     """vSphere privilege ids the remedies need, as vCenter names them in ``NoPermission``."""
 

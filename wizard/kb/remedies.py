@@ -238,6 +238,14 @@ def _power_caveat(facts: VmFacts, needs_power_off: bool) -> Caveat:
             "The VM is suspended: it must be powered off (losing its suspended state) and "
             "started again.",
         )
+    if not facts.tools_running:
+        return Caveat(
+            CaveatId.POWER_OFF_REQUIRED,
+            True,
+            "The VM is running and VMware Tools are not, so it cannot be shut down cleanly: it "
+            "must be powered off hard (unsaved work in the guest is lost) and started again. "
+            "Have the user save and shut down, or start Tools, if you can.",
+        )
     return Caveat(
         CaveatId.POWER_OFF_REQUIRED,
         True,

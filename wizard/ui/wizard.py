@@ -201,7 +201,9 @@ class CheckpointWizard(QWizard):
         """A change ran in this window and its note was neither copied nor its report saved."""
         done = self.pages[PageId.DONE]
         assert isinstance(done, DonePage)
-        return self.ctx.result is not None and not done.record_kept
+        # Training changes a lab, and its record is the debrief: nothing real is lost.
+        training = self.ctx.lab_info is not None
+        return self.ctx.result is not None and not done.record_kept and not training
 
     def ask_keep_record(self, close: Callable[[], None]) -> None:
         """Ask before the record of a change is lost; ``close`` runs when the answer allows."""

@@ -19,7 +19,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wizard.kb.model import Caveat, CaveatId, ChangeTarget, Remedy, RemedyId, Verdict
+from wizard.kb.facts import PowerState, VmFacts
+from wizard.kb.model import (
+    RISK_BADGES,
+    Caveat,
+    CaveatId,
+    ChangeTarget,
+    Remedy,
+    RemedyId,
+    Verdict,
+)
 from wizard.ui.context import WizardContext
 from wizard.ui.gateway import Variant
 from wizard.ui.look import Tone, monospace, scaled_font
@@ -57,6 +66,20 @@ def order(remedies: tuple[Remedy, ...]) -> list[Remedy]:
     return sorted(remedies, key=lambda r: (not r.recommended, not selectable(r)))
 
 
+def risk_badges(remedy: Remedy) -> list[str]:
+    """The risks this fix carries for this VM, as short badge words (caveats that apply)."""
+    return [RISK_BADGES[c.id] for c in remedy.caveats if c.applies and c.id in RISK_BADGES]
+
+
+def power_badge(remedy: Remedy, facts: VmFacts | None) -> str:
+    """Needs power-off, or a hard power-off when the VM cannot be shut down cleanly."""
+    hard = facts is not None and (
+        facts.power_state == PowerState.SUSPENDED
+        or (facts.power_state == PowerState.ON and not facts.tools_running)
+    )
+    return "Needs a hard power-off" if hard else "Needs power-off"
+
+
 class RemedyCard(QFrame):
     """One workaround: choose it, see its cost, its caveats for this VM, and its options.
 
@@ -75,10 +98,13 @@ class RemedyCard(QFrame):
     optionsChanged = Signal()
     loginChanged = Signal()
 
-    def __init__(self, remedy: Remedy, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, remedy: Remedy, parent: QWidget | None = None, *, facts: VmFacts | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("remedyCard")
         self.remedy = remedy
+        self.facts = facts
         self.radio = QRadioButton(remedy.title, self)
         self.radio.setFont(scaled_font(self.radio, 1.1, bold=True))
         self.radio.setAccessibleName(remedy.title)
@@ -151,9 +177,10 @@ class RemedyCard(QFrame):
         if not remedy.available:
             badges.append(("Not available", Tone.UNKNOWN))
         if remedy.needs_power_off:
-            badges.append(("Needs power-off", Tone.WARN))
+            badges.append((power_badge(remedy, self.facts), Tone.WARN))
         if remedy.missing_privileges:
             badges.append(("Missing privileges", Tone.BAD))
+        badges += [(text, Tone.BAD) for text in risk_badges(remedy)]
         for text, tone in badges:
             self._badges.addWidget(Badge(text, tone, self))
         self._summary.setText(remedy.summary)
@@ -451,7 +478,7 @@ class ChooseFixPage(BasePage):
         preselect: RemedyCard | None = None
         previous: QWidget = self
         for remedy in order(remedies):
-            card = RemedyCard(remedy, self._cards_box)
+            card = RemedyCard(remedy, self._cards_box, facts=check.facts)
             if remedy.id == RemedyId.RAISE_BUFFER and remedy.available:
                 after = next((c.after for c in remedy.changes if c.after), None)
                 current = int(after) if after and after.isdigit() else 16 * MIB

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from wizard.kb.facts import VmFacts
-from wizard.kb.model import Change
+from wizard.kb.model import RISK_BADGES, Change, RemedyId
 from wizard.kb.plan import CannotUndo, PlannedStep, undo_changes, verify
 from wizard.ui import dialogs
 from wizard.ui.context import Result, WizardContext
@@ -164,7 +164,9 @@ class UndoConfirmDialog(QDialog):
 class VmotionConfirmDialog(QDialog):
     """Ask before moving the running VM: "This moves the running VM to <host>"."""
 
-    def __init__(self, vm: str, host: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, vm: str, host: str, parent: QWidget | None = None, *, risk: str = ""
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Test vMotion")
         self.setAccessibleName("Test vMotion")
@@ -190,6 +192,10 @@ class VmotionConfirmDialog(QDialog):
         text.setSpacing(8)
         text.addWidget(head)
         text.addWidget(body)
+        self.risk = wrapped(risk, self)
+        self.risk.setStyleSheet(f"color: {Tone.BAD.fg}; font-weight: bold;")
+        self.risk.setVisible(bool(risk))
+        text.addWidget(self.risk)
         row = QHBoxLayout()
         row.setSpacing(14)
         row.addWidget(IconLabel(Tone.INFO.icon_name, 32, self), 0, Qt.AlignmentFlag.AlignTop)
@@ -276,12 +282,21 @@ class VmotionSection(QWidget):
         if text:
             self.progress_label.setText(text)
 
-    def set_hosts(self, hosts: Sequence[HostChoice]) -> None:
-        """Offer the usable hosts; name the others and why they are not offered."""
+    def set_hosts(
+        self, hosts: Sequence[HostChoice], unsuitable: Mapping[str, str] | None = None
+    ) -> None:
+        """Offer the usable hosts, marking those unsuitable for the fix (host name -> why);
+        name the others and why they are not offered."""
         self.host_combo.clear()
         for h in hosts:
             if h.usable:
-                self.host_combo.addItem(h.name, h.moref)
+                why = (unsuitable or {}).get(h.name)
+                label = f"{h.name}  (not suitable: {why})" if why else h.name
+                self.host_combo.addItem(label, h.moref)
+                # The host's own name, for the confirmation and the note (the label says more).
+                self.host_combo.setItemData(
+                    self.host_combo.count() - 1, h.name, Qt.ItemDataRole.AccessibleTextRole
+                )
         skipped = [f"{h.name} ({h.why_not})" for h in hosts if not h.usable]
         if not hosts:
             note = "There is no other host in this VM's cluster to move it to."
@@ -296,7 +311,8 @@ class VmotionSection(QWidget):
         """(name, moref) of the chosen host."""
         if self.host_combo.currentIndex() < 0:
             return None
-        return self.host_combo.currentText(), str(self.host_combo.currentData())
+        name = self.host_combo.currentData(Qt.ItemDataRole.AccessibleTextRole)
+        return str(name or self.host_combo.currentText()), str(self.host_combo.currentData())
 
 
 class DonePage(BasePage):
@@ -428,7 +444,16 @@ class DonePage(BasePage):
             body = result.message
             if after is not None and after.verdict.label.lower() not in body.lower():
                 body += f" The VM now reads as: {VERDICT_LOOK[after.verdict][1]}."
-            self.banner.show_message(Tone.GOOD, "Fixed and verified", body)
+            risks = [c.detail for c in remedy.caveats if c.applies and c.id in RISK_BADGES]
+            if risks:
+                self.banner.show_message(
+                    Tone.WARN,
+                    "Fixed and verified, with a risk",
+                    body,
+                    "Mind this before the next vMotion: " + " ".join(risks),
+                )
+            else:
+                self.banner.show_message(Tone.GOOD, "Fixed and verified", body)
         elif result.ok:
             self.banner.show_message(
                 Tone.WARN,
@@ -660,10 +685,21 @@ class DonePage(BasePage):
         job.failed.connect(self.on_hosts_failed)
         self._update_buttons()
 
+    def _unsuitable_hosts(self) -> dict[str, str]:
+        """Hosts the applied fix is not suited to (3D on a CPU without SSE4.1)."""
+        check, remedy = self.ctx.check, self.ctx.remedy
+        if check is None or remedy is None or remedy.id is not RemedyId.ENABLE_3D:
+            return {}
+        return {
+            h.name: "its CPU has no SSE4.1, which 3D needs"
+            for h in check.facts.candidate_hosts
+            if h.sse41 is False
+        }
+
     @Slot(object)
     def on_hosts_succeeded(self, hosts: object) -> None:
         self.vmotion.host_combo.setPlaceholderText("")
-        self.vmotion.set_hosts(cast("list[HostChoice]", hosts))
+        self.vmotion.set_hosts(cast("list[HostChoice]", hosts), self._unsuitable_hosts())
         self._update_buttons()
 
     @Slot(object)
@@ -681,7 +717,14 @@ class DonePage(BasePage):
         if facts is None or host is None or self._busy():
             return
         name, moref = host
-        dialog = VmotionConfirmDialog(facts.name, name, self)
+        why = self._unsuitable_hosts().get(name)
+        risk = (
+            f"Warning: {name} is not suitable for this fix ({why}). The move may work, but the "
+            "VM should not stay there."
+            if why
+            else ""
+        )
+        dialog = VmotionConfirmDialog(facts.name, name, self, risk=risk)
 
         def done(code: int) -> None:
             if code == int(QDialog.DialogCode.Accepted):

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from wizard.kb.facts import VmFacts
-from wizard.kb.model import ChangeTarget, Remedy
+from wizard.kb.model import RISK_BADGES, ChangeTarget, Remedy
 from wizard.ui import commands
 from wizard.ui.context import WizardContext
 from wizard.ui.look import Tone, monospace, scaled_font
@@ -81,6 +81,10 @@ class ReadyPage(BasePage):
         hh.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         hh.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
         layout.addWidget(self.changes_table)
+
+        self.risks = Banner(self, icon_size=24)
+        self.risks.setAccessibleName("Risks of this fix for this VM")
+        layout.addWidget(self.risks)
 
         layout.addWidget(heading("Disruption", self))
         self.disruption = Banner(self, icon_size=24)
@@ -145,6 +149,16 @@ class ReadyPage(BasePage):
             + rows * self.changes_table.verticalHeader().defaultSectionSize()
             + 4
         )
+        risks = [c.detail for c in remedy.caveats if c.applies and c.id in RISK_BADGES]
+        if risks:
+            self.risks.show_message(
+                Tone.BAD,
+                "Risk for this VM" if len(risks) == 1 else "Risks for this VM",
+                " ".join(risks),
+                "Apply it only if that is acceptable; otherwise go back and choose another fix.",
+            )
+        else:
+            self.risks.hide()
         self.hard_check.setChecked(False)
         self.leave_off_check.setChecked(False)
         self.hard_check.setVisible(self.hard_needed)
