@@ -92,7 +92,11 @@ def test_coach_panel_follows_the_pages_and_hides_the_verdict(
     assert check.banner.isHidden()  # type: ignore[attr-defined]
     assert panel.guess_box.isVisible()
     assert panel.note.title == "Read the four conditions"
-    assert "2 screens are configured" in panel.text.toPlainText()
+    # Before the trainee answers: where to look, not what the rules concluded.
+    assert "2 screens are configured" not in panel.text.toPlainText()
+    rows = check._condition_rows  # type: ignore[attr-defined]
+    assert rows
+    assert all(r.state_label.isHidden() and r.detail_label.isHidden() for r in rows)
     # Hints come one at a time; the last gives the verdict away.
     hints = len(panel.note.hints)
     for _ in range(hints):
@@ -101,6 +105,9 @@ def test_coach_panel_follows_the_pages_and_hides_the_verdict(
     assert "The verdict:" in panel.text.toPlainText()
     panel.reveal_button.click()  # "Just show me": no guess
     assert check.banner.isVisible()  # type: ignore[attr-defined]
+    rows = check._condition_rows  # type: ignore[attr-defined]
+    assert all(not r.state_label.isHidden() and not r.detail_label.isHidden() for r in rows)
+    assert "2 screens are configured" in panel.text.toPlainText()
     assert not panel.guess_box.isVisible()
     session = win.ctx.training
     assert isinstance(session, TrainingSession)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QWidget,
 )
 
@@ -77,11 +78,13 @@ class ConditionRow(QFrame):
         sl.addStretch(1)
         em = self.fontMetrics().averageCharWidth()
         state.setFixedWidth(em * 17)
+        self.state_widget = state
 
         title = QLabel(CONDITION_TITLES.get(cond.id, cond.id.value), self)
         title.setFont(scaled_font(title, 1.0, bold=True))
         self.value_label = wrapped(cond.value, self, selectable=True)
         detail = wrapped(cond.detail, self)
+        self.detail_label = detail
         why = wrapped(f"Why it matters: {cond.why_it_matters}", self)
         why.setStyleSheet("color: #4f5b67;")
         source = wrapped(f"Read from {cond.source}", self, selectable=True)
@@ -104,6 +107,17 @@ class ConditionRow(QFrame):
         grid.addWidget(source, 3, 1)
         grid.setColumnStretch(1, 1)
         self.setAccessibleName(f"{title.text()}: {word}, {cond.value}")
+        self._title = title.text()
+        self._value = cond.value
+
+    def set_judgement_hidden(self, hidden: bool) -> None:
+        """Show the facts only (value, why it matters, source): the trainee judges them."""
+        self.state_widget.setVisible(True)  # keeps its width, so rows do not jump
+        for child in self.state_widget.findChildren(QWidget):
+            child.setVisible(not hidden)
+        self.detail_label.setVisible(not hidden)
+        if hidden:
+            self.setAccessibleName(f"{self._title}: {self._value}")
 
 
 class CheckPage(BasePage):
@@ -119,6 +133,9 @@ class CheckPage(BasePage):
 
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
+        self._judgement_hidden = False
+        self._condition_rows: list[ConditionRow] = []
+        self._judging: list[QWidget] = []
         self.setTitle("Check")
         self.setSubTitle("What the VM's settings say about this failure.")
         layout = self.scroll_body()
@@ -266,6 +283,28 @@ class CheckPage(BasePage):
             if w is not None:
                 w.deleteLater()
 
+    def set_judgement_hidden(self, hidden: bool) -> None:
+        """Training, before the trainee commits a verdict: the facts, not the judgement.
+
+        The verdict banner, each condition's "Holds"/"Does not hold" and its verdict-like
+        detail, the protections found and the notes are hidden; values, sources and evidence
+        stay, so the trainee judges from what a technician would read.
+        """
+        self._judgement_hidden = hidden
+        self.banner.setVisible(not hidden and self.ctx.check is not None)
+        for row in self._condition_rows:
+            row.set_judgement_hidden(hidden)
+        for widget in self._judging:
+            widget.setVisible(not hidden)
+
+    def show_verdict(self) -> None:
+        """Reveal the judgement and bring the verdict into view (after the trainee's answer)."""
+        self.set_judgement_hidden(False)
+        area = self.findChild(QScrollArea)
+        if area is not None:
+            area.ensureWidgetVisible(self.banner)
+            area.verticalScrollBar().setValue(0)
+
     def show_result(self, result: CheckResult) -> None:
         """Fill the page from a check."""
         facts, a = result.facts, result.assessment
@@ -286,12 +325,16 @@ class CheckPage(BasePage):
             row += 1
 
         add(heading("The four conditions", self._results))
-        for cond in a.conditions:
-            add(ConditionRow(cond, self._results))
+        self._condition_rows = [ConditionRow(cond, self._results) for cond in a.conditions]
+        for condition_row in self._condition_rows:
+            add(condition_row)
+        self._judging = []
         if a.mitigations:
-            add(heading("Already in place", self._results))
+            self._judging.append(heading("Already in place", self._results))
+            add(self._judging[-1])
             for m in a.mitigations:
-                add(_bullet(m, Tone.SHIELD, self._results))
+                self._judging.append(_bullet(m, Tone.SHIELD, self._results))
+                add(self._judging[-1])
         add(heading("Evidence of the failure", self._results))
         if a.evidence:
             for ev in a.evidence:
@@ -305,9 +348,12 @@ class CheckPage(BasePage):
                 )
             )
         if a.notes:
-            add(heading("Notes", self._results))
+            self._judging.append(heading("Notes", self._results))
+            add(self._judging[-1])
             for n in a.notes:
-                add(_bullet(n, Tone.INFO, self._results))
+                self._judging.append(_bullet(n, Tone.INFO, self._results))
+                add(self._judging[-1])
+        self.set_judgement_hidden(self._judgement_hidden)
         self._set_buttons()
         self.completeChanged.emit()
 

@@ -383,6 +383,17 @@ def _choose_vm(inp: CoachInput, b: ScenarioBrief) -> CoachNote:
     return CoachNote("Find the VM from the ticket", tuple(look), facts, tuple(hints), "choose_vm")
 
 
+LOOK_FOR: dict[ConditionId, str] = {
+    ConditionId.DISPLAY: "how many displays, and how many pixels each shows, against one "
+    "1280x1024 screen.",
+    ConditionId.WDDM: "the guest OS the VM runs (Tools' own report wins over the configured one).",
+    ConditionId.HW8: "the virtual hardware version, and any upgrade waiting for the next "
+    "power cycle.",
+    ConditionId.NO_3D: "whether 3D is on, on the video card or in the VM's advanced settings.",
+}
+"""What to read for each condition, without saying what it shows (training, before answering)."""
+
+
 def _check(inp: CoachInput, b: ScenarioBrief) -> CoachNote:
     a = inp.assessment
     if a is None:
@@ -425,7 +436,29 @@ def _check(inp: CoachInput, b: ScenarioBrief) -> CoachNote:
     )
     hints.append(f"The verdict: {VERDICT_CHOICES[a.verdict]}. {a.reason}")
     if not inp.revealed:
-        look.insert(0, "Before the verdict is shown: which one do you expect? Answer below.")
+        # Before the trainee answers: where to look, never what the rules concluded.
+        return CoachNote(
+            "Read the four conditions",
+            (
+                "Before the verdict is shown: which one do you expect? Answer below.",
+                *(f"{CONDITION_NAMES[c.id]}: {LOOK_FOR[c.id]}" for c in a.conditions),
+                "Evidence: a trace of this very failure decides the verdict on its own; "
+                "without one, read the VM's log too.",
+            ),
+            (
+                "All four conditions must hold for the failure: a big display, a WDDM guest, "
+                "hardware version 8, and 3D off.",
+                "One failing condition is enough to rule the failure out; a protection in place "
+                "(a large enough buffer, 3D on) keeps it from happening.",
+            ),
+            (
+                "Compare each value with its limit: more pixels than one 1280x1024 screen, "
+                "Windows Vista or later, vmx-08, 3D off.",
+                *hints,
+            ),
+            "training/failure",
+            action="check",
+        )
     topic = next(
         (HELP_FOR_CONDITION[c.id] for c in a.conditions if c.state != ConditionState.MET),
         "training/failure",

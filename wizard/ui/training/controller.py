@@ -171,8 +171,8 @@ class TrainingController(QObject):
         page = self.wizard.page_of(PageId.CHECK)
         if s is None or not isinstance(page, CheckPage):
             return
-        if not s.revealed and self.ctx.check is not None:
-            page.banner.hide()
+        if self.ctx.check is not None:
+            page.set_judgement_hidden(not s.revealed)
 
     def _hook_caveats(self) -> None:
         """Record when a fix's caveats are open (the recommended one opens by itself)."""
@@ -281,7 +281,7 @@ class TrainingController(QObject):
         s.commit_guess(verdict if verdict is not None else None)  # type: ignore[arg-type]
         page = self.wizard.page_of(PageId.CHECK)
         if isinstance(page, CheckPage) and self.ctx.check is not None:
-            page.banner.show()
+            page.show_verdict()
 
     @Slot()
     def on_panel_vmotion_requested(self) -> None:
