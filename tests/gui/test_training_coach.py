@@ -220,18 +220,28 @@ def test_no_guess_and_no_proof_are_misses() -> None:
     assert d.headline.startswith("2 points")
 
 
-def test_read_only_escalates_without_a_change() -> None:
+def test_read_only_escalates_with_a_change_request_and_says_so_honestly() -> None:
     facts = make_facts(
         privileges=privileges(ADVANCED_CONFIG=False, EDIT_DEVICE=False, POWER_OFF=False)
     )
     rs = tuple(remedies(assess(facts), facts))
     brief = _brief(role="read-only", expected_verdict=Verdict.AFFECTED)
-    rec = TrainingRecord(vm_name="HD-W7-042", guess=Verdict.AFFECTED)
-    d = score(brief, rec, rs)
+    assert brief.expected_remedy is not None
+    request = TrainingRecord(
+        vm_name="HD-W7-042",
+        guess=Verdict.AFFECTED,
+        chosen=brief.expected_remedy,
+        caveats_opened=frozenset({brief.expected_remedy}),
+    )
+    d = score(brief, request, rs)
     assert d.passed, d.misses
     assert d.escalate
-    assert d.line("fix").text.startswith("Escalate")
+    assert d.line("fix").text.startswith("Escalate, and you did")
     assert "escalate" in d.headline
+    # Ending without the change request is not called an escalation.
+    silent = score(brief, TrainingRecord(vm_name="HD-W7-042", guess=Verdict.AFFECTED), rs)
+    assert silent.line("fix").mark is Mark.MISS
+    assert "without a change request" in silent.line("fix").text
 
 
 @pytest.mark.parametrize("chosen", [None, RemedyId.RAISE_BUFFER])

@@ -36,6 +36,7 @@ from wizard.ui.context import LabHandle
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.check import CheckPage
 from wizard.ui.pages.choose_fix import ChooseFixPage
+from wizard.ui.pages.done import DonePage
 from wizard.ui.pages.welcome import WelcomePage
 from wizard.ui.training.debrief import NEEDS_A_FIX, Mark
 from wizard.ui.training.debrief_page import DEBRIEF_PAGE_ID, DebriefPage
@@ -219,9 +220,25 @@ def test_every_scenario_with_the_expected_answer(
     assert isinstance(fix, ChooseFixPage)
     card = fix.selected_card()
     expected = brief.expected_remedy
-    if brief.read_only or expected is None:
+    if expected is None:
         assert card is None
         wz.next()
+    elif brief.read_only:
+        # The account may not apply the fix: it is prepared as a change request instead.
+        assert card is not None
+        assert card.remedy.id == expected
+        assert card.remedy.missing_privileges
+        wz.next()
+        assert wz.currentId() == PageId.READY
+        wz.next()
+        assert wz.currentId() == PageId.DONE
+        done = wz.page_of(PageId.DONE)
+        assert isinstance(done, DonePage)
+        assert done.banner.title_text() == "Change request ready"
+        note = done.note.text()
+        assert "Action: change request" in note
+        assert all(p in note for p in card.remedy.missing_privileges)
+        assert win.ctx.result is None
     else:
         assert card is not None
         assert card.remedy.id == expected

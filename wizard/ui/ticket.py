@@ -83,8 +83,12 @@ def ticket_note(
     vmotion: Sequence[MigrationOutcome] = (),
     undo: UndoNote | None = None,
     power_steps: Sequence[str] | None = None,
+    change_request: str = "",
 ) -> str:
     """The note a technician pastes into the ticket.
+
+    ``change_request`` (the PowerCLI commands) makes it a change request: the technician may
+    not apply the fix, so the note hands the planned change on to someone who may.
 
     vMotion tests and the undo follow the action in the order they happened. ``power_steps``
     are the power steps the executor really completed (``shutdown``, ``power_off``,
@@ -107,6 +111,19 @@ def ticket_note(
     lines.append("")
     if remedy is None:
         lines.append("Action: none; no change was made.")
+    elif change_request and not applied:
+        lines.append(
+            f"Action: change request for '{remedy.title}' (not applied: this account lacks "
+            f"{', '.join(remedy.missing_privileges)} on the VM). Please apply it, or grant the "
+            "privileges:"
+        )
+        for c in remedy.changes:
+            lines.append(f"  - {change_line(c)}")
+        power = _power_line(remedy.needs_power_off, None)
+        if power:
+            lines.append(f"  {power}")
+        lines.append("The same change by command:")
+        lines.extend(f"  {line}" for line in change_request.splitlines())
     elif not applied:
         lines.append(f"Action: '{remedy.title}' was chosen but not applied; no change was made.")
     else:

@@ -57,8 +57,9 @@ CAVEAT_TITLES: dict[CaveatId, str] = {
 
 
 def selectable(remedy: Remedy) -> bool:
-    """Whether this remedy can be chosen: available and the user holds its privileges."""
-    return remedy.available and not remedy.missing_privileges
+    """Whether this remedy can be chosen: it is available for this VM. Without its privileges
+    it is chosen as a change request (Ready and Done hand it on instead of applying it)."""
+    return remedy.available
 
 
 def order(remedies: tuple[Remedy, ...]) -> list[Remedy]:
@@ -195,7 +196,9 @@ class RemedyCard(QFrame):
             self._privileges.setText(
                 "You lack "
                 + ", ".join(remedy.missing_privileges)
-                + " on this VM. Ask a vSphere administrator to grant it, or to apply the fix."
+                + " on this VM, so you cannot apply it yourself: choose it to prepare a change "
+                "request (the planned change, the missing privileges and the commands) for "
+                "someone who may."
             )
         self._privileges.setVisible(bool(remedy.missing_privileges))
         lines = [change_line(c) for c in remedy.changes]

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from wizard.kb.facts import VmFacts
 from wizard.kb.model import RISK_BADGES, Change, RemedyId
 from wizard.kb.plan import CannotUndo, PlannedStep, undo_changes, verify
-from wizard.ui import dialogs
+from wizard.ui import commands, dialogs
 from wizard.ui.context import Result, WizardContext
 from wizard.ui.look import Tone, monospace, scaled_font
 from wizard.ui.pages.apply import ApplyPage, StepRunner
@@ -423,6 +423,15 @@ class DonePage(BasePage):
         if remedy is None:
             tone, words = VERDICT_LOOK[check.assessment.verdict]
             self.banner.show_message(tone, "No change made", f"{words}. {check.assessment.reason}")
+        elif result is None and remedy.missing_privileges:
+            self.banner.show_message(
+                Tone.INFO,
+                "Change request ready",
+                f"Nothing was changed: this account lacks {', '.join(remedy.missing_privileges)} "
+                f"on {check.facts.name}. The ticket note below holds the planned change, the "
+                "missing privileges and the commands.",
+                "Paste the note into the ticket and hand it to a vSphere administrator.",
+            )
         elif result is None:
             self.banner.show_message(
                 Tone.INFO,
@@ -519,6 +528,13 @@ class DonePage(BasePage):
             vmotion=self._tests,
             undo=self._undo_note,
             power_steps=_power_steps(result),
+            change_request=(
+                commands.powercli(check.facts, self.ctx.remedy)
+                if self.ctx.remedy is not None
+                and self.ctx.remedy.missing_privileges
+                and result is None
+                else ""
+            ),
         )
 
     def _busy(self) -> bool:

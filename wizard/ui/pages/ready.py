@@ -82,6 +82,9 @@ class ReadyPage(BasePage):
         hh.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
         layout.addWidget(self.changes_table)
 
+        self.request_banner = Banner(self, icon_size=24)
+        self.request_banner.setAccessibleName("Change request")
+        layout.addWidget(self.request_banner)
         self.risks = Banner(self, icon_size=24)
         self.risks.setAccessibleName("Risks of this fix for this VM")
         layout.addWidget(self.risks)
@@ -171,6 +174,24 @@ class ReadyPage(BasePage):
         self.confirm_check.setChecked(False)
         self.first_focus = self.hard_check if self.hard_needed else self.confirm_check
         self.setButtonText(QWizard.WizardButton.CommitButton, "&Apply")
+        request = self.change_request
+        self.setCommitPage(not request)
+        self.request_banner.setVisible(request)
+        self.confirm_check.setVisible(not request)
+        if request:
+            self.hard_check.setVisible(False)
+            self.leave_off_check.setVisible(False)
+            self.what.setText(f"Change request: “{remedy.title}” for {facts.name} on {where}")
+            self.request_banner.show_message(
+                Tone.INFO,
+                "A change request, not a change",
+                "This account lacks "
+                + ", ".join(remedy.missing_privileges)
+                + f" on {facts.name}, so the wizard will not change it. Next puts the planned "
+                "change, the missing privileges and the commands below into the ticket note, "
+                "for someone who may apply it.",
+            )
+            self.first_focus = None
 
     # ---------------------------------------------------------------- power
 
@@ -272,17 +293,28 @@ class ReadyPage(BasePage):
 
     # ---------------------------------------------------------------- QWizardPage
 
+    @property
+    def change_request(self) -> bool:
+        """The chosen fix needs privileges this account lacks: hand it on, do not apply it."""
+        remedy = self.ctx.remedy
+        return remedy is not None and bool(remedy.missing_privileges)
+
     def isComplete(self) -> bool:
+        if self.change_request:
+            return True
         return self.confirm_check.isChecked() and (
             not self.hard_needed or self.hard_check.isChecked()
         )
 
     def validatePage(self) -> bool:
+        if self.change_request:
+            self.ctx.request = None
+            return True
         self.ctx.request = self.request()
         return True
 
     def nextId(self) -> int:
-        return int(PageId.APPLY)
+        return int(PageId.DONE if self.change_request else PageId.APPLY)
 
     @Slot(bool)
     def on_confirm_check_toggled(self, _checked: bool) -> None:

@@ -193,6 +193,7 @@ def _fix_line(
         )
     if escalate:
         missing = ", ".join(expected.missing_privileges) if expected is not None else ""
+        lacks = f" (it lacks {missing})" if missing else ""
         if rec.applied:
             return DebriefLine(
                 "fix",
@@ -200,13 +201,31 @@ def _fix_line(
                 Mark.MISS,
                 "A change went through although this account should not make it: escalate instead.",
             )
+        if rec.chosen == brief.expected_remedy:
+            return DebriefLine(
+                "fix",
+                title,
+                Mark.GOOD,
+                f"Escalate, and you did: you prepared {_name(brief.expected_remedy, remedies)} "
+                f"as a change request, since this account may not apply it{lacks}. The note "
+                "hands the planned change, the missing privileges and the commands on.",
+            )
+        if rec.chosen is not None:
+            return DebriefLine(
+                "fix",
+                title,
+                Mark.MISS,
+                f"You prepared {_name(rec.chosen, remedies)}, but the fix for this VM is "
+                f"{_name(brief.expected_remedy, remedies)}; this account may not apply it{lacks}, "
+                "so escalate that one as a change request.",
+            )
         return DebriefLine(
             "fix",
             title,
-            Mark.GOOD,
-            f"Escalate: the fix is {_name(brief.expected_remedy, remedies)}, and this account "
-            f"may not apply it{f' (it lacks {missing})' if missing else ''}. Hand the ticket to "
-            "a vSphere administrator with the planned change and the missing privileges.",
+            Mark.MISS,
+            f"You ended without a change request. The fix is "
+            f"{_name(brief.expected_remedy, remedies)} and this account may not apply it{lacks}: "
+            "choose it anyway to prepare the change request, and hand the ticket on with it.",
         )
     if rec.chosen == brief.expected_remedy:
         reason = expected.reason if expected is not None else ""
