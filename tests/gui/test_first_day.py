@@ -7,27 +7,31 @@ a person types, so a page that moves the focus under the typist shows up as lost
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from tests.gui.conftest import DialogRecorder, WindowFactory, connect
-from tests.gui.fakes import FakeGateway
+from tests.gui.conftest import DialogRecorder, WindowFactory, connect, to_check
+from tests.gui.fakes import FakeGateway, confirmed_facts
 from tests.gui.lab_flow import open_windows
 from tests.helpers.lab import lab_binary_for_tests
 from wizard import paths
+from wizard.kb.model import RemedyId
 from wizard.lab.process import LabProcess
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
 from wizard.ui.context import LabHandle
 from wizard.ui.gateway import TRAINING_FOLDER
 from wizard.ui.pages.base import PageId
+from wizard.ui.pages.choose_fix import ChooseFixPage
 from wizard.ui.pages.choose_vm import ChooseVmPage
 from wizard.ui.pages.connect import ConnectPage
+from wizard.ui.widgets import Badge
 from wizard.vsphere.tls import PIN_FILE_NAME
 
 pytestmark = [pytest.mark.lab]
@@ -186,3 +190,34 @@ def test_signing_in_again_forgets_the_vm_chosen_on_the_last_inventory(
     win.ctx.set_connected(win.ctx.endpoint, win.ctx.user)
     page.initializePage()
     assert win.ctx.vm is None
+
+
+def test_the_in_guest_way_without_tools_says_so_and_keeps_the_card(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    facts = replace(confirmed_facts(), tools_running=False)
+    win = make_window(FakeGateway(trusted=True, facts=facts))
+    to_check(qtbot, win, recorder)
+    wz = win.wizard
+    wz.next()
+    fix = wz.page_of(PageId.CHOOSE_FIX)
+    assert isinstance(fix, ChooseFixPage)
+    card = next(c for c in fix.cards if c.remedy.id is RemedyId.LOWER_RESOLUTION)
+    QTest.mouseClick(card.radio, Qt.MouseButton.LeftButton)
+    guest = card.variant_guest
+    assert guest is not None
+    qtbot.waitUntil(guest.isVisible)
+    QTest.mouseClick(  # on its circle, where a person clicks
+        guest, Qt.MouseButton.LeftButton, pos=QPoint(8, guest.height() // 2)
+    )
+    assert guest.isChecked()
+    qtbot.waitUntil(lambda: "Not possible this way" in [b.text() for b in card.findChildren(Badge)])
+    assert card.radio.isEnabled()
+    assert card.radio.isChecked()
+    next_button = wz.button(wz.WizardButton.NextButton)
+    assert not next_button.isEnabled()
+    assert card.variant_cap is not None
+    cap = card.variant_cap
+    QTest.mouseClick(cap, Qt.MouseButton.LeftButton, pos=QPoint(8, cap.height() // 2))
+    assert cap.isChecked()
+    qtbot.waitUntil(next_button.isEnabled)

@@ -173,9 +173,16 @@ class RemedyCard(QFrame):
             if w is not None:
                 w.deleteLater()
         badges: list[tuple[str, Tone]] = []
+        # Unavailable only in the way chosen on the card (e.g. in the guest while Tools are
+        # off): the card stays choosable, says so, and points at the other way.
+        this_way = (
+            not remedy.available and self.variant_guest is not None and self.variant == "guest"
+        )
         if remedy.recommended:
             badges.append(("Recommended", Tone.GOOD))
-        if not remedy.available:
+        if this_way:
+            badges.append(("Not possible this way", Tone.WARN))
+        elif not remedy.available:
             badges.append(("Not available", Tone.UNKNOWN))
         if remedy.needs_power_off:
             badges.append((power_badge(remedy, self.facts), Tone.WARN))
@@ -187,6 +194,11 @@ class RemedyCard(QFrame):
         self._summary.setText(remedy.summary)
         if remedy.available:
             self._reason.setText(remedy.reason)
+        elif this_way:
+            self._reason.setText(
+                f"Not possible in the guest for this VM: {remedy.why_not or remedy.reason} "
+                "Choose “Cap the video card” below instead."
+            )
         else:
             self._reason.setText(f"Not available: {remedy.why_not or remedy.reason}")
         self._reason.setStyleSheet(
@@ -207,7 +219,7 @@ class RemedyCard(QFrame):
         self._manual.setText("\n".join(f"By hand: {m}" for m in remedy.manual_steps))
         self._manual.setVisible(bool(remedy.manual_steps))
         self._fill_caveats(remedy.caveats)
-        self.radio.setEnabled(selectable(remedy))
+        self.radio.setEnabled(selectable(remedy) or this_way)
         self.guest_box.setVisible(self.needs_guest_login)
         self.setAccessibleName(
             f"{remedy.title}: " + ", ".join(t for t, _ in badges) if badges else remedy.title
