@@ -208,3 +208,29 @@ def test_picker_module_needs_no_lab_process() -> None:
     entries, why = picker.find_scenarios(None)
     assert not why
     assert entries[0].id == "dual-screen-win7"
+
+
+def test_finish_after_the_debrief_offers_the_next_scenario_instead_of_quitting(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    win = make_window(FakeGateway(), training_scenario=DUAL)
+    qtbot.waitUntil(_welcome(win).isComplete)
+    to_check(qtbot, win, recorder)
+    win.training.panel.reveal_button.click()
+    wz = win.wizard
+    wz.next()
+    wz.next()
+    ready = wz.page_of(PageId.READY)
+    ready.confirm_check.setChecked(True)  # type: ignore[attr-defined]
+    wz.next()
+    qtbot.waitUntil(lambda: wz.currentPage().isComplete())
+    wz.next()
+    wz.next()
+    assert isinstance(wz.currentPage(), DebriefPage)
+    finish = wz.button(wz.WizardButton.FinishButton)
+    assert "Another scenario" in finish.text()
+    finish.click()
+    qtbot.waitUntil(lambda: wz.currentId() == PageId.WELCOME)
+    assert win.isVisible()
+    assert wz.isVisible()
+    assert _welcome(win).picker.isVisible()

@@ -222,7 +222,11 @@ class MainWindow(QMainWindow):
         dialogs.show_modal(dialogs.AboutDialog(ARTICLE_ID, str(log_file()), self), lambda _r: None)
 
     @Slot(int)
-    def on_wizard_finished(self, _result: int) -> None:
+    def on_wizard_finished(self, result: int) -> None:
+        if result == int(QDialog.DialogCode.Accepted) and self.ctx.training is not None:
+            self.training.another_scenario()  # Finish on the debrief: the next case
+            self.wizard.show()
+            return
         self.close()
 
     # ---------------------------------------------------------------- closing

@@ -342,7 +342,11 @@ class TrainingController(QObject):
     def on_debrief_try_again_requested(self) -> None:
         self.try_again()
 
-    def try_again(self) -> None:
+    def another_scenario(self) -> None:
+        """Back to the scenarios, for the next case (the lab runs on until one is picked)."""
+        self.try_again(restart_lab=False)
+
+    def try_again(self, *, restart_lab: bool = True) -> None:
         """A fresh lab from the same scenario, and the wizard from the start."""
         if self.ctx.applying:
             return
@@ -356,6 +360,6 @@ class TrainingController(QObject):
         wizard: QWizard = self.wizard
         wizard.restart()
         welcome = self.wizard.page_of(PageId.WELCOME)
-        if isinstance(welcome, WelcomePage):
+        if restart_lab and isinstance(welcome, WelcomePage):
             welcome.restart_lab()
         self.refresh()

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QWidget,
+    QWizard,
 )
 
 from wizard.ui.context import WizardContext
@@ -112,6 +113,9 @@ class DebriefPage(BasePage):
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.setTitle("Debrief")
+        # The end of a training case is the start of the next one: Finish goes back to the
+        # scenarios (the window closes from File > Quit).
+        self.setButtonText(QWizard.WizardButton.FinishButton, "&Another scenario")
         self.setSubTitle("How you handled this ticket, point by point.")
         layout = self.scroll_body()
         self.banner = Banner(self, icon_size=36)
