@@ -65,7 +65,10 @@ class CoachPanel(QDockWidget):
         body = QWidget(self)
         body.setObjectName("coachBody")
         em = body.fontMetrics().averageCharWidth()
+        # One width on every page: a panel that resizes with its text makes the wizard beside
+        # it jump (the technician can still drag the splitter).
         body.setMinimumWidth(em * PANEL_WIDTH_CHARS)
+        body.setMaximumWidth(em * PANEL_WIDTH_CHARS)
         col = QVBoxLayout(body)
         col.setContentsMargins(10, 6, 10, 10)
         col.setSpacing(8)
