@@ -364,6 +364,21 @@ def fixed_cases() -> list[Case]:
             "filler_vms",
         )
     )
+    c.append(Case("upgrade-policy-null", _doc(_set("vms", 0, "upgrade_policy", None)), None))
+    c.append(
+        Case(
+            "upgrade-policy-string",
+            _doc(_set("vms", 0, "upgrade_policy", "never")),
+            "vms[0].upgrade_policy",
+        )
+    )
+    c.append(
+        Case(
+            "upgrade-policy-null-then-history",
+            _doc(_both(_set("vms", 0, "upgrade_policy", None), _set("vms", 0, "history", 1))),
+            "vms[0].history",
+        )
+    )
     c.append(Case("format-2", _doc(_set("format", 2)), "format"))
     c.append(Case("format-1.0", _doc(_set("format", 1.0)), "format"))
     c.append(Case("format-true", _doc(_set("format", True)), "format"))

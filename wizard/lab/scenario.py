@@ -226,7 +226,11 @@ class VideoSpec:
 
 @dataclass(frozen=True)
 class UpgradePolicySpec:
-    """``config.scheduledHardwareUpgradeInfo``: the policy and the version it upgrades to."""
+    """``config.scheduledHardwareUpgradeInfo``: the policy and the version it upgrades to.
+
+    A file's ``"upgrade_policy": null`` (no upgrade scheduled) reads as ``never`` without a
+    version, which is how vCenter reports a VM nobody scheduled an upgrade for.
+    """
 
     policy: UpgradePolicyName
     version: str | None
@@ -739,9 +743,13 @@ def _parse_vm(at: _At, host_names: Sequence[str]) -> VmSpec:
         v["enable_3d"].boolean(),
     )
     extra_config = tuple((key, value.text()) for key, value in _extra(f["extra_config"]))
-    u = f["upgrade_policy"].fields(("policy", "version"))
-    policy = u["policy"].choice(UpgradePolicyName)
-    version = None if u["version"].value is None else u["version"].hardware_version()
+    if f["upgrade_policy"].value is None:
+        # No upgrade scheduled: what vCenter reports for a VM nobody scheduled one for.
+        policy, version = UpgradePolicyName.NEVER, None
+    else:
+        u = f["upgrade_policy"].fields(("policy", "version"))
+        policy = u["policy"].choice(UpgradePolicyName)
+        version = None if u["version"].value is None else u["version"].hardware_version()
     h = f["history"].fields(("failed_vmotion",))
     return VmSpec(
         name=name,
