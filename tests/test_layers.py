@@ -48,7 +48,7 @@ LAYERS = [
     # The journal, the keyring, the files, the command line's text: no Qt, no vCenter.
     (["wizard.audit", "wizard.credentials", "wizard.paths", "wizard.render"], {*QT, *VSPHERE}),
     # The command line and the self-test load what a command needs when it runs.
-    (["wizard.cli", "wizard.selftest"], {*QT, *VSPHERE, "truststore"}),
+    (["wizard.cli", "wizard.selftest", "wizard.training_cli"], {*QT, *VSPHERE, "truststore"}),
     # The Qt layer reaches vCenter only through the gateway and the executor, lazily, so the
     # first window never waits for pyVmomi.
     (["wizard.ui"], {*VSPHERE, "truststore"}),
@@ -121,8 +121,13 @@ MAY_IMPORT = {
 """Which other layers each layer may import; the package itself (``__version__``) is free to all.
 The command line and the self-test sit on top and may import anything."""
 
-ONLY_IMPORTED_BY = {"wizard.cli": "wizard.__main__", "wizard.selftest": "wizard.cli"}
-"""The top: ``python -m wizard`` runs the command line, and the command line runs the self-test."""
+ONLY_IMPORTED_BY = {
+    "wizard.cli": "wizard.__main__",
+    "wizard.selftest": "wizard.cli",
+    "wizard.training_cli": "wizard.cli",
+}
+"""The top: ``python -m wizard`` runs the command line, and the command line runs the self-test
+and the trainer's commands."""
 
 
 def test_layers_import_only_the_layers_below() -> None:
