@@ -46,7 +46,17 @@ LAYERS = [
     # Scenarios and the lab process: the lab is reached over SOAP by wizard.vsphere, not here.
     (["wizard.lab"], {*QT, *VSPHERE}),
     # The journal, the keyring, the files, the command line's text: no Qt, no vCenter.
-    (["wizard.audit", "wizard.credentials", "wizard.paths", "wizard.render"], {*QT, *VSPHERE}),
+    # The class report is HTML and CSV written from result files: no window, no vCenter.
+    (
+        [
+            "wizard.audit",
+            "wizard.credentials",
+            "wizard.paths",
+            "wizard.render",
+            "wizard.training_report",
+        ],
+        {*QT, *VSPHERE},
+    ),
     # The command line and the self-test load what a command needs when it runs.
     (["wizard.cli", "wizard.selftest", "wizard.training_cli"], {*QT, *VSPHERE, "truststore"}),
     # The Qt layer reaches vCenter only through the gateway and the executor, lazily, so the
@@ -115,6 +125,8 @@ MAY_IMPORT = {
     "wizard.credentials": set(),
     "wizard.paths": set(),
     "wizard.render": {"wizard.kb"},
+    # The class report reads result files (wizard.lab.results) and the bundled scenarios' titles.
+    "wizard.training_report": {"wizard.lab"},
     # wizard.vsphere only by name at first use (gateway.py, executor.py), never by an import.
     "wizard.ui": {"wizard.kb", "wizard.lab", "wizard.audit", "wizard.credentials", "wizard.paths"},
 }

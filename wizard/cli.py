@@ -4,8 +4,8 @@ Without a subcommand it opens the wizard in training mode on the embedded lab. S
 ``check`` (the verdict for one VM or a whole inventory), ``lab`` (start the training lab),
 ``apply`` (apply one of the article's workarounds to a VM), ``undo`` (put back what a journal
 entry changed), ``power-on`` (start a VM again that a run shut down and could not start),
-``journal`` (list the change journal, dangling entries first); ``scenario`` (generated cases
-and scenario checks: ``wizard.training_cli``).
+``journal`` (list the change journal, dangling entries first); ``scenario`` and ``training``
+(generated cases, scenario checks, the class report: ``wizard.training_cli``).
 
 ``apply`` and ``undo`` show every change (before → after) and the disruption, and ask on the
 terminal unless ``--yes`` is given; without a terminal and without ``--yes`` they refuse. A
@@ -314,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="screen scale from 0.5 to 4; repeat for several (1, 1.5)",
     )
-    from wizard import training_cli  # scenario generate and validate
+    from wizard import training_cli  # scenario generate/validate, training report
 
     training_cli.add_parsers(sub)
     return parser
@@ -343,7 +343,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_change(args, sys.stdout)
         if args.command == "journal":
             return _cmd_journal(args, sys.stdout)
-        if args.command == "scenario":
+        if args.command in ("scenario", "training"):
             from wizard import training_cli
 
             return training_cli.run(args)

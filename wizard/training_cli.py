@@ -1,4 +1,4 @@
-"""The trainer's commands: ``scenario generate`` and ``scenario validate``.
+"""The trainer's commands: ``scenario generate``, ``scenario validate`` and ``training report``.
 
 ``wizard.cli`` registers them (:func:`add_parsers`) and hands them their arguments (:func:`run`);
 they live here so the command line's own module stays about checking and fixing VMs. Like every
@@ -11,9 +11,11 @@ command, each imports what it needs when it runs.
   (:mod:`wizard.lab.scenario`), so a file it accepts the lab accepts, and a file it refuses the
   lab refuses naming the same field. It also works out what the rules conclude for each VM with
   an ``expect`` entry and warns where the file says otherwise.
+- ``training report FOLDER [--out FILE.html] [--csv FILE.csv]``: one page for a class from a
+  folder of saved debriefs (:mod:`wizard.training_report`).
 
-Exit codes: 0 done, 2 bad input (a wrong seed or level, a scenario that is not valid, a file that
-cannot be written).
+Exit codes: 0 done, 2 bad input (a wrong seed or level, a scenario that is not valid, a folder
+that does not exist or holds no result, a file that cannot be written).
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ _LEVELS = ("beginner", "intermediate", "advanced")
 
 
 def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
-    """Add ``scenario`` to the command line's subcommands."""
+    """Add ``scenario`` and ``training`` to the command line's subcommands."""
     scenario = sub.add_parser("scenario", help="make or check training scenario files")
     actions = scenario.add_subparsers(dest="scenario_command", metavar="ACTION")
     actions.required = True
@@ -68,14 +70,33 @@ def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     )
     val.add_argument("file", type=Path, metavar="FILE")
 
+    training = sub.add_parser("training", help="the trainer's view of a class")
+    t_actions = training.add_subparsers(dest="training_command", metavar="ACTION")
+    t_actions.required = True
+    report = t_actions.add_parser(
+        "report", help="one HTML page (and CSV) from a folder of saved debriefs"
+    )
+    report.add_argument("folder", type=Path, metavar="FOLDER")
+    report.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE.html",
+        help="where to write the page (default: class-report.html in FOLDER)",
+    )
+    report.add_argument(
+        "--csv", type=Path, metavar="FILE.csv", help="also write one CSV row per attempt"
+    )
+
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    """Run ``scenario ...``; the exit code."""
+    """Run ``scenario ...`` or ``training ...``; the exit code."""
     stdout = out if out is not None else sys.stdout
     try:
         if args.command == "scenario" and args.scenario_command == "generate":
             return _generate(args, stdout)
-        return _validate(args.file, stdout)
+        if args.command == "scenario":
+            return _validate(args.file, stdout)
+        return _report(args, stdout)
     except _Refused as exc:
         print(f"checkpoint-wizard: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -149,4 +170,37 @@ def _validate(path: Path, out: TextIO) -> int:
             "reason).",
             file=sys.stderr,
         )
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------------------------ training
+
+
+def _report(args: argparse.Namespace, out: TextIO) -> int:
+    import time
+
+    from wizard.training_report import ReportError, build_report, render_csv, render_html
+
+    folder: Path = args.folder
+    target: Path = args.out if args.out is not None else folder / "class-report.html"
+    started = time.perf_counter()
+    try:
+        report = build_report(folder)
+    except ReportError as exc:
+        raise _Refused(str(exc)) from None
+    write_atomically(target, render_html(report))
+    if args.csv is not None:
+        write_atomically(args.csv, render_csv(report))
+    took = time.perf_counter() - started
+    print(
+        f"Wrote {target}"
+        + (f" and {args.csv}" if args.csv is not None else "")
+        + f": {len(report.trainees)} trainee{'s' if len(report.trainees) != 1 else ''}, "
+        f"{len(report.cases)} case{'s' if len(report.cases) != 1 else ''}, "
+        f"{len(report.attempts)} attempt{'s' if len(report.attempts) != 1 else ''} "
+        f"({took:.2f} s).",
+        file=out,
+    )
+    for skipped in report.skipped:
+        print(f"checkpoint-wizard: not read: {skipped.path}: {skipped.reason}", file=sys.stderr)
     return EXIT_OK
