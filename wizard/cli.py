@@ -439,7 +439,11 @@ def _stopped(exc: _Stopped, outcome: str) -> int:
 
 def _scenario_path(value: Path | str | None) -> Path:
     """A scenario file from a path or a bundled scenario id (None: the default scenario)."""
-    from wizard.lab.scenario import DEFAULT_SCENARIO_ID, bundled_scenarios_dir
+    from wizard.lab.scenario import (
+        DEFAULT_SCENARIO_ID,
+        bundled_scenario_files,
+        bundled_scenarios_dir,
+    )
 
     if value is None or value == "":
         return bundled_scenarios_dir() / f"{DEFAULT_SCENARIO_ID}.json"
@@ -449,7 +453,7 @@ def _scenario_path(value: Path | str | None) -> Path:
     bundled = bundled_scenarios_dir() / f"{value}.json"
     if bundled.exists():
         return bundled
-    known = ", ".join(sorted(p.stem for p in bundled_scenarios_dir().glob("*.json")))
+    known = ", ".join(p.stem for p in bundled_scenario_files())
     raise CliError(
         f"no scenario file or bundled scenario called '{value}'. Bundled scenarios: {known}.",
         EXIT_USAGE,

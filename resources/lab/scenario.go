@@ -666,7 +666,7 @@ func parseTop(root interface{}) *Scenario {
 	}
 	m := fields("", root,
 		[]string{"format", "id", "title", "briefing", "login", "users", "filler_vms", "clusters", "vms", "expect"},
-		[]string{"ticket", "difficulty", "teaches", "datacenter", "vm_of_interest"})
+		[]string{"ticket", "difficulty", "teaches", "datacenter", "vm_of_interest", "$schema"})
 	get := func(k string) interface{} { return m.vals[k] }
 
 	sc := &Scenario{Datacenter: "Datacenter"}
@@ -782,6 +782,9 @@ func parseTop(root interface{}) *Scenario {
 		if !expect.has(name) {
 			fail("expect", "has no entry for the vm_of_interest %s", pyQuote(name))
 		}
+	}
+	if m.has("$schema") {
+		nonEmpty(field("", "$schema"), get("$schema")) // where editors find the schema; nothing else
 	}
 	return sc
 }

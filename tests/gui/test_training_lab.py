@@ -48,7 +48,11 @@ if MISSING_BACKEND is None:
     from wizard.lab.scenario import bundled_scenarios_dir
 
 BUNDLED = sorted(
-    (Path(__file__).resolve().parents[2] / "resources" / "scenarios").glob("*.json"),
+    (
+        p
+        for p in (Path(__file__).resolve().parents[2] / "resources" / "scenarios").glob("*.json")
+        if not p.name.endswith(".schema.json")  # the format's JSON Schema, not a scenario
+    ),
     key=lambda p: p.name,
 )
 LAB_S = 120_000

@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 from tests.gui.conftest import DialogRecorder, WindowFactory, to_check
 from tests.gui.fakes import FakeExecutor, FakeGateway
 from wizard.lab.results import read_result_file
-from wizard.lab.scenario import bundled_scenarios_dir
+from wizard.lab.scenario import bundled_scenario_files, bundled_scenarios_dir
 from wizard.training_report import build_report
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.welcome import WelcomePage
@@ -51,7 +51,7 @@ def test_picker_lists_trainer_scenarios_and_explains_broken_files(qtbot: QtBot) 
     assert "invalid JSON at line 1" in (broken.error or "")
     assert w.entries[0].id == "dual-screen-win7"  # the default first
     assert w.entries[-1] == broken  # broken files last
-    bundled = len(list(Path(bundled_scenarios_dir()).glob("*.json")))
+    bundled = len(bundled_scenario_files())
     assert sum(e.ok for e in w.entries) == bundled + 1
     row = w.entries.index(broken)
     w.list.setCurrentRow(row)

@@ -379,6 +379,16 @@ def fixed_cases() -> list[Case]:
             "vms[0].history",
         )
     )
+    c.append(Case("schema-reference", _doc(_set("$schema", "./scenario.schema.json")), None))
+    c.append(Case("schema-reference-blank", _doc(_set("$schema", " ")), '["$schema"]'))
+    c.append(Case("schema-reference-number", _doc(_set("$schema", 1)), '["$schema"]'))
+    c.append(
+        Case(
+            "schema-reference-after-vm-of-interest",
+            _doc(_both(_set("$schema", ""), _set("vm_of_interest", "ghost"))),
+            "vm_of_interest",
+        )
+    )
     c.append(Case("format-2", _doc(_set("format", 2)), "format"))
     c.append(Case("format-1.0", _doc(_set("format", 1.0)), "format"))
     c.append(Case("format-true", _doc(_set("format", True)), "format"))

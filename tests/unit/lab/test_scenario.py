@@ -748,7 +748,7 @@ def test_roles_and_levels_have_labels() -> None:
 
 # --- the bundled scenarios ------------------------------------------------------------------
 
-_BUNDLED = sorted(bundled_scenarios_dir().glob("*.json"))
+_BUNDLED = sc.bundled_scenario_files()
 
 
 def _bundled() -> list[Scenario]:

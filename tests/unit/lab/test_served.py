@@ -17,9 +17,15 @@ import pytest
 from tests.helpers.lab import RICH_SCENARIO
 from wizard.kb.model import Privilege, RemedyId, Verdict
 from wizard.lab import served
-from wizard.lab.scenario import Role, bundled_scenarios_dir, load_scenario, parse_scenario_json
+from wizard.lab.scenario import (
+    Role,
+    bundled_scenario_files,
+    bundled_scenarios_dir,
+    load_scenario,
+    parse_scenario_json,
+)
 
-FILES = [*sorted(bundled_scenarios_dir().glob("*.json")), RICH_SCENARIO]
+FILES = [*bundled_scenario_files(), RICH_SCENARIO]
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
