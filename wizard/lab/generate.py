@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import random
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -1093,8 +1094,10 @@ class _Story:
 
 
 def _mail(person: str) -> str:
+    """``Pavel Horák`` -> ``p.horak@lab.local``: accents dropped, as mail systems do."""
     first, _, last = person.partition(" ")
-    plain = "".join(ch for ch in f"{first[0]}.{last}".lower() if ch.isascii() and ch != "'")
+    decomposed = unicodedata.normalize("NFKD", f"{first[0]}.{last}".lower())
+    plain = "".join(ch for ch in decomposed if ch.isascii() and (ch.isalnum() or ch == "."))
     return f"{plain}@lab.local"
 
 
