@@ -188,6 +188,15 @@ def _report(args: argparse.Namespace, out: TextIO) -> int:
         report = build_report(folder)
     except ReportError as exc:
         raise _Refused(str(exc)) from None
+    read = {a.source.resolve() for a in report.attempts} | {
+        s.path.resolve() for s in report.skipped
+    }
+    for out_file in (target, args.csv):
+        if out_file is not None and out_file.resolve() in read:
+            raise _Refused(
+                f"{out_file} is one of the files the report reads: give another name for the "
+                "report. Nothing was written."
+            )
     write_atomically(target, render_html(report))
     if args.csv is not None:
         write_atomically(args.csv, render_csv(report))

@@ -317,3 +317,15 @@ def test_a_damaged_point_names_the_field(tmp_path: Path) -> None:
     file.write_text(to_html(debrief, "", data), encoding="utf-8")
     with pytest.raises(results.ResultFileError, match=r"points\[0\]\.mark"):
         read_result_file(file)
+
+
+def test_the_report_never_overwrites_a_file_it_reads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = write_class(tmp_path, trainees=TRAINEES[:1], cases=CASES[:1])
+    before = files[0].read_bytes()
+    for option in ("--out", "--csv"):
+        assert cli.main(["training", "report", str(tmp_path), option, str(files[0])]) == 2
+        assert "is one of the files the report reads" in capsys.readouterr().err
+    assert files[0].read_bytes() == before
+    assert not (tmp_path / "class-report.html").exists()
