@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import os
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -33,6 +34,9 @@ RESULT_SUFFIXES: Final = (".html", ".htm", ".txt", ".json")
 
 MAX_FILES: Final = 20_000
 """More files than any class leaves: the reading stops there and says so."""
+
+MAX_DEPTH: Final = 3
+"""How far below the folder results are looked for: FOLDER/trainee/session/file at most."""
 
 LEVEL_ORDER: Final = {"beginner": 0, "intermediate": 1, "advanced": 2}
 
@@ -162,29 +166,34 @@ def _known_cases() -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
 
 
 def _files(folder: Path) -> tuple[list[Path], list[Skipped]]:
+    """The result files under ``folder``: its subfolders down to :data:`MAX_DEPTH` levels,
+    hidden files and folders left out, symbolic links to folders not followed."""
     found: list[Path] = []
     skipped: list[Skipped] = []
-    try:
-        candidates = sorted(folder.rglob("*"), key=lambda p: str(p).casefold())
-    except OSError as exc:
-        raise ReportError(f"{folder}: the folder cannot be read: {exc.strerror or exc}") from None
-    for path in candidates:
-        if path.suffix.lower() not in RESULT_SUFFIXES or any(
-            part.startswith(".") for part in path.relative_to(folder).parts
-        ):
-            continue
-        try:
-            regular = path.is_file()
-        except OSError:
-            regular = False
-        if not regular:
-            if not path.is_dir():
+    problems: list[OSError] = []
+    for root, dirs, names in os.walk(folder, onerror=problems.append):
+        here = Path(root)
+        depth = len(here.relative_to(folder).parts)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".")) if depth < MAX_DEPTH else []
+        for name in sorted(names, key=str.casefold):
+            path = here / name
+            if name.startswith(".") or path.suffix.lower() not in RESULT_SUFFIXES:
+                continue
+            try:
+                regular = path.is_file()
+            except OSError:
+                regular = False
+            if not regular:
                 skipped.append(Skipped(path, "is not a regular file"))
-            continue
-        if len(found) == MAX_FILES:
-            skipped.append(Skipped(path, f"more than {MAX_FILES:,} files: the rest were not read"))
-            break
-        found.append(path)
+            elif len(found) >= MAX_FILES:
+                skipped.append(Skipped(path, f"more than {MAX_FILES:,} files: not read"))
+            else:
+                found.append(path)
+    for exc in problems:
+        where = Path(exc.filename) if exc.filename else folder
+        if where == folder:
+            raise ReportError(f"{folder}: the folder cannot be read: {exc.strerror or exc}")
+        skipped.append(Skipped(where, f"the folder cannot be read: {exc.strerror or exc}"))
     return found, skipped
 
 

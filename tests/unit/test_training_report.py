@@ -329,3 +329,22 @@ def test_the_report_never_overwrites_a_file_it_reads(
         assert "is one of the files the report reads" in capsys.readouterr().err
     assert files[0].read_bytes() == before
     assert not (tmp_path / "class-report.html").exists()
+
+
+def test_results_are_looked_for_three_folders_deep_and_not_in_hidden_ones(tmp_path: Path) -> None:
+    (source,) = write_class(tmp_path / "made", trainees=TRAINEES[:1], cases=CASES[:1])
+    folder = tmp_path / "class"
+    places = {
+        "a/b/c/read.html": True,
+        "a/b/c/d/too-deep.html": False,
+        ".hidden/not-read.html": False,
+        "a/.cache/not-read.html": False,
+    }
+    for where in places:
+        target = folder / where
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(
+            source.read_text(encoding="utf-8").replace(TRAINEES[0], target.stem), encoding="utf-8"
+        )
+    report = build_report(folder)
+    assert [t.name for t in report.trainees] == ["read"]
