@@ -277,6 +277,7 @@ class _Draft:
     distractors: list[str] = field(default_factory=list)
     teaches: list[str] = field(default_factory=list)
     story: dict[str, Any] = field(default_factory=dict)
+    """What was drawn, for the words: e.g. ``look_alike`` (the neighbour's name), ``costly``."""
 
     @property
     def home(self) -> _Cluster:
@@ -298,6 +299,7 @@ class Plan:
         verdicts: the verdicts it may aim at (one is drawn).
         remedy: the fix the rules must recommend (None: none).
         levels: the levels it is drawn at, with its weight at each.
+        draw: sets the VM's facts (and what the cluster must be) for a verdict of ``verdicts``.
     """
 
     name: str
@@ -820,7 +822,7 @@ def _draw(rng: random.Random, level: Difficulty, seed: int, plan: Plan, verdict:
     return d
 
 
-def _doc(d: _Draft, plan: Plan) -> Doc:
+def _doc(d: _Draft) -> Doc:
     users: list[Doc] = []
     login = {"user": "helpdesk@lab.local", "password": f"Practice-{d.seed % 10_000:04d}"}
     if d.role != "admin":
@@ -903,7 +905,7 @@ def generate(seed: int, level: Difficulty) -> Case:
             raise RuntimeError(f"plan {plan.name} not reached for seed {seed} at {level.value}")
         d = _draw(rng, level, seed, plan, verdict)
         _unique_names(d)
-        doc = _doc(d, plan)
+        doc = _doc(d)
         scenario = parse_scenario(doc, case_id(seed, level))
         if expected(scenario, scenario.vm(d.vm.name)) == (verdict, plan.remedy):
             break
