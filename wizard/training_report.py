@@ -362,7 +362,7 @@ def _svg_open(width: int, height: int, label: str) -> str:
 def case_chart(cases: Sequence[CaseSummary], width: int = 540) -> str:
     """Horizontal bars: each case's average score (of each trainee's best attempt), with how
     many passed and the median time beside it."""
-    label_w, right_w, row_h, top = 190, 120, 36, 26
+    label_w, right_w, row_h, top = 180, 140, 36, 26
     bar_w = width - label_w - right_w
     height = top + row_h * len(cases) + 24
     parts = [
