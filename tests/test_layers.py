@@ -46,9 +46,19 @@ LAYERS = [
     # Scenarios and the lab process: the lab is reached over SOAP by wizard.vsphere, not here.
     (["wizard.lab"], {*QT, *VSPHERE}),
     # The journal, the keyring, the files, the command line's text: no Qt, no vCenter.
-    (["wizard.audit", "wizard.credentials", "wizard.paths", "wizard.render"], {*QT, *VSPHERE}),
+    # The class report is HTML and CSV written from result files: no window, no vCenter.
+    (
+        [
+            "wizard.audit",
+            "wizard.credentials",
+            "wizard.paths",
+            "wizard.render",
+            "wizard.training_report",
+        ],
+        {*QT, *VSPHERE},
+    ),
     # The command line and the self-test load what a command needs when it runs.
-    (["wizard.cli", "wizard.selftest"], {*QT, *VSPHERE, "truststore"}),
+    (["wizard.cli", "wizard.selftest", "wizard.training_cli"], {*QT, *VSPHERE, "truststore"}),
     # The Qt layer reaches vCenter only through the gateway, which imports what loads pyVmomi
     # inside its methods, so the first window never waits for pyVmomi.
     (["wizard.ui"], {*VSPHERE, "truststore"}),
@@ -114,6 +124,8 @@ MAY_IMPORT = {
     "wizard.credentials": set(),
     "wizard.paths": set(),
     "wizard.render": {"wizard.kb"},
+    # The class report reads result files (wizard.lab.results) and the bundled scenarios' titles.
+    "wizard.training_report": {"wizard.lab"},
     # wizard.vsphere: at module level only what loads no pyVmomi (the errors, the endpoint);
     # the rest inside the gateway's methods, which run on the worker thread (test_lazy_load.py).
     "wizard.ui": {
@@ -128,8 +140,13 @@ MAY_IMPORT = {
 """Which other layers each layer may import; the package itself (``__version__``) is free to all.
 The command line and the self-test sit on top and may import anything."""
 
-ONLY_IMPORTED_BY = {"wizard.cli": "wizard.__main__", "wizard.selftest": "wizard.cli"}
-"""The top: ``python -m wizard`` runs the command line, and the command line runs the self-test."""
+ONLY_IMPORTED_BY = {
+    "wizard.cli": "wizard.__main__",
+    "wizard.selftest": "wizard.cli",
+    "wizard.training_cli": "wizard.cli",
+}
+"""The top: ``python -m wizard`` runs the command line, and the command line runs the self-test
+and the trainer's commands."""
 
 
 def test_layers_import_only_the_layers_below() -> None:

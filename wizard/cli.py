@@ -4,7 +4,8 @@ Without a subcommand it opens the wizard in training mode on the embedded lab. S
 ``check`` (the verdict for one VM or a whole inventory), ``lab`` (start the training lab),
 ``apply`` (apply one of the article's workarounds to a VM), ``undo`` (put back what a journal
 entry changed), ``power-on`` (start a VM again that a run shut down and could not start),
-``journal`` (list the change journal, dangling entries first).
+``journal`` (list the change journal, dangling entries first); ``scenario`` and ``training``
+(generated cases, scenario checks, the class report: ``wizard.training_cli``).
 
 ``apply`` and ``undo`` show every change (before → after) and the disruption, and ask on the
 terminal unless ``--yes`` is given; without a terminal and without ``--yes`` they refuse. A
@@ -329,6 +330,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="screen scale from 0.5 to 4; repeat for several (1, 1.5)",
     )
+    from wizard import training_cli  # scenario generate/validate, training report
+
+    training_cli.add_parsers(sub)
     return parser
 
 
@@ -355,6 +359,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_change(args, sys.stdout)
         if args.command == "journal":
             return _cmd_journal(args, sys.stdout)
+        if args.command in ("scenario", "training"):
+            from wizard import training_cli
+
+            return training_cli.run(args)
         return _cmd_default(args)
     except CliError as exc:
         print(f"checkpoint-wizard: {exc}", file=sys.stderr)
@@ -447,7 +455,11 @@ def _stopped(exc: _Stopped, outcome: str) -> int:
 
 def _scenario_path(value: Path | str | None) -> Path:
     """A scenario file from a path or a bundled scenario id (None: the default scenario)."""
-    from wizard.lab.scenario import DEFAULT_SCENARIO_ID, bundled_scenarios_dir
+    from wizard.lab.scenario import (
+        DEFAULT_SCENARIO_ID,
+        bundled_scenario_files,
+        bundled_scenarios_dir,
+    )
 
     if value is None or value == "":
         return bundled_scenarios_dir() / f"{DEFAULT_SCENARIO_ID}.json"
@@ -457,7 +469,7 @@ def _scenario_path(value: Path | str | None) -> Path:
     bundled = bundled_scenarios_dir() / f"{value}.json"
     if bundled.exists():
         return bundled
-    known = ", ".join(sorted(p.stem for p in bundled_scenarios_dir().glob("*.json")))
+    known = ", ".join(p.stem for p in bundled_scenario_files())
     raise CliError(
         f"no scenario file or bundled scenario called '{value}'. Bundled scenarios: {known}.",
         EXIT_USAGE,

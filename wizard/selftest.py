@@ -159,9 +159,9 @@ def check_resources(workdir: Path) -> str:
         broken = [p.name for p in icons if not QSvgRenderer(str(p)).isValid()]
         if broken:
             raise CheckFailed(f"icons that do not render: {', '.join(broken)}")
-        from wizard.lab.scenario import bundled_scenarios_dir
+        from wizard.lab.scenario import bundled_scenario_files, bundled_scenarios_dir
 
-        scenarios = sorted(bundled_scenarios_dir().glob("*.json"))
+        scenarios = bundled_scenario_files()
         if not scenarios:
             raise CheckFailed(f"no scenarios in {bundled_scenarios_dir()}")
         return f"{len(icons)} icons, {len(scenarios)} scenarios, image formats svg ico png"

@@ -666,7 +666,7 @@ func parseTop(root interface{}) *Scenario {
 	}
 	m := fields("", root,
 		[]string{"format", "id", "title", "briefing", "login", "users", "filler_vms", "clusters", "vms", "expect"},
-		[]string{"ticket", "difficulty", "teaches", "datacenter", "vm_of_interest"})
+		[]string{"ticket", "difficulty", "teaches", "datacenter", "vm_of_interest", "$schema"})
 	get := func(k string) interface{} { return m.vals[k] }
 
 	sc := &Scenario{Datacenter: "Datacenter"}
@@ -783,6 +783,9 @@ func parseTop(root interface{}) *Scenario {
 			fail("expect", "has no entry for the vm_of_interest %s", pyQuote(name))
 		}
 	}
+	if m.has("$schema") {
+		nonEmpty(field("", "$schema"), get("$schema")) // where editors find the schema; nothing else
+	}
 	return sc
 }
 
@@ -839,10 +842,15 @@ func parseVM(p string, v interface{}, hosts map[string]bool) VMSpec {
 	// Sorted by key, so a run is reproducible whatever the file's order.
 	sort.Slice(vm.ExtraConfig, func(i, j int) bool { return vm.ExtraConfig[i][0] < vm.ExtraConfig[j][0] })
 
-	up := fields(p+".upgrade_policy", get("upgrade_policy"), []string{"policy", "version"}, nil)
-	vm.UpgradePolicy = oneOf(p+".upgrade_policy.policy", up.vals["policy"], []string{"never", "onSoftPowerOff", "always"})
-	if up.vals["version"] != nil {
-		vm.UpgradeVersion = hwVersion(p+".upgrade_policy.version", up.vals["version"])
+	if get("upgrade_policy") == nil {
+		// No upgrade scheduled: what vCenter reports for a VM nobody scheduled one for.
+		vm.UpgradePolicy = "never"
+	} else {
+		up := fields(p+".upgrade_policy", get("upgrade_policy"), []string{"policy", "version"}, nil)
+		vm.UpgradePolicy = oneOf(p+".upgrade_policy.policy", up.vals["policy"], []string{"never", "onSoftPowerOff", "always"})
+		if up.vals["version"] != nil {
+			vm.UpgradeVersion = hwVersion(p+".upgrade_policy.version", up.vals["version"])
+		}
 	}
 
 	hist := fields(p+".history", get("history"), []string{"failed_vmotion"}, nil)

@@ -10,7 +10,9 @@ from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder, WindowFactory, to_check
 from tests.gui.fakes import FakeGateway
-from wizard.lab.scenario import bundled_scenarios_dir
+from wizard.lab.results import read_result_file
+from wizard.lab.scenario import bundled_scenario_files, bundled_scenarios_dir
+from wizard.training_report import build_report
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.welcome import WelcomePage
 from wizard.ui.training import debrief_page, picker
@@ -49,7 +51,7 @@ def test_picker_lists_trainer_scenarios_and_explains_broken_files(qtbot: QtBot) 
     assert "invalid JSON at line 1" in (broken.error or "")
     assert w.entries[0].id == "dual-screen-win7"  # the default first
     assert w.entries[-1] == broken  # broken files last
-    bundled = len(list(Path(bundled_scenarios_dir()).glob("*.json")))
+    bundled = len(bundled_scenario_files())
     assert sum(e.ok for e in w.entries) == bundled + 1
     row = w.entries.index(broken)
     w.list.setCurrentRow(row)
@@ -202,6 +204,20 @@ def test_debrief_saves_html_and_text(
         assert "Alex" in saved
         assert "did not try the vMotion after the fix" in saved
         assert str(target) in page.saved_label.text()
+        # What the class report reads back: who, which case, how long, what was answered.
+        (attempt,) = read_result_file(target)
+        assert (attempt.trainee, attempt.case_id, attempt.vm) == ("Alex", DUAL.stem, "HD-W7-042")
+        assert attempt.seconds is not None
+        assert 0 <= attempt.seconds < 600
+        assert attempt.answers["verdict"] is None  # "Just show me": no guess
+        assert attempt.answers["fix"] == attempt.answers["expected_fix"] == "raise_buffer"
+        assert "did not prove the fix with a vMotion" in attempt.wrong_turns
+        assert "showed the verdict without a guess" in attempt.wrong_turns
+    # Both files are the same run: the report counts it once.
+    report = build_report(tmp_path)
+    assert [t.name for t in report.trainees] == ["Alex"]
+    assert len(report.attempts) == 1
+    assert report.duplicates == 1
 
 
 def test_picker_module_needs_no_lab_process() -> None:

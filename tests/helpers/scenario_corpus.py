@@ -364,6 +364,31 @@ def fixed_cases() -> list[Case]:
             "filler_vms",
         )
     )
+    c.append(Case("upgrade-policy-null", _doc(_set("vms", 0, "upgrade_policy", None)), None))
+    c.append(
+        Case(
+            "upgrade-policy-string",
+            _doc(_set("vms", 0, "upgrade_policy", "never")),
+            "vms[0].upgrade_policy",
+        )
+    )
+    c.append(
+        Case(
+            "upgrade-policy-null-then-history",
+            _doc(_both(_set("vms", 0, "upgrade_policy", None), _set("vms", 0, "history", 1))),
+            "vms[0].history",
+        )
+    )
+    c.append(Case("schema-reference", _doc(_set("$schema", "./scenario.schema.json")), None))
+    c.append(Case("schema-reference-blank", _doc(_set("$schema", " ")), '["$schema"]'))
+    c.append(Case("schema-reference-number", _doc(_set("$schema", 1)), '["$schema"]'))
+    c.append(
+        Case(
+            "schema-reference-after-vm-of-interest",
+            _doc(_both(_set("$schema", ""), _set("vm_of_interest", "ghost"))),
+            "vm_of_interest",
+        )
+    )
     c.append(Case("format-2", _doc(_set("format", 2)), "format"))
     c.append(Case("format-1.0", _doc(_set("format", 1.0)), "format"))
     c.append(Case("format-true", _doc(_set("format", True)), "format"))

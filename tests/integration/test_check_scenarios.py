@@ -18,11 +18,11 @@ import pytest
 
 from wizard import cli
 from wizard.kb.model import CaveatId, ConditionId, RemedyId, Verdict
-from wizard.lab.scenario import bundled_scenarios_dir, load_scenario
+from wizard.lab.scenario import bundled_scenario_files, bundled_scenarios_dir, load_scenario
 
 pytestmark = pytest.mark.lab
 
-SCENARIOS = sorted(bundled_scenarios_dir().glob("*.json"))
+SCENARIOS = bundled_scenario_files()
 
 
 def _check_all(path: Path) -> list[dict[str, Any]]:

@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.lab import REPO, StartLab, WaitForTask, connect, vim, vmodl
+from tests.helpers.lab import StartLab, WaitForTask, connect, vim, vmodl
 from tests.integration.test_lab_failure import MESSAGE
 from tests.integration.test_lab_inventory import escaped, objects
+from wizard.lab.scenario import bundled_scenario_files
 
 pytestmark = pytest.mark.lab
 
-BUNDLED = sorted((REPO / "resources" / "scenarios").glob("*.json"))
+BUNDLED = bundled_scenario_files()
 MOVES = {"affected": False, "mitigated": True, "not_affected": True, "at_risk": True}
 
 

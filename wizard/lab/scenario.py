@@ -12,7 +12,8 @@ holds the files both are tested on). The rules both apply:
   pair, and without a key given twice in one object;
 - the fields are checked in one fixed order, so a file with two mistakes gets the same first
   complaint from both: the top level (its format first), then id, title, briefing, login, users,
-  filler_vms, clusters, vms, expect, ticket, difficulty, teaches, datacenter, vm_of_interest;
+  filler_vms, clusters, vms, expect, ticket, difficulty, teaches, datacenter, vm_of_interest,
+  $schema;
   within a VM: name, host, hardware_version, guest_id, tools_guest_id, power_state,
   tools_running, screen, video, extra_config, upgrade_policy, history;
 - the bounds: filler_vms 0 to 20,000, a screen side 1 to 16,384 pixels, displays 1 to 10,
@@ -226,7 +227,11 @@ class VideoSpec:
 
 @dataclass(frozen=True)
 class UpgradePolicySpec:
-    """``config.scheduledHardwareUpgradeInfo``: the policy and the version it upgrades to."""
+    """``config.scheduledHardwareUpgradeInfo``: the policy and the version it upgrades to.
+
+    A file's ``"upgrade_policy": null`` (no upgrade scheduled) reads as ``never`` without a
+    version, which is how vCenter reports a VM nobody scheduled an upgrade for.
+    """
 
     policy: UpgradePolicyName
     version: str | None
@@ -399,7 +404,14 @@ _TOP_REQUIRED: Final = (
     "vms",
     "expect",
 )
-_TOP_OPTIONAL: Final = ("ticket", "difficulty", "teaches", "datacenter", "vm_of_interest")
+_TOP_OPTIONAL: Final = (
+    "ticket",
+    "difficulty",
+    "teaches",
+    "datacenter",
+    "vm_of_interest",
+    "$schema",
+)
 _VM_FIELDS: Final = (
     "name",
     "host",
@@ -739,9 +751,13 @@ def _parse_vm(at: _At, host_names: Sequence[str]) -> VmSpec:
         v["enable_3d"].boolean(),
     )
     extra_config = tuple((key, value.text()) for key, value in _extra(f["extra_config"]))
-    u = f["upgrade_policy"].fields(("policy", "version"))
-    policy = u["policy"].choice(UpgradePolicyName)
-    version = None if u["version"].value is None else u["version"].hardware_version()
+    if f["upgrade_policy"].value is None:
+        # No upgrade scheduled: what vCenter reports for a VM nobody scheduled one for.
+        policy, version = UpgradePolicyName.NEVER, None
+    else:
+        u = f["upgrade_policy"].fields(("policy", "version"))
+        policy = u["policy"].choice(UpgradePolicyName)
+        version = None if u["version"].value is None else u["version"].hardware_version()
     h = f["history"].fields(("failed_vmotion",))
     return VmSpec(
         name=name,
@@ -857,6 +873,8 @@ def parse_scenario(data: object, source: str) -> Scenario:
                 f'has no entry for the vm_of_interest "{vm_of_interest}"',
                 "Add its verdict and recommended remedy: the debrief compares against them",
             )
+    if "$schema" in f:
+        f["$schema"].string()  # where editors find scenario.schema.json; nothing else
     return Scenario(
         format=FORMAT,
         id=scenario_id,
@@ -1081,13 +1099,31 @@ def load_scenario(path: Path) -> Scenario:
     return parse_scenario_json(read_scenario_file(path), str(path))
 
 
+SCHEMA_FILE_NAME: Final = "scenario.schema.json"
+"""The format's JSON Schema, beside the bundled scenarios (for editors; not a scenario)."""
+
+
+def is_scenario_file(path: Path) -> bool:
+    """Whether a folder's entry is listed as a scenario: a ``.json`` file that is neither hidden
+    nor a JSON Schema (``*.schema.json``, like :data:`SCHEMA_FILE_NAME`)."""
+    name = path.name.lower()
+    return name.endswith(".json") and not name.startswith(".") and not name.endswith(".schema.json")
+
+
 def bundled_scenarios_dir() -> Path:
     """The folder of the scenarios that ship with the product."""
     return paths.repo_resources() / "scenarios"
 
 
+def bundled_scenario_files() -> list[Path]:
+    """The bundled scenario files, by name (the schema beside them is not one)."""
+    folder = bundled_scenarios_dir()
+    return sorted((p for p in folder.glob("*.json") if is_scenario_file(p)), key=lambda p: p.name)
+
+
 def list_scenarios(folders: Iterable[Path]) -> list[ScenarioListing]:
-    """Every ``*.json`` file in ``folders``, loaded or with the reason it cannot be used.
+    """Every scenario file in ``folders`` (:func:`is_scenario_file`: ``*.json`` but hidden files
+    and JSON Schemas), loaded or with the reason it cannot be used.
 
     Folders are read in the order given (the bundled one first), files by name. A folder that
     does not exist is skipped; one that cannot be read gives a listing with the error. A
@@ -1107,7 +1143,7 @@ def list_scenarios(folders: Iterable[Path]) -> list[ScenarioListing]:
             if not folder.is_dir():
                 continue
             files = sorted(
-                (p for p in folder.iterdir() if p.suffix.lower() == ".json"),
+                (p for p in folder.iterdir() if is_scenario_file(p)),
                 key=lambda p: p.name.casefold(),
             )
         except OSError as exc:
@@ -1116,8 +1152,6 @@ def list_scenarios(folders: Iterable[Path]) -> list[ScenarioListing]:
             )
             continue
         for file in files:
-            if file.name.startswith("."):
-                continue
             try:
                 scenario = load_scenario(file)
             except ScenarioError as exc:

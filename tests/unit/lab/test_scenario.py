@@ -94,7 +94,7 @@ _BASE: Doc = {
 _TOP_OPTIONAL = {"ticket", "difficulty", "teaches", "datacenter", "vm_of_interest"}
 _FREE_KEYS = {"extra_config", "expect"}
 """Objects whose keys are names (settings, VMs), not fields."""
-_NULLABLE = {"tools_guest_id", "screen", "version", "recommended"}
+_NULLABLE = {"tools_guest_id", "screen", "version", "recommended", "upgrade_policy"}
 _ALL_FIELD_NAMES = {
     *_TOP_OPTIONAL,
     *(k for k in _BASE if isinstance(k, str)),
@@ -233,6 +233,14 @@ def test_valid_document_gives_frozen_dataclasses() -> None:
     with pytest.raises(AttributeError):
         s.id = "other"  # type: ignore[misc]
     assert "pw-1" not in repr(s)
+
+
+def test_a_null_upgrade_policy_means_no_upgrade_is_scheduled() -> None:
+    """Authors write ``"upgrade_policy": null`` for a VM nobody scheduled an upgrade for."""
+    doc = _doc()
+    doc["vms"][0]["upgrade_policy"] = None
+    vm = parse_scenario(doc, "test.json").vm("HD-W7-042")
+    assert vm.upgrade_policy == sc.UpgradePolicySpec(sc.UpgradePolicyName.NEVER, None)
 
 
 def test_optional_training_fields_may_be_left_out() -> None:
@@ -740,7 +748,7 @@ def test_roles_and_levels_have_labels() -> None:
 
 # --- the bundled scenarios ------------------------------------------------------------------
 
-_BUNDLED = sorted(bundled_scenarios_dir().glob("*.json"))
+_BUNDLED = sc.bundled_scenario_files()
 
 
 def _bundled() -> list[Scenario]:

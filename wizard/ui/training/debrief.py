@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import enum
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from wizard import __version__
 from wizard.kb.model import ARTICLE_ID, Remedy, RemedyId, Verdict
+from wizard.lab.results import Point, embed_in_html, embed_in_text, make_record
 from wizard.ui.training.coach import (
     REMEDY_NAMES,
     VERDICT_CHOICES,
@@ -89,12 +90,18 @@ class TrainingRecord:
 
 @dataclass(frozen=True)
 class DebriefLine:
-    """One scored point: what it is about, how it went, and why in a sentence or two."""
+    """One scored point: what it is about, how it went, and why in a sentence or two.
+
+    Attributes:
+        turn: for a missed point, the wrong turn in a few words (the class report counts them,
+            e.g. "said Affected, it was Confirmed"); empty otherwise.
+    """
 
     id: str
     title: str
     mark: Mark
     text: str
+    turn: str = ""
 
 
 @dataclass(frozen=True)
@@ -157,6 +164,7 @@ def _verdict_line(brief: ScenarioBrief, rec: TrainingRecord, seen: Verdict | Non
             title,
             Mark.MISS,
             f"You did not say which verdict you expected before it was shown. It was: {words}.",
+            "showed the verdict without a guess",
         )
     if rec.guess == expected:
         return DebriefLine("verdict", title, Mark.GOOD, f"You called it right: {words}.")
@@ -166,6 +174,7 @@ def _verdict_line(brief: ScenarioBrief, rec: TrainingRecord, seen: Verdict | Non
         Mark.MISS,
         f"You expected \u201c{VERDICT_CHOICES[rec.guess]}\u201d; it was \u201c{words}\u201d. "
         "Go through the four conditions and the evidence again on the Check page.",
+        f"said \u201c{rec.guess.label}\u201d, it was \u201c{expected.label}\u201d",
     )
 
 
@@ -190,6 +199,7 @@ def _fix_line(
             Mark.MISS,
             f"You chose {_name(rec.chosen, remedies)}, but this VM needed no change. Close "
             "such a ticket with the reason and leave the VM alone.",
+            f"changed a VM that needed no fix (\u201c{REMEDY_NAMES[rec.chosen]}\u201d)",
         )
     if escalate:
         missing = ", ".join(expected.missing_privileges) if expected is not None else ""
@@ -200,6 +210,7 @@ def _fix_line(
                 title,
                 Mark.MISS,
                 "A change went through although this account should not make it: escalate instead.",
+                "made the change instead of escalating",
             )
         if rec.chosen == brief.expected_remedy:
             return DebriefLine(
@@ -236,6 +247,7 @@ def _fix_line(
                 Mark.MISS,
                 f"You chose the right fix, {_name(rec.chosen, remedies)}, but it was not "
                 "applied and verified.",
+                "right fix, not applied and verified",
             )
         return DebriefLine(
             "fix", title, Mark.GOOD, f"You chose {_name(rec.chosen, remedies)}. {reason}".strip()
@@ -248,6 +260,7 @@ def _fix_line(
             Mark.MISS,
             f"You made no change, but this VM needed one. The case expects "
             f"{_name(brief.expected_remedy, remedies)}: {why_expected}",
+            f"no change where \u201c{REMEDY_NAMES[brief.expected_remedy]}\u201d was needed",
         )
     costs = [c.detail for c in chosen.caveats if c.applies] if chosen is not None else []
     cost_text = f" What yours costs here: {' '.join(costs)}" if costs else ""
@@ -257,6 +270,8 @@ def _fix_line(
         Mark.MISS,
         f"You chose {_name(rec.chosen, remedies)}; the case expects "
         f"{_name(brief.expected_remedy, remedies)}. {why_expected}{cost_text}",
+        f"chose \u201c{REMEDY_NAMES[rec.chosen]}\u201d instead of "
+        f"\u201c{REMEDY_NAMES[brief.expected_remedy]}\u201d",
     )
 
 
@@ -287,6 +302,7 @@ def _caveat_line(rec: TrainingRecord, remedies: Sequence[Remedy]) -> DebriefLine
         Mark.MISS,
         f"You chose {_name(chosen.id, remedies)} without opening its caveats. {len(applying)} "
         f"applied here: {names}",
+        "chose a fix without reading its caveats",
     )
 
 
@@ -301,6 +317,7 @@ def _disruption_line(
             Mark.MISS,
             "The VM was powered off hard although VMware Tools were running: a shutdown "
             "through Tools was possible and would have let the guest save its work.",
+            "powered off hard although Tools were running",
         )
     expected = remedy_by_id(remedies, brief.expected_remedy)
     if (
@@ -316,6 +333,7 @@ def _disruption_line(
             Mark.MISS,
             f"Your fix needed a shutdown; {_name(expected.id, remedies)} would have worked "
             "without one, so the user lost their session for nothing.",
+            "a shutdown the expected fix did not need",
         )
     if rec.hard_power_off:
         return DebriefLine(
@@ -390,6 +408,7 @@ def _vmotion_lines(
                     "vMotion after",
                     Mark.MISS,
                     f"The vMotion after the fix still failed: {after[-1].message}",
+                    "the vMotion still failed after the fix",
                 )
             )
         else:
@@ -400,6 +419,7 @@ def _vmotion_lines(
                     Mark.MISS,
                     "You did not try the vMotion after the fix. Only a vMotion that works "
                     "closes this ticket.",
+                    "did not prove the fix with a vMotion",
                 )
             )
     return lines
@@ -437,6 +457,7 @@ def score(
                     Mark.MISS,
                     f"You worked on {record.vm_name or 'no VM'}, but the ticket is about "
                     f"{brief.vm}.",
+                    "worked on the wrong VM",
                 )
             )
     lines.append(_verdict_line(brief, record, seen))
@@ -447,8 +468,48 @@ def score(
     return Debrief(brief.title, brief.vm or record.vm_name or "", tuple(lines), escalate)
 
 
-def to_text(debrief: Debrief, trainee: str = "") -> str:
-    """The debrief as plain text, for a ticket or an e-mail to the trainer."""
+def result_data(
+    debrief: Debrief,
+    brief: ScenarioBrief,
+    record: TrainingRecord,
+    *,
+    trainee: str,
+    started: datetime | None,
+    hints: int = 0,
+) -> dict[str, object]:
+    """What a saved debrief carries for the class report (``wizard.lab.results``): the trainee,
+    the case, the time from ``started`` to the debrief, the answers and every point."""
+    return make_record(
+        product=__version__,
+        trainee=trainee,
+        case_id=brief.id,
+        case_title=brief.title,
+        level=brief.difficulty.lower(),
+        vm=brief.vm or "",
+        started=started.astimezone() if started is not None else None,
+        finished=debrief.when.astimezone(),
+        passed=debrief.passed,
+        answers={
+            "vm": record.vm_name,
+            "verdict": record.guess.value if record.guess is not None else None,
+            "expected_verdict": (
+                brief.expected_verdict.value if brief.expected_verdict is not None else None
+            ),
+            "fix": record.chosen.value if record.chosen is not None else None,
+            "expected_fix": (
+                brief.expected_remedy.value if brief.expected_remedy is not None else None
+            ),
+            "applied": record.applied,
+            "escalate": debrief.escalate,
+            "hints": hints,
+        },
+        points=[Point(ln.id, ln.title, ln.mark.value, ln.text, ln.turn) for ln in debrief.lines],
+    )
+
+
+def to_text(debrief: Debrief, trainee: str = "", data: Mapping[str, object] | None = None) -> str:
+    """The debrief as plain text, for a ticket or an e-mail to the trainer; with ``data``
+    (:func:`result_data`) on a last line for the class report."""
     out = [
         f"Training debrief: {debrief.scenario}",
         f"VM {debrief.vm}, {debrief.when:%Y-%m-%d %H:%M}" + (f", {trainee}" if trainee else ""),
@@ -459,7 +520,8 @@ def to_text(debrief: Debrief, trainee: str = "") -> str:
     for line in debrief.lines:
         out.append(f"[{line.mark.label}] {line.title}: {line.text}")
     out += ["", f"Checkpoint Wizard {__version__}, training mode, {ARTICLE_ID}."]
-    return "\n".join(out)
+    text = "\n".join(out)
+    return embed_in_text(text, data) if data is not None else text
 
 
 _MARK_COLOURS = {
@@ -470,8 +532,9 @@ _MARK_COLOURS = {
 }
 
 
-def to_html(debrief: Debrief, trainee: str = "") -> str:
-    """The debrief as a small HTML page (saved or printed for the trainer)."""
+def to_html(debrief: Debrief, trainee: str = "", data: Mapping[str, object] | None = None) -> str:
+    """The debrief as a small HTML page (saved or printed for the trainer); with ``data``
+    (:func:`result_data`) inside it for the class report."""
     e = html.escape
     rows = "\n".join(
         f'<tr><td style="color:{_MARK_COLOURS[line.mark]};font-weight:bold;'
@@ -483,7 +546,7 @@ def to_html(debrief: Debrief, trainee: str = "") -> str:
     result = "Passed" if debrief.passed else "Not yet"
     colour = _MARK_COLOURS[Mark.GOOD if debrief.passed else Mark.MISS]
     who = f", {e(trainee)}" if trainee else ""
-    return (
+    page = (
         '<!DOCTYPE html><html><head><meta charset="utf-8">'
         f"<title>Training debrief: {e(debrief.scenario)}</title></head>"
         '<body style="font-family:sans-serif">'
@@ -494,3 +557,4 @@ def to_html(debrief: Debrief, trainee: str = "") -> str:
         f"<p style='color:#4f5b67'>Checkpoint Wizard {e(__version__)}, training mode, "
         f"{e(ARTICLE_ID)}.</p></body></html>"
     )
+    return embed_in_html(page, data) if data is not None else page

@@ -1,13 +1,15 @@
 """The debrief page: the last page in training mode, after Done.
 
 It scores the run (:func:`wizard.ui.training.debrief.score`), shows each point with why, lets the
-trainee save it (HTML or text) or print it for the trainer, and offers "Try again": a fresh lab
+trainee save it (HTML or text, each carrying the result data the class report reads:
+:mod:`wizard.lab.results`) or print it for the trainer, and offers "Try again": a fresh lab
 from the same scenario.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -28,7 +30,15 @@ from PySide6.QtWidgets import (
 from wizard.ui.context import WizardContext
 from wizard.ui.look import Tone, scaled_font
 from wizard.ui.pages.base import BasePage
-from wizard.ui.training.debrief import Debrief, Mark, score, to_html, to_text
+from wizard.ui.training.debrief import (
+    Debrief,
+    Mark,
+    TrainingRecord,
+    result_data,
+    score,
+    to_html,
+    to_text,
+)
 from wizard.ui.training.session import TrainingSession
 from wizard.ui.widgets import Banner, IconLabel, heading, wrapped
 
@@ -103,6 +113,7 @@ class DebriefPage(BasePage):
     Attributes:
         banner: passed or not, in one sentence.
         debrief: the last scoring (None before the page was shown).
+        record: what the trainee did, as last scored (None before the page was shown).
         name_edit: the trainee's name for the saved result.
         save_button, print_button, again_button: the page's actions.
     """
@@ -155,6 +166,7 @@ class DebriefPage(BasePage):
         layout.addWidget(self.saved_label)
         layout.addStretch(1)
         self.debrief: Debrief | None = None
+        self.record: TrainingRecord | None = None
 
     # ---------------------------------------------------------------- QWizardPage
 
@@ -189,6 +201,7 @@ class DebriefPage(BasePage):
         )
         remedies = check.remedies if check is not None else ()
         seen = check.assessment.verdict if check is not None else None
+        self.record = record
         self.debrief = score(session.brief, record, remedies, seen=seen)
         d = self.debrief
         self.banner.show_message(
@@ -213,12 +226,22 @@ class DebriefPage(BasePage):
         session = self.session
         if d is None or session is None:
             return
-        suggested = Path.home() / f"debrief-{session.brief.id}.html"
+        who = re.sub(r"[^\w]+", "-", self.name_edit.text()).strip("-")
+        suggested = Path.home() / f"debrief-{session.brief.id}{'-' + who if who else ''}.html"
         path = choose_save_path(self, suggested)
         if path is None:
             return
         name = self.name_edit.text().strip()
-        body = to_text(d, name) if path.suffix.lower() == ".txt" else to_html(d, name)
+        data = result_data(
+            d,
+            session.brief,
+            self.record or TrainingRecord(),
+            trainee=name,
+            started=session.started,
+            hints=sum(session.hints_shown.values()),
+        )
+        text = path.suffix.lower() == ".txt"
+        body = to_text(d, name, data) if text else to_html(d, name, data)
         try:
             path.write_text(body, encoding="utf-8")
         except OSError as exc:

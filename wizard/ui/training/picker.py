@@ -4,11 +4,21 @@ A trainer adds a scenario by dropping a ``.json`` file into the trainer folder
 (``wizard.paths.data_dir() / "scenarios"``); "Open scenarios folder" opens it. A file that is not
 a valid scenario is listed with the reason (the loader names the field), greyed out: it never
 stops the picker.
+
+"A new case…" asks for a level and a seed (a random one is offered, and shown, so a trainer can
+hand the same case to a class) and generates the case (:mod:`wizard.lab.generate`). It is
+written to the trainer folder, where it stays listed like any scenario of the trainer's, and
+chosen. The same seed and level give the same file, so asking again only finds it there; a file
+of that name that someone edited is never overwritten: the new case then goes to a temporary
+folder and is listed first, as a scenario given on the command line is.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +27,16 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QSize, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -155,6 +170,128 @@ def open_folder(path: Path) -> bool:
     return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
 
+LEVELS = (("beginner", "Beginner"), ("intermediate", "Intermediate"), ("advanced", "Advanced"))
+SUGGESTED_SEEDS = (1, 999_999)
+"""The seeds offered by default: six digits at most, easy to read out to a class."""
+
+
+def suggest_seed() -> int:
+    """A random seed to offer (any seed may be typed instead)."""
+    low, high = SUGGESTED_SEEDS
+    return low + secrets.randbelow(high - low + 1)
+
+
+class NewCaseDialog(QDialog):
+    """Level and seed of a new generated case.
+
+    Attributes:
+        level_box: the three levels.
+        seed_box: the seed, a random one to start with.
+    """
+
+    def __init__(self, parent: QWidget | None, seed: int) -> None:
+        from wizard.lab.generate import MAX_SEED
+
+        super().__init__(parent)
+        self.setWindowTitle("A new case")
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 60)
+        intro = wrapped(
+            "The wizard builds a new case from the article's rules: a ticket, a cluster and a "
+            "VM to judge and fix. The same level and seed always give the same case, so give "
+            "your class these two to hand everyone the same one.",
+            self,
+        )
+        self.level_box = QComboBox(self)
+        for value, label in LEVELS:
+            self.level_box.addItem(label, value)
+        self.level_box.setAccessibleName("Level")
+        self.seed_box = QSpinBox(self)
+        self.seed_box.setRange(0, MAX_SEED)
+        self.seed_box.setValue(seed)
+        self.seed_box.setAccessibleName("Seed")
+        self.seed_box.setToolTip(f"Any whole number from 0 to {MAX_SEED:,}.")
+        form = QFormLayout()
+        form.addRow("&Level:", self.level_box)
+        form.addRow("&Seed:", self.seed_box)
+        buttons = QDialogButtonBox(self)
+        self.create_button = buttons.addButton(
+            "&Create the case", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def choice(self) -> tuple[str, int]:
+        return str(self.level_box.currentData()), self.seed_box.value()
+
+
+def ask_new_case(parent: QWidget, seed: int) -> tuple[str, int] | None:
+    """Ask for the level and seed of a new case; None when cancelled (patchable in tests)."""
+    dialog = NewCaseDialog(parent, seed)
+    return dialog.choice() if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+
+@dataclass(frozen=True)
+class NewCase:
+    """A generated case written to a file.
+
+    Attributes:
+        listed: written to the trainer folder (else to a temporary folder: see ``why``).
+        why: why it is not in the trainer folder ("" when it is).
+    """
+
+    path: Path
+    title: str
+    listed: bool
+    why: str = ""
+
+
+def _write(path: Path, text: str) -> None:
+    """Write through a temporary file in the same folder: the whole file or none of it."""
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+        os.replace(temp, path)
+    except OSError:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def write_new_case(level: str, seed: int) -> NewCase:
+    """Generate the case and write it where the picker lists it.
+
+    Raises:
+        OSError: neither the trainer folder nor a temporary folder could take the file.
+        ValueError: the level or seed cannot be used (the message says why).
+    """
+    from wizard.lab.generate import generate, parse_level
+
+    case = generate(seed, parse_level(level))
+    title = str(case.doc["title"])
+    why = ""
+    try:
+        target = trainer_folder() / f"{case.id}.json"
+        if not target.exists():
+            _write(target, case.text)
+            return NewCase(target, title, True)
+        if target.read_text(encoding="utf-8") == case.text:
+            return NewCase(target, title, True)
+        why = f"{target} was changed since it was generated, so it was kept as it is"
+    except OSError as exc:
+        why = f"the scenarios folder cannot take it ({exc.strerror or exc})"
+        _log.warning("new case %s not written to the trainer folder: %s", case.id, exc)
+    folder = Path(tempfile.gettempdir()) / "checkpoint-wizard-cases"
+    folder.mkdir(exist_ok=True)
+    target = folder / f"{case.id}.json"
+    _write(target, case.text)
+    return NewCase(target, title, False, why)
+
+
 class ScenarioPicker(QWidget):
     """A list of scenarios beside the chosen one's details.
 
@@ -218,15 +355,27 @@ class ScenarioPicker(QWidget):
         self.refresh_button.setAccessibleName("Refresh the scenario list")
         self.refresh_button.setAutoDefault(False)
         self.refresh_button.clicked.connect(self.on_refresh_button_clicked)
+        self.new_case_button = QPushButton("A &new case\u2026", self)
+        self.new_case_button.setAccessibleName("A new case")
+        self.new_case_button.setToolTip(
+            "Build a new case from a level and a seed: the same seed gives the same case."
+        )
+        self.new_case_button.setAutoDefault(False)
+        self.new_case_button.clicked.connect(self.on_new_case_button_clicked)
+        self.new_case_note = wrapped(parent=self, selectable=True)
+        self.new_case_note.setStyleSheet("color: #4f5b67;")
+        self.new_case_note.hide()
 
         left = QVBoxLayout()
         left.setSpacing(6)
         left.addWidget(self.list, 1)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.new_case_button)
         buttons.addWidget(self.open_folder_button)
         buttons.addWidget(self.refresh_button)
         buttons.addStretch(1)
         left.addLayout(buttons)
+        left.addWidget(self.new_case_note)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(14)
@@ -324,6 +473,33 @@ class ScenarioPicker(QWidget):
         folder = trainer_folder()
         if not self._opener(folder):
             self._title.setText(f"Scenario folder: {folder}")
+
+    @Slot()
+    def on_new_case_button_clicked(self) -> None:
+        answer = ask_new_case(self, suggest_seed())
+        if answer is None:
+            return
+        level, seed = answer
+        try:
+            case = write_new_case(level, seed)
+        except (OSError, ValueError) as exc:
+            self.new_case_note.setText(f"The new case could not be written: {exc}")
+            self.new_case_note.show()
+            return
+        if not case.listed:
+            self._extra = case.path  # listed first, as a scenario given on the command line
+        self.reload()
+        self.select_path(case.path)
+        where = (
+            f"Saved to {case.path}, in your scenarios folder."
+            if case.listed
+            else f"Saved to {case.path}: {case.why}."
+        )
+        self.new_case_note.setText(
+            f"New case: {level} level, seed {seed}. Give your class both to hand out the same "
+            f"case. {where}"
+        )
+        self.new_case_note.show()
 
     @Slot()
     def on_refresh_button_clicked(self) -> None:

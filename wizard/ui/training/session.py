@@ -7,6 +7,7 @@ write it here, so each page stays what it is outside training.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,8 @@ class TrainingSession(QObject):
         caveats_opened: fixes whose caveats were open at some point.
         vmotion: every test vMotion, oldest first.
         hints_shown: hints revealed per page (the coach panel keeps its place).
+        started: when the trainee opened the case (or tried it again): the debrief's time taken
+            counts from here.
     """
 
     changed = Signal()
@@ -51,6 +54,7 @@ class TrainingSession(QObject):
         self.caveats_opened: set[RemedyId] = set()
         self.vmotion: list[VmotionTry] = []
         self.hints_shown: dict[str, int] = {}
+        self.started = datetime.now().astimezone()
 
     def reset(self) -> None:
         """Forget the trail (a fresh lab from the same scenario: "Try again")."""
@@ -59,6 +63,7 @@ class TrainingSession(QObject):
         self.caveats_opened.clear()
         self.vmotion.clear()
         self.hints_shown.clear()
+        self.started = datetime.now().astimezone()
         self.changed.emit()
 
     def commit_guess(self, verdict: Verdict | None) -> None:
