@@ -40,6 +40,25 @@ class FakeCert:
     not_before: datetime | None = datetime(2024, 1, 1, tzinfo=UTC)
     not_after: datetime | None = datetime(2034, 1, 1, tzinfo=UTC)
     pem: str = ""
+    names: tuple[str, ...] = ("vc01.lab.local", "10.1.2.3")
+    key: str = "RSA 2048 bits"
+    signature_algorithm: str = "RSA with SHA-256"
+    self_signed: bool = False
+    is_ca: bool = False
+    chain: tuple[FakeCert, ...] = ()
+
+    def valid_for(self, host: str) -> bool:
+        return host.lower() in self.names
+
+
+FAKE_AUTHORITY = FakeCert(
+    sha256=":".join(f"{(i * 91 + 7) % 256:02X}" for i in range(32)),
+    subject="CN=Lab CA, O=Lab",
+    issuer="CN=Lab CA, O=Lab",
+    names=(),
+    self_signed=True,
+    is_ca=True,
+)
 
 
 @dataclass(frozen=True)
@@ -118,6 +137,10 @@ class FakeGateway:
     cert: FakeCert = field(default_factory=FakeCert)
     timeouts: list[float] = field(default_factory=list)
     evidence_days: list[int] = field(default_factory=list)
+    authority: FakeCert | GatewayFailure = FAKE_AUTHORITY
+    authorities: list[str] = field(default_factory=list)
+    fetch_threads: list[str] = field(default_factory=list)
+    changed_authority: bool = False
 
     def parse_endpoint(self, text: str) -> str:
         from wizard.vsphere.session import parse_endpoint
@@ -130,7 +153,11 @@ class FakeGateway:
         if self.gate is not None:
             self.gate.wait(10)
         if self.changed:
-            raise ChangedCertificate(self.cert, replace(self.cert, sha256="00:" * 31 + "00"))
+            raise ChangedCertificate(
+                FAKE_AUTHORITY if self.changed_authority else self.cert,
+                replace(self.cert, sha256="00:" * 31 + "00"),
+                authority=self.changed_authority,
+            )
         if not self.trusted:
             raise UntrustedCertificate(self.cert)
         if password != self.password:
@@ -148,6 +175,17 @@ class FakeGateway:
 
     def pin(self, info: CertificateLike) -> None:
         self.pinned.append(info.sha256)
+        self.trusted = True
+
+    def fetch_authority(self, info: CertificateLike, *, timeout: float = 30.0) -> CertificateLike:
+        self.calls.append(f"fetch_authority {info.host}")
+        self.fetch_threads.append(threading.current_thread().name)
+        if isinstance(self.authority, GatewayFailure):
+            raise self.authority
+        return self.authority
+
+    def trust_authority(self, authority: CertificateLike) -> None:
+        self.authorities.append(authority.sha256)
         self.trusted = True
 
     def list_vms(self, session: Any) -> list[VmSummary]:

@@ -47,6 +47,19 @@ class CertificateLike(PinnedLike, Protocol):
     def issuer(self) -> str: ...
     @property
     def not_before(self) -> datetime | None: ...
+    @property
+    def names(self) -> tuple[str, ...]: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def signature_algorithm(self) -> str: ...
+    @property
+    def self_signed(self) -> bool: ...
+    @property
+    def is_ca(self) -> bool: ...
+    @property
+    def chain(self) -> Sequence[CertificateLike]: ...
+    def valid_for(self, host: str) -> bool: ...
 
 
 class VmRefLike(Protocol):
@@ -104,14 +117,18 @@ class ChangedCertificate(Exception):
     """vCenter presented a certificate other than the one pinned for it: a stop, not a question.
 
     Attributes:
-        pinned: the certificate trusted before.
+        pinned: the certificate trusted before (with ``authority``: the authority trusted).
         presented: the one presented now.
+        authority: whether what was trusted is the vCenter's certificate authority.
     """
 
-    def __init__(self, pinned: CertificateLike, presented: CertificateLike) -> None:
+    def __init__(
+        self, pinned: CertificateLike, presented: CertificateLike, *, authority: bool = False
+    ) -> None:
         super().__init__(f"certificate of {presented.host}:{presented.port} changed")
         self.pinned = pinned
         self.presented = presented
+        self.authority = authority  # what was trusted is the vCenter's authority, not a pin
 
 
 @dataclass(frozen=True)
@@ -142,6 +159,18 @@ class Gateway(Protocol):
 
     def pin(self, info: CertificateLike) -> None:
         """Accept this certificate from now on (written to the pin store). Does not block."""
+        ...
+
+    def fetch_authority(
+        self, info: CertificateLike, *, timeout: float = DEFAULT_TIMEOUT_S
+    ) -> CertificateLike:
+        """The vCenter's certificate authority that issued ``info`` (from its
+        ``/certs/download.zip``), to show before it is trusted. Raises GatewayFailure."""
+        ...
+
+    def trust_authority(self, authority: CertificateLike) -> None:
+        """Accept what this authority issues for its vCenter's name from now on (stored).
+        Does not block."""
         ...
 
     def list_vms(self, session: Any) -> list[VmSummary]:
@@ -234,7 +263,8 @@ class VsphereGateway:
         except errors.CertificateUntrusted as exc:
             raise UntrustedCertificate(exc.info) from None
         except errors.CertificateChanged as exc:
-            raise ChangedCertificate(exc.pinned, exc.presented) from None
+            authority = isinstance(exc, errors.AuthorityChanged)
+            raise ChangedCertificate(exc.pinned, exc.presented, authority=authority) from None
         except errors.VsphereError as exc:
             raise _failure(exc) from None
         return session
@@ -244,6 +274,19 @@ class VsphereGateway:
 
     def pin(self, info: CertificateLike) -> None:
         self._policy().pin(info)
+
+    def fetch_authority(
+        self, info: CertificateLike, *, timeout: float = DEFAULT_TIMEOUT_S
+    ) -> CertificateLike:
+        errors = _m("wizard.vsphere.errors")
+        try:
+            found: CertificateLike = _m("wizard.vsphere.tls").fetch_authority(info, timeout)
+        except errors.VsphereError as exc:
+            raise _failure(exc) from None
+        return found
+
+    def trust_authority(self, authority: CertificateLike) -> None:
+        self._policy().trust_authority(authority)
 
     def list_vms(self, session: Any) -> list[VmSummary]:
         errors = _m("wizard.vsphere.errors")
