@@ -359,6 +359,7 @@ class FakeLabInfo:
     user: str = "helpdesk@lab.local"
     password: str = PASSWORD
     thumbprint_sha256: str = FAKE_FINGERPRINT
+    ca_thumbprint_sha256: str = FAKE_AUTHORITY.sha256
 
 
 class FakeLab:
@@ -379,3 +380,7 @@ class FakeLab:
 
     def stop(self) -> None:
         self.stopped = True
+
+    def renew_certificate(self) -> FakeLabInfo:
+        self.info = replace(self.info, thumbprint_sha256="11:" * 31 + "11")
+        return self.info
