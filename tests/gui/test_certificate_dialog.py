@@ -17,8 +17,8 @@ def test_the_names_and_the_chain_are_shown(qtbot: QtBot) -> None:
     assert dialog.names_label.text() == "vc01.lab.local, 10.1.2.3"
     assert "is among them" in dialog.name_check_label.text()
     chain = dialog.chain_label.text()
-    assert "1. vc01.lab.local (this certificate)" in chain
-    assert "2. Lab CA (an authority, self-signed)" in chain
+    assert "1. vc01.lab.local\n   this certificate · SHA-256" in chain
+    assert "2. Lab CA\n   an authority, self-signed · SHA-256" in chain
     assert dialogs._short_fingerprint(FAKE_AUTHORITY.sha256) in chain
     assert dialog.authority_button is not None
 

@@ -90,9 +90,9 @@ def test_trust_the_lab_authority_then_renewal_and_replacement(
     assert cert.names_label.text() == "localhost, 127.0.0.1"  # the names it is issued for
     assert "127.0.0.1, the name you connect to, is among them" in cert.name_check_label.text()
     chain = cert.chain_label.text()
-    assert "1. localhost (this certificate)" in chain
+    assert "1. localhost\n   this certificate · SHA-256" in chain
     assert "2. Training lab certificate authority" in chain
-    assert "(an authority, self-signed)" in chain
+    assert "an authority, self-signed · SHA-256" in chain
     (auth,) = grabber.of(dialogs.AuthorityDialog)
     assert isinstance(auth, dialogs.AuthorityDialog)
     assert auth.fingerprint_label.text().replace("\n", ":") == lab.info.ca_thumbprint_sha256

@@ -11,13 +11,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -108,8 +111,8 @@ def _chain_text(info: CertificateLike) -> str:
         if cert.self_signed:
             what.append("self-signed")
         lines.append(
-            f"{number}. {_short_name(cert.subject)} ({', '.join(what) or 'intermediate'})\n"
-            f"    SHA-256 {_short_fingerprint(cert.sha256)}"
+            f"{number}. {_short_name(cert.subject)}\n"
+            f"   {', '.join(what) or 'intermediate'} · SHA-256 {_short_fingerprint(cert.sha256)}"
         )
     if not info.chain:
         lines.append("The server sent no other certificate.")
@@ -279,14 +282,41 @@ class CertificateDialog(QDialog):
             )
         note = wrapped("\n".join(explain))
         note.setStyleSheet("color: #4f5b67;")
+        # The details scroll when the screen is too short for them (a laptop at 150 %): the
+        # question, the explanation and the buttons always show.
+        details = QWidget()
+        details.setLayout(form)
+        form.setContentsMargins(0, 0, 0, 0)
+        self._details = details
+        self.details_area = QScrollArea(self)
+        self.details_area.setWidget(details)
+        self.details_area.setWidgetResizable(True)
+        self.details_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.details_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         col = QVBoxLayout(self)
         col.setContentsMargins(20, 18, 20, 14)
         col.setSpacing(14)
         col.addLayout(top)
-        col.addLayout(form)
+        col.addWidget(self.details_area, 1)
         col.addWidget(note)
         col.addWidget(buttons)
         self.setMinimumWidth(720)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Be as tall as the details need, within the screen (then they scroll)."""
+        super().showEvent(event)
+        layout = self.layout()
+        if layout is None:
+            return
+        width = self.width()
+        viewport = width - 40  # the layout's side margins
+        extra = self._details.heightForWidth(viewport) - self.details_area.viewport().height()
+        wanted = max(self.minimumSizeHint().height(), self.height() + extra)
+        screen = self.screen()
+        if screen is not None:
+            wanted = min(wanted, int(screen.availableGeometry().height() * 0.9))
+        if wanted != self.height():
+            self.resize(width, wanted)
 
     @Slot()
     def on_copy_clicked(self) -> None:
