@@ -19,25 +19,50 @@ from pathlib import Path
 LOOPBACK = "127.0.0.1"
 
 
+def _read_all(sock: ssl.SSLSocket) -> bytes | None:
+    """Everything readable now; None at the end of the stream.
+
+    OpenSSL may have taken several records off the socket at once: the later ones then wait in
+    its buffer, where select() does not see them, so reading stops only when it has no more.
+    """
+    chunks: list[bytes] = []
+    while True:
+        try:
+            data = sock.recv(65536)
+        except (ssl.SSLWantReadError, BlockingIOError):
+            return b"".join(chunks)
+        if not data:
+            return b"".join(chunks) if chunks else None
+        chunks.append(data)
+
+
 def _pump(a: ssl.SSLSocket, b: ssl.SSLSocket, stop: threading.Event) -> None:
     sel = selectors.DefaultSelector()
     with contextlib.ExitStack() as stack:
         stack.callback(sel.close)
         stack.callback(a.close)
         stack.callback(b.close)
+        for sock in (a, b):
+            sock.setblocking(False)
         sel.register(a, selectors.EVENT_READ, b)
         sel.register(b, selectors.EVENT_READ, a)
         while not stop.is_set():
             for key, _ in sel.select(timeout=0.2):
                 try:
-                    data = key.fileobj.recv(65536)  # type: ignore[union-attr]
-                except (ssl.SSLWantReadError, BlockingIOError):
-                    continue
+                    data = _read_all(key.fileobj)  # type: ignore[arg-type]
                 except OSError:
                     return
-                if not data:
+                if data is None:
                     return
-                key.data.sendall(data)
+                if data:
+                    peer: ssl.SSLSocket = key.data
+                    peer.setblocking(True)
+                    try:
+                        peer.sendall(data)
+                    except OSError:
+                        return
+                    finally:
+                        peer.setblocking(False)
 
 
 @contextlib.contextmanager
