@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from wizard.kb.facts import VmFacts
 from wizard.kb.model import Remedy, RemedyId, Verdict
 from wizard.lab.scenario import Scenario
-from wizard.ui.training.coach import ScenarioBrief, VmotionTry, brief_of
+from wizard.ui.training.coach import RenewalTry, ScenarioBrief, VmotionTry, brief_of
 from wizard.ui.training.debrief import TrainingRecord
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ class TrainingSession(QObject):
         caveats_opened: fixes whose caveats were open at some point.
         vmotion: every test vMotion, oldest first.
         hints_shown: hints revealed per page (the coach panel keeps its place).
+        renewal: how signing in again went after the certificate was renewed (None: not yet).
     """
 
     changed = Signal()
@@ -51,6 +52,7 @@ class TrainingSession(QObject):
         self.caveats_opened: set[RemedyId] = set()
         self.vmotion: list[VmotionTry] = []
         self.hints_shown: dict[str, int] = {}
+        self.renewal: RenewalTry | None = None
 
     def reset(self) -> None:
         """Forget the trail (a fresh lab from the same scenario: "Try again")."""
@@ -59,6 +61,7 @@ class TrainingSession(QObject):
         self.caveats_opened.clear()
         self.vmotion.clear()
         self.hints_shown.clear()
+        self.renewal = None
         self.changed.emit()
 
     def commit_guess(self, verdict: Verdict | None) -> None:
@@ -75,6 +78,11 @@ class TrainingSession(QObject):
 
     def add_vmotion(self, attempt: VmotionTry) -> None:
         self.vmotion.append(attempt)
+        self.changed.emit()
+
+    def add_renewal(self, attempt: RenewalTry) -> None:
+        """How signing in again went after the lab's certificate was renewed."""
+        self.renewal = attempt
         self.changed.emit()
 
     def record(
