@@ -10,6 +10,7 @@ The Windows folder is approximated by:
   what PyInstaller collects of PySide6 and shiboken6 for the Qt modules the product uses (their
   ``.pyd`` and Qt DLLs, the plugin folders of QtGui, QtSvg and QtPrintSupport, the translations
   and ``opengl32sw.dll``, the MSVC runtime), then trimmed by packaging/trim.py like the spec;
+  and the compiled core of ``cryptography`` with the cffi backend it loads;
 - from the Linux folder, the parts whose Windows counterparts are about the same size: both
   executables (bootloader and the compressed Python modules), ``base_library.zip``, the
   standard library's extension modules, the Python library and OpenSSL (``python311.dll`` and
@@ -19,7 +20,7 @@ The Windows folder is approximated by:
 It is packed as one tar and compressed with solid LZMA (preset 9, extreme: a 64 MiB
 dictionary, as the installer script asks of NSIS). The result is printed in bytes on the last
 line. It leaves out NSIS's own stub and uninstaller (about 0.1 MB) and Linux-only weight (ICU,
-the Secret Service keyring's cryptography, system libraries).
+system libraries).
 """
 
 from __future__ import annotations
@@ -45,7 +46,10 @@ _WHEEL_KEEP = re.compile(
     rf"^(PySide6/(Qt({_QT})\.pyd|Qt6({_QT})\.dll|pyside6\.abi3\.dll|opengl32sw\.dll"
     rf"|plugins/({_PLUGIN_TYPES})/[^/]+\.dll|translations/qt(base)?_[^/]+\.qm)"
     r"|shiboken6/(shiboken6\.abi3\.dll|Shiboken\.pyd)"
-    r"|(PySide6|shiboken6)/(msvcp140(_1|_2)?|vcruntime140(_1)?)\.dll)$"
+    r"|(PySide6|shiboken6)/(msvcp140(_1|_2)?|vcruntime140(_1)?)\.dll"
+    # cryptography's compiled core and the cffi backend it loads (their Python modules are in
+    # the executables' archive, counted from the Linux folder).
+    r"|cryptography/hazmat/bindings/_rust\.pyd|_cffi_backend\.[^/]+\.pyd)$"
 )
 _LINUX_KEEP = re.compile(
     r"^(checkpoint-wizard|checkpoint-wizard-cli"

@@ -13,8 +13,9 @@ import re
 
 QT_MODULES_USED = ("QtCore", "QtGui", "QtWidgets", "QtSvg", "QtPrintSupport")
 
-LINUX_SECRET_SERVICE = ("secretstorage", "jeepney", "cryptography")
-"""keyring's Secret Service stack (12 MB, most of it ``cryptography``).
+LINUX_SECRET_SERVICE = ("secretstorage", "jeepney")
+"""keyring's Secret Service stack (``cryptography``, which it also needs, stays: the product
+reads certificates with it).
 
 The frozen Linux folder is CI's stand-in for the Windows payload, which never has these (its
 keyring backend is Credential Manager through ``pywin32-ctypes``), so the Linux freeze leaves

@@ -173,6 +173,14 @@ def _add_connection_options(p: argparse.ArgumentParser) -> None:
         help="accept an untrusted certificate only if its SHA-256 fingerprint is this one",
     )
     g.add_argument(
+        "--trust-ca-fingerprint",
+        metavar="SHA256",
+        type=_fingerprint,
+        help="accept an untrusted certificate if the vCenter's own certificate authority, "
+        "fetched from the vCenter and compared with this SHA-256 fingerprint, issued it for the "
+        "name given with --vcenter (renewed certificates then pass too; nothing is stored)",
+    )
+    g.add_argument(
         "--timeout",
         type=_seconds(_MAX_CALL_TIMEOUT_S),
         default=30.0,
@@ -527,6 +535,7 @@ class _Login:
     user: str
     password: str
     fingerprint: str | None
+    ca_fingerprint: str | None = None
 
 
 def _login_from_args(args: argparse.Namespace) -> _Login:
@@ -557,7 +566,9 @@ def _login_from_args(args: argparse.Namespace) -> _Login:
             password = _ask_secret(
                 f"Password for {args.user} on {args.vcenter}: ", "password", "--password-stdin"
             )
-    return _Login(args.vcenter, args.user, password, args.trust_fingerprint)
+    return _Login(
+        args.vcenter, args.user, password, args.trust_fingerprint, args.trust_ca_fingerprint
+    )
 
 
 def _stdin_secret(what: str) -> str:
@@ -616,7 +627,11 @@ def _session(login: _Login, timeout: float) -> Iterator[Session]:
         endpoint = parse_endpoint(login.vcenter)
     except ValueError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
-    trust = TrustPolicy(pins=JsonPinStore(), expected_fingerprint=login.fingerprint)
+    trust = TrustPolicy(
+        pins=JsonPinStore(),
+        expected_fingerprint=login.fingerprint,
+        expected_authority=login.ca_fingerprint,
+    )
     try:
         session = Session.connect(
             endpoint, login.user, login.password, trust=trust, timeout=timeout

@@ -225,7 +225,15 @@ def check_tls(workdir: Path) -> str:
     context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     if context.verify_mode != ssl.CERT_REQUIRED or not context.check_hostname:
         raise CheckFailed("the context does not verify certificates and host names")
-    return f"truststore {truststore.__version__}, verifying, {ssl.OPENSSL_VERSION}"
+    try:
+        import cryptography
+        from cryptography import x509  # noqa: F401 (loads the compiled core)
+    except ImportError as exc:
+        raise CheckFailed(f"certificates cannot be read: {exc}") from None
+    return (
+        f"truststore {truststore.__version__}, verifying, {ssl.OPENSSL_VERSION}; "
+        f"certificates read by cryptography {cryptography.__version__}"
+    )
 
 
 def check_lab(workdir: Path) -> str:
@@ -267,7 +275,9 @@ def check_verdict(workdir: Path) -> str:
     try:
         with LabProcess(scenario_file) as lab:
             info = lab.info
-            trust = TrustPolicy(MemoryPinStore(), expected_fingerprint=info.thumbprint_sha256)
+            # Through the lab's authority (fetched from its download.zip and compared), as a
+            # technician's trust in a vCenter's authority works.
+            trust = TrustPolicy(MemoryPinStore(), expected_authority=info.ca_thumbprint_sha256)
             session = Session.connect(
                 f"{info.host}:{info.port}", info.user, info.password, trust=trust
             )

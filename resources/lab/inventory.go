@@ -83,6 +83,10 @@ func (l *Lab) buildInventory(fillers int) error {
 	model.Datastore = 0
 	model.Machine = 0
 	model.Autostart = false
+	if l.certs != nil {
+		// Each lab is a vCenter of its own (tls.go): its identity goes with its authority.
+		model.ServiceContent.About.InstanceUuid = l.certs.instanceUUID()
+	}
 	if err := model.Create(); err != nil {
 		return err
 	}

@@ -46,6 +46,7 @@ type Lab struct {
 	delay         *simulator.DelayConfig
 	next          http.Handler
 	stopping      chan struct{}
+	certs         *certStore // the TLS certificates and the authority's download (tls.go)
 }
 
 // NewLab prepares a lab for a validated scenario.

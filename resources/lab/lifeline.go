@@ -9,7 +9,7 @@ package main
 // starter forked.
 
 import (
-	"io"
+	"bufio"
 	"os"
 	"sync"
 )
@@ -51,10 +51,26 @@ func (s *stopper) reason() string {
 }
 
 // watchStdin stops the lab when standard input reaches its end: the starter holds the pipe's
-// other end, and the system closes it when the starter ends.
-func watchStdin(s *stopper) {
+// other end, and the system closes it when the starter ends. Each line read before that is a
+// command (commands.go), handed to onLine.
+func watchStdin(s *stopper, onLine func(string)) {
 	go func() {
-		_, _ = io.Copy(io.Discard, os.Stdin)
+		reader := bufio.NewReaderSize(os.Stdin, 4096)
+		long := false // the rest of a line too long to be a command is skipped
+		for {
+			line, err := reader.ReadSlice('\n')
+			if err == bufio.ErrBufferFull {
+				long = true
+				continue
+			}
+			if err != nil {
+				break
+			}
+			if !long && onLine != nil {
+				onLine(string(line))
+			}
+			long = false
+		}
 		s.stop("its starter is gone (standard input closed)")
 	}()
 }

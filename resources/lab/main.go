@@ -3,19 +3,22 @@
 // and the article's vMotion failure modelled.
 //
 //	checkpoint-lab --scenario FILE [--port N] [--filler-vms N] [--delay-ms N]
-//	               [--method-delay Method=ms[,Method=ms...]] [--cert-file F --key-file F]
+//	               [--method-delay Method=ms[,Method=ms...]]
+//	               [--ca-dir DIR [--renew-certificate | --replace-certificate-authority]
+//	                | --cert-file F --key-file F] [--certs-zip FILE]
 //	               [--exit-with-parent] [--verbose]
 //
 // Once it answers on 127.0.0.1 it prints one line of JSON on stdout (url, host, port, user,
-// password, thumbprint_sha256) and runs until SIGINT, SIGTERM or SIGHUP (or, with
-// --exit-with-parent, until its standard input closes or its parent dies), then exits 0
-// leaving no files behind; a stop asked for while it starts ends it at once, with 0 too. A bad
-// scenario or command line exits 2 with one line on stderr naming the field or the option.
+// password, thumbprint_sha256, ca_thumbprint_sha256) and runs until SIGINT, SIGTERM or SIGHUP
+// (or, with --exit-with-parent, until its standard input closes or its parent dies), then exits
+// 0 leaving no files behind but those it was told to keep; a stop asked for while it starts
+// ends it at once, with 0 too. A bad scenario or command line exits 2 with one line on stderr
+// naming the field or the option. Its certificates: tls.go; commands while it runs:
+// commands.go.
 package main
 
 import (
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -52,6 +55,12 @@ type options struct {
 	methodDelay map[string]int
 	certFile    string
 	keyFile     string
+	// caDir keeps the lab's authority and certificate (tls.go); certsZip replaces the
+	// authority's download (certs.go).
+	caDir            string
+	renewCertificate bool
+	replaceAuthority bool
+	certsZip         string
 	// exitWithParent: stop when standard input closes or the parent process dies.
 	exitWithParent bool
 }
@@ -67,6 +76,8 @@ type readyLine struct {
 	User       string `json:"user"`
 	Password   string `json:"password"`
 	Thumbprint string `json:"thumbprint_sha256"`
+	// CAThumbprint is the lab's authority's fingerprint; "" with --cert-file.
+	CAThumbprint string `json:"ca_thumbprint_sha256"`
 }
 
 // usageError is a bad command line: exit 2 with one line, like a bad scenario.
@@ -86,6 +97,10 @@ func parseArgs(args []string) (*options, error) {
 	fs.StringVar(&methodDelay, "method-delay", "", "Method=ms[,Method=ms...]")
 	fs.StringVar(&o.certFile, "cert-file", "", "certificate (PEM); made and kept if missing")
 	fs.StringVar(&o.keyFile, "key-file", "", "private key (PEM); made and kept if missing")
+	fs.StringVar(&o.caDir, "ca-dir", "", "folder keeping the lab's authority and certificate")
+	fs.BoolVar(&o.renewCertificate, "renew-certificate", false, "with --ca-dir: a new certificate from the same authority")
+	fs.BoolVar(&o.replaceAuthority, "replace-certificate-authority", false, "with --ca-dir: a new authority and certificate")
+	fs.StringVar(&o.certsZip, "certs-zip", "", "serve this file as /certs/download.zip")
 	fs.BoolVar(&o.exitWithParent, "exit-with-parent", false, "stop when stdin closes or the parent dies")
 	fs.BoolVar(&verbose, "verbose", false, "log to stderr")
 	if err := fs.Parse(args); err != nil {
@@ -110,6 +125,15 @@ func parseArgs(args []string) (*options, error) {
 	}
 	if (o.certFile == "") != (o.keyFile == "") {
 		return nil, &usageError{"--cert-file and --key-file go together"}
+	}
+	if o.caDir != "" && o.certFile != "" {
+		return nil, &usageError{"--ca-dir and --cert-file exclude each other: the lab either has an authority or serves the certificate it is given"}
+	}
+	if (o.renewCertificate || o.replaceAuthority) && o.caDir == "" {
+		return nil, &usageError{"--renew-certificate and --replace-certificate-authority need --ca-dir (without it every start makes new ones)"}
+	}
+	if o.renewCertificate && o.replaceAuthority {
+		return nil, &usageError{"--renew-certificate and --replace-certificate-authority exclude each other (a new authority comes with a new certificate)"}
 	}
 	o.methodDelay = map[string]int{}
 	if methodDelay != "" {
@@ -149,8 +173,15 @@ func run(args []string) int {
 		report(err.Error())
 		return 2
 	}
+	commands := make(chan string, 8)
 	if o.exitWithParent {
-		watchStdin(stop)
+		watchStdin(stop, func(line string) {
+			select {
+			case commands <- line:
+			default:
+				printLine(errorEvent{Event: "error", Message: "too many commands at once; send one and wait for its answer"})
+			}
+		})
 		watchParentDeath(stop)
 	}
 	if !verbose {
@@ -166,7 +197,7 @@ func run(args []string) int {
 	if o.fillers >= 0 {
 		fillers = o.fillers
 	}
-	cert, err := loadOrCreateCert(o.certFile, o.keyFile)
+	certs, err := newCertStore(o)
 	if err != nil {
 		report("certificate error: " + err.Error())
 		return 1
@@ -178,11 +209,12 @@ func run(args []string) int {
 
 	lab := NewLab(sc)
 	lab.stopping = stop.done
+	lab.certs = certs
 	defer lab.Cleanup()
-	return serve(lab, o, fillers, cert, stop)
+	return serve(lab, o, fillers, commands, stop)
 }
 
-func serve(lab *Lab, o *options, fillers int, cert tls.Certificate, stop *stopper) int {
+func serve(lab *Lab, o *options, fillers int, commands <-chan string, stop *stopper) int {
 	started := time.Now()
 	if err := lab.buildInventory(fillers); err != nil {
 		if errors.Is(err, errStopped) {
@@ -207,7 +239,13 @@ func serve(lab *Lab, o *options, fillers int, cert tls.Certificate, stop *stoppe
 	_ = probe.Close()
 
 	svc := lab.model.Service
-	svc.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	// The certificate is chosen per connection, so a renewal reaches the next one. Certificates
+	// is set too: without it the simulator's test server would add a certificate of its own.
+	svc.TLS = &tls.Config{
+		Certificates:       []tls.Certificate{lab.certs.current()},
+		GetConfigForClient: lab.certs.configForClient,
+		MinVersion:         tls.VersionTLS12,
+	}
 	svc.Listen = &url.URL{Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
 	lab.model.DelayConfig.Delay = o.delayMS
 	lab.model.DelayConfig.MethodDelay = o.methodDelay
@@ -238,17 +276,22 @@ func serve(lab *Lab, o *options, fillers int, cert tls.Certificate, stop *stoppe
 		report("lab error: " + err.Error())
 		return 1
 	}
-	line, _ := json.Marshal(readyLine{
-		URL:        fmt.Sprintf("https://127.0.0.1:%d/sdk", port),
-		Host:       "127.0.0.1",
-		Port:       port,
-		User:       lab.sc.Login.User,
-		Password:   lab.sc.Login.Password,
-		Thumbprint: thumbprintSHA256(cert),
+	leaf, root := lab.certs.thumbprints()
+	printLine(readyLine{
+		URL:          fmt.Sprintf("https://127.0.0.1:%d/sdk", port),
+		Host:         "127.0.0.1",
+		Port:         port,
+		User:         lab.sc.Login.User,
+		Password:     lab.sc.Login.Password,
+		Thumbprint:   leaf,
+		CAThumbprint: root,
 	})
-	fmt.Fprintln(os.Stdout, string(line))
-	_ = os.Stdout.Sync()
 	logf("ready in %s", time.Since(started))
+	go func() {
+		for line := range commands {
+			runCommand(lab.certs, line)
+		}
+	}()
 
 	<-stop.done
 	logf("stopping %s", stop.reason())

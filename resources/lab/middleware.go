@@ -85,6 +85,8 @@ func typeFunc(name string) (reflect.Type, bool) {
 
 func (l *Lab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
+	case r.URL.Path == certsPath && l.certs != nil:
+		l.certs.serveCerts(w, r)
 	case strings.HasPrefix(r.URL.Path, "/folder/"):
 		l.serveFolder(w, r)
 	case r.Method == http.MethodPost && (r.URL.Path == "/sdk" || r.URL.Path == "/sdk/vimService"):

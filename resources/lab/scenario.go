@@ -64,6 +64,9 @@ type Scenario struct {
 	FillerVMs  int
 	Clusters   []Cluster
 	VMs        []VMSpec
+	// CertificateRenewed: the exercise renews the lab's certificate. Training mode asks for
+	// the renewal (commands.go); the lab only reads the field.
+	CertificateRenewed bool
 }
 
 // Account is a user who can log in to the lab.
@@ -666,7 +669,7 @@ func parseTop(root interface{}) *Scenario {
 	}
 	m := fields("", root,
 		[]string{"format", "id", "title", "briefing", "login", "users", "filler_vms", "clusters", "vms", "expect"},
-		[]string{"ticket", "difficulty", "teaches", "datacenter", "vm_of_interest", "$schema"})
+		[]string{"ticket", "difficulty", "teaches", "datacenter", "vm_of_interest", "certificate", "$schema"})
 	get := func(k string) interface{} { return m.vals[k] }
 
 	sc := &Scenario{Datacenter: "Datacenter"}
@@ -782,6 +785,10 @@ func parseTop(root interface{}) *Scenario {
 		if !expect.has(name) {
 			fail("expect", "has no entry for the vm_of_interest %s", pyQuote(name))
 		}
+	}
+	if m.has("certificate") {
+		cert := fields("certificate", get("certificate"), []string{"renewed"}, nil)
+		sc.CertificateRenewed = boolean("certificate.renewed", cert.vals["renewed"])
 	}
 	if m.has("$schema") {
 		nonEmpty(field("", "$schema"), get("$schema")) // where editors find the schema; nothing else

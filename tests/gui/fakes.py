@@ -22,7 +22,14 @@ from wizard.kb.model import Assessment, Change, Remedy
 from wizard.kb.plan import PlannedStep
 from wizard.ui.gateway import CancelFlag, CheckResult, ReportMove, ReportStep, Variant
 from wizard.vsphere.certificate import CertificateInfo
-from wizard.vsphere.errors import CertificateChanged, CertificateUntrusted, LoginFailed, VmNotFound
+from wizard.vsphere.errors import (
+    AuthorityChanged,
+    CertificateChanged,
+    CertificateUntrusted,
+    LoginFailed,
+    VmNotFound,
+    VsphereError,
+)
 from wizard.vsphere.executor import (
     ApplyRequest,
     ApplyResult,
@@ -53,7 +60,29 @@ def fake_cert(host: str = "vc01.lab.local", port: int = 443) -> CertificateInfo:
         not_before=datetime(2024, 1, 1, tzinfo=UTC),
         not_after=datetime(2034, 1, 1, tzinfo=UTC),
         pem="",
+        dns_names=(host,),
+        ip_addresses=("10.1.2.3",),
+        common_name=host,
+        key="RSA 2048 bits",
+        signature_algorithm="RSA with SHA-256",
     )
+
+
+FAKE_AUTHORITY = CertificateInfo(
+    host="vc01.lab.local",
+    port=443,
+    sha256=":".join(f"{(i * 91 + 7) % 256:02X}" for i in range(32)),
+    subject="CN=Lab CA, O=Lab",
+    issuer="CN=Lab CA, O=Lab",
+    not_before=datetime(2024, 1, 1, tzinfo=UTC),
+    not_after=datetime(2034, 1, 1, tzinfo=UTC),
+    pem="",
+    common_name="Lab CA",
+    key="RSA 2048 bits",
+    signature_algorithm="RSA with SHA-256",
+    self_signed=True,
+    is_ca=True,
+)
 
 
 class FakeSession:
@@ -154,6 +183,10 @@ class FakeGateway:
     outcomes: list[MigrationOutcome | Exception] = field(default_factory=list)
     moves: list[tuple[str, str]] = field(default_factory=list)
     reconciled: list[Reconciliation] = field(default_factory=list)
+    authority: CertificateInfo | VsphereError = FAKE_AUTHORITY
+    authorities: list[str] = field(default_factory=list)
+    fetch_threads: list[str] = field(default_factory=list)
+    changed_authority: bool = False
 
     # ---------------------------------------------------------------- connecting
 
@@ -170,7 +203,10 @@ class FakeGateway:
         if self.gate is not None:
             self.gate.wait(10)
         if self.changed:
-            raise CertificateChanged(self.cert, replace(self.cert, sha256="00:" * 31 + "00"))
+            presented = replace(self.cert, sha256="00:" * 31 + "00")
+            if self.changed_authority:
+                raise AuthorityChanged(FAKE_AUTHORITY, presented)
+            raise CertificateChanged(self.cert, presented)
         if not self.trusted:
             raise CertificateUntrusted(self.cert)
         if password != self.password:
@@ -187,6 +223,17 @@ class FakeGateway:
 
     def pin(self, info: CertificateInfo) -> None:
         self.pinned.append(info.sha256)
+        self.trusted = True
+
+    def fetch_authority(self, info: CertificateInfo, *, timeout: float = 30.0) -> CertificateInfo:
+        self.calls.append(f"fetch_authority {info.host}")
+        self.fetch_threads.append(threading.current_thread().name)
+        if isinstance(self.authority, VsphereError):
+            raise self.authority
+        return self.authority
+
+    def trust_authority(self, authority: CertificateInfo) -> None:
+        self.authorities.append(authority.sha256)
         self.trusted = True
 
     # ---------------------------------------------------------------- reading and judging
@@ -395,6 +442,7 @@ class FakeLabInfo:
     user: str = "helpdesk@lab.local"
     password: str = PASSWORD
     thumbprint_sha256: str = FAKE_FINGERPRINT
+    ca_thumbprint_sha256: str = FAKE_AUTHORITY.sha256
 
 
 class FakeLab:
@@ -415,6 +463,10 @@ class FakeLab:
 
     def stop(self) -> None:
         self.stopped = True
+
+    def renew_certificate(self) -> FakeLabInfo:
+        self.info = replace(self.info, thumbprint_sha256="11:" * 31 + "11")
+        return self.info
 
 
 if TYPE_CHECKING:

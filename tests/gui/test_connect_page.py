@@ -8,16 +8,17 @@ import threading
 import keyring
 import pytest
 from keyring.errors import KeyringError
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder, WindowFactory, connect
-from tests.gui.fakes import FAKE_FINGERPRINT, PASSWORD, FakeGateway
+from tests.gui.fakes import FAKE_AUTHORITY, FAKE_FINGERPRINT, PASSWORD, FakeGateway
 from wizard import credentials
 from wizard.ui import dialogs
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.connect import ConnectPage
 from wizard.ui.settings import GuiSettings
+from wizard.vsphere.errors import AuthorityUnavailable
 from wizard.vsphere.executor import Reconciliation
 
 
@@ -104,6 +105,81 @@ def test_changed_certificate_is_a_blocking_warning(
     assert recorder.of(dialogs.CertificateChangedDialog)
     assert not recorder.of(dialogs.CertificateDialog)
     assert "changed" in page.banner.body_text()
+
+
+def test_trust_the_authority_fetches_it_on_the_worker_shows_it_then_trusts_it(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    gw = FakeGateway()
+    win = make_window(gw)
+    recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_AUTHORITY
+    recorder.answers["AuthorityDialog"] = dialogs.AuthorityDialog.TRUST
+    win.wizard.next()
+    _fill(_page(win))
+    win.wizard.next()
+    qtbot.waitUntil(lambda: win.wizard.currentId() == PageId.CHOOSE_VM)
+    (shown,) = recorder.of(dialogs.AuthorityDialog)
+    assert shown.fingerprint_label.text().replace("\n", ":") == FAKE_AUTHORITY.sha256
+    assert gw.authorities == [FAKE_AUTHORITY.sha256]
+    assert gw.pinned == []
+    assert gw.fetch_threads
+    assert gw.fetch_threads[0] != threading.main_thread().name  # never on the GUI thread
+    assert win.ctx.worker.connected
+
+
+def test_declining_the_authority_does_not_sign_in(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    gw = FakeGateway()
+    win = make_window(gw)
+    recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_AUTHORITY
+    win.wizard.next()
+    page = _page(win)
+    _fill(page)
+    win.wizard.next()
+    qtbot.waitUntil(lambda: page.banner.isVisible() and page.isComplete())
+    assert recorder.of(dialogs.AuthorityDialog)
+    assert "did not trust vCenter's certificate authority" in page.banner.body_text()
+    assert gw.authorities == []
+    assert not win.ctx.worker.connected
+
+
+def test_an_authority_that_cannot_be_fetched_says_why(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    gw = FakeGateway(
+        authority=AuthorityUnavailable(
+            "vc01.lab.local:443",
+            "its download.zip holds a file named '../evil.0', which climbs out of the archive",
+        )
+    )
+    win = make_window(gw)
+    recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_AUTHORITY
+    win.wizard.next()
+    page = _page(win)
+    _fill(page)
+    win.wizard.next()
+    qtbot.waitUntil(lambda: page.banner.isVisible() and page.isComplete())
+    assert not recorder.of(dialogs.AuthorityDialog)
+    assert "climbs out of the archive" in page.banner.body_text()
+    assert "own fingerprint" in page.banner.next_text()
+    assert not win.ctx.worker.connected
+
+
+def test_a_certificate_from_another_authority_is_the_changed_warning(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    win = make_window(FakeGateway(changed=True, changed_authority=True))
+    win.wizard.next()
+    page = _page(win)
+    _fill(page)
+    win.wizard.next()
+    qtbot.waitUntil(lambda: page.banner.isVisible())
+    (dialog,) = recorder.of(dialogs.CertificateChangedDialog)
+    assert "not issued by the certificate authority you trusted" in page.banner.body_text()
+    titles = {w.accessibleName() for w in dialog.findChildren(QLabel)}
+    assert "Trusted authority" in titles
+    assert not recorder.of(dialogs.CertificateDialog)
 
 
 def test_cancel_while_connecting(

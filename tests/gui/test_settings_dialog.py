@@ -147,6 +147,21 @@ def test_forgetting_a_pin_removes_it_from_the_file(qtbot: QtBot) -> None:
     assert list(pins) == ["vc02.corp.local:443"]
 
 
+def test_a_trusted_authority_is_listed_and_can_be_forgotten(qtbot: QtBot) -> None:
+    store = JsonPinStore()
+    store.put_authority(_pin("vc03.corp.local", "CC:" * 31 + "CC"))
+    dialog = _dialog(qtbot, GuiSettings())
+    assert _row(dialog.pins_tree, 0)[:2] == [
+        "vc03.corp.local:443 (its authority)",
+        "CC:" * 31 + "CC",
+    ]
+    _select(dialog.pins_tree, "vc03.corp.local:443 (its authority)")
+    dialog.forget_pin_button.click()
+    _press(dialog, QDialogButtonBox.StandardButton.Ok)
+    data = json.loads(_pins_file().read_text(encoding="utf-8"))
+    assert data["authorities"] == {}
+
+
 def test_cancel_changes_nothing(qtbot: QtBot) -> None:
     settings = GuiSettings()
     settings.add_recent(VC1, USER, remember=True)

@@ -16,6 +16,7 @@ from wizard.kb.model import Remedy, RemedyId, Verdict
 from wizard.lab.scenario import bundled_scenarios_dir, load_scenario
 from wizard.ui.training.coach import (
     CoachInput,
+    RenewalTry,
     ScenarioBrief,
     Step,
     VmotionTry,
@@ -122,6 +123,45 @@ def test_connect_explains_the_fingerprint_with_the_labs_own() -> None:
     text = " ".join(note.look_at + note.facts)
     assert "00:01:02:03 … 1C:1D:1E:1F" in text
     assert "checksum of the certificate" in text
+
+
+def _renewed() -> ScenarioBrief:
+    path = Path(bundled_scenarios_dir()) / "renewed-certificate.json"
+    return brief_of(load_scenario(path))
+
+
+def test_connect_in_the_renewal_scenario_steers_to_the_authority() -> None:
+    ca = ":".join(f"{255 - i:02X}" for i in range(32))
+    brief = _renewed()
+    assert brief.certificate_renewed
+    note = coach(CoachInput(Step.CONNECT, brief, thumbprint=ca, ca_thumbprint=ca))
+    text = " ".join(note.look_at)
+    assert "Trust its authority" in text
+    assert "FF:FE:FD:FC … E3:E2:E1:E0" in text
+    assert any("would stop you" in h for h in note.hints)
+    plain = coach(CoachInput(Step.CONNECT, _brief()))
+    assert not any("renewed while you work" in t for t in plain.look_at)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "words"),
+    [
+        (None, "Renew and sign in again"),
+        ("silent", "without a question"),
+        ("changed", "Never click it away"),
+        ("asked", "trust the authority instead"),
+    ],
+)
+def test_the_renewal_exercise_once_signed_in(outcome: str | None, words: str) -> None:
+    renewal = RenewalTry(outcome) if outcome else None
+    inp = CoachInput(Step.CHOOSE_VM, _renewed(), connected=True, renewal=renewal)
+    note = coach(inp)
+    assert note.action == "renew"
+    assert any(words in t for t in note.look_at), note.look_at
+    if outcome:
+        assert any("FIN-W7-017" in t for t in note.look_at)
+    assert coach(replace(inp, connected=False)).action == ""  # not before signing in
+    assert coach(CoachInput(Step.CHOOSE_VM, _brief(), connected=True)).action == ""
 
 
 def test_choose_fix_explains_the_recommendation_and_the_3d_caveats() -> None:

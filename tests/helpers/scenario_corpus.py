@@ -711,6 +711,33 @@ def fixed_cases() -> list[Case]:
         doc["clusters"].append(second)
 
     c.append(Case("order-host-twice", _doc(host_twice), "clusters[1].hosts[0].name"))
+
+    # --- the certificate of the exercise (optional, read last)
+    c.append(Case("certificate-renewed", _doc(_set("certificate", {"renewed": True})), None))
+    c.append(Case("certificate-kept", _doc(_set("certificate", {"renewed": False})), None))
+    c.append(
+        Case(
+            "certificate-renewed-text",
+            _doc(_set("certificate", {"renewed": "yes"})),
+            "certificate.renewed",
+        )
+    )
+    c.append(Case("certificate-empty", _doc(_set("certificate", {})), "certificate.renewed"))
+    c.append(Case("certificate-not-object", _doc(_set("certificate", True)), "certificate"))
+    c.append(
+        Case(
+            "certificate-unknown-field",
+            _doc(_set("certificate", {"renewed": True, "replaced": True})),
+            "certificate.replaced",
+        )
+    )
+    c.append(
+        Case(
+            "order-vm-of-interest-then-certificate",
+            _doc(_both(_set("vm_of_interest", "ghost"), _set("certificate", {"renewed": 1}))),
+            "vm_of_interest",
+        )
+    )
     return c
 
 

@@ -1,9 +1,11 @@
 """No code path builds an unverified TLS context, except the one that only reads a certificate.
 
 The product may talk to a server without verifying it in exactly one place:
-``wizard.vsphere.tls.fetch_certificate`` reads the certificate to show its fingerprint (trust
-on first use) and sends nothing. And it may turn host-name checking off in exactly one place:
-``pinned_context``, where the pinned certificate itself is the identity. Two checks hold that:
+``wizard.vsphere.tls.fetch_certificate`` reads the certificate (and the chain sent with it) to
+show them (trust on first use) and sends nothing; fetching a vCenter's authorities
+(``/certs/download.zip``) goes over a connection pinned to that certificate, never unverified.
+Besides that reading, host-name checking is off in exactly one place: ``pinned_context``, where the
+pinned certificate itself is the identity. Two checks hold that:
 
 - the source of ``wizard/`` is searched for the ways of switching verification off;
 - a full connect, check (with the VM's log over HTTPS) and apply runs with ``ssl`` watched:
@@ -47,7 +49,10 @@ PYVMOMI_CALLS = {"SmartConnect", "Connect", "SoapStubAdapter", "SmartStubAdapter
 PYVMOMI_PINNING = {"thumbprint", "serverPemCert", "disableSslCertValidation"}
 # (file, function, what): the only places allowed, and why.
 ALLOWED = {
-    (TLS, "fetch_certificate", "get_server_certificate"),  # reads the certificate, sends nothing
+    # Reads the certificate and the chain sent with it to show them, sends nothing: the stdlib
+    # has no call that returns the chain (get_server_certificate gives the leaf alone).
+    (TLS, "fetch_certificate", "CERT_NONE"),
+    (TLS, "fetch_certificate", "check_hostname"),
     (TLS, "pinned_context", "check_hostname"),  # the pinned certificate is the identity
 }
 

@@ -1,7 +1,7 @@
 """A throwaway certificate authority and server certificates for the TLS tests.
 
-Made with ``cryptography`` (already installed here: keyring's Secret Service backend needs it;
-the product does not). Everything is written into the test's own folder.
+Made with ``cryptography`` (a dependency of the product, which reads certificates with it).
+Everything is written into the test's own folder.
 """
 
 from __future__ import annotations

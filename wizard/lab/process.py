@@ -1,7 +1,10 @@
 """Start and stop the training lab process.
 
-The lab prints one line of JSON on stdout once it answers (its URL, login and certificate
-fingerprint) and runs until it is told to stop. :class:`LabProcess` starts it, waits for that
+The lab prints one line of JSON on stdout once it answers (its URL, login and the fingerprints
+of its certificate and of its certificate authority) and runs until it is told to stop. While it
+runs, :meth:`LabProcess.renew_certificate` and :meth:`LabProcess.replace_certificate_authority`
+give it a new certificate (from the same authority, or from a new one), as vCenter's are
+renewed or replaced. :class:`LabProcess` starts it, waits for that
 line with a time limit, and makes sure the process never outlives its owner:
 
 - ``stop()``, the context manager, garbage collection and interpreter exit all end it;
@@ -26,7 +29,7 @@ import sys
 import threading
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Self, TypeVar
@@ -35,6 +38,7 @@ from wizard.lab.binary import lab_binary
 from wizard.lab.scenario import MAX_FILLER_VMS
 
 READY_TIMEOUT_S = 120.0  # 10,000 filler VMs take about 20 s to build on a slow machine
+COMMAND_TIMEOUT_S = 15.0
 STOP_TIMEOUT_S = 10.0
 _STDERR_LINES = 200
 _T = TypeVar("_T")
@@ -56,6 +60,9 @@ class LabInfo:
         user: The scenario's login user.
         password: Its password.
         thumbprint_sha256: SHA-256 fingerprint of the lab's certificate, ``AB:CD:…``.
+        ca_thumbprint_sha256: SHA-256 fingerprint of the lab's certificate authority, which
+            signs that certificate and is offered at ``/certs/download.zip``; ``""`` when the
+            lab serves a certificate it was given (``cert_file``).
     """
 
     url: str
@@ -64,6 +71,7 @@ class LabInfo:
     user: str
     password: str
     thumbprint_sha256: str
+    ca_thumbprint_sha256: str = ""
 
     @classmethod
     def from_ready_line(cls, line: str) -> LabInfo:
@@ -81,6 +89,7 @@ class LabInfo:
                 user=_typed(data, "user", str),
                 password=_typed(data, "password", str),
                 thumbprint_sha256=_typed(data, "thumbprint_sha256", str),
+                ca_thumbprint_sha256=_typed(data, "ca_thumbprint_sha256", str),
             )
         except (ValueError, TypeError, KeyError) as exc:
             raise LabError(f"The lab's ready line is not what was expected: {exc}") from exc
@@ -90,7 +99,8 @@ class LabInfo:
         # Keep the password out of logs and test reports.
         return (
             f"LabInfo(url={self.url!r}, user={self.user!r}, password='***', "
-            f"thumbprint_sha256={self.thumbprint_sha256!r})"
+            f"thumbprint_sha256={self.thumbprint_sha256!r}, "
+            f"ca_thumbprint_sha256={self.ca_thumbprint_sha256!r})"
         )
 
 
@@ -255,8 +265,19 @@ class LabProcess:
         filler_vms: Filler VMs, overriding the scenario's number.
         delay_ms: Delay of every SOAP call, in milliseconds.
         method_delays: Extra delay per SOAP method name, in milliseconds.
-        cert_file: Certificate to serve, kept across starts (made when missing).
+        cert_file: Certificate to serve, kept across starts (made when missing); the lab then
+            has no certificate authority of its own.
         key_file: Its private key (made when missing).
+        ca_dir: A folder keeping the lab's certificate authority, its certificate and its
+            vCenter identity across starts, as a vCenter keeps them (made when missing).
+            Without it (and without ``cert_file``) each start is a new vCenter with a new
+            authority.
+        renew_certificate: With ``ca_dir``: start with a new certificate from the kept
+            authority (a renewal).
+        replace_certificate_authority: With ``ca_dir``: start with a new authority and a
+            certificate from it (a replacement).
+        certs_zip: A file the lab serves as ``/certs/download.zip`` instead of its authority's
+            (a damaged or hostile download, for tests).
         binary: The lab binary (default: :func:`wizard.lab.binary.lab_binary`).
         ready_timeout: Seconds to wait for the ready line.
         verbose: Let the lab log to its stderr (kept in :attr:`stderr_tail`).
@@ -272,12 +293,24 @@ class LabProcess:
         method_delays: Mapping[str, int] | None = None,
         cert_file: Path | None = None,
         key_file: Path | None = None,
+        ca_dir: Path | None = None,
+        renew_certificate: bool = False,
+        replace_certificate_authority: bool = False,
+        certs_zip: Path | None = None,
         binary: Path | None = None,
         ready_timeout: float = READY_TIMEOUT_S,
         verbose: bool = False,
     ) -> None:
         if (cert_file is None) != (key_file is None):
             raise ValueError("cert_file and key_file go together")
+        if ca_dir is not None and cert_file is not None:
+            raise ValueError("ca_dir and cert_file exclude each other")
+        if (renew_certificate or replace_certificate_authority) and ca_dir is None:
+            raise ValueError("renew_certificate and replace_certificate_authority need ca_dir")
+        if renew_certificate and replace_certificate_authority:
+            raise ValueError(
+                "renew_certificate and replace_certificate_authority exclude each other"
+            )
         if filler_vms is not None and not 0 <= filler_vms <= MAX_FILLER_VMS:
             raise ValueError(f"filler_vms must be from 0 to {MAX_FILLER_VMS}, not {filler_vms}")
         self._scenario = scenario
@@ -287,6 +320,12 @@ class LabProcess:
         self._method_delays = dict(method_delays or {})
         self._cert_file = cert_file
         self._key_file = key_file
+        self._ca_dir = ca_dir
+        self._renew = renew_certificate
+        self._replace = replace_certificate_authority
+        self._certs_zip = certs_zip
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._command_lock = threading.Lock()
         self._binary = binary
         self._ready_timeout = ready_timeout
         self._verbose = verbose
@@ -317,6 +356,14 @@ class LabProcess:
             args += ["--method-delay", delays]
         if self._cert_file is not None and self._key_file is not None:
             args += ["--cert-file", str(self._cert_file), "--key-file", str(self._key_file)]
+        if self._ca_dir is not None:
+            args += ["--ca-dir", str(self._ca_dir)]
+        if self._renew:
+            args.append("--renew-certificate")
+        if self._replace:
+            args.append("--replace-certificate-authority")
+        if self._certs_zip is not None:
+            args += ["--certs-zip", str(self._certs_zip)]
         if self._verbose:
             args.append("--verbose")
         return args
@@ -390,7 +437,7 @@ class LabProcess:
             raise
 
     def _wait_ready(self, proc: subprocess.Popen[str]) -> LabInfo:
-        lines: queue.Queue[str | None] = queue.Queue()
+        lines = self._lines
         assert proc.stdout is not None
         assert proc.stderr is not None
         self._threads = [
@@ -415,6 +462,64 @@ class LabProcess:
             raise LabError(f"The lab exited with code {code}: {self.stderr_tail.strip()}")
         self._info = LabInfo.from_ready_line(line)
         return self._info
+
+    def renew_certificate(self, timeout: float = COMMAND_TIMEOUT_S) -> LabInfo:
+        """Give the running lab a new certificate from the same authority (a renewal).
+
+        Connections made afterwards get it; open ones keep the old one, as with vCenter.
+
+        Returns:
+            Where the lab answers, with the new fingerprint (also in :attr:`info` from now on).
+
+        Raises:
+            LabError: the lab is not running, has no authority (``cert_file``), or did not
+                answer in time.
+        """
+        return self._command("renew-certificate", timeout)
+
+    def replace_certificate_authority(self, timeout: float = COMMAND_TIMEOUT_S) -> LabInfo:
+        """Give the running lab a new certificate authority and a certificate from it.
+
+        Returns:
+            Where the lab answers, with both new fingerprints (also in :attr:`info`).
+
+        Raises:
+            LabError: as for :meth:`renew_certificate`.
+        """
+        return self._command("replace-certificate-authority", timeout)
+
+    def _command(self, command: str, timeout: float) -> LabInfo:
+        with self._command_lock:
+            proc, info = self._proc, self._info
+            if proc is None or info is None or proc.stdin is None or proc.poll() is not None:
+                raise LabError("The lab is not running.")
+            try:
+                proc.stdin.write(command + "\n")
+                proc.stdin.flush()
+                line = self._lines.get(timeout=timeout)
+            except (OSError, ValueError) as exc:
+                raise LabError(f"The lab did not take the command {command}: {exc}") from exc
+            except queue.Empty:
+                raise LabError(
+                    f"The lab did not answer {command} within {timeout:.0f} s."
+                ) from None
+            if line is None:
+                raise LabError(f"The lab ended during {command}: {self.stderr_tail.strip()}")
+            try:
+                answer = json.loads(line)
+                if answer.get("event") == "error":
+                    raise LabError(f"The lab refused {command}: {answer.get('message')}")
+                updated = replace(
+                    info,
+                    thumbprint_sha256=_typed(answer, "thumbprint_sha256", str),
+                    ca_thumbprint_sha256=_typed(answer, "ca_thumbprint_sha256", str),
+                )
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                raise LabError(
+                    f"The lab's answer to {command} is not what was expected: {exc}"
+                ) from exc
+            self._info = updated
+            return updated
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> int | None:
         """Stop the lab (SIGTERM, or CTRL_BREAK on Windows), killing it after ``timeout``.

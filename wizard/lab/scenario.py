@@ -13,7 +13,7 @@ holds the files both are tested on). The rules both apply:
 - the fields are checked in one fixed order, so a file with two mistakes gets the same first
   complaint from both: the top level (its format first), then id, title, briefing, login, users,
   filler_vms, clusters, vms, expect, ticket, difficulty, teaches, datacenter, vm_of_interest,
-  $schema;
+  certificate, $schema;
   within a VM: name, host, hardware_version, guest_id, tools_guest_id, power_state,
   tools_running, screen, video, extra_config, upgrade_policy, history;
 - the bounds: filler_vms 0 to 20,000, a screen side 1 to 16,384 pixels, displays 1 to 10,
@@ -269,6 +269,18 @@ class VmSpec:
 
 
 @dataclass(frozen=True)
+class CertificateSpec:
+    """What happens to the lab's vCenter certificate during the exercise.
+
+    Attributes:
+        renewed: training offers to renew it (same authority) and sign in again, to show what
+            trusting the certificate itself, or its authority, leads to.
+    """
+
+    renewed: bool
+
+
+@dataclass(frozen=True)
 class Expectation:
     """What the rules should conclude for one VM: the verdict and the recommended remedy."""
 
@@ -286,6 +298,7 @@ class Scenario:
         filler_vms: how many ordinary VMs the lab adds around the scenario's own.
         ticket: the ticket text a user filed, as the trainee receives it.
         vm_of_interest: the VM the ticket is about.
+        certificate: what happens to the lab's certificate during the exercise.
     """
 
     format: int
@@ -303,6 +316,12 @@ class Scenario:
     teaches: tuple[str, ...] = ()
     datacenter: str | None = None
     vm_of_interest: str | None = None
+    certificate: CertificateSpec | None = None
+
+    @property
+    def certificate_renewed(self) -> bool:
+        """Whether the exercise renews the lab's certificate."""
+        return self.certificate is not None and self.certificate.renewed
 
     @property
     def login_role(self) -> Role:
@@ -410,6 +429,7 @@ _TOP_OPTIONAL: Final = (
     "teaches",
     "datacenter",
     "vm_of_interest",
+    "certificate",
     "$schema",
 )
 _VM_FIELDS: Final = (
@@ -873,6 +893,9 @@ def parse_scenario(data: object, source: str) -> Scenario:
                 f'has no entry for the vm_of_interest "{vm_of_interest}"',
                 "Add its verdict and recommended remedy: the debrief compares against them",
             )
+    certificate: CertificateSpec | None = None
+    if "certificate" in f:
+        certificate = CertificateSpec(f["certificate"].fields(("renewed",))["renewed"].boolean())
     if "$schema" in f:
         f["$schema"].string()  # where editors find scenario.schema.json; nothing else
     return Scenario(
@@ -891,6 +914,7 @@ def parse_scenario(data: object, source: str) -> Scenario:
         teaches=teaches,
         datacenter=datacenter,
         vm_of_interest=vm_of_interest,
+        certificate=certificate,
     )
 
 

@@ -40,6 +40,8 @@ class LabInfoLike(Protocol):
     def password(self) -> str: ...
     @property
     def thumbprint_sha256(self) -> str: ...
+    @property
+    def ca_thumbprint_sha256(self) -> str: ...
 
 
 class LabHandle(Protocol):
@@ -49,6 +51,7 @@ class LabHandle(Protocol):
     def info(self) -> LabInfoLike: ...
     def start(self) -> object: ...
     def stop(self) -> object: ...
+    def renew_certificate(self) -> LabInfoLike: ...
 
 
 LabFactory = Callable[[Path], LabHandle]
@@ -291,6 +294,21 @@ class WizardContext(QObject):
         if lab is not None:
             self.lab_worker.submit(lab.stop, description="stop the training lab")
             self.labChanged.emit("")
+
+    def renew_lab_certificate(self) -> Job | None:
+        """Give the running lab a new certificate from the same authority, on the lab worker;
+        the job's result is the lab's new details (also in :attr:`lab_info`). None: no lab."""
+        lab = self._lab
+        if lab is None:
+            return None
+        job = self.lab_worker.submit(lab.renew_certificate, description="renew the certificate")
+        job.succeeded.connect(self.on_lab_certificate_renewed)
+        return job
+
+    @Slot(object)
+    def on_lab_certificate_renewed(self, info: object) -> None:
+        if self._lab is not None:
+            self.lab_info = info  # type: ignore[assignment]
 
     def set_training(self, session: QObject | None) -> None:
         """Start (a session) or end (None) training; the coach and the debrief follow."""

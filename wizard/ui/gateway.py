@@ -121,6 +121,22 @@ class Gateway(Protocol[S]):
         """
         ...
 
+    def fetch_authority(
+        self, info: CertificateInfo, *, timeout: float = DEFAULT_TIMEOUT_S
+    ) -> CertificateInfo:
+        """The vCenter's certificate authority that issued ``info`` (from its
+        ``/certs/download.zip``), to show before it is trusted. Blocks: runs on the worker.
+
+        Raises:
+            VsphereError: its subclasses, e.g. ``AuthorityUnavailable``.
+        """
+        ...
+
+    def trust_authority(self, authority: CertificateInfo) -> None:
+        """Accept what this authority issues for its vCenter's name from now on (stored).
+        Does not block."""
+        ...
+
     # ---------------------------------------------------------------- reading and judging
 
     def list_vms(self, session: S) -> list[VmSummary]:
@@ -347,6 +363,16 @@ class VsphereGateway:
 
     def pin(self, info: CertificateInfo) -> None:
         self._policy().pin(info)
+
+    def fetch_authority(
+        self, info: CertificateInfo, *, timeout: float = DEFAULT_TIMEOUT_S
+    ) -> CertificateInfo:
+        from wizard.vsphere.tls import fetch_authority
+
+        return fetch_authority(info, timeout)
+
+    def trust_authority(self, authority: CertificateInfo) -> None:
+        self._policy().trust_authority(authority)
 
     # ---------------------------------------------------------------- reading and judging
 

@@ -168,8 +168,8 @@ class SettingsDialog(QDialog):
         )
         col.addLayout(self._button_row(self.forget_vcenter_button, vcenters_note))
 
-        pins_label = heading("&Pinned certificates", self)
-        pins_label.setAccessibleName("Pinned certificates")
+        pins_label = heading("&Pinned certificates and trusted authorities", self)
+        pins_label.setAccessibleName("Pinned certificates and trusted authorities")
         col.addWidget(pins_label)
         self.pins_tree = self._tree(
             ["vCenter", "SHA-256 fingerprint", "Valid until"], "Pinned certificates"
@@ -182,7 +182,7 @@ class SettingsDialog(QDialog):
         self.forget_pin_button.clicked.connect(self.on_forget_pin_button_clicked)
         self.pins_note = wrapped(
             "The next connection to that vCenter shows the certificate dialog again: compare "
-            "the fingerprint before you trust it.",
+            "the fingerprint before you trust it, or its authority.",
             self,
         )
         col.addLayout(self._button_row(self.forget_pin_button, self.pins_note))
@@ -269,6 +269,8 @@ class SettingsDialog(QDialog):
             return
         for pin in entries:
             where = f"[{pin.host}]:{pin.port}" if ":" in pin.host else f"{pin.host}:{pin.port}"
+            if getattr(pin, "kind", "certificate") == "authority":
+                where += " (its authority)"
             item = QTreeWidgetItem([where, pin.sha256, _valid_until(pin.not_after)])
             item.setFont(1, monospace())
             item.setToolTip(1, pin.sha256)

@@ -173,11 +173,18 @@ class CertificateUntrusted(VsphereError):
     def __init__(self, info: CertificateInfo, reason: str = "") -> None:
         """Keep the presented certificate for the fingerprint dialog."""
         because = f" ({reason})" if reason else ""
+        names = ", ".join(info.names)
+        other_name = (
+            f" It is issued for {names}, not for {info.host}."
+            if names and not info.valid_for(info.host)
+            else ""
+        )
         super().__init__(
             f"The certificate of {info.host}:{info.port} is not trusted by this computer"
-            f"{because}. Its SHA-256 fingerprint is {info.sha256}.",
+            f"{because}. Its SHA-256 fingerprint is {info.sha256}.{other_name}",
             "Compare the fingerprint with the one your vSphere administrator gives you (vCenter "
-            "shows it in its appliance management). Trust it only if they match.",
+            "shows it in its appliance management). Trust it only if they match."
+            + (" Better: connect with one of the names it is issued for." if other_name else ""),
         )
         self.info = info
         self.reason = reason
@@ -234,6 +241,125 @@ class CertificateChanged(VsphereError):
         )
         self.pinned = pinned
         self.presented = presented
+
+
+class AuthorityChanged(CertificateChanged):
+    """The certificate is not issued by the authority trusted for this vCenter: stop and warn.
+
+    The same stop as a changed pinned certificate (it is one: what was trusted no longer
+    vouches for what is presented), worded for an authority.
+
+    Attributes:
+        pinned: the authority trusted for this vCenter (its root certificate).
+        presented: the certificate presented now.
+    """
+
+    def __init__(
+        self,
+        authority: CertificateInfo,
+        presented: CertificateInfo,
+        *,
+        another_vcenter: bool = False,
+    ) -> None:
+        """Keep the authority and the certificate it did not issue (or, with
+        ``another_vcenter``, that it issued to another vCenter than the one it was trusted for).
+        """
+        super().__init__(authority, presented)
+        same_name = (authority.host.lower(), authority.port) == (
+            presented.host.lower(),
+            presented.port,
+        )
+        where = (
+            ""
+            if same_name
+            else f" (you trusted it as {authority.host}:{authority.port}: the same vCenter, "
+            "reached by another name)"
+        )
+        trusted = (
+            f"Trusted authority: {authority.subject or '(no name)'}, SHA-256 {authority.sha256}."
+        )
+        if another_vcenter:
+            self.message = (
+                f"{presented.host}:{presented.port} is not the vCenter whose certificate "
+                "authority you trusted there: it names itself as another vCenter, so the "
+                f"authority does not vouch for it. {trusted} Presented: SHA-256 "
+                f"{presented.sha256}."
+            )
+        else:
+            self.message = (
+                f"The certificate of {presented.host}:{presented.port} has changed: it was not "
+                f"issued by the certificate authority you trusted for this vCenter{where}. "
+                f"{trusted} Now presented: SHA-256 {presented.sha256}, issued by "
+                f"{presented.issuer or '(no name)'}."
+            )
+        self.next_step = (
+            "Do not continue until a vSphere administrator confirms that vCenter's certificate "
+            "authority was replaced on purpose; someone may be intercepting the connection. Once "
+            "confirmed, forget the old authority (File > Settings in the wizard) and trust the "
+            "new one."
+        )
+        self.args = (self.message,)
+
+
+class AuthorityMismatch(CertificateUntrusted):
+    """The certificate is not issued by the authority whose fingerprint the technician gave.
+
+    Attributes:
+        expected: the authority's SHA-256 fingerprint as given, ``AB:CD:…``.
+        found: the authority that did issue it, when the server offered it; else None.
+    """
+
+    def __init__(
+        self,
+        info: CertificateInfo,
+        expected: str,
+        found: CertificateInfo | None,
+        reason: str = "",
+    ) -> None:
+        """Keep the presented certificate, the fingerprint given and what was found."""
+        super().__init__(info, reason)
+        self.expected = expected
+        self.found = found
+        issuer = (
+            f"It was issued by the authority SHA-256 {found.sha256} ({found.subject})."
+            if found is not None
+            else f"Its issuer ({info.issuer or 'no name'}) is not among the authorities the "
+            "server offers."
+        )
+        self.message = (
+            f"The certificate of {info.host}:{info.port} was not issued by the certificate "
+            f"authority you named (--trust-ca-fingerprint {expected}), so it was not trusted "
+            f"and no password was sent. {issuer}"
+        )
+        self.next_step = (
+            "Check that the address is your vCenter's and copy the authority's fingerprint "
+            "again from your vSphere administrator. If both are right, the authority was "
+            "replaced or someone is intercepting the connection: do not connect until an "
+            "administrator has confirmed the new fingerprint."
+        )
+        self.args = (self.message,)
+
+
+class AuthorityUnavailable(VsphereError):
+    """The certificate authorities a vCenter offers could not be fetched or were refused.
+
+    Attributes:
+        endpoint: ``host:port``.
+        detail: what went wrong, in words.
+    """
+
+    category = ErrorCategory.CERTIFICATE
+
+    def __init__(self, endpoint: str, detail: str) -> None:
+        """Name the vCenter and what went wrong; nothing was trusted or saved."""
+        super().__init__(
+            f"The certificate authority of {endpoint} could not be used: {detail}. Nothing was "
+            "trusted or saved.",
+            "Compare the certificate's own fingerprint with your vSphere administrator and trust "
+            "it instead, or ask them for the authority's certificate.",
+        )
+        self.endpoint = endpoint
+        self.detail = detail
 
 
 class TlsFailed(VsphereError):

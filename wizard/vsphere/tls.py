@@ -1,20 +1,32 @@
-"""TLS to vCenter: the OS trust store first, then trust-on-first-use with pinned certificates.
+"""TLS to vCenter: the OS trust store, a vCenter's own authority, or a pinned certificate.
 
-The flow (trust on first use, then the certificate pinned per host and port):
+The flow (trust on first use; then the certificate, or the authority that issues it, kept per
+host and port):
 
 1. :meth:`TrustPolicy.ssl_context_for` gives a context that verifies: the pinned certificate
-   alone when this host:port has a pin, otherwise the OS trust store (``truststore``, hostname
-   checked), so a vCenter whose CA the company deployed is trusted like in a browser.
+   alone when this host:port has a pin; else the authority trusted for this host:port alone
+   (host name checked); otherwise the OS trust store (``truststore``, host name checked), so a
+   vCenter whose authority the company deployed is trusted like in a browser.
 2. When the handshake fails verification, :meth:`TrustPolicy.context_after_verify_failure` reads
-   the presented certificate (:func:`fetch_certificate`) and decides: a pin that differs raises
-   :class:`~wizard.vsphere.errors.CertificateChanged`; a certificate the technician trusted once
-   in this process, or whose fingerprint the CLI was given, gets a context that trusts exactly
-   that certificate; anything else raises :class:`~wizard.vsphere.errors.CertificateUntrusted`
-   so the caller can ask ("trust once" -> :meth:`TrustPolicy.trust_once`, "always trust" ->
-   :meth:`TrustPolicy.pin`) and connect again.
+   the presented certificate and the chain sent with it (:func:`fetch_certificate`) and
+   decides: a pin that differs, or a certificate the trusted authority did not issue, raises
+   :class:`~wizard.vsphere.errors.CertificateChanged`; a certificate the technician trusted
+   once in this process, or whose fingerprint (or whose authority's fingerprint) the command
+   line was given, gets a context that trusts exactly that; anything else raises
+   :class:`~wizard.vsphere.errors.CertificateUntrusted` so the caller can ask ("trust once" ->
+   :meth:`TrustPolicy.trust_once`, "always trust" -> :meth:`TrustPolicy.pin`, "trust this
+   vCenter's authority" -> :func:`fetch_authority`, shown, then
+   :meth:`TrustPolicy.trust_authority`) and connect again.
 
-There is never a silent unverified context. pyVmomi's ``thumbprint=``/``serverPemCert=`` are not
-used: in 9.1.1 they switch the caller's context to ``CERT_NONE`` in place.
+An authority is trusted for one host:port (and, once connected, for the vCenter identity seen
+there): it never vouches for another name or another vCenter. Its certificates are accepted
+only for the names they are issued for, so a renewed vCenter certificate passes without a
+question while an ESXi host's certificate from the same authority does not pass as vCenter.
+
+There is never a silent unverified context: the only unverified handshake reads certificates to
+show them (:func:`fetch_certificate`) and sends nothing. pyVmomi's ``thumbprint=``/
+``serverPemCert=`` are not used: in 9.1.1 they switch the caller's context to ``CERT_NONE`` in
+place.
 """
 
 from __future__ import annotations
@@ -23,9 +35,10 @@ import contextlib
 import json
 import logging
 import os
+import socket
 import ssl
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,8 +46,12 @@ from typing import Any, Protocol
 import truststore
 
 from wizard import paths
+from wizard.vsphere import authority as _authority
 from wizard.vsphere.certificate import CertificateInfo
 from wizard.vsphere.errors import (
+    AuthorityChanged,
+    AuthorityMismatch,
+    AuthorityUnavailable,
     CertificateChanged,
     CertificateUntrusted,
     FingerprintMismatch,
@@ -65,20 +82,49 @@ def normalize_fingerprint(text: str) -> str:
 
 
 def fetch_certificate(host: str, port: int, timeout: float) -> CertificateInfo:
-    """Read the certificate a server presents, without verifying it, to show it to the technician.
+    """Read the certificate a server presents, and the chain it sends, to show them.
 
     This is the ONLY place in the product that talks to a server without verifying its
-    certificate, and it only reads the certificate: the connection is closed right after the
+    certificate, and it only reads certificates: the connection is closed right after the
     handshake, nothing is sent over it, and no credential ever goes near it.
 
     Raises:
         OSError: the server cannot be reached (``socket.gaierror``, ``ConnectionRefusedError``,
             ``TimeoutError``), or the TLS handshake fails.
     """
-    # ssl.get_server_certificate() reads the peer certificate without verification (its own
-    # internal context); it is a public stdlib API, so we never build a CERT_NONE context ourselves.
-    pem = ssl.get_server_certificate((host, port), timeout=timeout)
-    return CertificateInfo.from_der(host, port, ssl.PEM_cert_to_DER_cert(pem))
+    reader = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    reader.check_hostname = False  # nothing is trusted here: the certificates are only read
+    reader.verify_mode = ssl.CERT_NONE
+    with (
+        socket.create_connection((host, port), timeout=timeout) as raw,
+        reader.wrap_socket(raw, server_hostname=host) as tls,
+    ):
+        leaf = tls.getpeercert(binary_form=True)
+        sent = _chain_sent(tls)
+    if not leaf:
+        raise ssl.SSLError(f"{host}:{port} presented no certificate")
+    rest = sent[1:] if sent and sent[0] == leaf else sent
+    return CertificateInfo.from_der(host, port, leaf, rest)
+
+
+def _chain_sent(tls: ssl.SSLSocket) -> list[bytes]:
+    """The certificates the server sent, as it sent them (its own first), in DER.
+
+    Python 3.13 has ``SSLSocket.get_unverified_chain()``; 3.10 to 3.12 have the same call on
+    the socket's ``_sslobj`` (returning certificate objects); anything older or different
+    gives only the server's own certificate, which is then all that is shown.
+    """
+    public: Any = getattr(tls, "get_unverified_chain", None)
+    inner: Any = getattr(getattr(tls, "_sslobj", None), "get_unverified_chain", None)
+    try:
+        if public is not None:
+            return [bytes(c) for c in public() or ()]
+        if inner is not None:
+            der: int = getattr(ssl, "_ssl").ENCODING_DER  # noqa: B009 (private module)
+            return [bytes(c.public_bytes(der)) for c in inner() or ()]
+    except (AttributeError, TypeError, ValueError, ssl.SSLError) as exc:
+        log.info("The chain the server sent could not be read: %s", exc)
+    return []
 
 
 def pinned_context(pem: str) -> ssl.SSLContext:
@@ -100,23 +146,111 @@ def os_store_context() -> ssl.SSLContext:
     return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
+def authority_context(pem: str) -> ssl.SSLContext:
+    """A context that trusts certificates this one authority issued, for the name connected to.
+
+    Neither the OS store nor any other authority is loaded, and the host name is checked: the
+    authority of a vCenter also issues its ESXi hosts' certificates, which must not pass as the
+    vCenter's. Validity dates are checked as always.
+    """
+    ctx = ssl.create_default_context(cadata=pem)  # cadata alone: the OS store is not loaded
+    # The authority may be a subordinate one (VMCA under the company's authority): it is the
+    # anchor all the same.
+    ctx.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    # As in pinned_context: Python 3.13's strict checks refuse certificates older vCenters
+    # issue; the authority is exactly the one the technician chose.
+    ctx.verify_flags &= ~ssl.VERIFY_X509_STRICT
+    return ctx
+
+
+def fetch_authority(presented: CertificateInfo, timeout: float) -> CertificateInfo:
+    """The authority, among those the server offers, that issued the certificate it presented.
+
+    ``/certs/download.zip`` is fetched over a connection that trusts exactly ``presented`` (the
+    certificate the technician was shown), read in memory with limits
+    (:mod:`wizard.vsphere.authority`), and the path from ``presented`` is followed by signature.
+    Nothing is trusted or saved here: the caller shows the result and asks.
+
+    Raises:
+        AuthorityUnavailable: the server offers none, the file is refused, none of its
+            certificates issued ``presented``, or the server presented another certificate
+            meanwhile.
+    """
+    endpoint = _pin_key(presented.host, presented.port)
+    try:
+        data = _authority.download(presented, timeout, pinned_context(presented.pem))
+    except ssl.SSLCertVerificationError as exc:
+        raise AuthorityUnavailable(
+            endpoint,
+            "it presented another certificate than the one shown while its authority was being "
+            "fetched; connect again and compare the new fingerprint",
+        ) from exc
+    offered = _authority.read_zip(data, endpoint)
+    found = _authority.issuing_authority(presented, offered.certificates)
+    if found is None:
+        raise AuthorityUnavailable(
+            endpoint,
+            f"none of the {len(offered.certificates)} certificates in its download.zip issued "
+            f"the certificate it presented (issuer: {presented.issuer or 'no name'})",
+        )
+    log.info(
+        "Authority of %s: %s (%s), offered among %d",
+        endpoint,
+        found.sha256,
+        found.subject,
+        len(offered.certificates),
+    )
+    return found
+
+
+def issued_by(presented: CertificateInfo, authority: CertificateInfo) -> bool:
+    """Whether ``presented`` is ``authority`` or its path (through the chain sent) leads to it."""
+    if presented.sha256 == authority.sha256:
+        return True
+    return _authority.issuing_authority(presented, (authority.der,)) is not None
+
+
 class PinStore(Protocol):
-    """Where certificates the technician chose to always trust are kept, per host and port."""
+    """Where the technician's lasting trust is kept, per host and port: certificates ("always
+    trust") and vCenters' own authorities ("trust this vCenter's authority")."""
 
     def get(self, host: str, port: int) -> CertificateInfo | None:
         """The pinned certificate for host:port, or None."""
 
     def put(self, info: CertificateInfo) -> None:
-        """Pin ``info`` for its host:port, replacing any earlier pin."""
+        """Pin ``info`` for its host:port, replacing any earlier pin or authority there."""
+
+    def authority(self, host: str, port: int) -> TrustedAuthority | None:
+        """The authority trusted for host:port, or None."""
+
+    def put_authority(self, certificate: CertificateInfo) -> None:
+        """Trust this authority for its host:port, replacing any earlier pin or authority."""
 
     def remove(self, host: str, port: int) -> None:
-        """Forget the pin for host:port (nothing happens if there is none)."""
+        """Forget the pin and the authority for host:port (nothing happens if there is none)."""
 
     def identify(self, host: str, port: int, vcenter_id: str) -> None:
-        """Note which vCenter (``about.instanceUuid``) the pin for host:port belongs to."""
+        """Note which vCenter (``about.instanceUuid``) the trust for host:port belongs to."""
 
     def of_vcenter(self, vcenter_id: str) -> list[CertificateInfo]:
         """The pins noted as belonging to that vCenter, under whatever name they were made."""
+
+    def authorities_of(self, vcenter_id: str) -> list[TrustedAuthority]:
+        """The authorities noted as that vCenter's, under whatever name they were trusted."""
+
+
+@dataclass(frozen=True)
+class TrustedAuthority:
+    """An authority trusted for one vCenter.
+
+    Attributes:
+        certificate: its certificate; ``host`` and ``port`` are the vCenter's it is trusted for.
+        vcenter_id: the identity (``about.instanceUuid``) of the vCenter seen there through it,
+            ``""`` until the first connection.
+    """
+
+    certificate: CertificateInfo
+    vcenter_id: str = ""
 
 
 def _pin_key(host: str, port: int) -> str:
@@ -126,19 +260,22 @@ def _pin_key(host: str, port: int) -> str:
 
 @dataclass(frozen=True)
 class PinnedEntry:
-    """One pin as the Settings dialog lists it (read from the file, the PEM not parsed).
+    """One pin or authority as the Settings dialog lists it (read from the file, not parsed).
 
     Attributes:
         host: the host name or address (IPv6 without brackets).
         port: the TCP port.
-        sha256: the pinned fingerprint as stored.
+        sha256: the fingerprint as stored.
         not_after: end of validity, or None when not recorded or unreadable.
+        kind: ``"certificate"`` (a pinned certificate) or ``"authority"`` (the vCenter's
+            authority, trusted for this host:port).
     """
 
     host: str
     port: int
     sha256: str
     not_after: datetime | None
+    kind: str = "certificate"
 
 
 def _split_pin_key(key: str) -> tuple[str, int] | None:
@@ -148,8 +285,13 @@ def _split_pin_key(key: str) -> tuple[str, int] | None:
     return host.removeprefix("[").removesuffix("]"), int(port)
 
 
+_PINS = "pins"
+_AUTHORITIES = "authorities"
+
+
 class JsonPinStore:
-    """Pinned certificates in a JSON file: host:port -> fingerprint, PEM, names and validity.
+    """Lasting trust in a JSON file: per host:port, a pinned certificate or an authority (each
+    its fingerprint, PEM, names, validity and, once seen, the vCenter's identity).
 
     Nothing in it is secret. Every change rewrites the file atomically (a temporary file in the
     same folder, flushed, then renamed over the old one), so a crash never leaves half a file.
@@ -159,11 +301,11 @@ class JsonPinStore:
         """Use ``path``, by default ``pinned-certificates.json`` in the product's data folder."""
         self.path = path if path is not None else paths.data_dir() / PIN_FILE_NAME
 
-    def _load(self) -> dict[str, dict[str, Any]]:
+    def _load(self) -> dict[str, dict[str, dict[str, Any]]]:
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            return {}
+            return {_PINS: {}, _AUTHORITIES: {}}
         except OSError as exc:
             raise PinStoreUnreadable(self.path, str(exc)) from exc
         try:
@@ -172,14 +314,20 @@ class JsonPinStore:
             raise PinStoreUnreadable(self.path, f"not valid JSON ({exc})") from exc
         except RecursionError as exc:  # "[[[[…" thousands deep
             raise PinStoreUnreadable(self.path, "nested too deeply to read") from exc
-        if not isinstance(data, dict) or not isinstance(data.get("pins"), dict):
+        if not isinstance(data, dict) or not isinstance(data.get(_PINS), dict):
             raise PinStoreUnreadable(self.path, 'no "pins" object')
-        pins: dict[str, dict[str, Any]] = data["pins"]
-        return pins
+        authorities = data.get(_AUTHORITIES, {})  # absent in files written before authorities
+        if not isinstance(authorities, dict):
+            raise PinStoreUnreadable(self.path, 'the "authorities" entry is not an object')
+        return {_PINS: data[_PINS], _AUTHORITIES: authorities}
 
-    def _save(self, pins: dict[str, dict[str, Any]]) -> None:
+    def _save(self, doc: dict[str, dict[str, dict[str, Any]]]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        payload = json.dumps({"format": _PIN_FILE_FORMAT, "pins": pins}, indent=2, sort_keys=True)
+        payload = json.dumps(
+            {"format": _PIN_FILE_FORMAT, _PINS: doc[_PINS], _AUTHORITIES: doc[_AUTHORITIES]},
+            indent=2,
+            sort_keys=True,
+        )
         fd, tmp = tempfile.mkstemp(prefix=".pins-", suffix=".tmp", dir=self.path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -192,32 +340,22 @@ class JsonPinStore:
                 os.unlink(tmp)
             raise
 
-    def get(self, host: str, port: int) -> CertificateInfo | None:
-        """The pinned certificate for host:port, or None.
-
-        Raises:
-            PinStoreUnreadable: the file exists but cannot be read or is damaged.
-        """
-        entry = self._load().get(_pin_key(host, port))
-        if entry is None:
-            return None
+    def _read(self, section: str, key: str, entry: Any) -> CertificateInfo:
+        host, port = _split_pin_key(key) or ("", 0)
+        what = "authority" if section == _AUTHORITIES else "entry"
         try:
-            pem = entry["pem"]
-            info = CertificateInfo.from_der(host, port, ssl.PEM_cert_to_DER_cert(pem))
+            info = CertificateInfo.from_pem(host, port, entry["pem"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise PinStoreUnreadable(
-                self.path, f"the entry for {_pin_key(host, port)} is damaged"
-            ) from exc
+            raise PinStoreUnreadable(self.path, f"the {what} for {key} is damaged") from exc
         if info.sha256 != entry.get("sha256"):
             raise PinStoreUnreadable(
-                self.path, f"the entry for {_pin_key(host, port)} does not match its fingerprint"
+                self.path, f"the {what} for {key} does not match its fingerprint"
             )
         return info
 
-    def put(self, info: CertificateInfo) -> None:
-        """Pin ``info`` for its host:port, replacing any earlier pin."""
-        pins = self._load()
-        pins[_pin_key(info.host, info.port)] = {
+    @staticmethod
+    def _record(info: CertificateInfo) -> dict[str, Any]:
+        return {
             "sha256": info.sha256,
             "pem": info.pem,
             "subject": info.subject,
@@ -225,42 +363,100 @@ class JsonPinStore:
             "not_before": info.not_before.isoformat() if info.not_before else None,
             "not_after": info.not_after.isoformat() if info.not_after else None,
         }
-        self._save(pins)
-        log.info("Pinned the certificate %s for %s:%s", info.sha256, info.host, info.port)
 
-    def entries(self) -> list[PinnedEntry]:
-        """Every pin, sorted by host:port; a damaged entry is listed too, so it can be removed.
+    def get(self, host: str, port: int) -> CertificateInfo | None:
+        """The pinned certificate for host:port, or None.
 
         Raises:
             PinStoreUnreadable: the file exists but cannot be read or is damaged.
         """
+        key = _pin_key(host, port)
+        entry = self._load()[_PINS].get(key)
+        if entry is None:
+            return None
+        return replace(self._read(_PINS, key, entry), host=host, port=port)
+
+    def put(self, info: CertificateInfo) -> None:
+        """Pin ``info`` for its host:port, replacing any earlier pin or authority there."""
+        doc = self._load()
+        key = _pin_key(info.host, info.port)
+        doc[_PINS][key] = self._record(info)
+        doc[_AUTHORITIES].pop(key, None)
+        self._save(doc)
+        log.info("Pinned the certificate %s for %s:%s", info.sha256, info.host, info.port)
+
+    def authority(self, host: str, port: int) -> TrustedAuthority | None:
+        """The authority trusted for host:port, or None.
+
+        Raises:
+            PinStoreUnreadable: the file exists but cannot be read or is damaged.
+        """
+        key = _pin_key(host, port)
+        entry = self._load()[_AUTHORITIES].get(key)
+        if entry is None:
+            return None
+        info = replace(self._read(_AUTHORITIES, key, entry), host=host, port=port)
+        vcenter_id = entry.get("vcenter_id") if isinstance(entry, dict) else None
+        return TrustedAuthority(info, vcenter_id if isinstance(vcenter_id, str) else "")
+
+    def put_authority(self, certificate: CertificateInfo) -> None:
+        """Trust this authority for its host:port, replacing any earlier pin or authority."""
+        doc = self._load()
+        key = _pin_key(certificate.host, certificate.port)
+        doc[_AUTHORITIES][key] = self._record(certificate)
+        doc[_PINS].pop(key, None)
+        self._save(doc)
+        log.info(
+            "Trusted the authority %s (%s) for %s:%s",
+            certificate.sha256,
+            certificate.subject,
+            certificate.host,
+            certificate.port,
+        )
+
+    def entries(self) -> list[PinnedEntry]:
+        """Every pin and authority, sorted by host:port; a damaged entry is listed too, so it
+        can be removed.
+
+        Raises:
+            PinStoreUnreadable: the file exists but cannot be read or is damaged.
+        """
+        doc = self._load()
         out: list[PinnedEntry] = []
-        for key, entry in sorted(self._load().items()):
-            where = _split_pin_key(key)
-            if where is None:
-                continue
-            fields = entry if isinstance(entry, dict) else {}
-            sha256 = fields.get("sha256")
-            raw = fields.get("not_after")
-            not_after: datetime | None = None
-            if isinstance(raw, str):
-                with contextlib.suppress(ValueError):
-                    not_after = datetime.fromisoformat(raw)
-            out.append(PinnedEntry(where[0], where[1], str(sha256 or "(damaged)"), not_after))
-        return out
+        for section, kind in ((_PINS, "certificate"), (_AUTHORITIES, "authority")):
+            for key, entry in doc[section].items():
+                where = _split_pin_key(key)
+                if where is None:
+                    continue
+                fields = entry if isinstance(entry, dict) else {}
+                sha256 = fields.get("sha256")
+                raw = fields.get("not_after")
+                not_after: datetime | None = None
+                if isinstance(raw, str):
+                    with contextlib.suppress(ValueError):
+                        not_after = datetime.fromisoformat(raw)
+                out.append(
+                    PinnedEntry(where[0], where[1], str(sha256 or "(damaged)"), not_after, kind)
+                )
+        return sorted(out, key=lambda e: (e.host, e.port, e.kind))
 
     def identify(self, host: str, port: int, vcenter_id: str) -> None:
-        """Note which vCenter the pin for host:port belongs to (no pin: nothing to note)."""
-        pins = self._load()
-        entry = pins.get(_pin_key(host, port))
-        if isinstance(entry, dict) and entry.get("vcenter_id") != vcenter_id:
-            entry["vcenter_id"] = vcenter_id
-            self._save(pins)
+        """Note which vCenter the trust for host:port belongs to (none: nothing to note)."""
+        doc = self._load()
+        key = _pin_key(host, port)
+        changed = False
+        for section in (_PINS, _AUTHORITIES):
+            entry = doc[section].get(key)
+            if isinstance(entry, dict) and entry.get("vcenter_id") != vcenter_id:
+                entry["vcenter_id"] = vcenter_id
+                changed = True
+        if changed:
+            self._save(doc)
 
     def of_vcenter(self, vcenter_id: str) -> list[CertificateInfo]:
         """The pins noted as that vCenter's (damaged entries are skipped here)."""
         found = []
-        for key, entry in sorted(self._load().items()):
+        for key, entry in sorted(self._load()[_PINS].items()):
             where = _split_pin_key(key)
             if where is None or not isinstance(entry, dict):
                 continue
@@ -271,20 +467,38 @@ class JsonPinStore:
                         found.append(info)
         return found
 
+    def authorities_of(self, vcenter_id: str) -> list[TrustedAuthority]:
+        """The authorities noted as that vCenter's (damaged entries are skipped here)."""
+        found = []
+        for key, entry in sorted(self._load()[_AUTHORITIES].items()):
+            where = _split_pin_key(key)
+            if where is None or not isinstance(entry, dict):
+                continue
+            if entry.get("vcenter_id") == vcenter_id:
+                with contextlib.suppress(PinStoreUnreadable):
+                    trusted = self.authority(*where)
+                    if trusted is not None:
+                        found.append(trusted)
+        return found
+
     def remove(self, host: str, port: int) -> None:
-        """Forget the pin for host:port (nothing happens if there is none)."""
-        pins = self._load()
-        if pins.pop(_pin_key(host, port), None) is not None:
-            self._save(pins)
-            log.info("Removed the pinned certificate for %s:%s", host, port)
+        """Forget the pin and the authority for host:port (nothing happens if there is none)."""
+        doc = self._load()
+        key = _pin_key(host, port)
+        pin = doc[_PINS].pop(key, None)
+        auth = doc[_AUTHORITIES].pop(key, None)
+        if pin is not None or auth is not None:
+            self._save(doc)
+            log.info("Forgot the trusted certificate or authority for %s:%s", host, port)
 
 
 class MemoryPinStore:
-    """A pin store that forgets everything when the process ends (tests, the self-test)."""
+    """A trust store that forgets everything when the process ends (tests, the self-test)."""
 
     def __init__(self) -> None:
         """Start empty."""
         self._pins: dict[str, CertificateInfo] = {}
+        self._authorities: dict[str, CertificateInfo] = {}
         self._vcenters: dict[str, str] = {}
 
     def get(self, host: str, port: int) -> CertificateInfo | None:
@@ -293,20 +507,49 @@ class MemoryPinStore:
 
     def put(self, info: CertificateInfo) -> None:
         """Pin ``info`` for its host:port."""
-        self._pins[_pin_key(info.host, info.port)] = info
+        key = _pin_key(info.host, info.port)
+        self._pins[key] = info
+        self._authorities.pop(key, None)
+
+    def authority(self, host: str, port: int) -> TrustedAuthority | None:
+        """The authority trusted for host:port, or None."""
+        key = _pin_key(host, port)
+        found = self._authorities.get(key)
+        return TrustedAuthority(found, self._vcenters.get(key, "")) if found else None
+
+    def put_authority(self, certificate: CertificateInfo) -> None:
+        """Trust this authority for its host:port."""
+        key = _pin_key(certificate.host, certificate.port)
+        self._authorities[key] = certificate
+        self._pins.pop(key, None)
+        self._vcenters.pop(key, None)
 
     def remove(self, host: str, port: int) -> None:
-        """Forget the pin for host:port."""
-        self._pins.pop(_pin_key(host, port), None)
+        """Forget the pin and the authority for host:port."""
+        key = _pin_key(host, port)
+        self._pins.pop(key, None)
+        self._authorities.pop(key, None)
+        self._vcenters.pop(key, None)
 
     def identify(self, host: str, port: int, vcenter_id: str) -> None:
-        """Note which vCenter the pin for host:port belongs to."""
-        if _pin_key(host, port) in self._pins:
-            self._vcenters[_pin_key(host, port)] = vcenter_id
+        """Note which vCenter the trust for host:port belongs to."""
+        key = _pin_key(host, port)
+        if key in self._pins or key in self._authorities:
+            self._vcenters[key] = vcenter_id
 
     def of_vcenter(self, vcenter_id: str) -> list[CertificateInfo]:
         """The pins noted as that vCenter's."""
-        return [self._pins[k] for k, v in self._vcenters.items() if v == vcenter_id]
+        return [
+            self._pins[k] for k, v in self._vcenters.items() if v == vcenter_id and k in self._pins
+        ]
+
+    def authorities_of(self, vcenter_id: str) -> list[TrustedAuthority]:
+        """The authorities noted as that vCenter's."""
+        return [
+            TrustedAuthority(self._authorities[k], v)
+            for k, v in self._vcenters.items()
+            if v == vcenter_id and k in self._authorities
+        ]
 
 
 @dataclass
@@ -314,26 +557,37 @@ class TrustPolicy:
     """Which server certificates this process accepts, and how it decides.
 
     Attributes:
-        pins: certificates the technician chose to always trust.
+        pins: the lasting trust: pinned certificates and trusted authorities.
         trusted_once: SHA-256 fingerprints trusted for this process only ("trust once").
         expected_fingerprint: a fingerprint given on the command line (``--trust-fingerprint``):
             a certificate with exactly this fingerprint is accepted without asking.
+        expected_authority: an authority's fingerprint given on the command line
+            (``--trust-ca-fingerprint``): a certificate that authority issued for the name
+            connected to is accepted without asking (the authority is fetched from the server
+            and compared; nothing is stored).
     """
 
     pins: PinStore
     trusted_once: set[str] = field(default_factory=set)
     expected_fingerprint: str | None = None
+    expected_authority: str | None = None
 
     def __post_init__(self) -> None:
-        """Normalise the expected fingerprint (raises ValueError when it is malformed)."""
+        """Normalise the expected fingerprints (raises ValueError when one is malformed)."""
         if self.expected_fingerprint is not None:
             self.expected_fingerprint = normalize_fingerprint(self.expected_fingerprint)
+        if self.expected_authority is not None:
+            self.expected_authority = normalize_fingerprint(self.expected_authority)
 
     def ssl_context_for(self, host: str, port: int) -> ssl.SSLContext:
-        """The context for a first attempt: the pinned certificate, else the OS trust store."""
+        """The context for a first attempt: the pinned certificate, else the authority trusted
+        for this host:port, else the OS trust store."""
         pinned = self.pins.get(host, port)
         if pinned is not None:
             return pinned_context(pinned.pem)
+        trusted = self.pins.authority(host, port)
+        if trusted is not None:
+            return authority_context(trusted.certificate.pem)
         return os_store_context()
 
     def trust_once(self, info: CertificateInfo) -> None:
@@ -345,6 +599,11 @@ class TrustPolicy:
         self.pins.put(info)
         self.trusted_once.add(info.sha256)
 
+    def trust_authority(self, authority: CertificateInfo) -> None:
+        """Accept, for the authority's host:port only, every certificate it issues for that
+        name, from now on (stored; :func:`fetch_authority` gives ``authority``)."""
+        self.pins.put_authority(authority)
+
     def context_after_verify_failure(
         self, host: str, port: int, timeout: float, error: ssl.SSLCertVerificationError
     ) -> ssl.SSLContext:
@@ -352,16 +611,24 @@ class TrustPolicy:
 
         Returns:
             A context trusting exactly the presented certificate, when the technician trusted it
-            once in this process or the command line named its fingerprint.
+            once in this process or the command line named its fingerprint; or one trusting the
+            authority whose fingerprint the command line named, when it issued the presented
+            certificate.
 
         Raises:
             CertificateChanged: a pin exists for host:port and the server presents another
-                certificate.
+                certificate; or (:class:`AuthorityChanged`) an authority is trusted for
+                host:port and did not issue the presented certificate.
             FingerprintMismatch: an expected fingerprint was given and the presented
                 certificate has another one (both are in the error).
+            AuthorityMismatch: an expected authority was given and did not issue the
+                presented certificate.
+            AuthorityUnavailable: an expected authority was given and the server's authorities
+                could not be fetched or read.
             CertificateUntrusted: the technician has to decide (the presented certificate is in
                 the error); also when a pinned certificate itself no longer verifies (e.g. it
-                expired), with the reason.
+                expired), or one its trusted authority issued does not (expired, or issued for
+                another name), with the reason.
             OSError: the certificate could not be read.
         """
         reason = error.verify_message or str(error)
@@ -379,9 +646,25 @@ class TrustPolicy:
         if pinned is not None:
             # The pinned certificate itself failed (expired, or not yet valid): ask again.
             raise CertificateUntrusted(presented, reason=reason)
+        trusted = self.pins.authority(host, port)
+        if trusted is not None and not issued_by(presented, trusted.certificate):
+            log.warning(
+                "Certificate of %s:%s (%s, issuer %s) is not from the trusted authority %s",
+                host,
+                port,
+                presented.sha256,
+                presented.issuer,
+                trusted.certificate.sha256,
+            )
+            raise AuthorityChanged(trusted.certificate, presented)
         if presented.sha256 in self.trusted_once or presented.sha256 == self.expected_fingerprint:
             log.info("Using the certificate %s of %s:%s as trusted", presented.sha256, host, port)
             return pinned_context(presented.pem)
+        if trusted is not None:
+            # Its authority issued it, yet it failed: expired, or issued for another name.
+            raise CertificateUntrusted(presented, reason=reason)
+        if self.expected_authority is not None:
+            return self._expected_authority_context(presented, timeout, reason)
         if self.expected_fingerprint is not None:
             log.warning(
                 "Certificate of %s:%s is %s, not the expected %s",
@@ -393,38 +676,98 @@ class TrustPolicy:
             raise FingerprintMismatch(presented, self.expected_fingerprint, reason=reason)
         raise CertificateUntrusted(presented, reason=reason)
 
-    def check_identity(self, host: str, port: int, vcenter_id: str, timeout: float) -> None:
-        """Before logging in: the same vCenter under another name must show the same certificate.
+    def _expected_authority_context(
+        self, presented: CertificateInfo, timeout: float, reason: str
+    ) -> ssl.SSLContext:
+        expected = self.expected_authority
+        assert expected is not None
+        found = fetch_authority(presented, timeout)
+        if found.sha256 != expected:
+            log.warning(
+                "Certificate of %s:%s is issued by the authority %s, not the expected %s",
+                presented.host,
+                presented.port,
+                found.sha256,
+                expected,
+            )
+            raise AuthorityMismatch(presented, expected, found, reason=reason)
+        log.info(
+            "Using the authority %s for %s:%s as trusted", expected, presented.host, presented.port
+        )
+        return authority_context(found.pem)
 
-        A certificate is pinned per address, so ``127.0.0.1:443`` and ``vc01:443`` would each be
-        trusted on their own, and a pin made for one name would protect nothing under the other.
-        vCenter's own identity (``about.instanceUuid``, readable before login) ties them: when a
-        pin of this vCenter under another name differs from the certificate presented here, the
-        connection stops with the same warning as a changed pin, before any password is sent.
+    def check_identity(self, host: str, port: int, vcenter_id: str, timeout: float) -> None:
+        """Before logging in: the same vCenter under another name must show the same trust.
+
+        Trust is kept per address, so ``127.0.0.1:443`` and ``vc01:443`` would each be trusted
+        on their own, and a pin or authority trusted for one name would protect nothing under
+        the other. vCenter's own identity (``about.instanceUuid``, readable before login) ties
+        them: when this vCenter is known under another name, the certificate presented here
+        must be the one pinned there, or be issued by the authority trusted there; otherwise
+        the connection stops with the same warning as a changed pin, before any password is
+        sent. A pin under another name that differs is not held against a certificate that an
+        authority trusted for this vCenter issued: that pin is of a certificate since renewed.
+
+        And an authority trusted for this name vouches for one vCenter only: when the server
+        here is another vCenter than the one first seen through it, the connection stops.
 
         Raises:
-            CertificateChanged: another name of this vCenter is pinned with another certificate.
+            CertificateChanged: another name of this vCenter is pinned with another certificate
+                or trusts an authority that did not issue this one, or the authority trusted
+                here was trusted for another vCenter.
             OSError: the presented certificate could not be read.
         """
+        here = (host.lower(), port)
+        own = self.pins.authority(host, port)
+        if (
+            own is not None
+            and own.vcenter_id
+            and own.vcenter_id != vcenter_id
+            and self.pins.get(host, port) is None
+        ):
+            presented = fetch_certificate(host, port, timeout)
+            log.warning(
+                "%s:%s is vCenter %s, but its authority was trusted for vCenter %s",
+                host,
+                port,
+                vcenter_id,
+                own.vcenter_id,
+            )
+            raise AuthorityChanged(own.certificate, presented, another_vcenter=True)
+        pins = [p for p in self.pins.of_vcenter(vcenter_id) if (p.host.lower(), p.port) != here]
+        authorities = self.pins.authorities_of(vcenter_id)
         others = [
-            pin
-            for pin in self.pins.of_vcenter(vcenter_id)
-            if (pin.host.lower(), pin.port) != (host.lower(), port)
+            a for a in authorities if (a.certificate.host.lower(), a.certificate.port) != here
         ]
-        if others:
+        if pins or others:
             presented = fetch_certificate(host, port, timeout)
             for other in others:
-                if other.sha256 != presented.sha256:
+                if not issued_by(presented, other.certificate):
+                    log.warning(
+                        "vCenter %s shows %s at %s:%s, not from the authority trusted at %s:%s",
+                        vcenter_id,
+                        presented.sha256,
+                        host,
+                        port,
+                        other.certificate.host,
+                        other.certificate.port,
+                    )
+                    raise AuthorityChanged(other.certificate, presented)
+            vouched = any(issued_by(presented, a.certificate) for a in authorities) or (
+                own is not None and issued_by(presented, own.certificate)
+            )
+            for pin in pins:
+                if pin.sha256 != presented.sha256 and not vouched:
                     log.warning(
                         "vCenter %s shows %s at %s:%s but %s at %s:%s (pinned)",
                         vcenter_id,
                         presented.sha256,
                         host,
                         port,
-                        other.sha256,
-                        other.host,
-                        other.port,
+                        pin.sha256,
+                        pin.host,
+                        pin.port,
                     )
-                    raise CertificateChanged(other, presented)
-        if self.pins.get(host, port) is not None:
+                    raise CertificateChanged(pin, presented)
+        if self.pins.get(host, port) is not None or own is not None:
             self.pins.identify(host, port, vcenter_id)

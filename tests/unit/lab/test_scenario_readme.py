@@ -48,6 +48,7 @@ SPECS = [
     sc.VideoSpec,
     sc.UpgradePolicySpec,
     sc.HistorySpec,
+    sc.CertificateSpec,
     sc.Expectation,
 ]
 FIELDS = sorted(

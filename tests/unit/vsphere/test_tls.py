@@ -1,32 +1,37 @@
-"""Certificates: fingerprints, the DER reader, the pin store and the trust decisions."""
+"""Certificates: fingerprints, the trust store and the trust decisions (pins and authorities)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import truststore
-
-from wizard import paths
-from wizard.vsphere import tls
-from wizard.vsphere.certificate import CertificateInfo, parse_certificate_fields, sha256_fingerprint
-from wizard.vsphere.errors import CertificateChanged, CertificateUntrusted, PinStoreUnreadable
-from wizard.vsphere.tls import JsonPinStore, MemoryPinStore, TrustPolicy, normalize_fingerprint
-
-# `cryptography` is not a product dependency; the tests use it to make certificates and as the
-# reference the DER reader is checked against.
-pytest.importorskip("cryptography")
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
+
+from tests.helpers import pki
+from wizard import paths
+from wizard.vsphere import authority, tls
+from wizard.vsphere.certificate import CertificateInfo, sha256_fingerprint
+from wizard.vsphere.errors import (
+    AuthorityChanged,
+    AuthorityMismatch,
+    AuthorityUnavailable,
+    CertificateChanged,
+    CertificateUntrusted,
+    PinStoreUnreadable,
+)
+from wizard.vsphere.tls import JsonPinStore, MemoryPinStore, TrustPolicy, normalize_fingerprint
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -75,19 +80,6 @@ def info_for(der: bytes, host: str = "vc.lab.local", port: int = 443) -> Certifi
 # --- fingerprints -----------------------------------------------------------------------------
 
 
-def test_fingerprint_is_uppercase_pairs_like_openssl() -> None:
-    fp = sha256_fingerprint(b"abc")
-    assert fp == (
-        "BA:78:16:BF:8F:01:CF:EA:41:41:40:DE:5D:AE:22:23:B0:03:61:A3:96:17:7A:9C:B4:10:FF:61:F2:00:15:AD"
-    )
-
-
-def test_fingerprint_matches_the_certificate_hash() -> None:
-    der, _ = make_cert()
-    cert = x509.load_der_x509_certificate(der)
-    assert info_for(der).sha256 == ":".join(f"{b:02X}" for b in cert.fingerprint(hashes.SHA256()))
-
-
 @pytest.mark.parametrize(
     "typed",
     [
@@ -107,96 +99,11 @@ def test_normalize_fingerprint_refuses_what_is_not_sha256(bad: str) -> None:
         normalize_fingerprint(bad)
 
 
-# --- the DER reader ---------------------------------------------------------------------------
+def test_the_hand_written_der_reader_is_gone() -> None:
+    from wizard.vsphere import certificate
 
-
-def _reference(der: bytes) -> tuple[str, str, datetime, datetime]:
-    cert = x509.load_der_x509_certificate(der)
-
-    def name(n: x509.Name) -> str:
-        # cryptography's rfc4514_string() lists the most significant part last; we show it first.
-        text = n.rfc4514_string({x509.oid.NameOID.EMAIL_ADDRESS: "emailAddress"})
-        return ", ".join(reversed(text.split(",")))
-
-    return (
-        name(cert.subject),
-        name(cert.issuer),
-        cert.not_valid_before_utc,
-        cert.not_valid_after_utc,
-    )
-
-
-@pytest.mark.parametrize(
-    "subject",
-    [
-        [(NameOID.COMMON_NAME, "vc.lab.local")],
-        [
-            (NameOID.COUNTRY_NAME, "DE"),
-            (NameOID.ORGANIZATION_NAME, "Stadtwerke Süd"),
-            (NameOID.COMMON_NAME, "vcsa-01"),
-        ],
-        [
-            (NameOID.ORGANIZATIONAL_UNIT_NAME, "VMware Engineering"),
-            (NameOID.EMAIL_ADDRESS, "ops@example.org"),
-        ],
-        [
-            (NameOID.DOMAIN_COMPONENT, "corp"),
-            (NameOID.DOMAIN_COMPONENT, "local"),
-            (NameOID.COMMON_NAME, "日本語"),
-        ],
-    ],
-)
-def test_der_reader_agrees_with_cryptography(
-    subject: list[tuple[x509.ObjectIdentifier, str]],
-) -> None:
-    der, _ = make_cert(
-        subject, issuer=[(NameOID.COMMON_NAME, "CA"), (NameOID.ORGANIZATION_NAME, "VMware")]
-    )
-    fields = parse_certificate_fields(der)
-    ref_subject, ref_issuer, nb, na = _reference(der)
-    assert fields.subject == ref_subject
-    assert fields.issuer == ref_issuer == "CN=CA, O=VMware"
-    assert (fields.not_before, fields.not_after) == (nb, na)
-    assert fields.not_before is not None
-    assert fields.not_before.tzinfo is not None
-
-
-def test_der_reader_escapes_a_comma_inside_a_value() -> None:
-    der, _ = make_cert([(NameOID.ORGANIZATION_NAME, "Smith, Jones & Co")])
-    assert parse_certificate_fields(der).subject == "O=Smith\\, Jones & Co"
-
-
-def test_der_reader_reads_generalized_time_after_2049() -> None:
-    der, _ = make_cert(rsa_key=True, not_after=datetime(2070, 1, 2, 3, 4, 5, tzinfo=UTC))
-    assert parse_certificate_fields(der).not_after == datetime(2070, 1, 2, 3, 4, 5, tzinfo=UTC)
-
-
-def test_der_reader_reads_utc_time_of_the_last_century() -> None:
-    der, _ = make_cert(not_before=datetime(1999, 12, 31, 23, 59, 59, tzinfo=UTC))
-    assert parse_certificate_fields(der).not_before == datetime(
-        1999, 12, 31, 23, 59, 59, tzinfo=UTC
-    )
-
-
-@pytest.mark.parametrize("cut", [0, 1, 5, 40, 120])
-def test_der_reader_refuses_truncated_input(cut: int) -> None:
-    der, _ = make_cert()
-    with pytest.raises(ValueError, match=r"truncated|runs past|bad length|empty|too few"):
-        parse_certificate_fields(der[:cut])
-
-
-def test_der_reader_refuses_indefinite_length() -> None:
-    with pytest.raises(ValueError, match="indefinite"):
-        parse_certificate_fields(b"\x30\x80\x00\x00")
-
-
-def test_unreadable_fields_still_give_the_fingerprint() -> None:
-    garbage = b"\x30\x03\x02\x01\x01"
-    info = CertificateInfo.from_der("h", 443, garbage)
-    assert info.subject == "(unreadable)"
-    assert info.not_after is None
-    assert info.sha256 == sha256_fingerprint(garbage)
-    assert info.is_valid_at(NOW) is None
+    assert not hasattr(certificate, "parse_certificate_fields")
+    assert "_read_tlv" not in vars(certificate)
 
 
 def test_certificate_info_round_trips_its_pem() -> None:
@@ -380,14 +287,9 @@ def test_first_attempt_uses_the_os_store_or_the_pin() -> None:
 # --- against a real TLS server ----------------------------------------------------------------
 
 
-@pytest.fixture
-def tls_server(tmp_path: Path) -> Iterator[tuple[int, bytes]]:
-    """A loopback TLS server that completes handshakes with a fresh self-signed certificate."""
-    der, key_pem = make_cert(not_before=datetime.now(UTC) - timedelta(hours=1))
-    (tmp_path / "cert.pem").write_text(ssl.DER_cert_to_PEM_cert(der), encoding="ascii")
-    (tmp_path / "key.pem").write_bytes(key_pem)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+@contextlib.contextmanager
+def _serving(ctx: ssl.SSLContext) -> Iterator[int]:
+    """A loopback TLS server completing handshakes with ``ctx``; yields its port."""
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.2)
     stop = threading.Event()
@@ -409,17 +311,29 @@ def tls_server(tmp_path: Path) -> Iterator[tuple[int, bytes]]:
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
-        yield listener.getsockname()[1], der
+        yield listener.getsockname()[1]
     finally:
         stop.set()
         thread.join(5)
         listener.close()
 
 
-def _handshake(ctx: ssl.SSLContext, port: int) -> None:
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[int, bytes]]:
+    """A loopback TLS server that completes handshakes with a fresh self-signed certificate."""
+    der, key_pem = make_cert(not_before=datetime.now(UTC) - timedelta(hours=1))
+    (tmp_path / "cert.pem").write_text(ssl.DER_cert_to_PEM_cert(der), encoding="ascii")
+    (tmp_path / "key.pem").write_bytes(key_pem)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    with _serving(ctx) as port:
+        yield port, der
+
+
+def _handshake(ctx: ssl.SSLContext, port: int, server_hostname: str = "127.0.0.1") -> None:
     with (
         socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
-        ctx.wrap_socket(raw, server_hostname="127.0.0.1"),
+        ctx.wrap_socket(raw, server_hostname=server_hostname),
     ):
         pass
 
@@ -443,3 +357,262 @@ def test_os_store_refuses_a_self_signed_certificate(tls_server: tuple[int, bytes
     port, _ = tls_server
     with pytest.raises(ssl.SSLCertVerificationError):
         _handshake(tls.os_store_context(), port)
+
+
+# --- authorities: the store -------------------------------------------------------------------
+
+
+def _info(issued: pki.Issued, *chain: pki.Issued, host: str = "vc01.lab.local") -> CertificateInfo:
+    return CertificateInfo.from_der(host, 443, issued.der, [c.der for c in chain])
+
+
+def test_an_authority_is_kept_per_host_and_port_and_replaces_a_pin(tmp_path: Path) -> None:
+    store = JsonPinStore(tmp_path / "pins.json")
+    root = pki.authority()
+    store.put(_info(pki.leaf(root)))
+    store.put_authority(_info(root))
+    again = JsonPinStore(tmp_path / "pins.json")
+    trusted = again.authority("VC01.lab.local", 443)
+    assert trusted is not None
+    assert trusted.certificate.sha256 == _info(root).sha256
+    assert trusted.vcenter_id == ""
+    assert again.get("vc01.lab.local", 443) is None  # the authority took the pin's place
+    assert again.authority("vc01.lab.local", 8443) is None
+    assert again.authority("vc02.lab.local", 443) is None
+    kinds = [(e.host, e.kind) for e in again.entries()]
+    assert kinds == [("vc01.lab.local", "authority")]
+    again.put(_info(pki.leaf(root)))  # and a pin takes the authority's place
+    assert again.authority("vc01.lab.local", 443) is None
+
+
+def test_identify_notes_the_vcenter_of_an_authority(tmp_path: Path) -> None:
+    for store in (JsonPinStore(tmp_path / "pins.json"), MemoryPinStore()):
+        root = pki.authority()
+        store.put_authority(_info(root))
+        store.identify("vc01.lab.local", 443, "uuid-1")
+        assert [a.certificate.host for a in store.authorities_of("uuid-1")] == ["vc01.lab.local"]
+        assert store.authorities_of("uuid-2") == []
+        trusted = store.authority("vc01.lab.local", 443)
+        assert trusted is not None
+        assert trusted.vcenter_id == "uuid-1"
+        store.remove("vc01.lab.local", 443)
+        assert store.authority("vc01.lab.local", 443) is None
+        assert store.authorities_of("uuid-1") == []
+
+
+def test_a_pin_file_from_before_authorities_still_reads(tmp_path: Path) -> None:
+    path = tmp_path / "pins.json"
+    der, _ = make_cert()
+    JsonPinStore(path).put(info_for(der))
+    data = json.loads(path.read_text(encoding="utf-8"))
+    del data["authorities"]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert JsonPinStore(path).authority("vc.lab.local", 443) is None
+    assert JsonPinStore(path).get("vc.lab.local", 443) is not None
+
+
+def test_a_damaged_authority_entry_gives_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "pins.json"
+    store = JsonPinStore(path)
+    store.put_authority(_info(pki.authority()))
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["authorities"]["vc01.lab.local:443"]["pem"] = "junk"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(PinStoreUnreadable, match=r"authority for vc01\.lab\.local:443 is damaged"):
+        store.authority("vc01.lab.local", 443)
+    path.write_text('{"pins": {}, "authorities": []}', encoding="utf-8")
+    with pytest.raises(PinStoreUnreadable, match="authorities"):
+        store.authority("vc01.lab.local", 443)
+
+
+# --- authorities: the decisions ---------------------------------------------------------------
+
+
+@pytest.fixture
+def serve(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """Make the (pretend) server present ``issued`` with ``chain`` and offer ``authorities``."""
+
+    def present(
+        issued: pki.Issued, *chain: pki.Issued, authorities: tuple[pki.Issued, ...] = ()
+    ) -> None:
+        info = _info(issued, *chain)
+        monkeypatch.setattr(tls, "fetch_certificate", lambda host, port, timeout: info)
+
+        def offered(presented: CertificateInfo, timeout: float) -> CertificateInfo:
+            found = authority.issuing_authority(presented, [a.der for a in authorities])
+            if found is None:
+                raise AuthorityUnavailable("vc01.lab.local:443", "none issued it")
+            return found
+
+        monkeypatch.setattr(tls, "fetch_authority", offered)
+
+    return present
+
+
+def _ask(policy: TrustPolicy) -> ssl.SSLContext:
+    return policy.context_after_verify_failure("vc01.lab.local", 443, 5, _verify_error())
+
+
+def test_the_first_attempt_uses_a_trusted_authority_with_the_host_name_checked() -> None:
+    pins = MemoryPinStore()
+    pins.put_authority(_info(pki.authority()))
+    ctx = TrustPolicy(pins).ssl_context_for("vc01.lab.local", 443)
+    assert not isinstance(ctx, truststore.SSLContext)
+    assert ctx.check_hostname
+    assert ctx.verify_mode == ssl.CERT_REQUIRED
+    assert len(ctx.get_ca_certs()) == 1  # that authority alone, not the OS store
+    other = TrustPolicy(pins).ssl_context_for("vc02.lab.local", 443)
+    assert isinstance(other, truststore.SSLContext)  # another host: not this authority
+
+
+def test_a_certificate_from_another_authority_is_a_changed_certificate(
+    serve: Callable[..., None],
+) -> None:
+    trusted, other = pki.authority("Old root"), pki.authority("New root")
+    pins = MemoryPinStore()
+    pins.put_authority(_info(trusted))
+    serve(pki.leaf(other), other)
+    policy = TrustPolicy(pins, expected_fingerprint=_info(pki.leaf(other)).sha256)
+    with pytest.raises(AuthorityChanged) as caught:
+        _ask(policy)
+    assert isinstance(caught.value, CertificateChanged)  # the same stop, the same dialog
+    assert caught.value.pinned.sha256 == _info(trusted).sha256
+    assert "not issued by the certificate authority you trusted" in caught.value.message
+    assert "intercepting" in caught.value.next_step
+
+
+def test_a_certificate_from_the_trusted_authority_that_still_fails_asks(
+    serve: Callable[..., None],
+) -> None:
+    root = pki.authority()
+    pins = MemoryPinStore()
+    pins.put_authority(_info(root))
+    serve(pki.leaf(root, dns=("other.lab.local",)), root)
+    err = _verify_error()
+    err.verify_message = "Hostname mismatch, certificate is not valid for 'vc01.lab.local'."
+    with pytest.raises(CertificateUntrusted) as caught:
+        TrustPolicy(pins).context_after_verify_failure("vc01.lab.local", 443, 5, err)
+    assert "issued for other.lab.local, not for vc01.lab.local" in caught.value.message
+    assert "one of the names" in caught.value.next_step
+
+
+def test_the_command_line_authority_fingerprint_accepts_what_it_issued(
+    serve: Callable[..., None],
+) -> None:
+    root = pki.authority()
+    serve(pki.leaf(root), authorities=(pki.authority("Unrelated"), root))
+    policy = TrustPolicy(MemoryPinStore(), expected_authority=_info(root).sha256.lower())
+    ctx = _ask(policy)
+    assert ctx.check_hostname
+    assert [c["subject"] for c in ctx.get_ca_certs()] == [
+        ((("organizationName", "Lab"),), (("commonName", "Lab Root CA"),))
+    ]
+    assert policy.pins.authority("vc01.lab.local", 443) is None  # nothing stored
+
+
+def test_the_command_line_authority_fingerprint_refuses_another_authority(
+    serve: Callable[..., None],
+) -> None:
+    given, used = pki.authority("Given"), pki.authority("Used")
+    serve(pki.leaf(used), authorities=(used,))
+    policy = TrustPolicy(MemoryPinStore(), expected_authority=_info(given).sha256)
+    with pytest.raises(AuthorityMismatch) as caught:
+        _ask(policy)
+    assert caught.value.found is not None
+    assert caught.value.found.sha256 == _info(used).sha256
+    assert "--trust-ca-fingerprint" in caught.value.message
+    assert "no password was sent" in caught.value.message
+
+
+def test_a_subordinate_authority_path_leads_to_the_offered_root(
+    serve: Callable[..., None],
+) -> None:
+    root = pki.authority("Company root")
+    vmca = pki.authority("VMCA", parent=root)
+    serve(pki.leaf(vmca), vmca, authorities=(root, vmca))
+    found = tls.fetch_authority(_info(pki.leaf(vmca), vmca), 5)
+    assert found.subject == "O=Lab, CN=Company root"  # the highest offered on the path
+
+
+def test_identity_an_authority_of_this_vcenter_under_another_name_must_vouch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root, other = pki.authority("Root"), pki.authority("Other")
+    pins = MemoryPinStore()
+    pins.put_authority(_info(root, host="vc01.lab.local"))
+    pins.identify("vc01.lab.local", 443, "uuid-1")
+    policy = TrustPolicy(pins)
+    shown = _info(pki.leaf(other, dns=("10.0.0.5",)), host="10.0.0.5")
+    monkeypatch.setattr(tls, "fetch_certificate", lambda host, port, timeout: shown)
+    with pytest.raises(AuthorityChanged) as caught:
+        policy.check_identity("10.0.0.5", 443, "uuid-1", 5)
+    assert "another name" in caught.value.message
+    vouched = _info(pki.leaf(root, dns=("10.0.0.5",)), host="10.0.0.5")
+    monkeypatch.setattr(tls, "fetch_certificate", lambda host, port, timeout: vouched)
+    policy.check_identity("10.0.0.5", 443, "uuid-1", 5)  # issued by the authority: fine
+
+
+def test_identity_a_pin_of_a_renewed_certificate_does_not_stop_its_authority(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = pki.authority()
+    pins = MemoryPinStore()
+    pins.put(_info(pki.leaf(root), host="10.0.0.5"))  # pinned before the renewal, other name
+    pins.identify("10.0.0.5", 443, "uuid-1")
+    pins.put_authority(_info(root))
+    renewed = _info(pki.leaf(root))
+    monkeypatch.setattr(tls, "fetch_certificate", lambda host, port, timeout: renewed)
+    TrustPolicy(pins).check_identity("vc01.lab.local", 443, "uuid-1", 5)
+    assert [a.vcenter_id for a in pins.authorities_of("uuid-1")] == ["uuid-1"]
+
+
+def test_identity_an_authority_never_vouches_for_another_vcenter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = pki.authority()
+    pins = MemoryPinStore()
+    pins.put_authority(_info(root))
+    pins.identify("vc01.lab.local", 443, "uuid-1")
+    shown = _info(pki.leaf(root))
+    monkeypatch.setattr(tls, "fetch_certificate", lambda host, port, timeout: shown)
+    with pytest.raises(AuthorityChanged) as caught:
+        TrustPolicy(pins).check_identity("vc01.lab.local", 443, "uuid-2", 5)
+    assert "names itself as another vCenter" in caught.value.message
+
+
+# --- authorities: real handshakes -------------------------------------------------------------
+
+
+@pytest.fixture
+def chain_server(tmp_path: Path) -> Iterator[tuple[int, pki.Issued, pki.Issued]]:
+    """A loopback TLS server presenting a certificate for 127.0.0.1 and its authority."""
+    root = pki.authority()
+    cert = pki.leaf(root, dns=("localhost",), ips=("127.0.0.1",))
+    (tmp_path / "chain.pem").write_bytes(cert.pem + root.pem)
+    (tmp_path / "key.pem").write_bytes(cert.key_pem)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(tmp_path / "chain.pem", tmp_path / "key.pem")
+    with _serving(ctx) as port:
+        yield port, cert, root
+
+
+def test_fetch_certificate_reads_the_chain_the_server_sent(
+    chain_server: tuple[int, pki.Issued, pki.Issued],
+) -> None:
+    port, cert, root = chain_server
+    info = tls.fetch_certificate("127.0.0.1", port, timeout=5)
+    assert info.sha256 == _info(cert).sha256
+    assert [c.sha256 for c in info.chain] == [_info(root).sha256]
+    assert info.valid_for("127.0.0.1")
+
+
+def test_authority_context_accepts_what_it_issued_for_the_name_only(
+    chain_server: tuple[int, pki.Issued, pki.Issued],
+) -> None:
+    port, _, root = chain_server
+    ctx = tls.authority_context(root.pem.decode())
+    _handshake(ctx, port)
+    with pytest.raises(ssl.SSLCertVerificationError, match=r"[Hh]ostname mismatch"):
+        _handshake(ctx, port, server_hostname="vc01.lab.local")
+    with pytest.raises(ssl.SSLCertVerificationError):
+        _handshake(tls.authority_context(pki.authority().pem.decode()), port)

@@ -26,6 +26,7 @@ from wizard.ui.widgets import Banner, BusyRow, wrapped
 from wizard.ui.worker import Job
 from wizard.vsphere.certificate import CertificateInfo
 from wizard.vsphere.errors import (
+    AuthorityChanged,
     CertificateChanged,
     CertificateUntrusted,
     ErrorCategory,
@@ -325,13 +326,25 @@ class ConnectPage(BasePage):
             return
         self._attempt = None
         if isinstance(exc, CertificateChanged):
-            self._show_error(
-                f"The certificate of {exc.presented.host}:{exc.presented.port} changed since you "
-                "trusted it. The wizard stopped before sending your password.",
-                "Ask your vSphere team whether vCenter's certificate was replaced.",
-            )
+            authority = isinstance(exc, AuthorityChanged)
+            where = f"{exc.presented.host}:{exc.presented.port}"
+            if authority:
+                self._show_error(
+                    f"The certificate of {where} was not issued by the certificate authority "
+                    "you trusted for it. The wizard stopped before sending your password.",
+                    "Ask your vSphere team whether vCenter's certificate authority was replaced.",
+                )
+            else:
+                self._show_error(
+                    f"The certificate of {where} changed since you trusted it. The wizard "
+                    "stopped before sending your password.",
+                    "Ask your vSphere team whether vCenter's certificate was replaced.",
+                )
             dialogs.show_modal(
-                dialogs.CertificateChangedDialog(exc.pinned, exc.presented, self), lambda _r: None
+                dialogs.CertificateChangedDialog(
+                    exc.pinned, exc.presented, self, authority=authority
+                ),
+                lambda _r: None,
             )
         elif isinstance(exc, VsphereError):
             self._show_error(exc.message, exc.next_step)
@@ -360,6 +373,9 @@ class ConnectPage(BasePage):
             self.ctx.gateway.trust_once(info)
         elif result == dialogs.CertificateDialog.ALWAYS_TRUST:
             self.ctx.gateway.pin(info)
+        elif result == dialogs.CertificateDialog.TRUST_AUTHORITY:
+            self._fetch_authority(info)
+            return
         else:
             self._attempt = None
             self._show_error(
@@ -368,6 +384,65 @@ class ConnectPage(BasePage):
             )
             return
         self._connect()
+
+    # ---------------------------------------------------------------- the vCenter's authority
+
+    def _fetch_authority(self, info: CertificateInfo) -> None:
+        """Fetch the authority that issued ``info`` on the worker (it is a download), then ask."""
+        assert self._attempt is not None
+        endpoint = self._attempt[0]
+        self.busy.start(f"Fetching the certificate authority of {endpoint}…")
+        fetch = functools.partial(
+            self.ctx.gateway.fetch_authority, timeout=float(self.ctx.settings.call_timeout_s)
+        )
+        job = self.ctx.worker.submit(fetch, info, description="fetch the certificate authority")
+        job.succeeded.connect(self.on_authority_fetched)
+        job.failed.connect(self.on_authority_failed)
+        job.cancelled.connect(self.on_connect_cancelled)
+        self._job = job
+        self._set_inputs_enabled(False)
+        self.completeChanged.emit()
+
+    @Slot(object)
+    def on_authority_fetched(self, found: object) -> None:
+        self._done()
+        authority = cast("CertificateInfo", found)
+        lab = self.ctx.lab_info
+        expected = lab.ca_thumbprint_sha256 if lab is not None else None
+        dialog = dialogs.AuthorityDialog(
+            authority,
+            self,
+            expected_sha256=expected or None,
+        )
+
+        def answered(result: int) -> None:
+            self.on_authority_answered(result, authority)
+
+        dialogs.show_modal(dialog, answered)
+
+    def on_authority_answered(self, result: int, authority: CertificateInfo) -> None:
+        if result != dialogs.AuthorityDialog.TRUST:
+            self._attempt = None
+            self._show_error(
+                "You did not trust vCenter's certificate authority, so the wizard did not sign in.",
+                "Compare the fingerprints with your vSphere team, then press Next again.",
+            )
+            return
+        self.ctx.gateway.trust_authority(authority)
+        self._connect()
+
+    @Slot(object)
+    def on_authority_failed(self, exc: object) -> None:
+        self._done()
+        self._attempt = None
+        if isinstance(exc, VsphereError):
+            self._show_error(exc.message, exc.next_step)
+        else:
+            _log.warning("fetching the certificate authority failed: %s", type(exc).__name__)
+            self._show_error(
+                f"The certificate authority could not be fetched ({type(exc).__name__}).",
+                "Press Next to see the certificate again and compare its own fingerprint.",
+            )
 
     @Slot()
     def on_connect_cancelled(self) -> None:

@@ -110,6 +110,8 @@ class ScenarioBrief:
         role_label: the role in words.
         role_description: what the role may do, one sentence.
         filler_vms: how many ordinary VMs surround the scenario's own.
+        certificate_renewed: the exercise renews the lab's certificate (the coach offers
+            "Renew and sign in again" once the trainee is signed in).
     """
 
     id: str
@@ -125,6 +127,7 @@ class ScenarioBrief:
     role_label: str
     role_description: str
     filler_vms: int = 0
+    certificate_renewed: bool = False
 
     @property
     def read_only(self) -> bool:
@@ -151,7 +154,23 @@ def brief_of(scenario: Scenario) -> ScenarioBrief:
         role_label=role.label,
         role_description=role.description,
         filler_vms=scenario.filler_vms,
+        certificate_renewed=scenario.certificate_renewed,
     )
+
+
+@dataclass(frozen=True)
+class RenewalTry:
+    """How signing in again went after the lab's certificate was renewed.
+
+    Attributes:
+        outcome: ``"silent"`` (accepted without a question: the authority was trusted),
+            ``"changed"`` (stopped: the certificate itself was pinned), ``"asked"`` (asked
+            again: it was trusted once) or ``"failed"`` (something else went wrong).
+        detail: what the wizard said, for the panel.
+    """
+
+    outcome: str
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -179,6 +198,9 @@ class CoachInput:
         step: the page shown.
         brief: the scenario (None outside training: the coach then says little).
         thumbprint: the lab's certificate fingerprint, as the lab reported it.
+        ca_thumbprint: the fingerprint of the lab's certificate authority, as it reported it.
+        connected: signed in to the lab.
+        renewal: how signing in again after the renewal went (None: not tried yet).
         vm_name: the VM picked on Choose VM.
         facts: the VM as checked.
         assessment: the verdict and conditions.
@@ -193,6 +215,9 @@ class CoachInput:
     step: Step
     brief: ScenarioBrief | None = None
     thumbprint: str | None = None
+    ca_thumbprint: str | None = None
+    connected: bool = False
+    renewal: RenewalTry | None = None
     vm_name: str | None = None
     facts: VmFacts | None = None
     assessment: Assessment | None = None
@@ -215,7 +240,8 @@ class CoachNote:
         hints: revealed one by one with the Hint button; the last one gives the answer away.
         help_topic: the help page to read more (``resources/ui/help/<topic>.html``).
         action: a training action the panel offers here: ``"guess"`` (commit a verdict),
-            ``"vmotion"`` (try the vMotion), or ``""``.
+            ``"vmotion"`` (try the vMotion), ``"renew"`` (renew the lab's certificate and
+            sign in again), or ``""``.
     """
 
     title: str
@@ -333,31 +359,102 @@ def _welcome(inp: CoachInput, b: ScenarioBrief) -> CoachNote:
 def _connect(inp: CoachInput, b: ScenarioBrief) -> CoachNote:
     look = [
         "The lab's address, user and password are filled in. Press Next to sign in.",
-        "The lab uses a certificate it made itself, on purpose: the wizard will ask whether "
-        "to trust it. Do not just click it away.",
+        "The lab's vCenter has a certificate authority of its own, which issued its "
+        "certificate, as vCenter's does: the wizard will ask whether to trust it. Do not just "
+        "click it away.",
     ]
     if inp.thumbprint:
         look.append(
             f"When asked, compare the fingerprint with the one the lab reported: "
             f"{_fingerprint_ends(inp.thumbprint)}. Compare all of it, not only the ends."
         )
+    if b.certificate_renewed:
+        look.append(
+            "In this exercise vCenter's certificate gets renewed while you work. Choose "
+            "\u201cTrust its authority\u2026\u201d: the wizard fetches the authority the lab "
+            "offers and shows it."
+        )
+        if inp.ca_thumbprint:
+            look.append(
+                "Compare the authority's fingerprint with the one the lab reported for its "
+                f"authority: {_fingerprint_ends(inp.ca_thumbprint)}. Only then trust it."
+            )
     facts = (
         "A fingerprint (SHA-256) is a checksum of the certificate. The same certificate always "
         "gives the same fingerprint; a different one cannot fake it.",
         "If it matches, you are talking to the server you meant. If not, someone may be "
         "between you and vCenter, and your password would go to them.",
-        "At work, get vCenter's fingerprint from your vSphere team, or from the appliance's "
-        "own management page, and compare it the same way.",
+        "vCenter's own certificate authority issues its certificate and renews it every year "
+        "or two. Trusting a certificate means a warning at every renewal; trusting its "
+        "authority, for this vCenter only, lets renewals through and still stops a certificate "
+        "from anyone else.",
+        "At work, get the fingerprints from your vSphere team, or from the appliance's own "
+        "management page, and compare them the same way.",
     )
-    hints = (
-        "\u201cTrust once\u201d is right for the lab: it makes a new certificate on every start.",
-        "For your real vCenter, \u201cAlways trust\u201d pins it: you are warned if it ever "
-        "changes.",
-    )
+    if b.certificate_renewed:
+        hints: tuple[str, ...] = (
+            "\u201cTrust once\u201d and \u201cAlways trust\u201d trust this one certificate: "
+            "the renewal later in this exercise would stop you.",
+            "Press \u201cTrust its authority\u2026\u201d, compare the authority's fingerprint "
+            "with the lab's, then \u201cTrust this authority\u201d.",
+        )
+    else:
+        hints = (
+            "\u201cTrust once\u201d is right for the lab: every start is a new vCenter with a new "
+            "certificate.",
+            "For your real vCenter, trust its authority: renewals then pass, and anything else "
+            "is refused with a warning.",
+        )
     return CoachNote("Sign in and check the certificate", tuple(look), facts, hints, "connect")
 
 
+def _renewal(inp: CoachInput, b: ScenarioBrief) -> CoachNote:
+    """The renewal exercise, once signed in (scenarios with ``certificate.renewed``)."""
+    look = [
+        "Before you look for the VM: vCenter's certificate is due for renewal. Press "
+        "\u201cRenew and sign in again\u201d below. The lab gets a new certificate from the same "
+        "authority, as vCenter does, and the wizard signs in once more beside your session.",
+    ]
+    done = inp.renewal
+    if done is not None and done.outcome == "silent":
+        look.append(
+            "It signed in again without a question: you trusted the authority, and the "
+            "renewed certificate comes from it. That is how a renewal should look."
+        )
+    elif done is not None and done.outcome == "changed":
+        look.append(
+            "It stopped with \u201ccertificate changed\u201d: you trusted the certificate itself. "
+            "That is the warning people learn to click through, and the same warning an "
+            "attacker's certificate gives. Never click it away: ask whether the renewal was "
+            "planned, then forget the old certificate in File > Settings and trust the authority."
+        )
+    elif done is not None and done.outcome == "asked":
+        look.append(
+            "It asked again: you trusted the old certificate for this session only, and the "
+            "renewed one is new to it. Each renewal would ask again; trust the authority instead."
+        )
+    if done is not None:
+        look.append(
+            "Your open session goes on: now find "
+            + (f"{b.vm}, the VM in the ticket." if b.vm else "the VM from the ticket.")
+        )
+    facts = (
+        "vCenter's authority renews its certificate every year or two, and administrators "
+        "replace it now and then. A renewal from the authority you trusted needs nobody's "
+        "attention; a certificate from another authority always does.",
+        "An authority is trusted for one vCenter: it vouches for nothing else, not even for "
+        "another server whose certificate it issued.",
+    )
+    hints = (
+        "If you trusted only the certificate, go back to Connect later and choose "
+        "\u201cTrust its authority\u2026\u201d next time.",
+    )
+    return CoachNote("A renewed certificate", tuple(look), facts, hints, "connect", action="renew")
+
+
 def _choose_vm(inp: CoachInput, b: ScenarioBrief) -> CoachNote:
+    if b.certificate_renewed and inp.connected:
+        return _renewal(inp, b)
     look: list[str] = []
     if b.vm:
         look.append(f"Find {b.vm}, the VM in the ticket.")

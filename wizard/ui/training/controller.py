@@ -30,12 +30,12 @@ from wizard.ui.pages.check import CheckPage
 from wizard.ui.pages.choose_fix import ChooseFixPage
 from wizard.ui.pages.done import DonePage
 from wizard.ui.pages.welcome import WelcomePage
-from wizard.ui.training.coach import CoachInput, Step, VmotionTry, coach
+from wizard.ui.training.coach import CoachInput, RenewalTry, Step, VmotionTry, coach
 from wizard.ui.training.debrief_page import DEBRIEF_PAGE_ID, DebriefPage
 from wizard.ui.training.panel import CoachPanel, guess_words
 from wizard.ui.training.session import TrainingSession
 from wizard.ui.worker import Job
-from wizard.vsphere.errors import VsphereError
+from wizard.vsphere.errors import CertificateChanged, CertificateUntrusted, VsphereError
 from wizard.vsphere.records import MigrationOutcome
 
 _log = logging.getLogger(__name__)
@@ -80,12 +80,14 @@ class TrainingController(QObject):
         self.help_action.triggered.connect(self.on_help_action_triggered)
         self.debrief: DebriefPage | None = None
         self._vmotion_job: Job | None = None
+        self._renew_job: Job | None = None
         self._last_step: Step | None = None
         self._taken: list[object] = []  # Done page outcomes already recorded
 
         self.panel.helpRequested.connect(self.on_panel_help_requested)
         self.panel.guessCommitted.connect(self.on_panel_guess_committed)
         self.panel.vmotionRequested.connect(self.on_panel_vmotion_requested)
+        self.panel.renewRequested.connect(self.on_panel_renew_requested)
         ctx.trainingChanged.connect(self.on_ctx_training_changed)
         wizard.currentIdChanged.connect(self.on_wizard_current_id_changed)
         for pid in (PageId.CHECK, PageId.CHOOSE_FIX, PageId.APPLY, PageId.DONE, PageId.CHOOSE_VM):
@@ -118,6 +120,9 @@ class TrainingController(QObject):
             step=step,
             brief=s.brief if s is not None else None,
             thumbprint=ctx.lab_info.thumbprint_sha256 if ctx.lab_info is not None else None,
+            ca_thumbprint=ctx.lab_info.ca_thumbprint_sha256 if ctx.lab_info is not None else None,
+            connected=ctx.worker.connected,
+            renewal=s.renewal if s is not None else None,
             vm_name=ctx.vm.name if ctx.vm is not None else None,
             facts=check.facts if check is not None else None,
             assessment=check.assessment if check is not None else None,
@@ -143,7 +148,11 @@ class TrainingController(QObject):
         self.panel.show_note(note, s.brief.title, shown)
         on_check = step == Step.CHECK and self.ctx.check is not None
         # On Done the page offers the test vMotion itself; the coach offers it on Check only.
-        self.panel.set_actions(guess=on_check and not s.revealed, vmotion=on_check)
+        self.panel.set_actions(
+            guess=on_check and not s.revealed,
+            vmotion=on_check,
+            renew=note.action == "renew",
+        )
         if on_check and s.revealed and self.ctx.check is not None:
             text, tone = guess_words(s.guess, self.ctx.check.assessment.verdict)
             self.panel.set_guess_result(text, tone)
@@ -330,6 +339,87 @@ class TrainingController(QObject):
     def on_vmotion_finished(self) -> None:
         self._vmotion_job = None
 
+    # ---------------------------------------------------------------- the renewal exercise
+
+    @Slot()
+    def on_panel_renew_requested(self) -> None:
+        """Renew the lab's certificate (lab worker), then sign in once more (session worker)."""
+        if self._renew_job is not None:
+            return
+        job = self.ctx.renew_lab_certificate()
+        if job is None:
+            self.panel.renew_finished(None, "The lab is not running: start the scenario again.")
+            return
+        self.panel.renew_started()
+        job.succeeded.connect(self.on_lab_renewed)
+        job.failed.connect(self.on_renewal_failed)
+        self._renew_job = job
+
+    @Slot(object)
+    def on_lab_renewed(self, _info: object) -> None:
+        info = self.ctx.lab_info
+        if info is None:
+            self._renew_job = None
+            return
+        gateway = self.ctx.gateway
+        timeout = float(self.ctx.settings.call_timeout_s)
+
+        def sign_in_again() -> str:
+            session = gateway.connect(
+                f"{info.host}:{info.port}", info.user, info.password, timeout=timeout
+            )
+            session.close()
+            return info.thumbprint_sha256
+
+        job = self.ctx.worker.submit(sign_in_again, description="sign in again")
+        job.succeeded.connect(self.on_signed_in_again)
+        job.failed.connect(self.on_renewal_failed)
+        self._renew_job = job
+
+    @Slot(object)
+    def on_signed_in_again(self, thumbprint: object) -> None:
+        self._renew_job = None
+        ends = str(thumbprint)
+        parts = ends.split(":")
+        if len(parts) >= 8:
+            ends = f"{':'.join(parts[:4])} … {':'.join(parts[-4:])}"
+        self._record_renewal(
+            RenewalTry("silent"),
+            True,
+            f"Signed in again without a question. The renewed certificate ({ends}) was issued "
+            "by the authority you trusted, so the wizard accepted it.",
+        )
+
+    @Slot(object)
+    def on_renewal_failed(self, exc: object) -> None:
+        self._renew_job = None
+        if isinstance(exc, CertificateChanged):
+            attempt = RenewalTry("changed")
+            text = (
+                "Stopped: \u201ccertificate changed\u201d. You trusted the certificate itself, "
+                "and the renewed one is another certificate. The wizard sent no password."
+            )
+        elif isinstance(exc, CertificateUntrusted):
+            attempt = RenewalTry("asked")
+            text = (
+                "Asked again: the renewed certificate is not the one you trusted for this "
+                "session, so the wizard would ask you to compare fingerprints once more."
+            )
+        else:
+            message = exc.message if isinstance(exc, VsphereError) else type(exc).__name__
+            _log.warning("the renewal exercise failed: %s", message)
+            self._record_renewal(
+                RenewalTry("failed", message), None, f"Could not sign in again: {message}"
+            )
+            return
+        self._record_renewal(attempt, False, text)
+
+    def _record_renewal(self, attempt: RenewalTry, ok: bool | None, text: str) -> None:
+        self.panel.renew_finished(ok, text)
+        s = self.session
+        if s is not None:
+            s.add_renewal(attempt)
+
     @Slot(str)
     def on_panel_help_requested(self, topic: str) -> None:
         self.wizard.show_topic(topic)
@@ -352,11 +442,15 @@ class TrainingController(QObject):
             return
         if self._vmotion_job is not None:
             self._vmotion_job.cancel()
+        if self._renew_job is not None:
+            self._renew_job.cancel()
+            self._renew_job = None
         self.ctx.worker.close_session()
         self.ctx.forget_run()
         self.panel.reset_guess()
         self.panel.vmotion_finished(None, "")
         self.panel.vmotion_label.hide()
+        self.panel.renew_label.hide()
         wizard: QWizard = self.wizard
         wizard.restart()
         welcome = self.wizard.page_of(PageId.WELCOME)

@@ -37,6 +37,7 @@ class CoachPanel(QDockWidget):
         helpRequested(str): open this help topic.
         guessCommitted(object): the trainee's verdict (a Verdict), or None for "just show me".
         vmotionRequested(): the trainee pressed "Try the vMotion".
+        renewRequested(): the trainee pressed "Renew and sign in again".
 
     Attributes:
         text: the note (look at, facts, revealed hints).
@@ -45,11 +46,14 @@ class CoachPanel(QDockWidget):
         verdict_combo: the verdict choices.
         vmotion_button: "Try the vMotion".
         vmotion_label: the last vMotion's outcome.
+        renew_button: "Renew and sign in again" (scenarios whose certificate is renewed).
+        renew_label: how signing in again went.
     """
 
     helpRequested = Signal(str)
     guessCommitted = Signal(object)
     vmotionRequested = Signal()
+    renewRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Coach", parent)
@@ -146,6 +150,24 @@ class CoachPanel(QDockWidget):
         col.addWidget(self.vmotion_busy)
         col.addWidget(self.vmotion_label)
 
+        self.renew_button = QPushButton("&Renew and sign in again", body)
+        self.renew_button.setAccessibleName("Renew the lab's certificate and sign in again")
+        self.renew_button.setToolTip(
+            "The lab gets a new certificate from the same authority, as vCenter's is renewed; "
+            "then the wizard signs in once more beside your session."
+        )
+        self.renew_button.setAutoDefault(False)
+        self.renew_button.clicked.connect(self.on_renew_button_clicked)
+        self.renew_busy = BusyRow(body, cancellable=False)
+        self.renew_label = wrapped(parent=body, selectable=True)
+        self.renew_label.hide()
+        rrow = QHBoxLayout()
+        rrow.addWidget(self.renew_button)
+        rrow.addStretch(1)
+        col.addLayout(rrow)
+        col.addWidget(self.renew_busy)
+        col.addWidget(self.renew_label)
+
         self.hint_button = QPushButton("&Hint", body)
         self.hint_button.setAccessibleName("Show the next hint")
         self.hint_button.setAutoDefault(False)
@@ -163,7 +185,7 @@ class CoachPanel(QDockWidget):
 
         self._note: CoachNote | None = None
         self._hints = 0
-        self.set_actions(guess=False, vmotion=False)
+        self.set_actions(guess=False, vmotion=False, renew=False)
 
     # ---------------------------------------------------------------- content
 
@@ -212,13 +234,31 @@ class CoachPanel(QDockWidget):
         self.hint_button.setVisible(bool(note.hints))
         self.more_button.setVisible(bool(note.help_topic))
 
-    def set_actions(self, *, guess: bool, vmotion: bool) -> None:
-        """Show the verdict question and/or the vMotion button."""
+    def set_actions(self, *, guess: bool, vmotion: bool, renew: bool = False) -> None:
+        """Show the verdict question, the vMotion button and/or the renewal button."""
         self.guess_box.setVisible(guess)
         self.vmotion_button.setVisible(vmotion)
         if not vmotion:
             self.vmotion_label.hide()
             self.vmotion_busy.stop()
+        self.renew_button.setVisible(renew)
+        if not renew:
+            self.renew_label.hide()
+            self.renew_busy.stop()
+
+    def renew_started(self) -> None:
+        self.renew_button.setEnabled(False)
+        self.renew_label.hide()
+        self.renew_busy.start("Renewing the certificate, then signing in again…")
+
+    def renew_finished(self, ok: bool | None, text: str) -> None:
+        """Show how signing in again went (ok None: it could not be tried)."""
+        self.renew_busy.stop()
+        self.renew_button.setEnabled(True)
+        tone = Tone.UNKNOWN if ok is None else (Tone.GOOD if ok else Tone.BAD)
+        self.renew_label.setText(text)
+        self.renew_label.setStyleSheet(f"color: {tone.fg}; font-weight: bold;")
+        self.renew_label.show()
 
     def set_guess_result(self, text: str, tone: Tone | None) -> None:
         self.guess_result.setText(text)
@@ -282,6 +322,10 @@ class CoachPanel(QDockWidget):
     @Slot()
     def on_vmotion_button_clicked(self) -> None:
         self.vmotionRequested.emit()
+
+    @Slot()
+    def on_renew_button_clicked(self) -> None:
+        self.renewRequested.emit()
 
 
 def guess_words(guess: Verdict | None, actual: Verdict) -> tuple[str, Tone]:

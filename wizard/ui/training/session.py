@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from wizard.kb.facts import VmFacts
 from wizard.kb.model import Remedy, RemedyId, Verdict
 from wizard.lab.scenario import Scenario
-from wizard.ui.training.coach import ScenarioBrief, VmotionTry, brief_of
+from wizard.ui.training.coach import RenewalTry, ScenarioBrief, VmotionTry, brief_of
 from wizard.ui.training.debrief import TrainingRecord
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ class TrainingSession(QObject):
         hints_shown: hints revealed per page (the coach panel keeps its place).
         started: when the trainee opened the case (or tried it again): the debrief's time taken
             counts from here.
+        renewal: how signing in again went after the certificate was renewed (None: not yet).
     """
 
     changed = Signal()
@@ -55,6 +56,7 @@ class TrainingSession(QObject):
         self.vmotion: list[VmotionTry] = []
         self.hints_shown: dict[str, int] = {}
         self.started = datetime.now().astimezone()
+        self.renewal: RenewalTry | None = None
 
     def reset(self) -> None:
         """Forget the trail (a fresh lab from the same scenario: "Try again")."""
@@ -64,6 +66,7 @@ class TrainingSession(QObject):
         self.vmotion.clear()
         self.hints_shown.clear()
         self.started = datetime.now().astimezone()
+        self.renewal = None
         self.changed.emit()
 
     def commit_guess(self, verdict: Verdict | None) -> None:
@@ -80,6 +83,11 @@ class TrainingSession(QObject):
 
     def add_vmotion(self, attempt: VmotionTry) -> None:
         self.vmotion.append(attempt)
+        self.changed.emit()
+
+    def add_renewal(self, attempt: RenewalTry) -> None:
+        """How signing in again went after the lab's certificate was renewed."""
+        self.renewal = attempt
         self.changed.emit()
 
     def record(
