@@ -6,7 +6,10 @@ on vCenter meanwhile. Sessions come from :func:`tests.helpers.vsphere_lab.sessio
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ from wizard.kb import RemedyId, RemedyOptions, assess, remedies
 from wizard.kb.facts import VmFacts
 from wizard.kb.model import Remedy
 from wizard.lab.process import LabInfo
+from wizard.vsphere.executor import StepUpdate
 from wizard.vsphere.facts import collect_facts
 from wizard.vsphere.inventory import resolve_vm
 from wizard.vsphere.session import Session
@@ -109,3 +113,47 @@ def journal_in(directory: Path) -> Journal:
 def records(entry: JournalEntry) -> list[tuple[str, str, str | None]]:
     """(phase, step, outcome) of every record of an entry, for assertions on the journal."""
     return [(r.phase, r.step, r.data.get("outcome")) for r in entry.records]
+
+
+def at(
+    step: str, state: str, action: Callable[[], None], *, message: str = ""
+) -> Callable[[StepUpdate], None]:
+    """A progress callback that runs ``action`` once, when ``step`` reaches ``state`` (and its
+    message starts with ``message``): "at this moment of the run, do this"."""
+    done: list[bool] = []
+
+    def on_progress(update: StepUpdate) -> None:
+        if done or update.step != step or update.state != state:
+            return
+        if message and not update.message.startswith(message):
+            return
+        done.append(True)
+        action()
+
+    return on_progress
+
+
+def start_cli(basedir: Path, lab: LabInfo, *args: str) -> subprocess.Popen[str]:
+    """The command line as a real process on ``lab`` (password on stdin, the lab's certificate
+    trusted by fingerprint), with its own data folder ``basedir``."""
+    env = {**os.environ, "CHECKPOINT_WIZARD_BASEDIR": str(basedir), "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "wizard",
+            *args,
+            "--vcenter",
+            f"{lab.host}:{lab.port}",
+            "--user",
+            lab.user,
+            "--password-stdin",
+            "--trust-fingerprint",
+            lab.thumbprint_sha256,
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )

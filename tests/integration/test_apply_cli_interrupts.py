@@ -6,15 +6,14 @@ show the step we want; the lab is the real SOAP endpoint.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.helpers.apply import SCENARIO, check, journal_in, read
+from tests.helpers.apply import start_cli as start_lab_cli
 from tests.helpers.lab import StartLab
 from tests.helpers.vsphere_lab import session_to
 from wizard.kb import RemedyId
@@ -28,27 +27,7 @@ APPLY = ("apply", "--vm", "Dual W7", "--remedy", "raise_buffer", "--allow-shutdo
 
 
 def start_cli(basedir: Path, lab: LabInfo, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "CHECKPOINT_WIZARD_BASEDIR": str(basedir), "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "wizard",
-            *args,
-            "--vcenter",
-            f"{lab.host}:{lab.port}",
-            "--user",
-            lab.user,
-            "--password-stdin",
-            "--trust-fingerprint",
-            lab.thumbprint_sha256,
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    proc = start_lab_cli(basedir, lab, *args)
     assert proc.stdin is not None
     proc.stdin.write(lab.password + "\n")
     proc.stdin.close()

@@ -14,7 +14,16 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.apply import SCENARIO, check, journal_in, read, records, run_task, someone_else
+from tests.helpers.apply import (
+    SCENARIO,
+    at,
+    check,
+    journal_in,
+    read,
+    records,
+    run_task,
+    someone_else,
+)
 from tests.helpers.faultproxy import Fault, FaultProxy
 from tests.helpers.lab import StartLab, vim, vm_of
 from tests.helpers.vsphere_lab import session_to
@@ -53,23 +62,6 @@ class Killed(BaseException):
 def killed() -> None:
     """Kill the run at this moment."""
     raise Killed
-
-
-def at(
-    step: str, state: str, action: Callable[[], None], *, message: str = ""
-) -> Callable[[StepUpdate], None]:
-    """A progress callback that runs ``action`` once, when ``step`` reaches ``state``."""
-    done: list[bool] = []
-
-    def on_progress(update: StepUpdate) -> None:
-        if done or update.step != step or update.state != state:
-            return
-        if message and not update.message.startswith(message):
-            return
-        done.append(True)
-        action()
-
-    return on_progress
 
 
 def apply_dual(

@@ -22,7 +22,16 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.apply import SCENARIO, check, journal_in, read, run_task, someone_else
+from tests.helpers.apply import (
+    SCENARIO,
+    at,
+    check,
+    journal_in,
+    read,
+    run_task,
+    someone_else,
+    start_cli,
+)
 from tests.helpers.faultproxy import Fault, FaultProxy
 from tests.helpers.lab import StartLab, running_lab, vim, vm_of
 from tests.helpers.vsphere_lab import session_to, trusting
@@ -75,22 +84,6 @@ def apply(
     return run.apply(ApplyRequest(facts, chosen, **request))
 
 
-def once_at(
-    step: str, state: str, action: Callable[[], None], message: str = ""
-) -> Callable[[StepUpdate], None]:
-    done: list[bool] = []
-
-    def on_progress(update: StepUpdate) -> None:
-        if done or update.step != step or update.state != state:
-            return
-        if message and not update.message.startswith(message):
-            return
-        done.append(True)
-        action()
-
-    return on_progress
-
-
 def reconfigure_tasks(lab: LabInfo, name: str) -> int:
     with someone_else(lab) as si:
         vm = vm_of(si, name)
@@ -136,7 +129,7 @@ def test_an_answer_lost_while_vcenter_is_still_working_is_found_not_called_faile
             proxy.go_down(0.8)
 
         result = apply(
-            session, journal, on_progress=once_at("reconfigure", "running", link_dies, SENDING)
+            session, journal, on_progress=at("reconfigure", "running", link_dies, message=SENDING)
         )
         assert proxy.fired == [Fault.CUT_AFTER_DELIVERY]
         assert result.outcome is Outcome.APPLIED, result.message
@@ -167,7 +160,7 @@ def test_a_change_that_lands_after_the_run_gave_up_is_settled_and_can_be_undone(
         result = apply(
             session,
             journal,
-            on_progress=once_at("reconfigure", "running", link_dies, SENDING),
+            on_progress=at("reconfigure", "running", link_dies, message=SENDING),
             executor_options={"settle_timeout": 1.0},
         )
         assert result.outcome is Outcome.FAILED
@@ -213,7 +206,7 @@ def test_a_link_that_stays_down_leaves_an_open_entry_and_no_second_change(
         result = apply(
             session,
             journal,
-            on_progress=once_at("reconfigure", "running", link_goes_down_for_good, SENDING),
+            on_progress=at("reconfigure", "running", link_goes_down_for_good, message=SENDING),
             executor_options={"reconnect_timeout": 2.0},
         )
         assert result.outcome is Outcome.FAILED
@@ -393,30 +386,6 @@ def test_a_second_run_on_the_same_vm_is_refused_and_leaves_the_live_entry_alone(
         assert settled.entry_id == live
 
 
-def _cli(basedir: Path, lab: LabInfo, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "CHECKPOINT_WIZARD_BASEDIR": str(basedir)}
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "wizard",
-            *args,
-            "--vcenter",
-            f"{lab.host}:{lab.port}",
-            "--user",
-            lab.user,
-            "--password-stdin",
-            "--trust-fingerprint",
-            lab.thumbprint_sha256,
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-
-
 @pytest.mark.slow
 def test_a_second_technician_mid_way_through_the_first_run_is_told_and_changes_nothing(
     start_lab: StartLab, tmp_path: Path
@@ -425,7 +394,7 @@ def test_a_second_technician_mid_way_through_the_first_run_is_told_and_changes_n
     # down (vCenter is slow to power on, so the first run lasts a few seconds).
     lab = start_lab(SCENARIO, method_delays={"PowerOnVM_Task": 3000})
     args = ("apply", "--vm", "Dual W7", "--remedy", "raise_buffer", "--allow-shutdown", "--yes")
-    first = _cli(tmp_path, lab, *args, "--json")
+    first = start_cli(tmp_path, lab, *args, "--json")
     assert first.stdin is not None
     assert first.stderr is not None
     first.stdin.write(lab.password + "\n")
@@ -435,7 +404,7 @@ def test_a_second_technician_mid_way_through_the_first_run_is_told_and_changes_n
         line = first.stderr.readline()
         assert line, "the first run ended before its shutdown"
         seen += line
-    second = _cli(tmp_path, lab, *args, "--json")
+    second = start_cli(tmp_path, lab, *args, "--json")
     out2, err2 = second.communicate(lab.password + "\n", timeout=120)
     out1 = first.stdout.read() if first.stdout is not None else ""
     first.wait(120)
@@ -469,7 +438,7 @@ def test_an_entry_is_settled_through_another_name_of_the_same_vcenter(
 
     with session_to(lab) as session:
         with pytest.raises(Killed):
-            apply(session, journal, on_progress=once_at("power_on", "running", killed))
+            apply(session, journal, on_progress=at("power_on", "running", killed))
         assert session.endpoint.host == "127.0.0.1"
     with Session.connect(
         Endpoint("localhost", lab.port), lab.user, lab.password, trust=trusting(lab), timeout=5.0
@@ -555,8 +524,8 @@ def test_a_disk_that_fills_up_mid_run_stops_before_the_change_and_gives_power_ba
         result = apply(
             session,
             journal,
-            on_progress=once_at(
-                "shutdown", "running", lambda: filler.append(fill(tiny_disk)), "Shutting"
+            on_progress=at(
+                "shutdown", "running", lambda: filler.append(fill(tiny_disk)), message="Shutting"
             ),
         )
         assert filler
