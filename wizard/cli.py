@@ -518,6 +518,8 @@ def _cmd_lab(args: argparse.Namespace) -> int:
                     "user": info.user,
                     "password": info.password,
                     "thumbprint_sha256": info.thumbprint_sha256,
+                    # For --trust-ca-fingerprint: the lab's authority, as vCenter's VMCA.
+                    "ca_thumbprint_sha256": info.ca_thumbprint_sha256,
                 }
                 print(json.dumps(ready), flush=True)
                 while True:

@@ -12,6 +12,7 @@ that a forked child inherited.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import selectors
 import signal
@@ -214,7 +215,12 @@ def test_gui_in_training_mode(env: dict[str, str], sig: signal.Signals) -> None:
 @pytest.mark.parametrize("sig", SIGNALS, ids=lambda s: s.name)
 def test_lab_command(env: dict[str, str], sig: signal.Signals) -> None:
     with parent(["lab", "--scenario", str(SCENARIO)], env) as proc:
-        assert read_line(proc, START_WITHIN_S).startswith(b'{"url": "https://127.0.0.1:')
+        line = read_line(proc, START_WITHIN_S)
+        assert line.startswith(b'{"url": "https://127.0.0.1:')
+        ready = json.loads(line)
+        # What a trainer needs for --trust-fingerprint and --trust-ca-fingerprint.
+        assert len(ready["ca_thumbprint_sha256"]) == len(ready["thumbprint_sha256"]) == 95
+        assert ready["ca_thumbprint_sha256"] != ready["thumbprint_sha256"]
         lab = the_lab_of(proc)
         took = _kill_and_time(proc, lab, sig, f"lab-{sig.name}")
         code = proc.wait(30)
