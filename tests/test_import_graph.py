@@ -51,7 +51,7 @@ def test_the_graph_sees_each_kind_of_import() -> None:
     assert len(graph) > 50
     assert graph["wizard.vsphere.tls"]["wizard.vsphere.errors"] is Kind.MODULE
     assert graph["wizard.vsphere.errors"]["wizard.vsphere.certificate"] is Kind.TYPING
-    assert graph["wizard.cli"]["wizard.selftest"] is Kind.DEFERRED
+    assert graph["wizard.cli.dispatch"]["wizard.selftest"] is Kind.DEFERRED
     assert "wizard.ui.training.coach" in graph  # a folder without __init__.py still counts
 
 

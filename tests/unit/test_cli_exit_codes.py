@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from wizard import cli
+from wizard.cli.exits import error_exit
 from wizard.vsphere import errors
 
 CHECK = [
@@ -112,4 +113,4 @@ def test_every_category_has_the_code_of_the_readme(category: errors.ErrorCategor
         pass
 
     Kind.category = category
-    assert cli._error_exit(Kind("", "")) == readme[category.value]
+    assert error_exit(Kind("", "")) == readme[category.value]

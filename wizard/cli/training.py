@@ -1,8 +1,7 @@
 """The trainer's commands: ``scenario generate``, ``scenario validate`` and ``training report``.
 
-``wizard.cli`` registers them (:func:`add_parsers`) and hands them their arguments (:func:`run`);
-they live here so the command line's own module stays about checking and fixing VMs. Like every
-command, each imports what it needs when it runs.
+The command line registers them (:func:`add_parsers`) and hands them their arguments
+(:func:`run`). Like every command, each imports what it needs when it runs.
 
 - ``scenario generate --seed N --level L [--out FILE]``: a new training case
   (:mod:`wizard.lab.generate`), on standard output or into FILE. The same seed and level give the
@@ -27,8 +26,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
-EXIT_OK = 0
-EXIT_USAGE = 2
+from wizard.cli.exits import EXIT_OK, EXIT_USAGE
 
 
 class _Refused(Exception):

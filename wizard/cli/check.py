@@ -1,0 +1,83 @@
+"""``check``: the verdict for one VM or a whole inventory, as text or JSON. Reads only."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any, TextIO
+
+from wizard import __version__
+from wizard.cli.connect import Login, connected, login_from_args, one_vm
+from wizard.cli.exits import EXIT_OK, EXIT_USAGE, CliError, error_exit
+from wizard.cli.lab import running_lab, scenario_path
+from wizard.cli.options import MOREF_HELP, add_connection_options, days
+from wizard.cli.signals import Stopped, stop_on_signals, stopped
+
+
+def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
+    """Add ``check``."""
+    check = sub.add_parser("check", help="judge a VM (or all VMs) against the article")
+    add_connection_options(check)
+    which = check.add_mutually_exclusive_group()
+    which.add_argument("--vm", dest="check_vm", metavar="NAME", help="name, path, DNS name or IP")
+    which.add_argument("--moref", dest="check_moref", metavar="ID", help=MOREF_HELP)
+    which.add_argument("--all", action="store_true", help="every VM: a cluster-wide risk scan")
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.add_argument(
+        "--read-log", action="store_true", help="also search the VM's vmware.log for evidence"
+    )
+    check.add_argument(
+        "--evidence-days", type=days, default=30, help="how far back to look for failures (30)"
+    )
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    if not args.check_vm and not args.check_moref and not args.all:
+        raise CliError("say which VM: --vm NAME, --moref ID, or --all for every VM.", EXIT_USAGE)
+    if args.scenario is not None:
+        with stop_on_signals("SIGTERM", "SIGHUP"):
+            try:
+                with running_lab(scenario_path(args.scenario)) as info:
+                    return _check(args, Login.of_lab(info), out)
+            except Stopped as exc:
+                return stopped(exc, "the training lab is stopped, nothing was changed")
+    return _check(args, login_from_args(args), out)
+
+
+def _check(args: argparse.Namespace, login: Login, out: TextIO) -> int:
+    from wizard import render
+    from wizard.kb import assess, remedies
+    from wizard.kb.serialize import assessment_to_json
+    from wizard.vsphere.errors import VsphereError
+    from wizard.vsphere.facts import collect_all_facts, collect_facts
+
+    with connected(login, args.timeout) as session:
+        try:
+            if args.all:
+                all_facts = collect_all_facts(session, evidence_days=args.evidence_days)
+            else:
+                ref = one_vm(session, args.check_vm, args.check_moref)
+                all_facts = [
+                    collect_facts(
+                        session,
+                        ref.moref,
+                        evidence_days=args.evidence_days,
+                        read_log=args.read_log,
+                    )
+                ]
+        except VsphereError as exc:
+            raise CliError(f"{exc.message} {exc.next_step}", error_exit(exc)) from None
+
+    results = []
+    for facts in all_facts:
+        assessment = assess(facts)
+        results.append((facts, assessment, remedies(assessment, facts)))
+    if args.json:
+        docs = [assessment_to_json(a, r, f, __version__) for f, a, r in results]
+        json.dump(docs if args.all else docs[0], out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    else:
+        for facts, assessment, rems in results:
+            out.write(render.check_text(facts, assessment, rems))
+            out.write("\n")
+    return EXIT_OK
