@@ -357,6 +357,37 @@ def plan_steps(
     return tuple(PlannedStep(s.value, STEP_TITLES[s], s in SAFE_BEFORE) for s in ids)
 
 
+def hard_power_off(power_state: str, tools_running: bool, *, allowed: bool) -> bool:
+    """Whether the VM is powered off hard rather than shut down through VMware Tools.
+
+    Only when a hard power-off is allowed and the guest cannot be shut down cleanly: the VM is
+    suspended (no running guest), or Tools are not running. The executor decides its power step
+    by this, and the plan shown beforehand (:func:`planned_run`) by the same rule.
+    """
+    return allowed and (power_state != PowerState.ON or not tools_running)
+
+
+def planned_run(
+    changes: Sequence[Change],
+    facts: VmFacts | None,
+    *,
+    allow_hard_poweroff: bool = False,
+    leave_powered_off: bool = False,
+) -> tuple[PlannedStep, ...]:
+    """The steps the executor runs to apply (or undo) ``changes`` on the VM read as ``facts``.
+
+    ``facts`` None (the VM not read yet) plans for a running VM with Tools running.
+    """
+    power = facts.power_state if facts is not None else PowerState.ON
+    tools = facts.tools_running if facts is not None else True
+    return plan_steps(
+        changes,
+        power,
+        leave_powered_off=leave_powered_off,
+        hard_power_off=hard_power_off(power, tools, allowed=allow_hard_poweroff),
+    )
+
+
 def remedy_steps(remedy: Remedy, facts: VmFacts) -> tuple[PlannedStep, ...]:
     """The steps applying ``remedy`` to the VM checked as ``facts`` runs."""
     return plan_steps(remedy.changes, facts.power_state)

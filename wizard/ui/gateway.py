@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
 from wizard import paths
 from wizard.kb import RemedyOptions, assess, remedies
-from wizard.kb.facts import EvidenceItem, PowerState, VmFacts, VmSummary
+from wizard.kb.facts import EvidenceItem, VmFacts, VmSummary
 from wizard.kb.model import Assessment, Change, Remedy
-from wizard.kb.plan import CannotUndo, PlannedStep, plan_steps, undo_changes
+from wizard.kb.plan import CannotUndo, PlannedStep, planned_run, undo_changes
 from wizard.vsphere.certificate import CertificateInfo
 from wizard.vsphere.endpoint import parse_endpoint
 from wizard.vsphere.errors import VsphereError
@@ -292,25 +292,6 @@ def load_back_end() -> None:
     import wizard.vsphere.migrate  # noqa: F401 - imported for their side effect: loaded
 
 
-def planned_steps(
-    changes: Sequence[Change],
-    facts: VmFacts | None,
-    *,
-    allow_hard_poweroff: bool,
-    leave_powered_off: bool,
-) -> tuple[PlannedStep, ...]:
-    """The steps an apply or undo of ``changes`` runs on the VM read as ``facts``.
-
-    A hard power-off replaces the shutdown when it is consented to and the guest cannot be shut
-    down cleanly: the VM is suspended, or VMware Tools are not running.
-    """
-    power = facts.power_state if facts is not None else PowerState.ON
-    hard = allow_hard_poweroff and (
-        power != PowerState.ON or (facts is not None and not facts.tools_running)
-    )
-    return plan_steps(changes, power, leave_powered_off=leave_powered_off, hard_power_off=hard)
-
-
 TRAINING_FOLDER = "training"
 """Under the data folder: the training lab's pinned certificates and journal."""
 
@@ -447,7 +428,7 @@ class VsphereGateway:
         return executor
 
     def steps(self, request: ApplyRequest) -> Sequence[PlannedStep]:
-        return planned_steps(
+        return planned_run(
             request.remedy.changes,
             request.facts_at_check,
             allow_hard_poweroff=request.allow_hard_poweroff,
@@ -471,7 +452,7 @@ class VsphereGateway:
             back = undo_changes(changes)
         except CannotUndo:
             back = ()
-        return planned_steps(
+        return planned_run(
             back,
             facts,
             allow_hard_poweroff=allow_hard_poweroff,

@@ -18,6 +18,7 @@ from wizard.kb.plan import (
     current_value,
     differences,
     plan_steps,
+    planned_run,
     reconcile_state,
     undo_changes,
     verify,
@@ -145,3 +146,28 @@ def test_steps_follow_power_needs_and_choices() -> None:
     assert ids((), "poweredOn") == ["reread"]
     steps = plan_steps((BUFFER,), "poweredOn")
     assert [s.cancellable_before for s in steps] == [True, True, True, False, False]
+
+
+@pytest.mark.parametrize(
+    ("power_state", "tools_running", "allowed", "first_step"),
+    [
+        # A suspended VM has no running guest, whatever Tools last reported: only a hard
+        # power-off brings it down (the executor refuses it without that consent).
+        ("suspended", True, True, "power_off"),
+        ("suspended", False, True, "power_off"),
+        ("poweredOn", False, True, "power_off"),
+        ("poweredOn", True, True, "shutdown"),
+        ("poweredOn", False, False, "shutdown"),
+    ],
+)
+def test_the_plan_shows_the_power_step_the_executor_runs(
+    power_state: str, tools_running: bool, allowed: bool, first_step: str
+) -> None:
+    facts = make_facts(power_state=power_state, tools_running=tools_running)
+    steps = [s.id for s in planned_run((THREE_D,), facts, allow_hard_poweroff=allowed)]
+    assert steps[:2] == ["reread", first_step]
+
+
+def test_a_vm_not_read_yet_is_planned_as_running_with_tools() -> None:
+    steps = [s.id for s in planned_run((THREE_D,), None, allow_hard_poweroff=True)]
+    assert steps == ["reread", "shutdown", "reconfigure", "power_on", "verify"]
