@@ -22,6 +22,7 @@ from tests.helpers.lab import REPO
 from tests.helpers.scenario_corpus import Case, fixed_cases, mutated_cases
 from wizard.kb.model import RemedyId, Verdict
 from wizard.lab import scenario as sc
+from wizard.lab import scenario_parse
 from wizard.lab.generate import generate
 
 SCHEMA_PATH = sc.bundled_scenarios_dir() / sc.SCHEMA_FILE_NAME
@@ -152,11 +153,13 @@ def _find(node: object, key: str) -> list[Any]:
 
 def test_the_schema_s_fields_are_the_reader_s() -> None:
     s = schema()
-    assert set(s["required"]) == set(sc._TOP_REQUIRED)
-    assert set(s["properties"]) == set(sc._TOP_REQUIRED) | set(sc._TOP_OPTIONAL)
+    assert set(s["required"]) == set(scenario_parse.TOP_REQUIRED)
+    assert set(s["properties"]) == set(scenario_parse.TOP_REQUIRED) | set(
+        scenario_parse.TOP_OPTIONAL
+    )
     vm = s["$defs"]["vm"]
-    assert vm["required"] == list(sc._VM_FIELDS)
-    assert set(vm["properties"]) == set(sc._VM_FIELDS)
+    assert vm["required"] == list(scenario_parse.VM_FIELDS)
+    assert set(vm["properties"]) == set(scenario_parse.VM_FIELDS)
     assert s["properties"]["format"] == {
         "description": "The scenario format: 1.",
         "const": sc.FORMAT,
@@ -217,5 +220,5 @@ def test_blank_and_uncarried_text_is_what_the_reader_calls_it() -> None:
         if 0xD800 <= code <= 0xDFFF:
             continue
         for value in (chr(code), "a" + chr(code)):
-            reader_ok = bool(value.strip()) and sc._NOT_XML.search(value) is None
+            reader_ok = bool(value.strip()) and scenario_parse.NOT_XML.search(value) is None
             assert text.is_valid(value) == reader_ok, f"{value!r}"
