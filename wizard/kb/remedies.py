@@ -33,37 +33,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from wizard.kb.facts import PowerState, VmFacts
-from wizard.kb.model import (
-    CAP_VIDEO_RAM_KB,
-    CPT_CACHE_KEY,
-    MAX_SINGLE_SCREEN_PIXELS,
-    Assessment,
-    Caveat,
-    CaveatId,
-    Change,
-    ChangeTarget,
-    ConditionId,
-    ConditionState,
-    Privilege,
-    Remedy,
-    RemedyId,
-    Verdict,
+from wizard.kb.facts import VmFacts
+from wizard.kb.model import Assessment, CaveatId, Privilege, Remedy, RemedyId, Verdict
+from wizard.kb.remedy_caveats import ENABLE_3D_BLOCKERS, vm_is_off
+from wizard.kb.remedy_fixes import (
+    Draft,
+    enable_3d,
+    lower_resolution_cap,
+    lower_resolution_guest,
+    raise_buffer,
+    stay_on_hw7,
 )
-from wizard.kb.rules import (
-    AT_RISK_VERSION,
-    configured_displays,
-    cpt_cache_setting,
-    display_demand,
-    reported_screen,
-    three_d,
-)
-from wizard.kb.sizing import MAX_BUFFER_BYTES, MIB, value_to_set
-from wizard.kb.values import parse_hardware_version
-
-CAP_SCREEN = (1280, 1024)
-MAX_3D_PIXELS = 1920 * 1200
-"""Above 1920x1200 on two screens, 3D is not recommended whatever the CPU (the article)."""
+from wizard.kb.sizing import MAX_BUFFER_BYTES, MIB
 
 BASE_ORDER = (
     RemedyId.LOWER_RESOLUTION,
@@ -72,9 +53,6 @@ BASE_ORDER = (
     RemedyId.ENABLE_3D,
 )
 """The article's order, used after the recommended remedy."""
-
-ENABLE_3D_BLOCKERS = (CaveatId.CPU_WITHOUT_SSE41, CaveatId.RESOLUTION_ABOVE_3D_MAX)
-"""Caveats under which the article advises against 3D: we never recommend it then."""
 
 
 class InvalidRemedyOptions(ValueError):
@@ -150,16 +128,16 @@ def remedies(
             raise InvalidRemedyOptions(problem)
     built = {
         RemedyId.LOWER_RESOLUTION: (
-            _lower_resolution_guest(assessment, facts)
+            lower_resolution_guest(assessment, facts)
             if _resolution_variant(opts, facts) == "guest"
-            else _lower_resolution_cap(assessment, facts)
+            else lower_resolution_cap(assessment, facts)
         ),
-        RemedyId.STAY_ON_HW7: _stay_on_hw7(facts),
-        RemedyId.RAISE_BUFFER: _raise_buffer(facts, opts.buffer_bytes),
-        RemedyId.ENABLE_3D: _enable_3d(facts),
+        RemedyId.STAY_ON_HW7: stay_on_hw7(facts),
+        RemedyId.RAISE_BUFFER: raise_buffer(facts, opts.buffer_bytes),
+        RemedyId.ENABLE_3D: enable_3d(facts),
     }
     chosen, reasons = _recommend(assessment, built)
-    result: list[_Draft] = []
+    result: list[Draft] = []
     for rid in BASE_ORDER:
         draft = built[rid]
         draft.recommended = rid is chosen
@@ -174,629 +152,9 @@ def _resolution_variant(opts: RemedyOptions, facts: VmFacts) -> str:
     if opts.lower_resolution_variant is not None:
         return opts.lower_resolution_variant
     may_not_power = any(facts.holds(p) is False for p in (Privilege.POWER_OFF, Privilege.POWER_ON))
-    if not _vm_is_off(facts) and may_not_power:
+    if not vm_is_off(facts) and may_not_power:
         return "guest"
     return "cap"
-
-
-@dataclass
-class _Draft:
-    """A remedy while it is being judged; frozen into a ``Remedy`` at the end."""
-
-    id: RemedyId
-    title: str
-    summary: str
-    available: bool
-    why_not: str | None
-    needs_power_off: bool
-    required_privileges: tuple[str, ...]
-    missing_privileges: tuple[str, ...]
-    changes: tuple[Change, ...]
-    caveats: tuple[Caveat, ...]
-    variant: str | None = None
-    manual_steps: tuple[str, ...] = ()
-    in_place: str = ""
-    recommended: bool = False
-    reason: str = ""
-
-    def freeze(self) -> Remedy:
-        return Remedy(
-            id=self.id,
-            title=self.title,
-            summary=self.summary,
-            available=self.available,
-            why_not=self.why_not,
-            recommended=self.recommended,
-            reason=self.reason,
-            needs_power_off=self.needs_power_off,
-            required_privileges=self.required_privileges,
-            missing_privileges=self.missing_privileges,
-            changes=self.changes,
-            caveats=self.caveats,
-            variant=self.variant,
-            manual_steps=self.manual_steps,
-        )
-
-
-def _vm_is_off(facts: VmFacts) -> bool:
-    return facts.power_state == PowerState.OFF
-
-
-def _power_caveat(facts: VmFacts, needs_power_off: bool) -> Caveat:
-    if not needs_power_off:
-        return Caveat(
-            CaveatId.POWER_OFF_REQUIRED, False, "This change is made with the VM running."
-        )
-    if _vm_is_off(facts):
-        return Caveat(
-            CaveatId.POWER_OFF_REQUIRED, False, "The VM is already off: no shutdown needed."
-        )
-    if facts.power_state == PowerState.SUSPENDED:
-        return Caveat(
-            CaveatId.POWER_OFF_REQUIRED,
-            True,
-            "The VM is suspended: it must be powered off (losing its suspended state) and "
-            "started again.",
-        )
-    if not facts.tools_running:
-        return Caveat(
-            CaveatId.POWER_OFF_REQUIRED,
-            True,
-            "The VM is running and VMware Tools are not, so it cannot be shut down cleanly: it "
-            "must be powered off hard (unsaved work in the guest is lost) and started again. "
-            "Have the user save and shut down, or start Tools, if you can.",
-        )
-    return Caveat(
-        CaveatId.POWER_OFF_REQUIRED,
-        True,
-        "The VM is running: it must be shut down for this change and started again. Warn the "
-        "user first.",
-    )
-
-
-def _privileges(
-    facts: VmFacts, own: tuple[Privilege, ...], needs_power_off: bool
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Required privileges for a change, and those this user is known to lack.
-
-    A privilege that was not asked about (absent from ``facts.privileges``) is not reported as
-    missing: we only say what vCenter told us.
-    """
-    required = [p.value for p in own]
-    if needs_power_off and not _vm_is_off(facts):
-        required += [Privilege.POWER_OFF.value, Privilege.POWER_ON.value]
-    missing = tuple(p for p in required if facts.holds(p) is False)
-    return tuple(required), missing
-
-
-def _demand_exceeds_cap(assessment: Assessment) -> bool | None:
-    state = assessment.condition(ConditionId.DISPLAY).state
-    if state is ConditionState.UNKNOWN:
-        return None
-    return state is ConditionState.MET
-
-
-def _loses_resolution(assessment: Assessment) -> Caveat:
-    c1 = assessment.condition(ConditionId.DISPLAY)
-    exceeds = _demand_exceeds_cap(assessment)
-    if exceeds is None:
-        return Caveat(
-            CaveatId.USER_LOSES_RESOLUTION,
-            True,
-            f"The current screen is not known ({c1.value}): if it is larger than 1280x1024 or "
-            "uses a second screen, the user loses that.",
-        )
-    if exceeds:
-        return Caveat(
-            CaveatId.USER_LOSES_RESOLUTION,
-            True,
-            f"The user now has {c1.value}: they drop to one 1280x1024 screen.",
-        )
-    return Caveat(
-        CaveatId.USER_LOSES_RESOLUTION,
-        False,
-        f"The user now has {c1.value}, which already fits one 1280x1024 screen.",
-    )
-
-
-def _lower_resolution_cap(assessment: Assessment, facts: VmFacts) -> _Draft:
-    title = "Limit the screen to 1280x1024"
-    summary = (
-        "Set the video card to one display with 5,120 KB of video memory, so the guest can't go "
-        "above 1280x1024. Lasts until someone changes the video card."
-    )
-    caveats_common = (
-        _loses_resolution(assessment),
-        Caveat(CaveatId.NOT_DURABLE, False, "The limit is in the VM's settings; it stays."),
-        Caveat(CaveatId.TOOLS_NEEDED, False, "Changed from vCenter: Tools are not needed."),
-    )
-    video = facts.video
-    if video is None:
-        return _Draft(
-            RemedyId.LOWER_RESOLUTION,
-            title,
-            summary,
-            False,
-            "The VM has no video card to limit.",
-            False,
-            (),
-            (),
-            (),
-            (_power_caveat(facts, False), *caveats_common),
-            variant="cap",
-        )
-    wanted: list[Change] = []
-    if video.num_displays > 1:
-        wanted.append(Change(ChangeTarget.VIDEO_CARD, "numDisplays", str(video.num_displays), "1"))
-    if video.use_auto_detect:
-        wanted.append(Change(ChangeTarget.VIDEO_CARD, "useAutoDetect", "true", "false"))
-    if video.video_ram_kb > CAP_VIDEO_RAM_KB:
-        wanted.append(
-            Change(
-                ChangeTarget.VIDEO_CARD,
-                "videoRamSizeInKB",
-                str(video.video_ram_kb),
-                str(CAP_VIDEO_RAM_KB),
-            )
-        )
-    needs_off = bool(wanted)
-    required, missing = (
-        _privileges(facts, (Privilege.EDIT_DEVICE,), needs_off) if wanted else ((), ())
-    )
-    return _Draft(
-        RemedyId.LOWER_RESOLUTION,
-        title,
-        summary,
-        True,
-        None,
-        needs_off,
-        required,
-        missing,
-        tuple(wanted),
-        (_power_caveat(facts, needs_off), *caveats_common),
-        variant="cap",
-        in_place=""
-        if wanted
-        else "The video card already allows only one display of at most 1280x1024.",
-    )
-
-
-def _lower_resolution_guest(assessment: Assessment, facts: VmFacts) -> _Draft:
-    title = "Lower the resolution in the guest"
-    summary = (
-        "Run Tools' resolution tool in the guest to set one 1280x1024 screen now, with no "
-        "shutdown. The user can raise it again."
-    )
-    tools_ok = facts.tools_running and facts.interactive_guest_ops_ready
-    if tools_ok:
-        tools = Caveat(
-            CaveatId.TOOLS_NEEDED,
-            False,
-            "Tools are running and a user is logged on: the tool can run. You need a guest login.",
-        )
-    else:
-        missing_what = (
-            "Tools are not running" if not facts.tools_running else "no user is logged on"
-        )
-        tools = Caveat(
-            CaveatId.TOOLS_NEEDED,
-            True,
-            f"{missing_what}: the resolution tool needs Tools and a logged-on desktop session.",
-        )
-    caveats = (
-        _power_caveat(facts, False),
-        _loses_resolution(assessment),
-        Caveat(
-            CaveatId.NOT_DURABLE,
-            True,
-            "Only the current session changes: the user or the next login can bring the larger "
-            "screen back, and the failure with it.",
-        ),
-        tools,
-    )
-    why_not: str | None = None
-    displays = configured_displays(facts)
-    if assessment.condition(ConditionId.WDDM).state is ConditionState.NOT_MET:
-        why_not = "The resolution tool is for Windows guests only."
-    elif facts.video is None:
-        why_not = "The VM has no video card."
-    elif displays is None:
-        why_not = (
-            "Auto-detect is on, so a second screen could come back unseen; the result could "
-            "not be checked. Limit the screen from the VM instead."
-        )
-    elif displays > 1:
-        why_not = (
-            f"The video card stays set for {displays} displays, so the check would still count "
-            "a second screen. Limit the screen from the VM instead."
-        )
-    elif not tools_ok:
-        why_not = f"{tools.detail} Limit the screen from the VM instead."
-    if why_not is not None:
-        return _Draft(
-            RemedyId.LOWER_RESOLUTION,
-            title,
-            summary,
-            False,
-            why_not,
-            False,
-            (),
-            (),
-            (),
-            caveats,
-            variant="guest",
-        )
-    screen = reported_screen(facts)
-    if screen is not None and screen[0] * screen[1] <= MAX_SINGLE_SCREEN_PIXELS:
-        return _Draft(
-            RemedyId.LOWER_RESOLUTION,
-            title,
-            summary,
-            True,
-            None,
-            False,
-            (),
-            (),
-            (),
-            caveats,
-            variant="guest",
-            in_place=f"The guest already shows {screen[0]}x{screen[1]}, within 1280x1024.",
-        )
-    before = f"{screen[0]}x{screen[1]}" if screen is not None else None
-    change = Change(ChangeTarget.GUEST, "screen", before, f"{CAP_SCREEN[0]}x{CAP_SCREEN[1]}")
-    required, missing = _privileges(facts, (Privilege.GUEST_EXECUTE,), False)
-    return _Draft(
-        RemedyId.LOWER_RESOLUTION,
-        title,
-        summary,
-        True,
-        None,
-        False,
-        required,
-        missing,
-        (change,),
-        caveats,
-        variant="guest",
-    )
-
-
-def _stay_on_hw7(facts: VmFacts) -> _Draft:
-    title = "Stay on hardware version 7"
-    summary = (
-        "Set the scheduled hardware upgrade to 'never', so nothing upgrades this VM to "
-        "version 8. No shutdown."
-    )
-    version = parse_hardware_version(facts.hardware_version)
-    power = _power_caveat(facts, False)
-    if version != AT_RISK_VERSION:
-        if version is None:
-            why_not = f"We can't read the hardware version ({facts.hardware_version!r})."
-            downgrade = Caveat(
-                CaveatId.DOWNGRADE_NOT_IN_PLACE, False, "The hardware version is not known."
-            )
-        elif version > AT_RISK_VERSION:
-            why_not = (
-                f"The VM is already on version {version}, and a version can't be lowered in "
-                "place. The supported ways back are reverting to a snapshot taken before the "
-                "upgrade, or rebuilding the VM at version 7. This tool does neither."
-            )
-            downgrade = Caveat(
-                CaveatId.DOWNGRADE_NOT_IN_PLACE,
-                True,
-                f"Version {version} can't be taken back to 7 on this VM: only a snapshot from "
-                "before the upgrade or a rebuild gets there.",
-            )
-        else:
-            why_not = f"This is for version 7 VMs; this one is version {version}."
-            downgrade = Caveat(
-                CaveatId.DOWNGRADE_NOT_IN_PLACE,
-                False,
-                f"Version {version} is below 7: nothing to take back.",
-            )
-        return _Draft(
-            RemedyId.STAY_ON_HW7,
-            title,
-            summary,
-            False,
-            why_not,
-            False,
-            (),
-            (),
-            (),
-            (power, downgrade),
-        )
-    downgrade = Caveat(
-        CaveatId.DOWNGRADE_NOT_IN_PLACE, False, "The VM is still on version 7: nothing to undo."
-    )
-    policy = facts.upgrade_policy
-    current = policy.policy if policy is not None else None
-    if current is not None and current.strip().lower() == "never":
-        return _Draft(
-            RemedyId.STAY_ON_HW7,
-            title,
-            summary,
-            True,
-            None,
-            False,
-            (),
-            (),
-            (),
-            (power, downgrade),
-            in_place="The upgrade policy is already 'never'.",
-        )
-    # scheduledHardwareUpgradeInfo is set through ReconfigVM_Task. vSphere guards scheduling an
-    # upgrade with the hardware-upgrade privilege, so we ask for that one.
-    required, missing = _privileges(facts, (Privilege.UPGRADE_POLICY,), False)
-    return _Draft(
-        RemedyId.STAY_ON_HW7,
-        title,
-        summary,
-        True,
-        None,
-        False,
-        required,
-        missing,
-        (Change(ChangeTarget.UPGRADE_POLICY, "upgradePolicy", current, "never"),),
-        (power, downgrade),
-    )
-
-
-def _host_list(facts: VmFacts) -> str:
-    names = [h.name for h in facts.candidate_hosts]
-    return ", ".join(names) if names else "every host the VM may move to"
-
-
-def _raise_buffer(facts: VmFacts, override: int | None) -> _Draft:
-    title = "Raise the checkpoint buffer"
-    demand = display_demand(facts)
-    size = demand.size
-    if size is None:
-        why_not = (
-            "The VM has no video card: there is nothing to size."
-            if facts.video is None
-            else "We can't size it: Tools don't report the screen and auto-detect hides the "
-            "number of displays. Check again with the VM running and Tools started."
-        )
-        return _Draft(
-            RemedyId.RAISE_BUFFER,
-            title,
-            "Set migrate.baseCptCacheSize on the VM so the screen fits in the vMotion buffer.",
-            False,
-            why_not,
-            False,
-            (),
-            (),
-            (),
-            (
-                _power_caveat(facts, False),
-                Caveat(CaveatId.ESTIMATE_BEYOND_ARTICLE, False, "No size was worked out."),
-            ),
-        )
-    current = cpt_cache_setting(facts)
-    target = override if override is not None else size.bytes
-    unsized = demand.sized_from == "video_memory" and override is None
-    if unsized and current.value is not None:
-        # No screen reported (typically the VM is off): the video memory's maximum is no reason
-        # to move a value already set. Raising it again on every check of an off VM would make
-        # a second apply change what the first one set and verified.
-        target = current.value
-    new_value = value_to_set(target, current.value)
-    summary = (
-        f"Set {CPT_CACHE_KEY} to {new_value} bytes ({new_value / MIB:g} MB) on the VM, so the "
-        "screen fits in the vMotion buffer."
-    )
-    if size.estimate and override is None:
-        estimate = Caveat(
-            CaveatId.ESTIMATE_BEYOND_ARTICLE,
-            True,
-            f"{size.bytes} bytes is our estimate: the article gives figures only up to two "
-            "1600x1200 displays.",
-        )
-    elif size.estimate:
-        estimate = Caveat(
-            CaveatId.ESTIMATE_BEYOND_ARTICLE,
-            True,
-            f"You chose {target} bytes; our estimate of the need ({size.bytes}) goes beyond the "
-            "article's figures.",
-        )
-    else:
-        estimate = Caveat(
-            CaveatId.ESTIMATE_BEYOND_ARTICLE,
-            False,
-            f"{size.bytes} bytes is the article's own figure for these displays.",
-        )
-    manual = (
-        f'append the line {CPT_CACHE_KEY} = "{new_value}" to /etc/vmware/config on '
-        f"{_host_list(facts)}: no shutdown needed, but every VM started on or moved to those "
-        "hosts gets it, and the wizard cannot write that file for you.",
-    )
-    in_place = current.value is not None and current.value >= target
-    changes: tuple[Change, ...] = ()
-    if not in_place:
-        changes = (Change(ChangeTarget.EXTRA_CONFIG, CPT_CACHE_KEY, current.raw, str(new_value)),)
-    needs_off = bool(changes)
-    required, missing = (
-        _privileges(facts, (Privilege.ADVANCED_CONFIG,), needs_off) if changes else ((), ())
-    )
-    return _Draft(
-        RemedyId.RAISE_BUFFER,
-        title,
-        summary,
-        True,
-        None,
-        needs_off,
-        required,
-        missing,
-        changes,
-        (_power_caveat(facts, needs_off), estimate),
-        manual_steps=manual,
-        in_place=(
-            f"{CPT_CACHE_KEY} is already set ({current.value} bytes). Tools don't report the "
-            "screen, so we keep that value rather than size for the most the video memory "
-            "could show; check again with the VM running to size it from the real screen."
-            if unsized and current.value is not None and current.value < size.bytes
-            else f"{CPT_CACHE_KEY} is already {current.value} bytes, enough for these displays."
-        )
-        if in_place
-        else "",
-    )
-
-
-def _enable_3d(facts: VmFacts) -> _Draft:
-    title = "Turn on 3D"
-    summary = (
-        "Enable 3D on the video card (the same as mks.enable3d = TRUE); vSphere then sizes the "
-        "buffer for the screen itself."
-    )
-    caveats = (
-        Caveat(
-            CaveatId.OVERHEAD_256MB,
-            True,
-            "The VM's memory overhead reservation grows by 256 MB on its host.",
-        ),
-        _ha_caveat(facts),
-        _sse41_caveat(facts),
-        _3d_resolution_caveat(facts),
-    )
-    video = facts.video
-    if video is None:
-        return _Draft(
-            RemedyId.ENABLE_3D,
-            title,
-            summary,
-            False,
-            "The VM has no video card.",
-            False,
-            (),
-            (),
-            (),
-            (_power_caveat(facts, False), *caveats),
-        )
-    state = three_d(facts)
-    if state.on:
-        return _Draft(
-            RemedyId.ENABLE_3D,
-            title,
-            summary,
-            True,
-            None,
-            False,
-            (),
-            (),
-            (),
-            (_power_caveat(facts, False), *caveats),
-            in_place=f"3D is already on ({state.source}).",
-        )
-    required, missing = _privileges(facts, (Privilege.EDIT_DEVICE,), True)
-    return _Draft(
-        RemedyId.ENABLE_3D,
-        title,
-        summary,
-        True,
-        None,
-        True,
-        required,
-        missing,
-        (Change(ChangeTarget.VIDEO_CARD, "enable3DSupport", "false", "true"),),
-        (_power_caveat(facts, True), *caveats),
-    )
-
-
-def _ha_caveat(facts: VmFacts) -> Caveat:
-    cluster = facts.cluster
-    if cluster is None:
-        return Caveat(
-            CaveatId.HA_ADMISSION_CONTROL,
-            False,
-            "The VM is not in a cluster: no HA admission control.",
-        )
-    if cluster.ha_enabled and cluster.admission_control_enabled:
-        return Caveat(
-            CaveatId.HA_ADMISSION_CONTROL,
-            True,
-            f"Cluster {cluster.name} has HA admission control on: the extra 256 MB counts "
-            "against its failover capacity and may stop other VMs from starting.",
-        )
-    what = "HA is off" if not cluster.ha_enabled else "admission control is off"
-    return Caveat(
-        CaveatId.HA_ADMISSION_CONTROL,
-        False,
-        f"Cluster {cluster.name}: {what}, so the extra memory does not reduce failover capacity.",
-    )
-
-
-def _sse41_caveat(facts: VmFacts) -> Caveat:
-    hosts = facts.candidate_hosts
-    lacking = [h.name for h in hosts if h.sse41 is False]
-    unknown = [h.name for h in hosts if h.sse41 is None]
-    unknown_text = (
-        f" We could not tell for {', '.join(unknown)}: check its CPU (SSE4.1, Nehalem or later)."
-        if unknown
-        else ""
-    )
-    if lacking:
-        return Caveat(
-            CaveatId.CPU_WITHOUT_SSE41,
-            True,
-            f"{', '.join(lacking)} {'has' if len(lacking) == 1 else 'have'} a CPU without SSE4.1 "
-            f"(older than Nehalem): 3D is not recommended there.{unknown_text}",
-        )
-    if not hosts:
-        return Caveat(
-            CaveatId.CPU_WITHOUT_SSE41,
-            False,
-            "We don't know which hosts the VM may move to: check that their CPUs have SSE4.1.",
-        )
-    if len(unknown) == len(hosts):
-        return Caveat(
-            CaveatId.CPU_WITHOUT_SSE41,
-            False,
-            f"No host reported its SSE4.1 support.{unknown_text}",
-        )
-    return Caveat(
-        CaveatId.CPU_WITHOUT_SSE41,
-        False,
-        f"No host the VM may move to lacks SSE4.1.{unknown_text}",
-    )
-
-
-def _3d_resolution_caveat(facts: VmFacts) -> Caveat:
-    screen = reported_screen(facts)
-    displays = configured_displays(facts)
-    if screen is None:
-        return Caveat(
-            CaveatId.RESOLUTION_ABOVE_3D_MAX,
-            False,
-            "Tools don't report the screen: make sure two screens stay at or below 1920x1200.",
-        )
-    big = screen[0] * screen[1] > MAX_3D_PIXELS
-    text = f"{screen[0]}x{screen[1]}"
-    if displays is None:
-        # Auto-detect hides the count: a second screen is possible, so a large one counts.
-        if big:
-            return Caveat(
-                CaveatId.RESOLUTION_ABOVE_3D_MAX,
-                True,
-                f"{text} is above 1920x1200 and auto-detect may give a second screen: 3D is "
-                "not recommended.",
-            )
-        return Caveat(CaveatId.RESOLUTION_ABOVE_3D_MAX, False, f"{text} is within 1920x1200.")
-    if displays > 1 and big:
-        return Caveat(
-            CaveatId.RESOLUTION_ABOVE_3D_MAX,
-            True,
-            f"{displays} screens at {text} is above 1920x1200 on two screens: 3D is not "
-            "recommended.",
-        )
-    if displays > 1:
-        return Caveat(
-            CaveatId.RESOLUTION_ABOVE_3D_MAX,
-            False,
-            f"{displays} screens at {text}: within 1920x1200.",
-        )
-    return Caveat(
-        CaveatId.RESOLUTION_ABOVE_3D_MAX, False, f"One screen at {text}: the limit is for two."
-    )
 
 
 _STRENGTHS = {
@@ -814,7 +172,7 @@ _STRENGTHS = {
 }
 
 
-def _3d_before_estimate(built: dict[RemedyId, _Draft]) -> bool:
+def _3d_before_estimate(built: dict[RemedyId, Draft]) -> bool:
     """Whether 3D beats a buffer size that is only our estimate (module docstring)."""
     buffer, three_d_draft = built[RemedyId.RAISE_BUFFER], built[RemedyId.ENABLE_3D]
     estimate = any(c.id is CaveatId.ESTIMATE_BEYOND_ARTICLE and c.applies for c in buffer.caveats)
@@ -829,7 +187,7 @@ def _3d_before_estimate(built: dict[RemedyId, _Draft]) -> bool:
 
 
 def _recommend(
-    assessment: Assessment, built: dict[RemedyId, _Draft]
+    assessment: Assessment, built: dict[RemedyId, Draft]
 ) -> tuple[RemedyId | None, dict[RemedyId, str]]:
     """Pick at most one remedy by the policy in the module docstring, and say why for each."""
     reasons: dict[RemedyId, str] = {}
@@ -860,7 +218,7 @@ def _recommend(
         order = [RemedyId.ENABLE_3D, RemedyId.RAISE_BUFFER, RemedyId.LOWER_RESOLUTION]
     if verdict is Verdict.AT_RISK:
         order.insert(0, RemedyId.STAY_ON_HW7)
-    candidates: list[_Draft] = []
+    candidates: list[Draft] = []
     for rid in order:
         draft = built[rid]
         if rid in reasons:

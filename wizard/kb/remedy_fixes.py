@@ -1,0 +1,487 @@
+"""The article's four fixes, each judged for one VM as a draft: whether it is available (and why
+not), what it changes (before and after, as vCenter stores the values), whether it is already in
+place, its caveats and the privileges it needs. Which one is recommended is
+:mod:`wizard.kb.remedies`' business."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wizard.kb.facts import VmFacts
+from wizard.kb.model import (
+    CAP_VIDEO_RAM_KB,
+    CPT_CACHE_KEY,
+    MAX_SINGLE_SCREEN_PIXELS,
+    Assessment,
+    Caveat,
+    CaveatId,
+    Change,
+    ChangeTarget,
+    ConditionId,
+    ConditionState,
+    Privilege,
+    Remedy,
+    RemedyId,
+)
+from wizard.kb.remedy_caveats import (
+    ha_caveat,
+    loses_resolution,
+    power_caveat,
+    privilege_needs,
+    resolution_3d_caveat,
+    sse41_caveat,
+)
+from wizard.kb.rules import (
+    AT_RISK_VERSION,
+    configured_displays,
+    cpt_cache_setting,
+    display_demand,
+    reported_screen,
+    three_d,
+)
+from wizard.kb.sizing import MIB, value_to_set
+from wizard.kb.values import parse_hardware_version
+
+CAP_SCREEN = (1280, 1024)
+
+
+@dataclass
+class Draft:
+    """A remedy while it is being judged; frozen into a ``Remedy`` at the end."""
+
+    id: RemedyId
+    title: str
+    summary: str
+    available: bool
+    why_not: str | None
+    needs_power_off: bool
+    required_privileges: tuple[str, ...]
+    missing_privileges: tuple[str, ...]
+    changes: tuple[Change, ...]
+    caveats: tuple[Caveat, ...]
+    variant: str | None = None
+    manual_steps: tuple[str, ...] = ()
+    in_place: str = ""
+    recommended: bool = False
+    reason: str = ""
+
+    def freeze(self) -> Remedy:
+        return Remedy(
+            id=self.id,
+            title=self.title,
+            summary=self.summary,
+            available=self.available,
+            why_not=self.why_not,
+            recommended=self.recommended,
+            reason=self.reason,
+            needs_power_off=self.needs_power_off,
+            required_privileges=self.required_privileges,
+            missing_privileges=self.missing_privileges,
+            changes=self.changes,
+            caveats=self.caveats,
+            variant=self.variant,
+            manual_steps=self.manual_steps,
+        )
+
+
+def lower_resolution_cap(assessment: Assessment, facts: VmFacts) -> Draft:
+    title = "Limit the screen to 1280x1024"
+    summary = (
+        "Set the video card to one display with 5,120 KB of video memory, so the guest can't go "
+        "above 1280x1024. Lasts until someone changes the video card."
+    )
+    caveats_common = (
+        loses_resolution(assessment),
+        Caveat(CaveatId.NOT_DURABLE, False, "The limit is in the VM's settings; it stays."),
+        Caveat(CaveatId.TOOLS_NEEDED, False, "Changed from vCenter: Tools are not needed."),
+    )
+    video = facts.video
+    if video is None:
+        return Draft(
+            RemedyId.LOWER_RESOLUTION,
+            title,
+            summary,
+            False,
+            "The VM has no video card to limit.",
+            False,
+            (),
+            (),
+            (),
+            (power_caveat(facts, False), *caveats_common),
+            variant="cap",
+        )
+    wanted: list[Change] = []
+    if video.num_displays > 1:
+        wanted.append(Change(ChangeTarget.VIDEO_CARD, "numDisplays", str(video.num_displays), "1"))
+    if video.use_auto_detect:
+        wanted.append(Change(ChangeTarget.VIDEO_CARD, "useAutoDetect", "true", "false"))
+    if video.video_ram_kb > CAP_VIDEO_RAM_KB:
+        wanted.append(
+            Change(
+                ChangeTarget.VIDEO_CARD,
+                "videoRamSizeInKB",
+                str(video.video_ram_kb),
+                str(CAP_VIDEO_RAM_KB),
+            )
+        )
+    needs_off = bool(wanted)
+    required, missing = (
+        privilege_needs(facts, (Privilege.EDIT_DEVICE,), needs_off) if wanted else ((), ())
+    )
+    return Draft(
+        RemedyId.LOWER_RESOLUTION,
+        title,
+        summary,
+        True,
+        None,
+        needs_off,
+        required,
+        missing,
+        tuple(wanted),
+        (power_caveat(facts, needs_off), *caveats_common),
+        variant="cap",
+        in_place=""
+        if wanted
+        else "The video card already allows only one display of at most 1280x1024.",
+    )
+
+
+def lower_resolution_guest(assessment: Assessment, facts: VmFacts) -> Draft:
+    title = "Lower the resolution in the guest"
+    summary = (
+        "Run Tools' resolution tool in the guest to set one 1280x1024 screen now, with no "
+        "shutdown. The user can raise it again."
+    )
+    tools_ok = facts.tools_running and facts.interactive_guest_ops_ready
+    if tools_ok:
+        tools = Caveat(
+            CaveatId.TOOLS_NEEDED,
+            False,
+            "Tools are running and a user is logged on: the tool can run. You need a guest login.",
+        )
+    else:
+        missing_what = (
+            "Tools are not running" if not facts.tools_running else "no user is logged on"
+        )
+        tools = Caveat(
+            CaveatId.TOOLS_NEEDED,
+            True,
+            f"{missing_what}: the resolution tool needs Tools and a logged-on desktop session.",
+        )
+    caveats = (
+        power_caveat(facts, False),
+        loses_resolution(assessment),
+        Caveat(
+            CaveatId.NOT_DURABLE,
+            True,
+            "Only the current session changes: the user or the next login can bring the larger "
+            "screen back, and the failure with it.",
+        ),
+        tools,
+    )
+    why_not: str | None = None
+    displays = configured_displays(facts)
+    if assessment.condition(ConditionId.WDDM).state is ConditionState.NOT_MET:
+        why_not = "The resolution tool is for Windows guests only."
+    elif facts.video is None:
+        why_not = "The VM has no video card."
+    elif displays is None:
+        why_not = (
+            "Auto-detect is on, so a second screen could come back unseen; the result could "
+            "not be checked. Limit the screen from the VM instead."
+        )
+    elif displays > 1:
+        why_not = (
+            f"The video card stays set for {displays} displays, so the check would still count "
+            "a second screen. Limit the screen from the VM instead."
+        )
+    elif not tools_ok:
+        why_not = f"{tools.detail} Limit the screen from the VM instead."
+    if why_not is not None:
+        return Draft(
+            RemedyId.LOWER_RESOLUTION,
+            title,
+            summary,
+            False,
+            why_not,
+            False,
+            (),
+            (),
+            (),
+            caveats,
+            variant="guest",
+        )
+    screen = reported_screen(facts)
+    if screen is not None and screen[0] * screen[1] <= MAX_SINGLE_SCREEN_PIXELS:
+        return Draft(
+            RemedyId.LOWER_RESOLUTION,
+            title,
+            summary,
+            True,
+            None,
+            False,
+            (),
+            (),
+            (),
+            caveats,
+            variant="guest",
+            in_place=f"The guest already shows {screen[0]}x{screen[1]}, within 1280x1024.",
+        )
+    before = f"{screen[0]}x{screen[1]}" if screen is not None else None
+    change = Change(ChangeTarget.GUEST, "screen", before, f"{CAP_SCREEN[0]}x{CAP_SCREEN[1]}")
+    required, missing = privilege_needs(facts, (Privilege.GUEST_EXECUTE,), False)
+    return Draft(
+        RemedyId.LOWER_RESOLUTION,
+        title,
+        summary,
+        True,
+        None,
+        False,
+        required,
+        missing,
+        (change,),
+        caveats,
+        variant="guest",
+    )
+
+
+def stay_on_hw7(facts: VmFacts) -> Draft:
+    title = "Stay on hardware version 7"
+    summary = (
+        "Set the scheduled hardware upgrade to 'never', so nothing upgrades this VM to "
+        "version 8. No shutdown."
+    )
+    version = parse_hardware_version(facts.hardware_version)
+    power = power_caveat(facts, False)
+    if version != AT_RISK_VERSION:
+        if version is None:
+            why_not = f"We can't read the hardware version ({facts.hardware_version!r})."
+            downgrade = Caveat(
+                CaveatId.DOWNGRADE_NOT_IN_PLACE, False, "The hardware version is not known."
+            )
+        elif version > AT_RISK_VERSION:
+            why_not = (
+                f"The VM is already on version {version}, and a version can't be lowered in "
+                "place. The supported ways back are reverting to a snapshot taken before the "
+                "upgrade, or rebuilding the VM at version 7. This tool does neither."
+            )
+            downgrade = Caveat(
+                CaveatId.DOWNGRADE_NOT_IN_PLACE,
+                True,
+                f"Version {version} can't be taken back to 7 on this VM: only a snapshot from "
+                "before the upgrade or a rebuild gets there.",
+            )
+        else:
+            why_not = f"This is for version 7 VMs; this one is version {version}."
+            downgrade = Caveat(
+                CaveatId.DOWNGRADE_NOT_IN_PLACE,
+                False,
+                f"Version {version} is below 7: nothing to take back.",
+            )
+        return Draft(
+            RemedyId.STAY_ON_HW7,
+            title,
+            summary,
+            False,
+            why_not,
+            False,
+            (),
+            (),
+            (),
+            (power, downgrade),
+        )
+    downgrade = Caveat(
+        CaveatId.DOWNGRADE_NOT_IN_PLACE, False, "The VM is still on version 7: nothing to undo."
+    )
+    policy = facts.upgrade_policy
+    current = policy.policy if policy is not None else None
+    if current is not None and current.strip().lower() == "never":
+        return Draft(
+            RemedyId.STAY_ON_HW7,
+            title,
+            summary,
+            True,
+            None,
+            False,
+            (),
+            (),
+            (),
+            (power, downgrade),
+            in_place="The upgrade policy is already 'never'.",
+        )
+    # scheduledHardwareUpgradeInfo is set through ReconfigVM_Task. vSphere guards scheduling an
+    # upgrade with the hardware-upgrade privilege, so we ask for that one.
+    required, missing = privilege_needs(facts, (Privilege.UPGRADE_POLICY,), False)
+    return Draft(
+        RemedyId.STAY_ON_HW7,
+        title,
+        summary,
+        True,
+        None,
+        False,
+        required,
+        missing,
+        (Change(ChangeTarget.UPGRADE_POLICY, "upgradePolicy", current, "never"),),
+        (power, downgrade),
+    )
+
+
+def host_list(facts: VmFacts) -> str:
+    names = [h.name for h in facts.candidate_hosts]
+    return ", ".join(names) if names else "every host the VM may move to"
+
+
+def raise_buffer(facts: VmFacts, override: int | None) -> Draft:
+    title = "Raise the checkpoint buffer"
+    demand = display_demand(facts)
+    size = demand.size
+    if size is None:
+        why_not = (
+            "The VM has no video card: there is nothing to size."
+            if facts.video is None
+            else "We can't size it: Tools don't report the screen and auto-detect hides the "
+            "number of displays. Check again with the VM running and Tools started."
+        )
+        return Draft(
+            RemedyId.RAISE_BUFFER,
+            title,
+            "Set migrate.baseCptCacheSize on the VM so the screen fits in the vMotion buffer.",
+            False,
+            why_not,
+            False,
+            (),
+            (),
+            (),
+            (
+                power_caveat(facts, False),
+                Caveat(CaveatId.ESTIMATE_BEYOND_ARTICLE, False, "No size was worked out."),
+            ),
+        )
+    current = cpt_cache_setting(facts)
+    target = override if override is not None else size.bytes
+    unsized = demand.sized_from == "video_memory" and override is None
+    if unsized and current.value is not None:
+        # No screen reported (typically the VM is off): the video memory's maximum is no reason
+        # to move a value already set. Raising it again on every check of an off VM would make
+        # a second apply change what the first one set and verified.
+        target = current.value
+    new_value = value_to_set(target, current.value)
+    summary = (
+        f"Set {CPT_CACHE_KEY} to {new_value} bytes ({new_value / MIB:g} MB) on the VM, so the "
+        "screen fits in the vMotion buffer."
+    )
+    if size.estimate and override is None:
+        estimate = Caveat(
+            CaveatId.ESTIMATE_BEYOND_ARTICLE,
+            True,
+            f"{size.bytes} bytes is our estimate: the article gives figures only up to two "
+            "1600x1200 displays.",
+        )
+    elif size.estimate:
+        estimate = Caveat(
+            CaveatId.ESTIMATE_BEYOND_ARTICLE,
+            True,
+            f"You chose {target} bytes; our estimate of the need ({size.bytes}) goes beyond the "
+            "article's figures.",
+        )
+    else:
+        estimate = Caveat(
+            CaveatId.ESTIMATE_BEYOND_ARTICLE,
+            False,
+            f"{size.bytes} bytes is the article's own figure for these displays.",
+        )
+    manual = (
+        f'append the line {CPT_CACHE_KEY} = "{new_value}" to /etc/vmware/config on '
+        f"{host_list(facts)}: no shutdown needed, but every VM started on or moved to those "
+        "hosts gets it, and the wizard cannot write that file for you.",
+    )
+    in_place = current.value is not None and current.value >= target
+    changes: tuple[Change, ...] = ()
+    if not in_place:
+        changes = (Change(ChangeTarget.EXTRA_CONFIG, CPT_CACHE_KEY, current.raw, str(new_value)),)
+    needs_off = bool(changes)
+    required, missing = (
+        privilege_needs(facts, (Privilege.ADVANCED_CONFIG,), needs_off) if changes else ((), ())
+    )
+    return Draft(
+        RemedyId.RAISE_BUFFER,
+        title,
+        summary,
+        True,
+        None,
+        needs_off,
+        required,
+        missing,
+        changes,
+        (power_caveat(facts, needs_off), estimate),
+        manual_steps=manual,
+        in_place=(
+            f"{CPT_CACHE_KEY} is already set ({current.value} bytes). Tools don't report the "
+            "screen, so we keep that value rather than size for the most the video memory "
+            "could show; check again with the VM running to size it from the real screen."
+            if unsized and current.value is not None and current.value < size.bytes
+            else f"{CPT_CACHE_KEY} is already {current.value} bytes, enough for these displays."
+        )
+        if in_place
+        else "",
+    )
+
+
+def enable_3d(facts: VmFacts) -> Draft:
+    title = "Turn on 3D"
+    summary = (
+        "Enable 3D on the video card (the same as mks.enable3d = TRUE); vSphere then sizes the "
+        "buffer for the screen itself."
+    )
+    caveats = (
+        Caveat(
+            CaveatId.OVERHEAD_256MB,
+            True,
+            "The VM's memory overhead reservation grows by 256 MB on its host.",
+        ),
+        ha_caveat(facts),
+        sse41_caveat(facts),
+        resolution_3d_caveat(facts),
+    )
+    video = facts.video
+    if video is None:
+        return Draft(
+            RemedyId.ENABLE_3D,
+            title,
+            summary,
+            False,
+            "The VM has no video card.",
+            False,
+            (),
+            (),
+            (),
+            (power_caveat(facts, False), *caveats),
+        )
+    state = three_d(facts)
+    if state.on:
+        return Draft(
+            RemedyId.ENABLE_3D,
+            title,
+            summary,
+            True,
+            None,
+            False,
+            (),
+            (),
+            (),
+            (power_caveat(facts, False), *caveats),
+            in_place=f"3D is already on ({state.source}).",
+        )
+    required, missing = privilege_needs(facts, (Privilege.EDIT_DEVICE,), True)
+    return Draft(
+        RemedyId.ENABLE_3D,
+        title,
+        summary,
+        True,
+        None,
+        True,
+        required,
+        missing,
+        (Change(ChangeTarget.VIDEO_CARD, "enable3DSupport", "false", "true"),),
+        (power_caveat(facts, True), *caveats),
+    )
