@@ -52,7 +52,7 @@ LAYERS = [
             "wizard.audit",
             "wizard.credentials",
             "wizard.paths",
-            "wizard.render",
+            "wizard.check_text",
             "wizard.training_report",
         ],
         {*QT, *VSPHERE},
@@ -66,7 +66,7 @@ LAYERS = [
     # without a window.
     (
         [
-            "wizard.ui.commands",
+            "wizard.ui.shell_commands",
             "wizard.ui.gateway",
             "wizard.ui.settings",
             "wizard.ui.ticket",
@@ -123,7 +123,7 @@ MAY_IMPORT = {
     "wizard.audit": {"wizard.paths"},
     "wizard.credentials": set(),
     "wizard.paths": set(),
-    "wizard.render": {"wizard.kb"},
+    "wizard.check_text": {"wizard.kb"},
     # The class report reads result files (wizard.lab.results) and the bundled scenarios' titles.
     "wizard.training_report": {"wizard.lab"},
     # wizard.vsphere: at module level only what loads no pyVmomi (the errors, the endpoint);

@@ -25,13 +25,13 @@ from wizard.kb.model import RemedyId
 from wizard.lab.process import LabProcess
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
-from wizard.ui.context import LabHandle
 from wizard.ui.gateway import TRAINING_FOLDER
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.choose_fix import ChooseFixPage
 from wizard.ui.pages.choose_vm import ChooseVmPage
 from wizard.ui.pages.connect import ConnectPage
 from wizard.ui.widgets import Badge
+from wizard.ui.wizard_state import LabHandle
 from wizard.vsphere.tls import PIN_FILE_NAME
 
 pytestmark = [pytest.mark.lab]

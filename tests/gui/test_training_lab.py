@@ -32,7 +32,6 @@ from wizard.lab.process import LabProcess
 from wizard.lab.scenario import bundled_scenarios_dir
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
-from wizard.ui.context import LabHandle
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.check import CheckPage
 from wizard.ui.pages.choose_fix import ChooseFixPage
@@ -41,6 +40,7 @@ from wizard.ui.pages.welcome import WelcomePage
 from wizard.ui.training.debrief import NEEDS_A_FIX, Mark
 from wizard.ui.training.debrief_page import DEBRIEF_PAGE_ID, DebriefPage
 from wizard.ui.training.session import TrainingSession
+from wizard.ui.wizard_state import LabHandle
 
 pytestmark = LAB_MARKS
 

@@ -22,10 +22,10 @@ from wizard.lab.process import LabProcess
 from wizard.lab.scenario import bundled_scenarios_dir
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
-from wizard.ui.context import LabHandle
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.welcome import WelcomePage
 from wizard.ui.training.session import TrainingSession
+from wizard.ui.wizard_state import LabHandle
 
 pytestmark = LAB_MARKS
 

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _check(args: argparse.Namespace, login: Login, out: TextIO) -> int:
-    from wizard import render
+    from wizard.check_text import check_text
     from wizard.kb import assess, remedies
     from wizard.kb.serialize import assessment_to_json
     from wizard.vsphere.errors import VsphereError
@@ -78,6 +78,6 @@ def _check(args: argparse.Namespace, login: Login, out: TextIO) -> int:
         out.write("\n")
     else:
         for facts, assessment, rems in results:
-            out.write(render.check_text(facts, assessment, rems))
+            out.write(check_text(facts, assessment, rems))
             out.write("\n")
     return EXIT_OK

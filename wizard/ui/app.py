@@ -25,16 +25,16 @@ from PySide6.QtWidgets import (
 from wizard import __version__, paths
 from wizard.kb.model import ARTICLE_ID
 from wizard.ui import dialogs, worker
-from wizard.ui.context import LabFactory, WizardContext, default_lab_factory
 from wizard.ui.gateway import Gateway, VsphereGateway, load_back_end
-from wizard.ui.look import Tone, apply_style, icon
 from wizard.ui.pages.apply import ApplyPage
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.connect import ConnectPage
 from wizard.ui.settings_dialog import SettingsDialog
+from wizard.ui.theme import Tone, apply_style, icon
 from wizard.ui.training.controller import TrainingController
 from wizard.ui.widgets import IconLabel
 from wizard.ui.wizard import CheckpointWizard
+from wizard.ui.wizard_state import LabFactory, WizardContext, default_lab_factory
 
 _log = logging.getLogger(__name__)
 APP_TITLE = "Checkpoint Wizard"

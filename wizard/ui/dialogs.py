@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from wizard import __version__
-from wizard.ui.look import Tone, icon, monospace, scaled_font
+from wizard.ui.theme import Tone, icon, monospace, scaled_font
 from wizard.ui.widgets import IconLabel, copy_text, wrapped
 from wizard.vsphere.certificate import CertificateInfo
 

@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
 )
 
 from wizard import credentials
-from wizard.ui.look import Tone, monospace
 from wizard.ui.settings import (
     CALL_TIMEOUT_S,
     EVIDENCE_DAYS,
@@ -42,6 +41,7 @@ from wizard.ui.settings import (
     Limit,
     RecentVcenter,
 )
+from wizard.ui.theme import Tone, monospace
 from wizard.ui.widgets import heading, wrapped
 from wizard.vsphere.errors import PinStoreUnreadable
 

@@ -22,7 +22,7 @@ from PySide6.QtGui import QIcon
 
 from wizard.kb.facts import VmSummary
 from wizard.kb.guests import friendly_name
-from wizard.ui.look import Tone, icon
+from wizard.ui.theme import Tone, icon
 
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 1
 MOREF_ROLE = Qt.ItemDataRole.UserRole + 2

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wizard.ui.look import Tone, icon, monospace, scaled_font
+from wizard.ui.theme import Tone, icon, monospace, scaled_font
 
 
 def copy_text(text: str) -> None:

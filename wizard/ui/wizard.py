@@ -13,9 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget, QWizard, QWiza
 
 from wizard.kb.model import ARTICLE_ID
 from wizard.ui import dialogs
-from wizard.ui.context import WizardContext
 from wizard.ui.dialogs import HelpWindow
-from wizard.ui.look import icon, ui_resources
 from wizard.ui.pages.apply import ApplyPage
 from wizard.ui.pages.base import BasePage, PageId
 from wizard.ui.pages.check import CheckPage
@@ -25,7 +23,9 @@ from wizard.ui.pages.connect import ConnectPage
 from wizard.ui.pages.done import DonePage
 from wizard.ui.pages.ready import ReadyPage
 from wizard.ui.pages.welcome import WelcomePage
+from wizard.ui.theme import icon, ui_resources
 from wizard.ui.widgets import copy_text
+from wizard.ui.wizard_state import WizardContext
 
 _log = logging.getLogger(__name__)
 

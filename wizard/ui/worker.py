@@ -122,7 +122,7 @@ class Job(QObject):
         self.finished.emit()
 
 
-class _Executor(QObject):
+class _ThreadRunner(QObject):
     """Lives in the worker thread and runs what it is given there.
 
     Signals:
@@ -181,12 +181,12 @@ class SessionWorker(QObject):
         self._jobs: dict[int, Job] = {}
         self._thread = QThread()
         self._thread.setObjectName("vcenter-worker")
-        self._executor = _Executor()
-        self._executor.moveToThread(self._thread)
-        self._run.connect(self._executor.on_worker_run)
-        self._executor.done.connect(self.on_executor_done)
-        self._executor.progress.connect(self.on_executor_progress)
-        self._thread.finished.connect(self._executor.deleteLater)
+        self._runner = _ThreadRunner()
+        self._runner.moveToThread(self._thread)
+        self._run.connect(self._runner.on_worker_run)
+        self._runner.done.connect(self.on_runner_done)
+        self._runner.progress.connect(self.on_runner_progress)
+        self._thread.finished.connect(self._runner.deleteLater)
         self._thread.start()
         self._stopped = False
         self.connected = False
@@ -231,13 +231,13 @@ class SessionWorker(QObject):
         """
         job = self._new_job(description or "connect")
 
-        def call(executor: _Executor) -> None:
+        def call(runner: _ThreadRunner) -> None:
             session = factory(*args)
             if job.token.cancelled:
                 session.close()
                 raise Cancelled
-            executor.close_session()
-            executor._session = session
+            runner.close_session()
+            runner._session = session
             return None
 
         job.succeeded.connect(self.on_session_opened)
@@ -248,8 +248,8 @@ class SessionWorker(QObject):
         """Log out on the worker thread (queued after any running job)."""
         job = self._new_job("log out")
 
-        def call(executor: _Executor) -> None:
-            executor.close_session()
+        def call(runner: _ThreadRunner) -> None:
+            runner.close_session()
 
         job.finished.connect(self.on_session_closed)
         self._run.emit(job.id, call)
@@ -267,9 +267,9 @@ class SessionWorker(QObject):
     ) -> Job:
         job = self._new_job(description or getattr(fn, "__name__", "job"))
         job_id, token = job.id, job.token
-        progress = self._executor.progress
+        progress = self._runner.progress
 
-        def call(executor: _Executor) -> object:
+        def call(runner: _ThreadRunner) -> object:
             if token.cancelled:
                 raise Cancelled
             kwargs: dict[str, Any] = {}
@@ -278,9 +278,9 @@ class SessionWorker(QObject):
             if with_report:
                 kwargs["report"] = lambda payload: progress.emit(job_id, payload)
             if needs_session:
-                if executor._session is None:
+                if runner._session is None:
                     raise NotConnected
-                return fn(executor._session, *args, **kwargs)
+                return fn(runner._session, *args, **kwargs)
             return fn(*args, **kwargs)
 
         self._run.emit(job.id, call)
@@ -301,7 +301,7 @@ class SessionWorker(QObject):
     # ------------------------------------------------------------------------ results
 
     @Slot(int, str, object)
-    def on_executor_done(self, job_id: int, kind: str, payload: object) -> None:
+    def on_runner_done(self, job_id: int, kind: str, payload: object) -> None:
         job = self._jobs.pop(job_id, None)
         if job is not None:
             _log.debug("job %d %s: %s", job_id, kind, job.description)
@@ -310,7 +310,7 @@ class SessionWorker(QObject):
             self.busyChanged.emit(False)
 
     @Slot(int, object)
-    def on_executor_progress(self, job_id: int, payload: object) -> None:
+    def on_runner_progress(self, job_id: int, payload: object) -> None:
         job = self._jobs.get(job_id)
         if job is not None and not job.done:
             job.progress.emit(payload)
@@ -347,10 +347,10 @@ class SessionWorker(QObject):
             for job in list(self._jobs.values()):
                 job.cancel()
 
-        def logout_and_quit(executor: _Executor) -> None:
+        def logout_and_quit(runner: _ThreadRunner) -> None:
             # Quit from inside the thread, after the logout: a quit() from here could leave the
             # queued logout unprocessed.
-            executor.close_session()
+            runner.close_session()
             QThread.currentThread().quit()
 
         self._run.emit(0, logout_and_quit)

@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
 )
 
 from wizard.kb.plan import PlannedStep
-from wizard.ui.context import PoweredOnAgain, WizardContext
-from wizard.ui.look import Tone, monospace, scaled_font
 from wizard.ui.pages.base import BasePage, PageId
+from wizard.ui.theme import Tone, monospace, scaled_font
 from wizard.ui.widgets import Banner, IconLabel, heading, wrapped
+from wizard.ui.wizard_state import PoweredOnAgain, WizardContext
 from wizard.ui.worker import Job
 from wizard.vsphere.errors import VsphereError
 

@@ -7,7 +7,7 @@ import enum
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget, QWizard, QWizardPage
 
-from wizard.ui.context import WizardContext
+from wizard.ui.wizard_state import WizardContext
 
 PAGE_MARGINS = (4, 4, 4, 4)
 SPACING = 10

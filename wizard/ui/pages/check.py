@@ -20,12 +20,12 @@ from PySide6.QtWidgets import (
 
 from wizard.kb.facts import EvidenceItem
 from wizard.kb.model import Assessment, Condition, ConditionId, ConditionState, Verdict
-from wizard.ui.context import WizardContext
 from wizard.ui.gateway import CheckResult
-from wizard.ui.look import Tone, monospace, scaled_font
 from wizard.ui.pages.base import BasePage, PageId
+from wizard.ui.theme import Tone, monospace, scaled_font
 from wizard.ui.vm_model import POWER_WORDS, guest_name, hw_label
 from wizard.ui.widgets import Banner, BusyRow, IconLabel, heading, wrapped
+from wizard.ui.wizard_state import WizardContext
 from wizard.ui.worker import Job
 from wizard.vsphere.errors import VsphereError
 

@@ -29,12 +29,12 @@ from wizard.kb.model import (
     RemedyId,
     Verdict,
 )
-from wizard.ui.context import WizardContext
 from wizard.ui.gateway import Variant
-from wizard.ui.look import Tone, monospace, scaled_font
 from wizard.ui.pages.base import BasePage, PageId
+from wizard.ui.theme import Tone, monospace, scaled_font
 from wizard.ui.ticket import change_line
 from wizard.ui.widgets import Badge, Banner, Collapsible, IconLabel, wrapped
+from wizard.ui.wizard_state import WizardContext
 
 if TYPE_CHECKING:
     from wizard.vsphere.executor import GuestCredentials

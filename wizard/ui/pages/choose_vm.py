@@ -22,11 +22,11 @@ from PySide6.QtWidgets import (
 )
 
 from wizard.kb.facts import VmSummary
-from wizard.ui.context import VmChoice, WizardContext
-from wizard.ui.look import Tone
 from wizard.ui.pages.base import BasePage, PageId
+from wizard.ui.theme import Tone
 from wizard.ui.vm_model import Column, VmFilterProxy, VmTableModel
 from wizard.ui.widgets import Banner, BusyRow, wrapped
+from wizard.ui.wizard_state import VmChoice, WizardContext
 from wizard.ui.worker import Job
 from wizard.vsphere.errors import VmNotFound, VsphereError
 from wizard.vsphere.records import VmRef

@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
 
 from wizard import credentials
 from wizard.ui import dialogs
-from wizard.ui.context import WizardContext
-from wizard.ui.look import Tone
 from wizard.ui.pages.base import BasePage, PageId
+from wizard.ui.theme import Tone
 from wizard.ui.widgets import Banner, BusyRow, wrapped
+from wizard.ui.wizard_state import WizardContext
 from wizard.ui.worker import Job
 from wizard.vsphere.certificate import CertificateInfo
 from wizard.vsphere.errors import (

@@ -28,9 +28,7 @@ from PySide6.QtWidgets import (
 from wizard.kb.facts import VmFacts
 from wizard.kb.model import RISK_BADGES, Change, RemedyId
 from wizard.kb.plan import CannotUndo, PlannedStep, undo_changes, verify
-from wizard.ui import commands, dialogs
-from wizard.ui.context import Result, WizardContext
-from wizard.ui.look import Tone, monospace, scaled_font
+from wizard.ui import dialogs, shell_commands
 from wizard.ui.pages.apply import ApplyPage, StepRunner
 from wizard.ui.pages.base import BasePage, PageId
 from wizard.ui.pages.check import VERDICT_LOOK
@@ -42,8 +40,10 @@ from wizard.ui.report import (
     report_html,
     save_report,
 )
+from wizard.ui.theme import Tone, monospace, scaled_font
 from wizard.ui.ticket import UndoNote, change_line, duration_words, ticket_note
 from wizard.ui.widgets import Banner, CopyBox, IconLabel, heading, hline, wrapped
+from wizard.ui.wizard_state import Result, WizardContext
 from wizard.ui.worker import Job
 from wizard.vsphere.errors import VsphereError
 from wizard.vsphere.records import HostChoice, MigrationOutcome
@@ -529,7 +529,7 @@ class DonePage(BasePage):
             undo=self._undo_note,
             power_steps=_power_steps(result),
             change_request=(
-                commands.powercli(check.facts, self.ctx.remedy)
+                shell_commands.powercli(check.facts, self.ctx.remedy)
                 if self.ctx.remedy is not None
                 and self.ctx.remedy.missing_privileges
                 and result is None

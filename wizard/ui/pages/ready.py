@@ -19,11 +19,11 @@ from PySide6.QtWidgets import (
 
 from wizard.kb.facts import VmFacts
 from wizard.kb.model import RISK_BADGES, ChangeTarget, Remedy
-from wizard.ui import commands
-from wizard.ui.context import WizardContext
-from wizard.ui.look import Tone, monospace, scaled_font
+from wizard.ui import shell_commands
 from wizard.ui.pages.base import BasePage, PageId
+from wizard.ui.theme import Tone, monospace, scaled_font
 from wizard.ui.widgets import Banner, CopyBox, heading, wrapped
+from wizard.ui.wizard_state import WizardContext
 
 if TYPE_CHECKING:
     from wizard.vsphere.executor import ApplyRequest
@@ -169,8 +169,8 @@ class ReadyPage(BasePage):
         self._show_disruption()
         self.manual.setText("\n".join(f"Also possible by hand: {m}" for m in remedy.manual_steps))
         self.manual.setVisible(bool(remedy.manual_steps))
-        self.powercli.set_text(commands.powercli(facts, remedy))
-        self.govc.set_text(commands.govc(facts, remedy))
+        self.powercli.set_text(shell_commands.powercli(facts, remedy))
+        self.govc.set_text(shell_commands.govc(facts, remedy))
         self.confirm_check.setChecked(False)
         self.first_focus = self.hard_check if self.hard_needed else self.confirm_check
         self.setButtonText(QWizard.WizardButton.CommitButton, "&Apply")

@@ -15,12 +15,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wizard.ui.context import WizardContext
-from wizard.ui.look import Tone, icon, scaled_font
 from wizard.ui.pages.base import BasePage, PageId
+from wizard.ui.theme import Tone, icon, scaled_font
 from wizard.ui.training.picker import ScenarioEntry, ScenarioPicker
 from wizard.ui.training.session import start_session
 from wizard.ui.widgets import Banner, BusyRow, wrapped
+from wizard.ui.wizard_state import WizardContext
 
 _log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ The pages stay what they are for a real fix; this controller adds training from 
 - on Choose fix, opening a fix's caveats is recorded for the debrief;
 - after Done comes the debrief page; its "Try again" starts a fresh lab from the same scenario.
 
-The lab itself belongs to the context (:class:`~wizard.ui.context.WizardContext`), never to a
+The lab itself belongs to the context (:class:`~wizard.ui.wizard_state.WizardContext`), never to a
 page: closing the window or quitting the application stops it whatever a page did.
 """
 
@@ -23,7 +23,6 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMainWindow, QWizard
 
 from wizard.kb.model import RemedyId
-from wizard.ui.context import WizardContext
 from wizard.ui.gateway import try_vmotion
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.check import CheckPage
@@ -34,6 +33,7 @@ from wizard.ui.training.coach import CoachInput, RenewalTry, Step, VmotionTry, c
 from wizard.ui.training.debrief_page import DEBRIEF_PAGE_ID, DebriefPage
 from wizard.ui.training.panel import CoachPanel, guess_words
 from wizard.ui.training.session import TrainingSession
+from wizard.ui.wizard_state import WizardContext
 from wizard.ui.worker import Job
 from wizard.vsphere.errors import CertificateChanged, CertificateUntrusted, VsphereError
 from wizard.vsphere.records import MigrationOutcome

@@ -27,9 +27,8 @@ from PySide6.QtWidgets import (
     QWizard,
 )
 
-from wizard.ui.context import WizardContext
-from wizard.ui.look import Tone, scaled_font
 from wizard.ui.pages.base import BasePage
+from wizard.ui.theme import Tone, scaled_font
 from wizard.ui.training.debrief import (
     Debrief,
     Mark,
@@ -41,6 +40,7 @@ from wizard.ui.training.debrief import (
 )
 from wizard.ui.training.session import TrainingSession
 from wizard.ui.widgets import Banner, IconLabel, heading, wrapped
+from wizard.ui.wizard_state import WizardContext
 
 _log = logging.getLogger(__name__)
 

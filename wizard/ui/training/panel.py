@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from wizard.kb.model import Verdict
-from wizard.ui.look import Tone, scaled_font
+from wizard.ui.theme import Tone, scaled_font
 from wizard.ui.training.coach import VERDICT_CHOICES, CoachNote
 from wizard.ui.widgets import BusyRow, IconLabel, wrapped
 

@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from wizard import paths
-from wizard.ui.look import Tone, icon, scaled_font
+from wizard.ui.theme import Tone, icon, scaled_font
 from wizard.ui.widgets import wrapped
 
 if TYPE_CHECKING:

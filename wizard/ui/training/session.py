@@ -20,7 +20,7 @@ from wizard.ui.training.coach import RenewalTry, ScenarioBrief, VmotionTry, brie
 from wizard.ui.training.debrief import TrainingRecord
 
 if TYPE_CHECKING:
-    from wizard.ui.context import Result
+    from wizard.ui.wizard_state import Result
 
 
 class TrainingSession(QObject):
