@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from PySide6.QtCore import QtMsgType
@@ -19,6 +19,10 @@ from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
 from wizard.ui.gateway import Gateway
 from wizard.ui.pages.base import PageId
+
+if TYPE_CHECKING:
+    from wizard.ui.pages.apply import ApplyPage
+    from wizard.ui.pages.done import DonePage
 
 # The offscreen platform cannot resize or raise windows and says so; nothing of ours is wrong.
 OFFSCREEN_NOTICES = (
@@ -132,3 +136,36 @@ def to_check(qtbot: QtBot, win: MainWindow, recorder: DialogRecorder) -> None:
     assert win.ctx.vm is not None
     wz.next()
     qtbot.waitUntil(lambda: wz.page_of(PageId.CHECK).isComplete(), timeout=5000)
+
+
+def to_applied(qtbot: QtBot, win: MainWindow, recorder: DialogRecorder) -> ApplyPage:
+    """Check, choose the fix, confirm it, and wait on Apply until the change is done."""
+    from wizard.ui.pages.apply import ApplyPage
+    from wizard.ui.pages.ready import ReadyPage
+
+    to_check(qtbot, win, recorder)
+    wz = win.wizard
+    wz.next()
+    wz.next()
+    ready = wz.page_of(PageId.READY)
+    assert isinstance(ready, ReadyPage)
+    ready.confirm_check.setChecked(True)
+    wz.next()
+    apply = wz.page_of(PageId.APPLY)
+    assert isinstance(apply, ApplyPage)
+    qtbot.waitUntil(apply.isComplete)
+    assert win.ctx.result is not None
+    return apply
+
+
+def to_done(qtbot: QtBot, win: MainWindow, recorder: DialogRecorder) -> DonePage:
+    """Apply the fix as :func:`to_applied` does, then go on to Done."""
+    from wizard.ui.pages.done import DonePage
+
+    to_applied(qtbot, win, recorder)
+    wz = win.wizard
+    wz.next()
+    done = wz.page_of(PageId.DONE)
+    assert isinstance(done, DonePage)
+    assert wz.currentId() == PageId.DONE
+    return done

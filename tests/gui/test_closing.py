@@ -11,37 +11,16 @@ from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from tests.gui.conftest import DialogRecorder, WindowFactory, to_check
+from tests.gui.conftest import DialogRecorder, WindowFactory, to_applied, to_done
 from tests.gui.fakes import FakeGateway
-from tests.gui.test_done import _to_done
-from wizard.ui.app import MainWindow
-from wizard.ui.pages.apply import ApplyPage
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.done import DonePage
-from wizard.ui.pages.ready import ReadyPage
 
 QUESTION = "QMessageBox"
 
 
 def asked(recorder: DialogRecorder) -> list[QMessageBox]:
     return [d for d in recorder.of(QMessageBox) if "Keep the record" in d.windowTitle()]
-
-
-def to_applied(qtbot: QtBot, win: MainWindow, recorder: DialogRecorder) -> ApplyPage:
-    """Check, choose the fix, confirm it, and wait on Apply until the change is done."""
-    to_check(qtbot, win, recorder)
-    wz = win.wizard
-    wz.next()
-    wz.next()
-    ready = wz.page_of(PageId.READY)
-    assert isinstance(ready, ReadyPage)
-    ready.confirm_check.setChecked(True)
-    wz.next()
-    apply = wz.page_of(PageId.APPLY)
-    assert isinstance(apply, ApplyPage)
-    qtbot.waitUntil(apply.isComplete)
-    assert win.ctx.result is not None
-    return apply
 
 
 def test_cancel_on_apply_after_the_change_asks_and_can_go_back(
@@ -66,7 +45,7 @@ def test_quit_on_done_asks_and_copying_keeps_the_note(
     qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
 ) -> None:
     win = make_window(FakeGateway(trusted=True))
-    _to_done(qtbot, win, recorder)
+    to_done(qtbot, win, recorder)
     QGuiApplication.clipboard().clear()
     recorder.answers[QUESTION] = int(QMessageBox.StandardButton.Save)
     quit_action = next(a for a in win.findChildren(QAction) if a.text() == "&Quit")
@@ -80,7 +59,7 @@ def test_nothing_is_asked_once_the_note_was_copied(
     qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
 ) -> None:
     win = make_window(FakeGateway(trusted=True))
-    done = _to_done(qtbot, win, recorder)
+    done = to_done(qtbot, win, recorder)
     done.note.button.click()
     win.close()
     assert asked(recorder) == []

@@ -11,15 +11,12 @@ import pytest
 from PySide6.QtWidgets import QDialog, QFileDialog
 from pytestqt.qtbot import QtBot
 
-from tests.gui.conftest import DialogRecorder, WindowFactory, to_check
+from tests.gui.conftest import DialogRecorder, WindowFactory, to_check, to_done
 from tests.gui.fakes import PASSWORD, FakeGateway, confirmed_facts
 from tests.helpers.facts import make_facts, with_extra
 from wizard.ui import dialogs
-from wizard.ui.app import MainWindow
-from wizard.ui.pages.apply import ApplyPage
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.done import DonePage, VmotionConfirmDialog
-from wizard.ui.pages.ready import ReadyPage
 from wizard.vsphere.errors import NoPermission
 from wizard.vsphere.records import HostChoice, MigrationOutcome
 
@@ -45,25 +42,6 @@ def moved(succeeded: bool, message: str, task_id: str) -> MigrationOutcome:
     )
 
 
-def _to_done(qtbot: QtBot, win: MainWindow, recorder: DialogRecorder) -> DonePage:
-    to_check(qtbot, win, recorder)
-    wz = win.wizard
-    wz.next()
-    wz.next()
-    ready = wz.page_of(PageId.READY)
-    assert isinstance(ready, ReadyPage)
-    ready.confirm_check.setChecked(True)
-    wz.next()
-    apply = wz.page_of(PageId.APPLY)
-    assert isinstance(apply, ApplyPage)
-    qtbot.waitUntil(apply.isComplete)
-    wz.next()
-    done = wz.page_of(PageId.DONE)
-    assert isinstance(done, DonePage)
-    assert wz.currentId() == PageId.DONE
-    return done
-
-
 def _hosts_read(qtbot: QtBot, done: DonePage) -> None:
     qtbot.waitUntil(lambda: done.vmotion.host_combo.count() > 0)
     qtbot.waitUntil(done.vmotion.test_button.isEnabled)
@@ -85,7 +63,7 @@ def test_back_does_not_lead_into_apply_after_a_change(
     qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder, gw: FakeGateway
 ) -> None:
     win = make_window(gw)
-    _to_done(qtbot, win, recorder)
+    to_done(qtbot, win, recorder)
     wz = win.wizard
     back = wz.button(wz.WizardButton.BackButton)
     assert not back.isEnabled()
@@ -115,7 +93,7 @@ def test_vmotion_needs_a_confirmation_and_its_outcome_goes_into_the_note(
         moved(True, f"{VM_NAME} moved from esx-a1.lab.local to esx-a2.lab.local.", "task-45"),
     ]
     win = make_window(gw)
-    done = _to_done(qtbot, win, recorder)
+    done = to_done(qtbot, win, recorder)
     _hosts_read(qtbot, done)
     section = done.vmotion
     assert section.isVisible()
@@ -152,7 +130,7 @@ def test_a_refused_test_says_why_and_leaves_the_note_alone(
 ) -> None:
     gw.outcomes = [NoPermission("Resource.HotMigrate", "HD-W7-042 (vm-42)")]
     win = make_window(gw)
-    done = _to_done(qtbot, win, recorder)
+    done = to_done(qtbot, win, recorder)
     _hosts_read(qtbot, done)
     before = done.note.text()
     _test_vmotion(qtbot, done, recorder)
@@ -168,7 +146,7 @@ def test_a_powered_off_vm_cannot_be_tested(
     facts = replace(confirmed_facts(), power_state="poweredOff")
     gw = FakeGateway(trusted=True, facts=facts, hosts=HOSTS)
     win = make_window(gw)
-    done = _to_done(qtbot, win, recorder)
+    done = to_done(qtbot, win, recorder)
     assert not done.vmotion.test_button.isEnabled()
     assert "needs it running" in done.vmotion.hosts_note.text()
     assert "list_target_hosts" not in gw.calls
@@ -200,7 +178,7 @@ def test_save_report_writes_html_and_pdf_after_undo(
 ) -> None:
     gw.outcomes = [moved(True, "moved", "task-45")]
     win = make_window(gw)
-    done = _to_done(qtbot, win, recorder)
+    done = to_done(qtbot, win, recorder)
     _hosts_read(qtbot, done)
     _test_vmotion(qtbot, done, recorder)
     done.undo_button.click()
@@ -246,7 +224,7 @@ def test_a_report_that_cannot_be_written_says_so(
     tmp_path: Path,
 ) -> None:
     win = make_window(gw)
-    done = _to_done(qtbot, win, recorder)
+    done = to_done(qtbot, win, recorder)
     _save_as(monkeypatch, tmp_path / "no-such-folder" / "report.html")
     done.report_button.click()
     assert done.report_note.text().startswith("The report was not saved:")

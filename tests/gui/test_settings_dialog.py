@@ -13,12 +13,9 @@ from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtWidgets import QDialogButtonBox, QTreeWidget
 from pytestqt.qtbot import QtBot
 
-from tests.gui.conftest import DialogRecorder, WindowFactory, to_check
+from tests.gui.conftest import DialogRecorder, WindowFactory, to_applied, to_check
 from tests.gui.fakes import FakeGateway, confirmed_facts
 from wizard import credentials
-from wizard.ui.pages.apply import ApplyPage
-from wizard.ui.pages.base import PageId
-from wizard.ui.pages.ready import ReadyPage
 from wizard.ui.settings import GuiSettings
 from wizard.ui.settings_dialog import SettingsDialog
 from wizard.vsphere.certificate import CertificateInfo
@@ -206,17 +203,7 @@ def test_the_shutdown_wait_reaches_the_executor(
     (dialog,) = recorder.of(SettingsDialog)
     dialog.shutdown_timeout_spin.setValue(900)
     dialog.accept()
-    to_check(qtbot, win, recorder)
-    wz = win.wizard
-    wz.next()
-    wz.next()
-    ready = wz.page_of(PageId.READY)
-    assert isinstance(ready, ReadyPage)
-    ready.confirm_check.setChecked(True)
-    wz.next()
-    apply = wz.page_of(PageId.APPLY)
-    assert isinstance(apply, ApplyPage)
-    qtbot.waitUntil(apply.isComplete)
+    to_applied(qtbot, win, recorder)
     (request,) = gateway.requests
     assert request.shutdown_timeout == 900.0
     assert request.allow_shutdown
