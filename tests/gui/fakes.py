@@ -16,11 +16,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from tests.helpers.facts import make_evidence, make_facts
-from wizard.kb import RemedyOptions, assess, remedies
+from wizard.kb import assess
 from wizard.kb.facts import EvidenceItem, EvidenceKind, VmFacts, VmSummary
-from wizard.kb.model import Assessment, Change, Remedy
+from wizard.kb.model import Change
 from wizard.kb.plan import PlannedStep
-from wizard.ui.gateway import CancelFlag, CheckResult, ReportMove, ReportStep, Variant
+from wizard.ui.gateway import ByTheRules, CancelFlag, CheckResult, ReportMove, ReportStep
 from wizard.vsphere.certificate import CertificateInfo
 from wizard.vsphere.errors import (
     AuthorityChanged,
@@ -30,7 +30,8 @@ from wizard.vsphere.errors import (
     VmNotFound,
     VsphereError,
 )
-from wizard.vsphere.executor import (
+from wizard.vsphere.records import HostChoice, MigrationOutcome, VmRef
+from wizard.vsphere.results import (
     ApplyRequest,
     ApplyResult,
     GuestCredentials,
@@ -40,7 +41,6 @@ from wizard.vsphere.executor import (
     StepResult,
     StepUpdate,
 )
-from wizard.vsphere.records import HostChoice, MigrationOutcome, VmRef
 
 if TYPE_CHECKING:
     from wizard.ui.gateway import Gateway
@@ -145,7 +145,7 @@ UNDO_STEPS = (step("reconfigure", "Put the old values back", True),)
 
 
 @dataclass
-class FakeGateway:
+class FakeGateway(ByTheRules):
     """Answers like the real gateway, from builders; records what it was asked.
 
     Attributes:
@@ -259,23 +259,6 @@ class FakeGateway:
     def read_vm_log(self, session: FakeSession, facts: VmFacts) -> tuple[EvidenceItem, ...]:
         self.calls.append("read_vm_log")
         return self.log_evidence
-
-    def judge(self, facts: VmFacts) -> CheckResult:
-        a = assess(facts)
-        return CheckResult(facts, a, self.remedies(a, facts))
-
-    def remedies(
-        self,
-        assessment: Assessment,
-        facts: VmFacts,
-        *,
-        buffer_bytes: int | None = None,
-        lower_resolution_variant: Variant | None = None,
-    ) -> tuple[Remedy, ...]:
-        opts = RemedyOptions(
-            buffer_bytes=buffer_bytes, lower_resolution_variant=lower_resolution_variant
-        )
-        return tuple(remedies(assessment, facts, options=opts))
 
     # ---------------------------------------------------------------- changing
 

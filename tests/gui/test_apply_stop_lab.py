@@ -27,7 +27,7 @@ from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
 from wizard.ui.pages.apply import ApplyPage, StepState
 from wizard.ui.pages.base import PageId
-from wizard.vsphere.executor import ApplyResult, Outcome
+from wizard.vsphere.results import ApplyResult, Outcome
 
 pytestmark = LAB_MARKS
 

@@ -19,7 +19,7 @@ from wizard.ui.pages.base import PageId
 from wizard.ui.pages.connect import ConnectPage
 from wizard.ui.settings import GuiSettings
 from wizard.vsphere.errors import AuthorityUnavailable
-from wizard.vsphere.executor import Reconciliation
+from wizard.vsphere.results import Reconciliation
 
 
 def _page(win: object) -> ConnectPage:

@@ -37,7 +37,7 @@ from wizard.ui.pages.base import PageId
 from wizard.ui.pages.choose_vm import ChooseVmPage
 from wizard.ui.pages.done import UndoConfirmDialog
 from wizard.vsphere.endpoint import parse_endpoint
-from wizard.vsphere.executor import ApplyRequest, ApplyResult, StepUpdate
+from wizard.vsphere.results import ApplyRequest, ApplyResult, StepUpdate
 from wizard.vsphere.session import Session
 
 pytestmark = LAB_MARKS

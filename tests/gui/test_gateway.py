@@ -11,7 +11,7 @@ from wizard.kb import assess
 from wizard.kb.facts import VmFacts
 from wizard.kb.model import Remedy, RemedyId
 from wizard.ui.gateway import VsphereGateway
-from wizard.vsphere.executor import ApplyRequest, GuestCredentials
+from wizard.vsphere.results import ApplyRequest, GuestCredentials
 
 SECRET = "Guest-Pa55!"
 

@@ -15,7 +15,7 @@ from tests.helpers.lab import StartLab
 from tests.helpers.vsphere_lab import session_to
 from wizard.kb import RemedyId
 from wizard.ui.gateway import VsphereGateway
-from wizard.vsphere.executor import ApplyRequest, StepUpdate
+from wizard.vsphere.results import ApplyRequest, StepUpdate
 
 pytestmark = pytest.mark.lab
 

@@ -19,9 +19,9 @@ from wizard.kb import RemedyId, RemedyOptions, assess, remedies
 from wizard.kb.facts import VmFacts
 from wizard.kb.model import Remedy
 from wizard.lab.process import LabInfo
-from wizard.vsphere.executor import StepUpdate
 from wizard.vsphere.facts import collect_facts
 from wizard.vsphere.inventory import resolve_vm
+from wizard.vsphere.results import StepUpdate
 from wizard.vsphere.session import Session
 
 ADMIN2 = ("admin2@lab.local", "Admin2!1")

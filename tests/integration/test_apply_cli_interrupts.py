@@ -18,7 +18,8 @@ from tests.helpers.lab import StartLab
 from tests.helpers.vsphere_lab import session_to
 from wizard.kb import RemedyId
 from wizard.lab.process import LabInfo
-from wizard.vsphere.executor import ApplyRequest, Executor, StepUpdate
+from wizard.vsphere.executor import Executor
+from wizard.vsphere.results import ApplyRequest, StepUpdate
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 

@@ -30,14 +30,8 @@ from tests.helpers.vsphere_lab import session_to
 from wizard.audit import Journal
 from wizard.kb import RemedyId
 from wizard.lab.process import LabInfo
-from wizard.vsphere.executor import (
-    ApplyRequest,
-    ApplyResult,
-    Executor,
-    Outcome,
-    Reason,
-    StepUpdate,
-)
+from wizard.vsphere.executor import Executor
+from wizard.vsphere.results import ApplyRequest, ApplyResult, Outcome, Reason, StepUpdate
 from wizard.vsphere.session import Session
 
 pytestmark = pytest.mark.lab

@@ -32,10 +32,10 @@ from wizard.kb import RemedyId, RemedyOptions
 from wizard.kb.facts import VmFacts
 from wizard.kb.model import Remedy
 from wizard.lab.process import LabInfo
-from wizard.vsphere.executor import (
+from wizard.vsphere.executor import Executor
+from wizard.vsphere.results import (
     ApplyRequest,
     ApplyResult,
-    Executor,
     GuestCredentials,
     Outcome,
     Reason,

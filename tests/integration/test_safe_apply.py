@@ -38,14 +38,8 @@ from tests.helpers.vsphere_lab import session_to, trusting
 from wizard.audit import Journal, VmIdentity
 from wizard.kb import RemedyId, Verdict, assess
 from wizard.lab.process import LabInfo
-from wizard.vsphere.executor import (
-    ApplyRequest,
-    ApplyResult,
-    Executor,
-    Outcome,
-    Reason,
-    StepUpdate,
-)
+from wizard.vsphere.executor import Executor
+from wizard.vsphere.results import ApplyRequest, ApplyResult, Outcome, Reason, StepUpdate
 from wizard.vsphere.session import Endpoint, Session
 
 pytestmark = pytest.mark.lab

@@ -31,9 +31,10 @@ from tests.reliability.figures import record
 from wizard.lab.process import LabInfo
 from wizard.vsphere.errors import CertificateUntrusted
 from wizard.vsphere.evidence import read_vm_log
-from wizard.vsphere.executor import ApplyRequest, Executor
+from wizard.vsphere.executor import Executor
 from wizard.vsphere.facts import collect_facts
 from wizard.vsphere.inventory import list_vms, resolve_vm
+from wizard.vsphere.results import ApplyRequest
 from wizard.vsphere.session import Endpoint, Session
 from wizard.vsphere.tls import JsonPinStore, TrustPolicy
 

@@ -15,8 +15,9 @@ from wizard.lab.process import LabInfo
 from wizard.lab.scenario import bundled_scenarios_dir
 from wizard.vsphere import migrate
 from wizard.vsphere.errors import NoPermission
-from wizard.vsphere.executor import ApplyRequest, Executor, Outcome
+from wizard.vsphere.executor import Executor
 from wizard.vsphere.power import power_off
+from wizard.vsphere.results import ApplyRequest, Outcome
 
 pytestmark = pytest.mark.lab
 

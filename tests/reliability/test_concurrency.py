@@ -20,14 +20,8 @@ from tests.reliability.figures import record
 from wizard.audit import Journal
 from wizard.kb import RemedyId, RemedyOptions
 from wizard.lab.process import LabInfo
-from wizard.vsphere.executor import (
-    ApplyRequest,
-    ApplyResult,
-    Executor,
-    Outcome,
-    Reason,
-    StepUpdate,
-)
+from wizard.vsphere.executor import Executor
+from wizard.vsphere.results import ApplyRequest, ApplyResult, Outcome, Reason, StepUpdate
 from wizard.vsphere.session import Session
 
 pytestmark = [pytest.mark.lab]

@@ -40,16 +40,10 @@ from wizard.audit import Journal, JournalEntry
 from wizard.kb import RemedyId, assess, remedies
 from wizard.lab.process import LabInfo
 from wizard.vsphere.errors import ConnectionLost, TimedOut, TlsFailed, VsphereError
-from wizard.vsphere.executor import (
-    ApplyRequest,
-    ApplyResult,
-    Executor,
-    Outcome,
-    Reason,
-    StepUpdate,
-)
+from wizard.vsphere.executor import Executor
 from wizard.vsphere.facts import collect_facts
 from wizard.vsphere.inventory import list_vms, resolve_vm
+from wizard.vsphere.results import ApplyRequest, ApplyResult, Outcome, Reason, StepUpdate
 from wizard.vsphere.session import Endpoint, Session
 from wizard.vsphere.tls import MemoryPinStore, TrustPolicy
 

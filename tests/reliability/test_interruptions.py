@@ -39,9 +39,10 @@ from wizard.kb import RemedyId
 from wizard.kb.model import Change
 from wizard.kb.plan import ChangeState, reconcile_state
 from wizard.lab.process import LabInfo
-from wizard.vsphere.executor import ApplyRequest, ApplyResult, Executor, Outcome, StepUpdate
+from wizard.vsphere.executor import Executor
 from wizard.vsphere.facts import collect_facts
 from wizard.vsphere.inventory import resolve_vm
+from wizard.vsphere.results import ApplyRequest, ApplyResult, Outcome, StepUpdate
 from wizard.vsphere.session import Session
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]

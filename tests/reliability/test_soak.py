@@ -23,9 +23,10 @@ from tests.reliability import observe
 from tests.reliability.figures import current_size, record
 from wizard.kb import RemedyId, assess, remedies
 from wizard.lab.process import LabInfo
-from wizard.vsphere.executor import ApplyRequest, Executor, Outcome
+from wizard.vsphere.executor import Executor
 from wizard.vsphere.facts import collect_facts
 from wizard.vsphere.inventory import resolve_vm
+from wizard.vsphere.results import ApplyRequest, Outcome
 from wizard.vsphere.session import Endpoint, Session
 from wizard.vsphere.tls import MemoryPinStore, TrustPolicy, fetch_certificate
 

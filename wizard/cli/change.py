@@ -31,7 +31,8 @@ from wizard.cli.prompts import ask, ask_secret, stdin_secret
 
 if TYPE_CHECKING:
     from wizard.audit import Journal
-    from wizard.vsphere.executor import ApplyResult, Executor, StepUpdate
+    from wizard.vsphere.executor import Executor
+    from wizard.vsphere.results import ApplyResult, StepUpdate
 
 
 def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
@@ -134,12 +135,9 @@ def _change(args: argparse.Namespace, login: Login, out: TextIO) -> int:
         undo_changes,
     )
     from wizard.vsphere.errors import VmNotFound, VsphereError
-    from wizard.vsphere.executor import (
-        ApplyRequest,
-        Executor,
-        GuestCredentials,
-    )
+    from wizard.vsphere.executor import Executor
     from wizard.vsphere.facts import collect_facts
+    from wizard.vsphere.results import ApplyRequest, GuestCredentials
 
     guest = _guest_credentials(args) if args.command == "apply" else None
     journal = Journal()
@@ -233,7 +231,7 @@ def _change(args: argparse.Namespace, login: Login, out: TextIO) -> int:
 
 
 def print_result(result: ApplyResult, args: argparse.Namespace, out: TextIO) -> int:
-    from wizard.vsphere.executor import result_to_json
+    from wizard.vsphere.results import result_to_json
 
     code = _exit_code(result.outcome.value, result.reason.value if result.reason else None)
     if args.json:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from wizard.vsphere.executor import StepUpdate
+    from wizard.vsphere.results import StepUpdate
 
 
 class Interrupts:

@@ -35,10 +35,10 @@ from wizard.vsphere.records import HostChoice, MigrationOutcome, VmRef
 
 if TYPE_CHECKING:
     from wizard.audit import Journal
-    from wizard.vsphere.executor import (
+    from wizard.vsphere.executor import Executor
+    from wizard.vsphere.results import (
         ApplyRequest,
         ApplyResult,
-        Executor,
         GuestCredentials,
         Reconciliation,
         StepUpdate,
@@ -296,7 +296,31 @@ TRAINING_FOLDER = "training"
 """Under the data folder: the training lab's pinned certificates and journal."""
 
 
-class VsphereGateway:
+class ByTheRules:
+    """The gateway's calls that need no vCenter: the article's rules over facts already read.
+
+    The real gateway and the tests' fake both are one, so both judge by the same rules.
+    """
+
+    def judge(self, facts: VmFacts) -> CheckResult:
+        assessment = assess(facts)
+        return CheckResult(facts, assessment, self.remedies(assessment, facts))
+
+    def remedies(
+        self,
+        assessment: Assessment,
+        facts: VmFacts,
+        *,
+        buffer_bytes: int | None = None,
+        lower_resolution_variant: Variant | None = None,
+    ) -> tuple[Remedy, ...]:
+        options = RemedyOptions(
+            buffer_bytes=buffer_bytes, lower_resolution_variant=lower_resolution_variant
+        )
+        return tuple(remedies(assessment, facts, options=options))
+
+
+class VsphereGateway(ByTheRules):
     """The real gateway over ``wizard.vsphere`` and ``wizard.kb``.
 
     Args:
@@ -378,23 +402,6 @@ class VsphereGateway:
         from wizard.vsphere.evidence import read_vm_log
 
         return tuple(read_vm_log(session, facts))
-
-    def judge(self, facts: VmFacts) -> CheckResult:
-        assessment = assess(facts)
-        return CheckResult(facts, assessment, self.remedies(assessment, facts))
-
-    def remedies(
-        self,
-        assessment: Assessment,
-        facts: VmFacts,
-        *,
-        buffer_bytes: int | None = None,
-        lower_resolution_variant: Variant | None = None,
-    ) -> tuple[Remedy, ...]:
-        options = RemedyOptions(
-            buffer_bytes=buffer_bytes, lower_resolution_variant=lower_resolution_variant
-        )
-        return tuple(remedies(assessment, facts, options=options))
 
     # ---------------------------------------------------------------- changing
 

@@ -22,7 +22,7 @@ from wizard.ui.settings import GuiSettings
 from wizard.ui.worker import Cancelled, CancelToken, Job, SessionWorker
 
 if TYPE_CHECKING:
-    from wizard.vsphere.executor import ApplyRequest, ApplyResult, GuestCredentials, StepResult
+    from wizard.vsphere.results import ApplyRequest, ApplyResult, GuestCredentials, StepResult
 
 _log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from wizard.ui.worker import Job
 from wizard.vsphere.errors import VsphereError
 
 if TYPE_CHECKING:
-    from wizard.vsphere.executor import ApplyResult, StepUpdate
+    from wizard.vsphere.results import ApplyResult, StepUpdate
 
 _log = logging.getLogger(__name__)
 

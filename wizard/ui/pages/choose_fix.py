@@ -37,7 +37,7 @@ from wizard.ui.widgets import Badge, Banner, Collapsible, IconLabel, wrapped
 from wizard.ui.wizard_state import WizardContext
 
 if TYPE_CHECKING:
-    from wizard.vsphere.executor import GuestCredentials
+    from wizard.vsphere.results import GuestCredentials
 
 _log = logging.getLogger(__name__)
 MIB = 1024 * 1024
@@ -309,7 +309,7 @@ class RemedyCard(QFrame):
         if not (user and password):
             return None
         # Imported here: the executor's module loads pyVmomi, which the first window does without.
-        from wizard.vsphere.executor import GuestCredentials
+        from wizard.vsphere.results import GuestCredentials
 
         return GuestCredentials(user, password)
 

@@ -34,7 +34,7 @@ from wizard.vsphere.errors import (
 )
 
 if TYPE_CHECKING:
-    from wizard.vsphere.executor import Reconciliation
+    from wizard.vsphere.results import Reconciliation
 
 _log = logging.getLogger(__name__)
 

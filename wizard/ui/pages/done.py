@@ -49,7 +49,7 @@ from wizard.vsphere.errors import VsphereError
 from wizard.vsphere.records import HostChoice, MigrationOutcome
 
 if TYPE_CHECKING:
-    from wizard.vsphere.executor import ApplyResult, StepResult
+    from wizard.vsphere.results import ApplyResult, StepResult
 
 _log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from wizard.ui.widgets import Banner, CopyBox, heading, wrapped
 from wizard.ui.wizard_state import WizardContext
 
 if TYPE_CHECKING:
-    from wizard.vsphere.executor import ApplyRequest
+    from wizard.vsphere.results import ApplyRequest
 
 POWERED_ON = "poweredOn"
 POWERED_OFF = "poweredOff"
@@ -278,7 +278,7 @@ class ReadyPage(BasePage):
     def request(self) -> ApplyRequest:
         """The fix for the VM as checked, with what the technician agreed to on this page."""
         # Imported here: the executor's module loads pyVmomi, which the first window does without.
-        from wizard.vsphere.executor import ApplyRequest
+        from wizard.vsphere.results import ApplyRequest
 
         remedy, facts = self._chosen()
         return ApplyRequest(
