@@ -55,8 +55,22 @@ class Skipped:
     reason: str
 
 
+class _BestAttempts:
+    """What a case and a trainee both say of their best attempts (one per trainee, per case)."""
+
+    best: dict[str, Attempt]
+
+    @property
+    def passed(self) -> int:
+        return sum(a.passed for a in self.best.values())
+
+    @property
+    def average(self) -> float:
+        return statistics.fmean(a.score for a in self.best.values()) if self.best else 0.0
+
+
 @dataclass
-class CaseSummary:
+class CaseSummary(_BestAttempts):
     """One case as the class did it.
 
     Attributes:
@@ -71,14 +85,6 @@ class CaseSummary:
     attempts: list[Attempt] = field(default_factory=list)
     best: dict[str, Attempt] = field(default_factory=dict)
     tries: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def passed(self) -> int:
-        return sum(a.passed for a in self.best.values())
-
-    @property
-    def average(self) -> float:
-        return statistics.fmean(a.score for a in self.best.values()) if self.best else 0.0
 
     @property
     def median_seconds(self) -> float | None:
@@ -99,20 +105,12 @@ class CaseSummary:
 
 
 @dataclass
-class TraineeSummary:
+class TraineeSummary(_BestAttempts):
     """One trainee across the cases: their best attempt at each."""
 
     key: str
     name: str
     best: dict[str, Attempt] = field(default_factory=dict)
-
-    @property
-    def passed(self) -> int:
-        return sum(a.passed for a in self.best.values())
-
-    @property
-    def average(self) -> float:
-        return statistics.fmean(a.score for a in self.best.values()) if self.best else 0.0
 
     @property
     def total_seconds(self) -> int | None:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from tests.helpers.lab import WaitForTask, connect, scenario_vm
+from tests.helpers.lab import WaitForTask, connect, scenario_vm, vm_of
 from wizard.audit import Journal, JournalEntry
 from wizard.kb import RemedyId, RemedyOptions, assess, remedies
 from wizard.kb.facts import VmFacts
@@ -157,3 +157,15 @@ def start_cli(basedir: Path, lab: LabInfo, *args: str) -> subprocess.Popen[str]:
         text=True,
         env=env,
     )
+
+
+def reconfigure_tasks(lab: LabInfo, name: str) -> int:
+    """How many reconfigure tasks vCenter ran on the VM."""
+    with someone_else(lab) as si:
+        vm = vm_of(si, name)
+        manager = si.RetrieveContent().taskManager
+        return sum(
+            1
+            for task in manager.recentTask
+            if task.info.entity == vm and task.info.descriptionId == "VirtualMachine.reconfigure"
+        )

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.helpers.lab import scenario_vm
+
 Doc = dict[str, Any]
 
 
@@ -68,23 +70,13 @@ def dumps(value: Any) -> str:
 
 
 def vm(name: str, **overrides: Any) -> Doc:
-    """A powered-on dual-screen Windows 7 VM with Tools running, unless overridden."""
-    out: Doc = {
-        "name": name,
-        "host": "esx-1.lab.local",
-        "hardware_version": "vmx-08",
-        "guest_id": "windows7_64Guest",
-        "tools_guest_id": "windows7_64Guest",
-        "tools_running": True,
-        "power_state": "poweredOn",
-        "screen": [1920, 1200],
-        "video": {"displays": 2, "vram_kb": 32768, "auto_detect": False, "enable_3d": False},
+    """A powered-on dual-screen Windows 7 VM with Tools running, its buffer at the default and
+    a failed vMotion on record, unless overridden."""
+    failing: Doc = {
         "extra_config": {"migrate.baseCptCacheSize": "8388608"},
-        "upgrade_policy": {"policy": "onSoftPowerOff", "version": "vmx-08"},
         "history": {"failed_vmotion": True},
     }
-    out.update(overrides)
-    return out
+    return scenario_vm(name, "esx-1.lab.local", **{**failing, **overrides})
 
 
 def base() -> Doc:

@@ -10,18 +10,13 @@ from typing import Any
 import pytest
 
 from tests.helpers.apply import SCENARIO, VIEWER, read
-from tests.helpers.lab import StartLab, write_scenario
+from tests.helpers.lab import write_scenario
 from tests.helpers.vsphere_lab import session_to
 from wizard import cli
 from wizard.audit import Journal, VmIdentity
 from wizard.lab.process import LabInfo
 
 pytestmark = pytest.mark.lab
-
-
-@pytest.fixture
-def lab(start_lab: StartLab) -> LabInfo:
-    return start_lab(SCENARIO)
 
 
 def run(

@@ -9,23 +9,21 @@ stands in for the network path to vCenter.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.helpers.apply import (
-    SCENARIO,
     at,
     check,
-    journal_in,
     read,
+    reconfigure_tasks,
     records,
     run_task,
     someone_else,
 )
 from tests.helpers.faultproxy import Fault, FaultProxy
-from tests.helpers.lab import StartLab, vim, vm_of
+from tests.helpers.lab import vim, vm_of
 from tests.helpers.vsphere_lab import session_to
 from wizard.audit import Journal
 from wizard.kb import RemedyId
@@ -37,16 +35,6 @@ from wizard.vsphere.session import Session
 pytestmark = pytest.mark.lab
 
 SENDING = "Sending the change"
-
-
-@pytest.fixture
-def lab(start_lab: StartLab) -> LabInfo:
-    return start_lab(SCENARIO)
-
-
-@pytest.fixture
-def journal(tmp_path: Path) -> Journal:
-    return journal_in(tmp_path)
 
 
 class Killed(BaseException):
@@ -79,18 +67,6 @@ def apply_dual(
     options.setdefault("shutdown_timeout", 10.0)
     options.setdefault("allow_shutdown", True)
     return executor.apply(ApplyRequest(facts, remedy, **options))
-
-
-def reconfigure_tasks(lab: LabInfo, name: str) -> int:
-    """How many reconfigure tasks vCenter ran on the VM."""
-    with someone_else(lab) as si:
-        vm = vm_of(si, name)
-        manager = si.RetrieveContent().taskManager
-        return sum(
-            1
-            for task in manager.recentTask
-            if task.info.entity == vm and task.info.descriptionId == "VirtualMachine.reconfigure"
-        )
 
 
 def test_task_error_concurrent_change_changes_nothing_and_powers_back_on(

@@ -9,23 +9,20 @@ starts a fresh lab (tests change VMs) and talks to it through the product's own
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.helpers.apply import (
     OPERATOR,
-    SCENARIO,
     VIEWER,
     check,
-    journal_in,
     read,
     records,
     run_task,
     someone_else,
 )
-from tests.helpers.lab import StartLab, vim, vm_of
+from tests.helpers.lab import vim, vm_of
 from tests.helpers.vsphere_lab import session_to
 from wizard.audit import Journal
 from wizard.kb import RemedyId, RemedyOptions
@@ -44,18 +41,6 @@ from wizard.vsphere.results import (
 from wizard.vsphere.session import Session
 
 pytestmark = pytest.mark.lab
-
-
-@pytest.fixture
-def lab(start_lab: StartLab) -> LabInfo:
-    """A fresh lab on the executor tests' scenario."""
-    return start_lab(SCENARIO)
-
-
-@pytest.fixture
-def journal(tmp_path: Path) -> Journal:
-    """A journal of the test's own."""
-    return journal_in(tmp_path)
 
 
 def apply(

@@ -26,8 +26,8 @@ from tests.helpers.apply import (
     SCENARIO,
     at,
     check,
-    journal_in,
     read,
+    reconfigure_tasks,
     run_task,
     someone_else,
     start_cli,
@@ -47,11 +47,6 @@ pytestmark = pytest.mark.lab
 KEY = "migrate.baseCptCacheSize"
 SENDING = "Sending the change"
 DUAL_BUFFER = "24117248"  # two 1920x1200 screens, the article's figure
-
-
-@pytest.fixture
-def journal(tmp_path: Path) -> Journal:
-    return journal_in(tmp_path)
 
 
 def executor(session: Session, journal: Journal, **options: Any) -> Executor:
@@ -76,16 +71,6 @@ def apply(
     request.setdefault("shutdown_timeout", 10.0)
     run = executor(session, journal, on_progress=on_progress, **(executor_options or {}))
     return run.apply(ApplyRequest(facts, chosen, **request))
-
-
-def reconfigure_tasks(lab: LabInfo, name: str) -> int:
-    with someone_else(lab) as si:
-        vm = vm_of(si, name)
-        return sum(
-            1
-            for task in si.RetrieveContent().taskManager.recentTask
-            if task.info.entity == vm and task.info.descriptionId == "VirtualMachine.reconfigure"
-        )
 
 
 def power_off_by_hand(lab: LabInfo, name: str) -> None:

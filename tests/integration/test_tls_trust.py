@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.apply import SCENARIO
-from tests.helpers.lab import StartLab, running_lab
+from tests.helpers.lab import running_lab
 from tests.reliability import observe
 from tests.reliability.certs import TestCa
 from tests.reliability.figures import record
@@ -47,11 +47,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def lab(start_lab: StartLab) -> LabInfo:
-    return start_lab(SCENARIO)
 
 
 def test_an_untrusted_certificate_is_refused_without_consent(lab: LabInfo) -> None:

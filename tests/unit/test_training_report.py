@@ -14,6 +14,7 @@ import io
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -149,20 +150,34 @@ def test_debriefs_saved_before_the_result_data_are_still_read(tmp_path: Path) ->
     assert "saved by an earlier version" in render_html(report)
 
 
-def test_the_same_run_saved_twice_counts_once(tmp_path: Path) -> None:
-    _, _, debrief = _debrief()
-    data = results.make_record(
-        product="test",
-        trainee="Ola",
-        case_id="dual-screen-win7",
+def _one_point_record(
+    debrief: Debrief, *, product: str, trainee: str, case_id: str, level: str, vm: str
+) -> dict[str, Any]:
+    """A passed run's record with one good point, finished when ``debrief`` was made."""
+    return results.make_record(
+        product=product,
+        trainee=trainee,
+        case_id=case_id,
         case_title="t",
-        level="beginner",
-        vm="HD-W7-042",
+        level=level,
+        vm=vm,
         started=None,
         finished=debrief.when.astimezone(),
         passed=True,
         answers={},
         points=[Point("vm", "VM", "good", "ok")],
+    )
+
+
+def test_the_same_run_saved_twice_counts_once(tmp_path: Path) -> None:
+    _, _, debrief = _debrief()
+    data = _one_point_record(
+        debrief,
+        product="test",
+        trainee="Ola",
+        case_id="dual-screen-win7",
+        level="beginner",
+        vm="HD-W7-042",
     )
     (tmp_path / "a.html").write_text(to_html(debrief, "Ola", data), encoding="utf-8")
     (tmp_path / "a.txt").write_text(to_text(debrief, "Ola", data), encoding="utf-8")
@@ -299,19 +314,7 @@ def test_times_read_as_minutes_and_seconds(seconds: float | None, shown: str) ->
 
 def test_a_damaged_point_names_the_field(tmp_path: Path) -> None:
     _, _, debrief = _debrief()
-    data = results.make_record(
-        product="t",
-        trainee="",
-        case_id="c",
-        case_title="t",
-        level="",
-        vm="",
-        started=None,
-        finished=debrief.when.astimezone(),
-        passed=True,
-        answers={},
-        points=[Point("vm", "VM", "good", "ok")],
-    )
+    data = _one_point_record(debrief, product="t", trainee="", case_id="c", level="", vm="")
     data["points"][0]["mark"] = 7
     file = tmp_path / "d.html"
     file.write_text(to_html(debrief, "", data), encoding="utf-8")

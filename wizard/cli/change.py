@@ -30,7 +30,7 @@ from wizard.cli.options import MOREF_HELP, add_change_options, add_connection_op
 from wizard.cli.prompts import ask, ask_secret, stdin_secret
 
 if TYPE_CHECKING:
-    from wizard.audit import Journal
+    from wizard.audit import Journal, JournalEntry
     from wizard.vsphere.executor import Executor
     from wizard.vsphere.results import ApplyResult, StepUpdate
 
@@ -176,13 +176,7 @@ def _change(args: argparse.Namespace, login: Login, out: TextIO) -> int:
                 if not remedy.available:
                     off = False
             else:
-                entry = journal.read().entry(args.entry_id)
-                if entry is None:
-                    raise CliError(
-                        f"there is no journal entry {args.entry_id}; list them with "
-                        "'checkpoint-wizard journal'.",
-                        EXIT_USAGE,
-                    )
+                entry = _journal_entry(journal, args.entry_id)
                 try:
                     changes = undo_changes(change_from_json(c) for c in entry.changes)
                 except (CannotUndo, UnreadableChange) as exc:
@@ -251,6 +245,17 @@ def print_result(result: ApplyResult, args: argparse.Namespace, out: TextIO) -> 
     return code
 
 
+def _journal_entry(journal: Journal, entry_id: str) -> JournalEntry:
+    """The entry ``undo`` or ``power-on`` names; one that does not exist is a usage error."""
+    entry = journal.read().entry(entry_id)
+    if entry is None:
+        raise CliError(
+            f"there is no journal entry {entry_id}; list them with 'checkpoint-wizard journal'.",
+            EXIT_USAGE,
+        )
+    return entry
+
+
 def _power_on(
     args: argparse.Namespace,
     executor: Executor,
@@ -259,13 +264,7 @@ def _power_on(
     out: TextIO,
 ) -> int:
     """``power-on ENTRY``: start the VM that entry left off (asks first unless ``--yes``)."""
-    entry = journal.read().entry(args.entry_id)
-    if entry is None:
-        raise CliError(
-            f"there is no journal entry {args.entry_id}; list them with "
-            "'checkpoint-wizard journal'.",
-            EXIT_USAGE,
-        )
+    entry = _journal_entry(journal, args.entry_id)
     if not args.yes:
         if not sys.stdin.isatty():
             raise CliError(

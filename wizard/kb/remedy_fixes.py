@@ -5,6 +5,7 @@ place, its caveats and the privileges it needs. Which one is recommended is
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wizard.kb.facts import VmFacts
@@ -84,6 +85,78 @@ class Draft:
         )
 
 
+def unavailable(
+    rid: RemedyId,
+    title: str,
+    summary: str,
+    why_not: str,
+    caveats: Sequence[Caveat],
+    *,
+    variant: str | None = None,
+) -> Draft:
+    """A fix that cannot be applied to this VM, and why."""
+    return Draft(rid, title, summary, False, why_not, False, (), (), (), tuple(caveats), variant)
+
+
+def in_place_already(
+    rid: RemedyId,
+    title: str,
+    summary: str,
+    in_place: str,
+    caveats: Sequence[Caveat],
+    *,
+    variant: str | None = None,
+    manual_steps: tuple[str, ...] = (),
+) -> Draft:
+    """A fix already in effect on this VM: nothing to change, so no privilege is needed."""
+    return Draft(
+        rid,
+        title,
+        summary,
+        True,
+        None,
+        False,
+        (),
+        (),
+        (),
+        tuple(caveats),
+        variant,
+        manual_steps,
+        in_place,
+    )
+
+
+def changing(
+    rid: RemedyId,
+    title: str,
+    summary: str,
+    facts: VmFacts,
+    own: Privilege,
+    changes: Sequence[Change],
+    caveats: Sequence[Caveat],
+    *,
+    needs_off: bool,
+    variant: str | None = None,
+    manual_steps: tuple[str, ...] = (),
+) -> Draft:
+    """A fix that changes this VM: its own privilege, and power-off and -on when it needs them."""
+    required, missing = privilege_needs(facts, (own,), needs_off)
+    return Draft(
+        rid,
+        title,
+        summary,
+        True,
+        None,
+        needs_off,
+        required,
+        missing,
+        tuple(changes),
+        tuple(caveats),
+        variant,
+        manual_steps,
+    )
+
+
 def lower_resolution_cap(assessment: Assessment, facts: VmFacts) -> Draft:
     title = "Limit the screen to 1280x1024"
     summary = (
@@ -97,16 +170,11 @@ def lower_resolution_cap(assessment: Assessment, facts: VmFacts) -> Draft:
     )
     video = facts.video
     if video is None:
-        return Draft(
+        return unavailable(
             RemedyId.LOWER_RESOLUTION,
             title,
             summary,
-            False,
             "The VM has no video card to limit.",
-            False,
-            (),
-            (),
-            (),
             (power_caveat(facts, False), *caveats_common),
             variant="cap",
         )
@@ -124,25 +192,25 @@ def lower_resolution_cap(assessment: Assessment, facts: VmFacts) -> Draft:
                 str(CAP_VIDEO_RAM_KB),
             )
         )
-    needs_off = bool(wanted)
-    required, missing = (
-        privilege_needs(facts, (Privilege.EDIT_DEVICE,), needs_off) if wanted else ((), ())
-    )
-    return Draft(
+    if not wanted:
+        return in_place_already(
+            RemedyId.LOWER_RESOLUTION,
+            title,
+            summary,
+            "The video card already allows only one display of at most 1280x1024.",
+            (power_caveat(facts, False), *caveats_common),
+            variant="cap",
+        )
+    return changing(
         RemedyId.LOWER_RESOLUTION,
         title,
         summary,
-        True,
-        None,
-        needs_off,
-        required,
-        missing,
-        tuple(wanted),
-        (power_caveat(facts, needs_off), *caveats_common),
+        facts,
+        Privilege.EDIT_DEVICE,
+        wanted,
+        (power_caveat(facts, True), *caveats_common),
+        needs_off=True,
         variant="cap",
-        in_place=""
-        if wanted
-        else "The video card already allows only one display of at most 1280x1024.",
     )
 
 
@@ -198,49 +266,30 @@ def lower_resolution_guest(assessment: Assessment, facts: VmFacts) -> Draft:
     elif not tools_ok:
         why_not = f"{tools.detail} Limit the screen from the VM instead."
     if why_not is not None:
-        return Draft(
-            RemedyId.LOWER_RESOLUTION,
-            title,
-            summary,
-            False,
-            why_not,
-            False,
-            (),
-            (),
-            (),
-            caveats,
-            variant="guest",
+        return unavailable(
+            RemedyId.LOWER_RESOLUTION, title, summary, why_not, caveats, variant="guest"
         )
     screen = reported_screen(facts)
     if screen is not None and screen[0] * screen[1] <= MAX_SINGLE_SCREEN_PIXELS:
-        return Draft(
+        return in_place_already(
             RemedyId.LOWER_RESOLUTION,
             title,
             summary,
-            True,
-            None,
-            False,
-            (),
-            (),
-            (),
+            f"The guest already shows {screen[0]}x{screen[1]}, within 1280x1024.",
             caveats,
             variant="guest",
-            in_place=f"The guest already shows {screen[0]}x{screen[1]}, within 1280x1024.",
         )
     before = f"{screen[0]}x{screen[1]}" if screen is not None else None
     change = Change(ChangeTarget.GUEST, "screen", before, f"{CAP_SCREEN[0]}x{CAP_SCREEN[1]}")
-    required, missing = privilege_needs(facts, (Privilege.GUEST_EXECUTE,), False)
-    return Draft(
+    return changing(
         RemedyId.LOWER_RESOLUTION,
         title,
         summary,
-        True,
-        None,
-        False,
-        required,
-        missing,
+        facts,
+        Privilege.GUEST_EXECUTE,
         (change,),
         caveats,
+        needs_off=False,
         variant="guest",
     )
 
@@ -278,51 +327,31 @@ def stay_on_hw7(facts: VmFacts) -> Draft:
                 False,
                 f"Version {version} is below 7: nothing to take back.",
             )
-        return Draft(
-            RemedyId.STAY_ON_HW7,
-            title,
-            summary,
-            False,
-            why_not,
-            False,
-            (),
-            (),
-            (),
-            (power, downgrade),
-        )
+        return unavailable(RemedyId.STAY_ON_HW7, title, summary, why_not, (power, downgrade))
     downgrade = Caveat(
         CaveatId.DOWNGRADE_NOT_IN_PLACE, False, "The VM is still on version 7: nothing to undo."
     )
     policy = facts.upgrade_policy
     current = policy.policy if policy is not None else None
     if current is not None and current.strip().lower() == "never":
-        return Draft(
+        return in_place_already(
             RemedyId.STAY_ON_HW7,
             title,
             summary,
-            True,
-            None,
-            False,
-            (),
-            (),
-            (),
+            "The upgrade policy is already 'never'.",
             (power, downgrade),
-            in_place="The upgrade policy is already 'never'.",
         )
     # scheduledHardwareUpgradeInfo is set through ReconfigVM_Task. vSphere guards scheduling an
     # upgrade with the hardware-upgrade privilege, so we ask for that one.
-    required, missing = privilege_needs(facts, (Privilege.UPGRADE_POLICY,), False)
-    return Draft(
+    return changing(
         RemedyId.STAY_ON_HW7,
         title,
         summary,
-        True,
-        None,
-        False,
-        required,
-        missing,
+        facts,
+        Privilege.UPGRADE_POLICY,
         (Change(ChangeTarget.UPGRADE_POLICY, "upgradePolicy", current, "never"),),
         (power, downgrade),
+        needs_off=False,
     )
 
 
@@ -342,16 +371,11 @@ def raise_buffer(facts: VmFacts, override: int | None) -> Draft:
             else "We can't size it: Tools don't report the screen and auto-detect hides the "
             "number of displays. Check again with the VM running and Tools started."
         )
-        return Draft(
+        return unavailable(
             RemedyId.RAISE_BUFFER,
             title,
             "Set migrate.baseCptCacheSize on the VM so the screen fits in the vMotion buffer.",
-            False,
             why_not,
-            False,
-            (),
-            (),
-            (),
             (
                 power_caveat(facts, False),
                 Caveat(CaveatId.ESTIMATE_BEYOND_ARTICLE, False, "No size was worked out."),
@@ -395,35 +419,29 @@ def raise_buffer(facts: VmFacts, override: int | None) -> Draft:
         f"{host_list(facts)}: no shutdown needed, but every VM started on or moved to those "
         "hosts gets it, and the wizard cannot write that file for you.",
     )
-    in_place = current.value is not None and current.value >= target
-    changes: tuple[Change, ...] = ()
-    if not in_place:
-        changes = (Change(ChangeTarget.EXTRA_CONFIG, CPT_CACHE_KEY, current.raw, str(new_value)),)
-    needs_off = bool(changes)
-    required, missing = (
-        privilege_needs(facts, (Privilege.ADVANCED_CONFIG,), needs_off) if changes else ((), ())
-    )
-    return Draft(
-        RemedyId.RAISE_BUFFER,
-        title,
-        summary,
-        True,
-        None,
-        needs_off,
-        required,
-        missing,
-        changes,
-        (power_caveat(facts, needs_off), estimate),
-        manual_steps=manual,
-        in_place=(
+    if current.value is not None and current.value >= target:
+        return in_place_already(
+            RemedyId.RAISE_BUFFER,
+            title,
+            summary,
             f"{CPT_CACHE_KEY} is already set ({current.value} bytes). Tools don't report the "
             "screen, so we keep that value rather than size for the most the video memory "
             "could show; check again with the VM running to size it from the real screen."
-            if unsized and current.value is not None and current.value < size.bytes
-            else f"{CPT_CACHE_KEY} is already {current.value} bytes, enough for these displays."
+            if unsized and current.value < size.bytes
+            else f"{CPT_CACHE_KEY} is already {current.value} bytes, enough for these displays.",
+            (power_caveat(facts, False), estimate),
+            manual_steps=manual,
         )
-        if in_place
-        else "",
+    return changing(
+        RemedyId.RAISE_BUFFER,
+        title,
+        summary,
+        facts,
+        Privilege.ADVANCED_CONFIG,
+        (Change(ChangeTarget.EXTRA_CONFIG, CPT_CACHE_KEY, current.raw, str(new_value)),),
+        (power_caveat(facts, True), estimate),
+        needs_off=True,
+        manual_steps=manual,
     )
 
 
@@ -445,43 +463,29 @@ def enable_3d(facts: VmFacts) -> Draft:
     )
     video = facts.video
     if video is None:
-        return Draft(
+        return unavailable(
             RemedyId.ENABLE_3D,
             title,
             summary,
-            False,
             "The VM has no video card.",
-            False,
-            (),
-            (),
-            (),
             (power_caveat(facts, False), *caveats),
         )
     state = three_d(facts)
     if state.on:
-        return Draft(
+        return in_place_already(
             RemedyId.ENABLE_3D,
             title,
             summary,
-            True,
-            None,
-            False,
-            (),
-            (),
-            (),
+            f"3D is already on ({state.source}).",
             (power_caveat(facts, False), *caveats),
-            in_place=f"3D is already on ({state.source}).",
         )
-    required, missing = privilege_needs(facts, (Privilege.EDIT_DEVICE,), True)
-    return Draft(
+    return changing(
         RemedyId.ENABLE_3D,
         title,
         summary,
-        True,
-        None,
-        True,
-        required,
-        missing,
+        facts,
+        Privilege.EDIT_DEVICE,
         (Change(ChangeTarget.VIDEO_CARD, "enable3DSupport", "false", "true"),),
         (power_caveat(facts, True), *caveats),
+        needs_off=True,
     )

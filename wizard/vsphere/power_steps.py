@@ -18,7 +18,7 @@ from wizard.vsphere.power import (
     shutdown_guest,
 )
 from wizard.vsphere.results import Outcome, Reason
-from wizard.vsphere.tasks import TRANSIENT_ERRORS, TaskFailed, reconnect
+from wizard.vsphere.tasks import TRANSIENT_ERRORS, Progress, TaskFailed, TaskState, reconnect
 
 
 class PowerSteps(JobSteps):
@@ -198,28 +198,27 @@ class PowerSteps(JobSteps):
         step = StepId.POWER_ON
         self._intent(job, step, required=False)
         self._report(step, "running", None, "Powering the VM on")
+
+        def send(progress: Progress | None) -> tuple[TaskState, bool]:
+            return power_on(
+                self.session,
+                moref,
+                timeout=self.task_timeout,
+                tools_timeout=self.tools_timeout,
+                down_limit=self.reconnect_timeout,
+                progress=progress,
+            )
+
+        task: TaskState | None
         try:
             try:
-                task, tools = power_on(
-                    self.session,
-                    moref,
-                    timeout=self.task_timeout,
-                    tools_timeout=self.tools_timeout,
-                    down_limit=self.reconnect_timeout,
-                    progress=lambda pct, msg: self._report(step, "running", pct, msg),
-                )
+                task, tools = send(lambda pct, msg: self._report(step, "running", pct, msg))
             except TRANSIENT_ERRORS:
                 # A power-on sent twice is harmless (the second is refused): ask what happened.
                 reconnect(self.session, timeout=self.reconnect_timeout)
                 state = self._power_state_now(moref)
                 if state != PowerState.ON:
-                    task, tools = power_on(
-                        self.session,
-                        moref,
-                        timeout=self.task_timeout,
-                        tools_timeout=self.tools_timeout,
-                        down_limit=self.reconnect_timeout,
-                    )
+                    task, tools = send(None)
                 else:
                     task, tools = None, False
         except TaskFailed as exc:
