@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from wizard import cli
 from wizard.kb.model import RemedyId, Verdict
+from wizard.lab import case_plans
 from wizard.lab import generate as gen
 from wizard.lab.scenario import Difficulty, Role, parse_scenario_json
 from wizard.lab.served import expected
@@ -53,7 +54,7 @@ def test_any_seed_gives_a_valid_case_whose_expect_is_what_the_rules_say(
     assert {e.vm for e in scenario.expect} == {vm.name for vm in scenario.vms}
     for entry in scenario.expect:
         assert expected(scenario, scenario.vm(entry.vm)) == (entry.verdict, entry.recommended)
-    plan = next(p for p in gen.PLANS if p.name == case.plan)
+    plan = next(p for p in case_plans.PLANS if p.name == case.plan)
     wanted = scenario.expectation(case.vm)
     assert wanted is not None
     assert wanted.verdict in plan.verdicts
@@ -88,8 +89,8 @@ def test_every_plan_and_distractor_of_a_level_turns_up(
     level: Difficulty, many: dict[Difficulty, list[gen.Case]]
 ) -> None:
     cases = many[level]
-    assert {c.plan for c in cases} == {p.name for p in gen.plans_for(level)}
-    allowed = {d.name for d in gen.DISTRACTORS if level in d.levels}
+    assert {c.plan for c in cases} == {p.name for p in case_plans.plans_for(level)}
+    allowed = {d.name for d in case_plans.DISTRACTORS if level in d.levels}
     found = {name for c in cases for name in c.distractors}
     assert found == allowed
     assert max(c.attempts for c in cases) < gen.MAX_ATTEMPTS
