@@ -95,6 +95,45 @@ def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     report.add_argument(
         "--csv", type=Path, metavar="FILE.csv", help="also write one CSV row per attempt"
     )
+    report.add_argument(
+        "--key-file",
+        type=Path,
+        metavar="FILE",
+        help="the exam session's key: mark exam results changed after the exam",
+    )
+    exam = t_actions.add_parser(
+        "exam", help="open the wizard in exam mode: fixed cases, no coach, a timer, signed results"
+    )
+    exam.add_argument(
+        "--cases",
+        required=True,
+        metavar="LIST",
+        help="comma-separated, in order: bundled scenario ids, scenario files, seed:N:LEVEL",
+    )
+    exam.add_argument(
+        "--results",
+        required=True,
+        type=Path,
+        metavar="FOLDER",
+        help="where each trainee's result file is written (collect them from here)",
+    )
+    exam.add_argument(
+        "--key-file",
+        type=Path,
+        metavar="FILE",
+        help="the session's key (default: typed twice at a prompt; never stored)",
+    )
+    exam.add_argument("--title", default="Exam", help="the exam's name, shown to the trainee")
+    verify = t_actions.add_parser(
+        "verify", help="say whether exam result files were changed after the exam"
+    )
+    verify.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    verify.add_argument(
+        "--key-file",
+        type=Path,
+        metavar="FILE",
+        help="the exam session's key (default: typed at a prompt)",
+    )
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -107,6 +146,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
             return _export(args, stdout)
         if args.command == "scenario":
             return _validate(args.file, stdout)
+        if args.training_command == "exam":
+            return _exam(args, stdout)
+        if args.training_command == "verify":
+            return _verify(args, stdout)
         return _report(args, stdout)
     except _Refused as exc:
         print(f"checkpoint-wizard: {exc}", file=sys.stderr)
@@ -194,9 +237,10 @@ def _report(args: argparse.Namespace, out: TextIO) -> int:
 
     folder: Path = args.folder
     target: Path = args.out if args.out is not None else folder / "class-report.html"
+    key = _exam_key(args.key_file, ask=False) if args.key_file is not None else None
     started = time.perf_counter()
     try:
-        report = build_report(folder)
+        report = build_report(folder, key=key)
     except ReportError as exc:
         raise _Refused(str(exc)) from None
     read = {a.source.resolve() for a in report.attempts} | {
@@ -223,7 +267,110 @@ def _report(args: argparse.Namespace, out: TextIO) -> int:
     )
     for skipped in report.skipped:
         print(f"checkpoint-wizard: not read: {skipped.path}: {skipped.reason}", file=sys.stderr)
+    for exam in report.tampered:
+        print(
+            f"checkpoint-wizard: warning: {exam.source}: {exam.trainee or '(no name)'}'s exam "
+            "result was changed after the exam (marked EDITED in the report).",
+            file=sys.stderr,
+        )
     return EXIT_OK
+
+
+# ------------------------------------------------------------------------------------ exams
+
+
+def _exam_key(key_file: Path | None, *, ask: bool, twice: bool = False) -> bytes:
+    """The session's key: from the file, else typed at the terminal (twice for a new exam)."""
+    import getpass
+
+    from wizard.lab.exam import ExamError, check_key, read_key_file
+
+    try:
+        if key_file is not None:
+            return read_key_file(key_file)
+        if not ask or not sys.stdin.isatty():
+            raise _Refused("give the session's key with --key-file FILE, or type it on a terminal.")
+        try:
+            key = getpass.getpass("The session's key (not shown; trainees must not see it): ")
+            if twice and getpass.getpass("The same key again: ") != key:
+                raise _Refused("the two keys differ: nothing was started. Type the same twice.")
+        except EOFError:
+            raise _Refused("no key was typed: nothing was started.") from None
+        return check_key(key.encode("utf-8"))
+    except ExamError as exc:
+        raise _Refused(str(exc)) from None
+
+
+def _exam(args: argparse.Namespace, out: TextIO) -> int:
+    import shutil
+
+    from wizard.lab.exam import ExamError, materialise, parse_cases
+
+    results: Path = args.results
+    try:
+        cases = parse_cases(args.cases)
+    except ExamError as exc:
+        raise _Refused(f"{exc}. Nothing was started.") from None
+    title = " ".join(str(args.title).split()) or "Exam"
+    if len(title) > 80:
+        raise _Refused("--title is longer than 80 characters: shorten it.")
+    try:
+        results.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=results, prefix=".probe-")  # noqa: SIM115
+        probe.close()
+    except OSError as exc:
+        raise _Refused(
+            f"{results}: the results folder cannot be written ({exc.strerror or exc}). "
+            "Nothing was started."
+        ) from None
+    key = _exam_key(args.key_file, ask=True, twice=True)
+    folder = Path(tempfile.mkdtemp(prefix="checkpoint-wizard-exam-"))
+    try:
+        paths = materialise(cases, folder)
+        from wizard.ui.training.exam import ExamPlan, run_exam
+
+        plan = ExamPlan(
+            title=title,
+            labels=tuple(c.label for c in cases),
+            paths=tuple(paths),
+            key=key,
+            results=results,
+        )
+        print(
+            f"{title}: {len(paths)} cases; each trainee's result goes to {results}. Check them "
+            "with: training report FOLDER --key-file FILE (or training verify).",
+            file=out,
+        )
+        return run_exam(plan)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _verify(args: argparse.Namespace, out: TextIO) -> int:
+    """Each file: verified, or why not. Exit 0 when all are unchanged, 5 when one is not."""
+    import json
+
+    from wizard.lab.exam import KIND, Integrity, verify
+
+    key = _exam_key(args.key_file, ask=True)
+    worst = EXIT_OK
+    for path in args.files:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+            print(f"{path}: not an exam result ({exc})", file=out)
+            worst = max(worst, EXIT_USAGE) if worst != EXIT_REFUSED else worst
+            continue
+        if not isinstance(data, dict) or data.get("kind") != KIND:
+            print(f'{path}: not an exam result (no "kind": "exam")', file=out)
+            worst = max(worst, EXIT_USAGE) if worst != EXIT_REFUSED else worst
+            continue
+        integrity = verify(data, key)
+        trainee = data.get("trainee") if isinstance(data.get("trainee"), str) else "(no name)"
+        print(f"{path}: {trainee}: {integrity.words}", file=out)
+        if integrity is not Integrity.VERIFIED:
+            worst = EXIT_REFUSED
+    return worst
 
 
 # ------------------------------------------------------------------------------ scenario export

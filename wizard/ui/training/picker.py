@@ -421,6 +421,28 @@ class ScenarioPicker(QWidget):
             return self.entries[row]
         return None
 
+    def fix_to(self, path: Path) -> None:
+        """Exam mode: this scenario only, with nothing to choose, make or open.
+
+        Raises:
+            ValueError: the file is not a usable scenario (the message names the field).
+        """
+        from wizard.lab.scenario import ScenarioError, load_scenario
+
+        try:
+            entry = _entry(path, load_scenario(path), bundled=True)
+        except ScenarioError as exc:
+            raise ValueError(str(exc)) from None
+        self.entries, self.why_none = [entry], ""
+        for w in (self.list, self.new_case_button, self.open_folder_button, self.refresh_button):
+            w.hide()
+        self.new_case_note.hide()
+        self.list.blockSignals(True)
+        self.list.clear()
+        self.list.addItem(self._item(entry))
+        self.list.blockSignals(False)
+        self.list.setCurrentRow(0)  # shows it and says so (currentChanged)
+
     def select_path(self, path: Path) -> bool:
         """Choose the scenario from this file; False when it is not listed."""
         for i, e in enumerate(self.entries):
