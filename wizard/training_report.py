@@ -492,6 +492,7 @@ th, td { border-bottom: 1px solid #e3e8ed; padding: 7px 8px; text-align: left;
   vertical-align: top; }
 thead th { background: #eef2f6; font-size: 12px; color: #3d4a57; font-weight: 600; }
 table.matrix td.cell { text-align: center; white-space: nowrap; }
+table.matrix tbody th { white-space: nowrap; }
 table.matrix th.case { text-align: center; width: 11%; }
 table.matrix th.case small { display: block; font-weight: 400; color: #5b6875; }
 td.num, th.num { text-align: right; white-space: nowrap; }
@@ -742,7 +743,8 @@ def render_html(report: Report) -> str:
         f"<h2>Cases</h2>{_case_panels(report)}"
         f"{_skipped(report)}"
         f"<footer>Checkpoint Wizard {e(__version__)}, training mode. Made from "
-        f"{len(report.attempts)} saved debrief{'s' if len(report.attempts) != 1 else ''}."
+        f"{len(report.attempts)} attempt{'s' if len(report.attempts) != 1 else ''} in saved "
+        f"debriefs{' and exam results' if report.exams else ''}."
         "</footer></main></body></html>\n"
     )
 

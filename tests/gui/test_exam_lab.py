@@ -155,6 +155,7 @@ def test_an_exam_in_the_window_leaves_a_signed_result_the_report_reads(
                 "Case 1 of 2 is recorded" if n == 0 else "The exam is over"
             )
             assert not page.save_button.isVisible()  # no points, no score during the exam
+            assert not win.wizard.button(QWizard.WizardButton.BackButton).isEnabled()
             finish = win.wizard.button(QWizard.WizardButton.FinishButton)
             assert finish.text().replace("&", "") == ("Next case" if n == 0 else "Close")
             _click(finish)

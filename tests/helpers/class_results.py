@@ -61,7 +61,8 @@ def _run(
     assessment, remedies = judge(scenario, vm)
     expected = brief.expected_remedy
     right_vm = rng.random() < 0.6 + 0.4 * skill
-    vm_name = vm.name if right_vm else next(v.name for v in scenario.vms if v.name != vm.name)
+    others = [v.name for v in scenario.vms if v.name != vm.name]
+    vm_name = vm.name if right_vm or not others else others[0]
     if rng.random() < skill:
         guess: Verdict | None = brief.expected_verdict
     elif rng.random() < 0.2:

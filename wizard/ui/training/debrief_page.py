@@ -187,7 +187,6 @@ class DebriefPage(BasePage):
         ):
             w.hide()
         self.setButtonText(QWizard.WizardButton.FinishButton, "&Close" if last else "&Next case")
-        self.setCommitPage(True)  # no way back into a recorded case
 
     # ---------------------------------------------------------------- QWizardPage
 

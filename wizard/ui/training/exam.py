@@ -158,6 +158,8 @@ class ExamController(QObject):
         self.clock_label = QLabel(window)
         self.clock_label.setFont(scaled_font(self.clock_label, 1.05, bold=True))
         self.clock_label.setAccessibleName("Exam timer")
+        widest = "Exam \u00b7 case 10 of 10 \u00b7 0:00:00 \u00b7 total 0:00:00"
+        self.clock_label.setMinimumWidth(self.clock_label.fontMetrics().horizontalAdvance(widest))
         self.clock_label.hide()
         window.statusBar().insertPermanentWidget(0, self.clock_label)
         self._tick = QTimer(self)
@@ -169,6 +171,8 @@ class ExamController(QObject):
         window.help_action.setEnabled(False)
         wizard: QWizard = window.wizard
         wizard.setOption(QWizard.WizardOption.HaveHelpButton, False)
+        # The debrief is the last page: no way back into a case once it is recorded.
+        wizard.setOption(QWizard.WizardOption.DisabledBackButtonOnLastPage, True)
         welcome = self._welcome()
         welcome.fix_button.setEnabled(False)
         welcome.fix_button.setToolTip("Not during an exam.")
@@ -303,8 +307,9 @@ class ExamController(QObject):
             self.clock_label.setText(f"Exam over \u00b7 {n} of {n} cases \u00b7 total {total}")
         else:
             self.clock_label.setText(
-                f"Exam \u00b7 case {case} of {n} \u00b7 this case {this} \u00b7 total {total}"
+                f"Exam \u00b7 case {case} of {n} \u00b7 {this} \u00b7 total {total}"
             )
+            self.clock_label.setToolTip("This case's time, and the exam's.")
 
 
 def run_exam(plan: ExamPlan) -> int:

@@ -316,6 +316,7 @@ class ScenarioPicker(QWidget):
         super().__init__(parent)
         self._extra = extra
         self._opener = opener
+        self._exam = False
         self.entries: list[ScenarioEntry] = []
         self.why_none = ""
         self.list = QListWidget(self)
@@ -434,9 +435,13 @@ class ScenarioPicker(QWidget):
         except ScenarioError as exc:
             raise ValueError(str(exc)) from None
         self.entries, self.why_none = [entry], ""
+        self._exam = True  # what the case teaches would give answers away
         for w in (self.list, self.new_case_button, self.open_folder_button, self.refresh_button):
             w.hide()
         self.new_case_note.hide()
+        row = self.layout()
+        if isinstance(row, QHBoxLayout):
+            row.setStretch(0, 0)  # the hidden list leaves no empty column
         self.list.blockSignals(True)
         self.list.clear()
         self.list.addItem(self._item(entry))
@@ -472,7 +477,7 @@ class ScenarioPicker(QWidget):
             if entry.teaches
             else ""
         )
-        self._teaches.setVisible(bool(entry.teaches))
+        self._teaches.setVisible(bool(entry.teaches) and not self._exam)
 
     # ---------------------------------------------------------------- slots
 
