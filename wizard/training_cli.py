@@ -1,4 +1,4 @@
-"""The trainer's commands: ``scenario generate``, ``scenario validate`` and ``training report``.
+"""The trainer's commands: ``scenario generate/validate/export``, ``training report/exam/verify``.
 
 ``wizard.cli`` registers them (:func:`add_parsers`) and hands them their arguments (:func:`run`);
 they live here so the command line's own module stays about checking and fixing VMs. Like every
@@ -11,11 +11,19 @@ command, each imports what it needs when it runs.
   (:mod:`wizard.lab.scenario`), so a file it accepts the lab accepts, and a file it refuses the
   lab refuses naming the same field. It also works out what the rules conclude for each VM with
   an ``expect`` entry and warns where the file says otherwise.
-- ``training report FOLDER [--out FILE.html] [--csv FILE.csv]``: one page for a class from a
-  folder of saved debriefs (:mod:`wizard.training_report`).
+- ``scenario export --vcenter HOST --user USER --vm NAME --out FILE [--keep-names]``: a real VM,
+  read read-only through :mod:`wizard.vsphere`, as a training scenario (:mod:`wizard.lab.export`).
+- ``training report FOLDER [--out FILE.html] [--csv FILE.csv] [--key-file KEY]``: one page for a
+  class from a folder of saved debriefs and exam results (:mod:`wizard.training_report`); with
+  the exam session's key, edited exam results are marked.
+- ``training exam --cases LIST --results FOLDER [--key-file KEY]``: the wizard in exam mode
+  (:mod:`wizard.ui.training.exam`); the key is typed twice unless given by file.
+- ``training verify FILE... [--key-file KEY]``: whether exam results were edited after the exam.
 
 Exit codes: 0 done, 2 bad input (a wrong seed or level, a scenario that is not valid, a folder
-that does not exist or holds no result, a file that cannot be written).
+that does not exist or holds no result, a file that cannot be written, a short key); for
+``export`` also 3 (connection, login, certificate), 4 (VM not found), 5 and 6 as ``check``; for
+``verify`` 5 when a file was edited, signed with another key, or lost its signature.
 """
 
 from __future__ import annotations
