@@ -331,6 +331,15 @@ def _exam(args: argparse.Namespace, out: TextIO) -> int:
             f"{results}: the results folder cannot be written ({exc.strerror or exc}). "
             "Nothing was started."
         ) from None
+    if (
+        sys.platform.startswith("linux")
+        and not os.environ.get("QT_QPA_PLATFORM")
+        and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    ):
+        raise _Refused(
+            "there is no screen to open the exam on (neither DISPLAY nor WAYLAND_DISPLAY is "
+            "set). Start it from the trainee's desktop session. Nothing was started."
+        )
     key = _exam_key(args.key_file, ask=True, twice=True)
     folder = Path(tempfile.mkdtemp(prefix="checkpoint-wizard-exam-"))
     try:

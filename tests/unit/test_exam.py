@@ -135,3 +135,37 @@ def test_verify_and_report_flag_an_edited_file_from_the_command_line(
     err = capsys.readouterr().err
     assert f"{TRAINEES[1]}'s exam result was changed after the exam" in err
     assert ">EDITED</span>" in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (["--cases", "no-such-case"], "neither a scenario file nor a bundled scenario"),
+        (["--cases", "seed:1:expert"], "is not a level"),
+        (["--cases", "dual-screen-win7", "--key-file", "{short}"], "at least 8"),
+        (["--cases", "dual-screen-win7", "--key-file", "{missing}"], "cannot be read"),
+    ],
+)
+def test_an_exam_that_cannot_run_exits_2_before_any_window(
+    options: list[str],
+    said: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    short = tmp_path / "short.key"
+    short.write_text("1234\n", encoding="utf-8")
+    args = [o.format(short=short, missing=tmp_path / "nope.key") for o in options]
+    results = tmp_path / "results"
+    assert cli.main(["training", "exam", *args, "--results", str(results)]) == 2
+    assert said in capsys.readouterr().err
+    assert not results.exists() or not list(results.glob("exam-*.json"))
+
+
+def test_verify_without_a_key_on_a_pipe_says_how_to_give_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (path,) = write_exam_class(tmp_path, trainees=TRAINEES[:1])
+    assert cli.main(["training", "verify", str(path)]) == 2
+    assert "--key-file" in capsys.readouterr().err
