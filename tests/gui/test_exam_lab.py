@@ -97,6 +97,8 @@ def _work_case(qtbot: QtBot, win: MainWindow, exam: ExamController, n: int) -> D
     assert not panel.hint_button.isVisible()
     assert not panel.more_button.isVisible()
     assert not wz.testOption(QWizard.WizardOption.HaveHelpButton)
+    QTest.keyClick(check, Qt.Key.Key_F1)  # the help key opens nothing during an exam
+    assert not wz.help_window.isVisible()
     assert "case " + str(n + 1) + " of 2" in exam.clock_label.text()
     verdict = session.brief.expected_verdict
     assert verdict is not None
