@@ -368,11 +368,16 @@ def _verify(args: argparse.Namespace, out: TextIO) -> int:
     import json
 
     from wizard.lab.exam import KIND, Integrity, verify
+    from wizard.lab.results import MAX_RESULT_BYTES
 
     key = _exam_key(args.key_file, ask=True)
     worst = EXIT_OK
     for path in args.files:
         try:
+            if not path.is_file():
+                raise ValueError("not a regular file")
+            if path.stat().st_size > MAX_RESULT_BYTES:
+                raise ValueError("larger than 2 MB, too large for an exam result")
             data = json.loads(path.read_text(encoding="utf-8-sig"))
         except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
             print(f"{path}: not an exam result ({exc})", file=out)
@@ -402,6 +407,38 @@ def _fingerprint(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+_MAX_CALL_TIMEOUT_S = 3600.0
+_MAX_EVIDENCE_DAYS = 3650
+
+
+def _call_seconds(text: str) -> float:
+    """An argparse type: seconds above 0, at most an hour (NaN and infinity refused)."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or not 0 < value <= _MAX_CALL_TIMEOUT_S:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a number of seconds above 0 and at most {_MAX_CALL_TIMEOUT_S:g}"
+        )
+    return value
+
+
+def _days(text: str) -> int:
+    """An argparse type: whole days from 1 to 3650 (a larger span overflows the date)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if not 1 <= value <= _MAX_EVIDENCE_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a number of days from 1 to {_MAX_EVIDENCE_DAYS}"
+        )
+    return value
+
+
 def _add_export_parser(actions: argparse._SubParsersAction[Any]) -> None:
     exp = actions.add_parser(
         "export",
@@ -429,7 +466,11 @@ def _add_export_parser(actions: argparse._SubParsersAction[Any]) -> None:
         "fingerprint issued it for the name given with --vcenter",
     )
     g.add_argument(
-        "--timeout", type=float, default=60.0, metavar="S", help="per-call time limit (60 s)"
+        "--timeout",
+        type=_call_seconds,
+        default=60.0,
+        metavar="S",
+        help="per-call time limit (60 s)",
     )
     vm = exp.add_mutually_exclusive_group(required=True)
     vm.add_argument("--vm", dest="export_vm", metavar="NAME", help="name, path, DNS name or IP")
@@ -445,7 +486,7 @@ def _add_export_parser(actions: argparse._SubParsersAction[Any]) -> None:
     )
     exp.add_argument(
         "--evidence-days",
-        type=int,
+        type=_days,
         default=30,
         metavar="N",
         help="how far back a failed migration counts as seen (30)",

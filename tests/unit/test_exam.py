@@ -169,3 +169,13 @@ def test_verify_without_a_key_on_a_pipe_says_how_to_give_one(
     (path,) = write_exam_class(tmp_path, trainees=TRAINEES[:1])
     assert cli.main(["training", "verify", str(path)]) == 2
     assert "--key-file" in capsys.readouterr().err
+
+
+def test_verify_reads_no_device_and_no_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = tmp_path / "session.key"
+    key.write_bytes(EXAM_KEY)
+    assert cli.main(["training", "verify", "/dev/zero", str(tmp_path), "--key-file", str(key)]) == 2
+    said = capsys.readouterr().out
+    assert said.count("not a regular file") == 2
