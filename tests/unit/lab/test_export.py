@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from tests.helpers.facts import make_cluster, make_evidence, make_facts, make_host, privileges
 from wizard.kb.facts import UpgradePolicy
 from wizard.lab.export import Pseudonyms, default_id, export_scenario
-from wizard.lab.scenario import Role, parse_scenario
+from wizard.lab.scenario import Role, bundled_scenario_files, load_scenario, parse_scenario
+from wizard.lab.served import expected, served_facts
 
 # Names as people type them: umlauts, slashes, percent signs, quotes, spaces, emoji.
 _NAMES = st.text(
@@ -126,3 +127,15 @@ def test_keep_names_keeps_them_and_refuses_one_the_lab_cannot_carry() -> None:
 def test_the_default_id_comes_from_the_file_name() -> None:
     assert default_id("Ticket 4711 (Büro)", "") == "ticket-4711-b-ro"
     assert default_id("___", "") == "exported-case"
+
+
+def test_every_vm_of_every_bundled_scenario_comes_back_as_it_went_in() -> None:
+    """What the lab serves for any bundled VM, exported, gives the same verdict and fix with
+    nothing to warn about (the lab half is tests/integration/test_scenario_export.py)."""
+    for path in bundled_scenario_files():
+        scenario = load_scenario(path)
+        for vm in scenario.vms:
+            case = export_scenario(served_facts(scenario, vm), user=scenario.login.user)
+            assert case.same, (path.stem, vm.name, case.real, case.lab)
+            assert case.lab == expected(scenario, vm)
+            assert case.warnings == (), (path.stem, vm.name, case.warnings)
