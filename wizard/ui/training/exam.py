@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -313,18 +313,11 @@ class ExamController(QObject):
 
 
 def run_exam(plan: ExamPlan) -> int:
-    """Open the wizard in exam mode and return the exit code when it closes."""
-    from wizard.ui.app import MainWindow, create_application, setup_logging
+    """Open the wizard in exam mode and return the exit code when it closes (the wizard's own
+    start, crash handling and shutdown: :func:`wizard.ui.app.run_gui`)."""
+    from wizard.ui.app import run_gui
 
-    setup_logging()
-    _log.info("Checkpoint Wizard %s: exam with %d cases", __version__, len(plan.paths))
-    app = create_application()
-    window = MainWindow()
-    try:
-        ExamController(window, plan)
-        window.show()
-        window.raise_()
-        window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)
-        return int(app.exec())
-    finally:
-        window.shutdown()
+    _log.info("exam with %d cases", len(plan.paths))
+    return run_gui(
+        training_scenario=None, vm=None, extend=lambda window: ExamController(window, plan)
+    )
