@@ -9,7 +9,10 @@ anywhere, offline, and prints.
 What the page shows, per trainee and per case: the score (the share of the debrief's scored
 points that went well; a trainee's best attempt counts, and the number of attempts is shown),
 whether it passed, the time from opening the case to the debrief, and the most common wrong
-turns (the missed points, in a few words each).
+turns (the missed points, in a few words each). Exam result files (``wizard.lab.exam``) count
+like debriefs, one attempt per case, and get a section of their own: each sitting with its
+score, its time and what its signature says; given the session's key, a file changed after the
+exam is marked EDITED wherever its results appear.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pathlib import Path
 from typing import Final
 
 from wizard import __version__
+from wizard.lab.exam import Integrity
 from wizard.lab.results import Attempt, ResultFileError, is_class_report, read_result_file
 
 RESULT_SUFFIXES: Final = (".html", ".htm", ".txt", ".json")
@@ -130,6 +134,21 @@ class Report:
     skipped: list[Skipped]
     duplicates: int = 0
     old_files: int = 0
+    key_given: bool = False
+
+    @property
+    def exams(self) -> list[Attempt]:
+        """One attempt per exam file (its first case), which carries the whole sitting."""
+        seen: dict[Path, Attempt] = {}
+        for a in self.attempts:
+            if a.kind == "exam":
+                seen.setdefault(a.source, a)
+        return sorted(seen.values(), key=lambda a: (a.trainee.casefold(), str(a.source)))
+
+    @property
+    def tampered(self) -> list[Attempt]:
+        """The exam files whose signature does not hold (one attempt each)."""
+        return [a for a in self.exams if tampered(a)]
 
     def case(self, case_id: str) -> CaseSummary:
         return next(c for c in self.cases if c.id == case_id)
@@ -195,12 +214,18 @@ def _files(folder: Path) -> tuple[list[Path], list[Skipped]]:
     return found, skipped
 
 
-def build_report(folder: Path, *, now: datetime | None = None) -> Report:
+def tampered(attempt: Attempt) -> bool:
+    """Whether an exam attempt comes from a file changed after the exam (as far as the key
+    given tells: without one, nothing is known)."""
+    return attempt.integrity in (Integrity.EDITED, Integrity.OTHER_KEY, Integrity.UNSIGNED)
+
+
+def build_report(folder: Path, *, now: datetime | None = None, key: bytes | None = None) -> Report:
     """Read every result file under ``folder`` (and its subfolders) into a report.
 
     A file that cannot be read, is not a result or is damaged is listed in ``skipped`` with the
     reason, and the others are still counted; the same run saved twice (as HTML and as text)
-    counts once.
+    counts once. With ``key`` (the exam session's), each exam file's signature is checked.
 
     Raises:
         ReportError: the folder does not exist, cannot be read, or holds no readable result.
@@ -225,7 +250,7 @@ def build_report(folder: Path, *, now: datetime | None = None) -> Report:
         if is_class_report(text_head):
             continue
         try:
-            found = read_result_file(path, by_title)
+            found = read_result_file(path, by_title, key)
         except ResultFileError as exc:
             skipped.append(Skipped(path, str(exc)))
             continue
@@ -253,12 +278,12 @@ def build_report(folder: Path, *, now: datetime | None = None) -> Report:
     for a in attempts:
         title, level = by_id.get(a.case_id, (a.case_title, a.level))
         case = cases.setdefault(a.case_id, CaseSummary(a.case_id, title, a.level or level, a.vm))
-        key = trainee_key(a)
-        person = trainees.setdefault(key, TraineeSummary(key, a.trainee or "(no name)"))
+        who = trainee_key(a)
+        person = trainees.setdefault(who, TraineeSummary(who, a.trainee or "(no name)"))
         case.attempts.append(a)
-        case.tries[key] += 1
-        if _better(a, case.best.get(key)):
-            case.best[key] = a
+        case.tries[who] += 1
+        if _better(a, case.best.get(who)):
+            case.best[who] = a
             person.best[a.case_id] = a
     ordered_cases = sorted(
         cases.values(), key=lambda c: (LEVEL_ORDER.get(c.level, 3), c.title.casefold(), c.id)
@@ -273,6 +298,7 @@ def build_report(folder: Path, *, now: datetime | None = None) -> Report:
         skipped=skipped,
         duplicates=duplicates,
         old_files=sum(bool(a.notes) for a in attempts),
+        key_given=key is not None,
     )
 
 
@@ -464,6 +490,7 @@ th, td { border-bottom: 1px solid #e3e8ed; padding: 7px 8px; text-align: left;
   vertical-align: top; }
 thead th { background: #eef2f6; font-size: 12px; color: #3d4a57; font-weight: 600; }
 table.matrix td.cell { text-align: center; white-space: nowrap; }
+table.matrix tbody th { white-space: nowrap; }
 table.matrix th.case { text-align: center; width: 11%; }
 table.matrix th.case small { display: block; font-weight: 400; color: #5b6875; }
 td.num, th.num { text-align: right; white-space: nowrap; }
@@ -475,6 +502,13 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 .muted { color: #5b6875; }
 .cases { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: 12px; }
 .cases ol { margin: 6px 0 0 18px; padding: 0; }
+.flag { display: inline-block; font-size: 11px; padding: 1px 7px; border-radius: 9px;
+  background: #c62828; color: #fff; font-weight: 600; margin-left: 6px; vertical-align: 2px; }
+td.edited { background: #fdecea; }
+tr.edited th, tr.edited td { background: #fdecea; }
+td.bad { color: #c62828; font-weight: 600; } td.ok { color: #2e7d32; }
+.alert { background: #fdecea; border: 1px solid #c62828; border-radius: 6px; padding: 8px 12px;
+  color: #7f1d1d; }
 .tag { display: inline-block; font-size: 11px; padding: 1px 7px; border-radius: 9px;
   background: #e6edf5; color: #1f3a5a; margin-left: 6px; vertical-align: 2px; }
 footer { margin-top: 30px; color: #5b6875; font-size: 12px; }
@@ -527,9 +561,16 @@ def _matrix(report: Report) -> str:
                 continue
             tries = c.tries[t.key]
             extra = f" · {tries} tries" if tries > 1 else ""
+            mark = ""
+            if a.kind == "exam":
+                mark = (
+                    '<span class="flag" title="changed after the exam">EDITED</span>'
+                    if tampered(a)
+                    else '<span class="tag">exam</span>'
+                )
             cells.append(
-                f'<td class="cell">{_pill(a)}<span class="sub">{duration(a.seconds)}{extra}'
-                "</span></td>"
+                f'<td class="cell{" edited" if tampered(a) else ""}">{_pill(a)}{mark}'
+                f'<span class="sub">{duration(a.seconds)}{extra}</span></td>'
             )
         rows.append(
             f"<tr><th>{e(t.name)}</th>{''.join(cells)}"
@@ -585,6 +626,48 @@ def _case_panels(report: Report) -> str:
     return '<div class="cases">' + "".join(panels) + "</div>"
 
 
+def _exams(report: Report) -> str:
+    exams = report.exams
+    if not exams:
+        return ""
+    e = html.escape
+
+    def shown(path: Path) -> str:
+        return str(path.relative_to(report.folder) if path.is_relative_to(report.folder) else path)
+
+    rows = []
+    for a in exams:
+        sitting = a.exam
+        total, done = sitting.get("total", 0), sitting.get("done", 0)
+        score = sitting.get("score")
+        seconds = sitting.get("seconds")
+        state = "" if sitting.get("complete") else " (not finished)"
+        integrity = Integrity(a.integrity) if a.integrity else Integrity.UNCHECKED
+        cls = "bad" if tampered(a) else "ok" if integrity is Integrity.VERIFIED else "muted"
+        rows.append(
+            f'<tr class="{"edited" if tampered(a) else ""}"><th>{e(a.trainee or "(no name)")}'
+            f"</th><td>{e(shown(a.source))}</td>"
+            f'<td class="num">{done} of {total}{e(state)}</td>'
+            f'<td class="num">{score if isinstance(score, int) else chr(0x2013)} %</td>'
+            f'<td class="num">{duration(seconds if isinstance(seconds, int) else None)}</td>'
+            f'<td class="{cls}">{e(integrity.words)}</td></tr>'
+        )
+    how = (
+        "Each file's signature was checked with the session's key."
+        if report.key_given
+        else "Signatures were not checked: give the session's key (--key-file) to see which "
+        "files were changed after the exam."
+    )
+    return (
+        "<h2>Exams</h2>"
+        f"<p class='muted'>One row per exam result file: the cases done, the exam's score (cases "
+        f"not done count 0), the time from the name to the last case. {e(how)}</p>"
+        '<table class="exams"><thead><tr><th>Trainee</th><th>File</th><th class="num">Cases</th>'
+        '<th class="num">Score</th><th class="num">Time</th><th>Signature</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
 def _skipped(report: Report) -> str:
     if not report.skipped:
         return ""
@@ -619,6 +702,19 @@ def render_html(report: Report) -> str:
             "counted (the same debrief saved twice) and counted once."
         )
     note_html = "".join(f"<p class='muted'>{e(n)}</p>" for n in notes)
+    if report.tampered:
+        n = len(report.tampered)
+        note_html = (
+            "<p class='alert'><b>"
+            + e(
+                f"{n} exam result file{'s were' if n != 1 else ' was'} changed after the exam "
+                f"({', '.join(a.trainee or '(no name)' for a in report.tampered)}):"
+            )
+            + "</b> "
+            + e("their results are marked EDITED below; do not count them without asking.")
+            + "</p>"
+            + note_html
+        )
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"{GENERATOR_META}"
@@ -641,10 +737,12 @@ def render_html(report: Report) -> str:
         '<p class="legend"><span class="pill pass">passed</span> no point missed '
         '<span class="pill near" style="margin-left:12px">not yet</span> half or more '
         '<span class="pill fail" style="margin-left:12px">not yet</span> less than half</p>'
+        f"{_exams(report)}"
         f"<h2>Cases</h2>{_case_panels(report)}"
         f"{_skipped(report)}"
         f"<footer>Checkpoint Wizard {e(__version__)}, training mode. Made from "
-        f"{len(report.attempts)} saved debrief{'s' if len(report.attempts) != 1 else ''}."
+        f"{len(report.attempts)} attempt{'s' if len(report.attempts) != 1 else ''} in saved "
+        f"debriefs{' and exam results' if report.exams else ''}."
         "</footer></main></body></html>\n"
     )
 
@@ -665,6 +763,8 @@ _CSV_FIELDS: Final = (
     "expected_fix",
     "wrong_turns",
     "file",
+    "kind",
+    "signature",
 )
 
 
@@ -702,6 +802,8 @@ def render_csv(report: Report) -> str:
                 answers.get("expected_fix"),
                 "; ".join(a.wrong_turns),
                 str(a.source),
+                a.kind,
+                a.integrity,
             )
         )
     return buffer.getvalue()

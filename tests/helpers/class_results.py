@@ -61,7 +61,8 @@ def _run(
     assessment, remedies = judge(scenario, vm)
     expected = brief.expected_remedy
     right_vm = rng.random() < 0.6 + 0.4 * skill
-    vm_name = vm.name if right_vm else next(v.name for v in scenario.vms if v.name != vm.name)
+    others = [v.name for v in scenario.vms if v.name != vm.name]
+    vm_name = vm.name if right_vm or not others else others[0]
     if rng.random() < skill:
         guess: Verdict | None = brief.expected_verdict
     elif rng.random() < 0.2:
@@ -135,6 +136,65 @@ def write_class(
                 file = own / f"debrief-{scenario.id}-{attempt + 1}{suffix}"
                 written.append(_run(rng, scenario, min(1.0, skill + 0.2 * attempt), clock, file))
                 clock += timedelta(minutes=40)
+    return written
+
+
+EXAM_KEY = b"exam-key-for-tests"
+"""The session key the sample exams are signed with."""
+
+
+def write_exam_class(
+    folder: Path,
+    *,
+    seed: int = 7,
+    trainees: tuple[str, ...] = TRAINEES,
+    cases: tuple[str, ...] = CASES,
+    key: bytes = EXAM_KEY,
+    edited: tuple[str, ...] = (),
+    unfinished: tuple[str, ...] = (),
+) -> list[Path]:
+    """One exam result file per trainee (``exam-*.json`` in ``folder``), signed with ``key``,
+    as the exam window writes them. The trainees in ``edited`` raised their score afterwards
+    (the file's own text changed, the signature left alone); those in ``unfinished`` stopped
+    after two cases."""
+    from wizard.lab.exam import add_case, dumps, new_result, result_file_name, sign
+
+    rng = random.Random(seed)
+    scenarios = [load_scenario(bundled_scenarios_dir() / f"{case}.json") for case in cases]
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    scratch = folder / ".scratch"
+    for n, name in enumerate(trainees):
+        skill = rng.uniform(0.35, 0.97)
+        started = START + timedelta(days=1, minutes=n)
+        result = new_result(
+            product="0.1.0", title="Final exam", labels=cases, trainee=name, started=started
+        )
+        clock = started
+        for scenario in scenarios[: 2 if name in unfinished else len(scenarios)]:
+            own = scratch / name
+            own.mkdir(parents=True, exist_ok=True)
+            file = _run(rng, scenario, skill, clock, own / f"{scenario.id}.txt")
+            from wizard.lab.results import embedded_record
+
+            data = embedded_record(file.read_text(encoding="utf-8"))
+            assert data is not None
+            data["trainee"] = name
+            clock = datetime.fromisoformat(data["finished"]) + timedelta(minutes=1)
+            result = add_case(result, data, clock)
+        signed = sign(result, key)
+        if name in edited:
+            for case in signed["cases"]:
+                for point in case["points"]:
+                    point["mark"] = "good"
+                case["passed"] = True
+            signed["score"] = 100
+        target = folder / result_file_name(name, started)
+        target.write_text(dumps(signed), encoding="utf-8")
+        written.append(target)
+    import shutil
+
+    shutil.rmtree(scratch)
     return written
 
 

@@ -21,7 +21,7 @@ import pytest
 from tests.helpers.class_results import CASES, TRAINEES, write_class
 from wizard import cli
 from wizard.lab import results
-from wizard.lab.results import Attempt, Point, read_result_file
+from wizard.lab.results import Point, read_result_file
 from wizard.lab.scenario import bundled_scenarios_dir, load_scenario
 from wizard.lab.served import judge
 from wizard.training_report import build_report, duration, render_csv, render_html, trainee_key
@@ -214,7 +214,7 @@ def test_damaged_and_foreign_files_are_named_and_left_alone(
     expected = {
         damaged: "its result data is damaged",
         newer: "in format 9; this version reads format 1",
-        exam: "unknown kind ('exam')",
+        exam: "has no usable cases",
         binary: "is not UTF-8 text",
         notes: "is not a debrief",
     }
@@ -229,42 +229,6 @@ def test_damaged_and_foreign_files_are_named_and_left_alone(
     assert all(p.read_bytes() == b for p, b in before.items())  # nothing was changed
     report = build_report(tmp_path)
     assert len(report.attempts) == 1  # the good one still counts
-
-
-def test_a_new_kind_of_result_file_only_needs_its_reader(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An exam result (one file, several cases) plugs in through READERS."""
-
-    def exam(data: dict[str, object], source: Path) -> list[Attempt]:
-        cases = data["cases"]
-        assert isinstance(cases, list)
-        return [
-            Attempt(
-                trainee=str(data["trainee"]),
-                case_id=str(c),
-                case_title=str(c),
-                level="",
-                vm="",
-                passed=True,
-                score=100,
-                seconds=60,
-                finished=None,
-                points=(),
-                source=source,
-                kind="exam",
-                notes=("edited after the exam",),
-            )
-            for c in cases
-        ]
-
-    monkeypatch.setitem(results.READERS, "exam", exam)
-    file = tmp_path / "exam-result.json"
-    record = {"kind": "exam", "format": 1, "trainee": "Zoe", "cases": ["a", "b", "c"]}
-    file.write_text(json.dumps(record), encoding="utf-8")
-    report = build_report(tmp_path)
-    assert [a.case_id for a in report.attempts] == ["a", "b", "c"]
-    assert [t.name for t in report.trainees] == ["Zoe"]
 
 
 def test_the_report_next_to_the_debriefs_is_not_read_as_one(

@@ -1,4 +1,4 @@
-"""The trainer's commands: ``scenario generate``, ``scenario validate`` and ``training report``.
+"""The trainer's commands: ``scenario generate/validate/export``, ``training report/exam/verify``.
 
 The command line registers them (:func:`add_parsers`) and hands them their arguments
 (:func:`run`). Like every command, each imports what it needs when it runs.
@@ -10,11 +10,19 @@ The command line registers them (:func:`add_parsers`) and hands them their argum
   (:mod:`wizard.lab.scenario`), so a file it accepts the lab accepts, and a file it refuses the
   lab refuses naming the same field. It also works out what the rules conclude for each VM with
   an ``expect`` entry and warns where the file says otherwise.
-- ``training report FOLDER [--out FILE.html] [--csv FILE.csv]``: one page for a class from a
-  folder of saved debriefs (:mod:`wizard.training_report`).
+- ``scenario export --vcenter HOST --user USER --vm NAME --out FILE [--keep-names]``: a real VM,
+  read read-only through :mod:`wizard.vsphere`, as a training scenario (:mod:`wizard.lab.export`).
+- ``training report FOLDER [--out FILE.html] [--csv FILE.csv] [--key-file KEY]``: one page for a
+  class from a folder of saved debriefs and exam results (:mod:`wizard.training_report`); with
+  the exam session's key, edited exam results are marked.
+- ``training exam --cases LIST --results FOLDER [--key-file KEY]``: the wizard in exam mode
+  (:mod:`wizard.ui.training.exam`); the key is typed twice unless given by file.
+- ``training verify FILE... [--key-file KEY]``: whether exam results were edited after the exam.
 
 Exit codes: 0 done, 2 bad input (a wrong seed or level, a scenario that is not valid, a folder
-that does not exist or holds no result, a file that cannot be written).
+that does not exist or holds no result, a file that cannot be written, a short key); for
+``export`` also 3 (connection, login, certificate), 4 (VM not found), 5 and 6 as ``check``; for
+``verify`` 5 when a file was edited, signed with another key, or lost its signature.
 """
 
 from __future__ import annotations
@@ -26,11 +34,22 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
-from wizard.cli.exits import EXIT_OK, EXIT_USAGE
+from wizard.cli.exits import (
+    EXIT_CONNECTION,
+    EXIT_FAILED,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+)
 
 
 class _Refused(Exception):
-    """Bad input: the message says what to do; the command exits 2."""
+    """Bad input: the message says what to do; the command exits 2 (or ``code``)."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _seed(text: str) -> int:
@@ -67,6 +86,7 @@ def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
         "validate", help="check a scenario file by the rules the lab reads it by"
     )
     val.add_argument("file", type=Path, metavar="FILE")
+    _add_export_parser(actions)
 
     training = sub.add_parser("training", help="the trainer's view of a class")
     t_actions = training.add_subparsers(dest="training_command", metavar="ACTION")
@@ -84,6 +104,45 @@ def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     report.add_argument(
         "--csv", type=Path, metavar="FILE.csv", help="also write one CSV row per attempt"
     )
+    report.add_argument(
+        "--key-file",
+        type=Path,
+        metavar="FILE",
+        help="the exam session's key: mark exam results changed after the exam",
+    )
+    exam = t_actions.add_parser(
+        "exam", help="open the wizard in exam mode: fixed cases, no coach, a timer, signed results"
+    )
+    exam.add_argument(
+        "--cases",
+        required=True,
+        metavar="LIST",
+        help="comma-separated, in order: bundled scenario ids, scenario files, seed:N:LEVEL",
+    )
+    exam.add_argument(
+        "--results",
+        required=True,
+        type=Path,
+        metavar="FOLDER",
+        help="where each trainee's result file is written (collect them from here)",
+    )
+    exam.add_argument(
+        "--key-file",
+        type=Path,
+        metavar="FILE",
+        help="the session's key (default: typed twice at a prompt; never stored)",
+    )
+    exam.add_argument("--title", default="Exam", help="the exam's name, shown to the trainee")
+    verify = t_actions.add_parser(
+        "verify", help="say whether exam result files were changed after the exam"
+    )
+    verify.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    verify.add_argument(
+        "--key-file",
+        type=Path,
+        metavar="FILE",
+        help="the exam session's key (default: typed at a prompt)",
+    )
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -92,12 +151,18 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     try:
         if args.command == "scenario" and args.scenario_command == "generate":
             return _generate(args, stdout)
+        if args.command == "scenario" and args.scenario_command == "export":
+            return _export(args, stdout)
         if args.command == "scenario":
             return _validate(args.file, stdout)
+        if args.training_command == "exam":
+            return _exam(args, stdout)
+        if args.training_command == "verify":
+            return _verify(args, stdout)
         return _report(args, stdout)
     except _Refused as exc:
         print(f"checkpoint-wizard: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return exc.code
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -181,9 +246,10 @@ def _report(args: argparse.Namespace, out: TextIO) -> int:
 
     folder: Path = args.folder
     target: Path = args.out if args.out is not None else folder / "class-report.html"
+    key = _exam_key(args.key_file, ask=False) if args.key_file is not None else None
     started = time.perf_counter()
     try:
-        report = build_report(folder)
+        report = build_report(folder, key=key)
     except ReportError as exc:
         raise _Refused(str(exc)) from None
     read = {a.source.resolve() for a in report.attempts} | {
@@ -210,4 +276,340 @@ def _report(args: argparse.Namespace, out: TextIO) -> int:
     )
     for skipped in report.skipped:
         print(f"checkpoint-wizard: not read: {skipped.path}: {skipped.reason}", file=sys.stderr)
+    for exam in report.tampered:
+        print(
+            f"checkpoint-wizard: warning: {exam.source}: {exam.trainee or '(no name)'}'s exam "
+            "result was changed after the exam (marked EDITED in the report).",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------------------------ exams
+
+
+def _exam_key(key_file: Path | None, *, ask: bool, twice: bool = False) -> bytes:
+    """The session's key: from the file, else typed at the terminal (twice for a new exam)."""
+    import getpass
+
+    from wizard.lab.exam import ExamError, check_key, read_key_file
+
+    try:
+        if key_file is not None:
+            return read_key_file(key_file)
+        if not ask or not sys.stdin.isatty():
+            raise _Refused("give the session's key with --key-file FILE, or type it on a terminal.")
+        try:
+            key = getpass.getpass("The session's key (not shown; trainees must not see it): ")
+            if twice and getpass.getpass("The same key again: ") != key:
+                raise _Refused("the two keys differ: nothing was started. Type the same twice.")
+        except EOFError:
+            raise _Refused("no key was typed: nothing was started.") from None
+        return check_key(key.encode("utf-8"))
+    except ExamError as exc:
+        raise _Refused(str(exc)) from None
+
+
+def _exam(args: argparse.Namespace, out: TextIO) -> int:
+    import shutil
+
+    from wizard.lab.exam import ExamError, materialise, parse_cases
+
+    results: Path = args.results
+    try:
+        cases = parse_cases(args.cases)
+    except ExamError as exc:
+        raise _Refused(f"{exc}. Nothing was started.") from None
+    title = " ".join(str(args.title).split()) or "Exam"
+    if len(title) > 80:
+        raise _Refused("--title is longer than 80 characters: shorten it.")
+    try:
+        results.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=results, prefix=".probe-")  # noqa: SIM115
+        probe.close()
+    except OSError as exc:
+        raise _Refused(
+            f"{results}: the results folder cannot be written ({exc.strerror or exc}). "
+            "Nothing was started."
+        ) from None
+    if (
+        sys.platform.startswith("linux")
+        and not os.environ.get("QT_QPA_PLATFORM")
+        and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    ):
+        raise _Refused(
+            "there is no screen to open the exam on (neither DISPLAY nor WAYLAND_DISPLAY is "
+            "set). Start it from the trainee's desktop session. Nothing was started."
+        )
+    key = _exam_key(args.key_file, ask=True, twice=True)
+    folder = Path(tempfile.mkdtemp(prefix="checkpoint-wizard-exam-"))
+    try:
+        paths = materialise(cases, folder)
+        from wizard.ui.training.exam import ExamPlan, run_exam
+
+        plan = ExamPlan(
+            title=title,
+            labels=tuple(c.label for c in cases),
+            paths=tuple(paths),
+            key=key,
+            results=results,
+        )
+        print(
+            f"{title}: {len(paths)} cases; each trainee's result goes to {results}. Check them "
+            "with: training report FOLDER --key-file FILE (or training verify).",
+            file=out,
+        )
+        return run_exam(plan)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _verify(args: argparse.Namespace, out: TextIO) -> int:
+    """Each file: verified, or why not. Exit 0 when all are unchanged, 5 when one is not."""
+    import json
+
+    from wizard.lab.exam import KIND, Integrity, verify
+    from wizard.lab.results import MAX_RESULT_BYTES
+
+    key = _exam_key(args.key_file, ask=True)
+    worst = EXIT_OK
+    for path in args.files:
+        try:
+            if not path.is_file():
+                raise ValueError("not a regular file")
+            if path.stat().st_size > MAX_RESULT_BYTES:
+                raise ValueError("larger than 2 MB, too large for an exam result")
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+            print(f"{path}: not an exam result ({exc})", file=out)
+            worst = max(worst, EXIT_USAGE) if worst != EXIT_REFUSED else worst
+            continue
+        if not isinstance(data, dict) or data.get("kind") != KIND:
+            print(f'{path}: not an exam result (no "kind": "exam")', file=out)
+            worst = max(worst, EXIT_USAGE) if worst != EXIT_REFUSED else worst
+            continue
+        integrity = verify(data, key)
+        trainee = data.get("trainee") if isinstance(data.get("trainee"), str) else "(no name)"
+        print(f"{path}: {trainee}: {integrity.words}", file=out)
+        if integrity is not Integrity.VERIFIED:
+            worst = EXIT_REFUSED
+    return worst
+
+
+# ------------------------------------------------------------------------------ scenario export
+
+
+def _fingerprint(text: str) -> str:
+    from wizard.vsphere.tls import normalize_fingerprint
+
+    try:
+        return normalize_fingerprint(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+_MAX_CALL_TIMEOUT_S = 3600.0
+_MAX_EVIDENCE_DAYS = 3650
+
+
+def _call_seconds(text: str) -> float:
+    """An argparse type: seconds above 0, at most an hour (NaN and infinity refused)."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or not 0 < value <= _MAX_CALL_TIMEOUT_S:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a number of seconds above 0 and at most {_MAX_CALL_TIMEOUT_S:g}"
+        )
+    return value
+
+
+def _days(text: str) -> int:
+    """An argparse type: whole days from 1 to 3650 (a larger span overflows the date)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if not 1 <= value <= _MAX_EVIDENCE_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a number of days from 1 to {_MAX_EVIDENCE_DAYS}"
+        )
+    return value
+
+
+def _add_export_parser(actions: argparse._SubParsersAction[Any]) -> None:
+    exp = actions.add_parser(
+        "export",
+        help="make a training scenario from a real VM (read-only; names made up unless kept)",
+    )
+    g = exp.add_argument_group("connection")
+    g.add_argument("--vcenter", required=True, metavar="HOST[:PORT]", help="vCenter to read")
+    g.add_argument("--user", required=True, help="user name, e.g. helpdesk@vsphere.local")
+    g.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input (otherwise: keyring, then a prompt)",
+    )
+    g.add_argument(
+        "--trust-fingerprint",
+        metavar="SHA256",
+        type=_fingerprint,
+        help="accept an untrusted certificate only if its SHA-256 fingerprint is this one",
+    )
+    g.add_argument(
+        "--trust-ca-fingerprint",
+        metavar="SHA256",
+        type=_fingerprint,
+        help="accept an untrusted certificate if the vCenter's authority with this SHA-256 "
+        "fingerprint issued it for the name given with --vcenter",
+    )
+    g.add_argument(
+        "--timeout",
+        type=_call_seconds,
+        default=60.0,
+        metavar="S",
+        help="per-call time limit (60 s)",
+    )
+    vm = exp.add_mutually_exclusive_group(required=True)
+    vm.add_argument("--vm", dest="export_vm", metavar="NAME", help="name, path, DNS name or IP")
+    vm.add_argument("--moref", dest="export_moref", metavar="ID", help="managed object id")
+    exp.add_argument("--out", type=Path, required=True, metavar="FILE", help="the scenario file")
+    exp.add_argument(
+        "--keep-names",
+        action="store_true",
+        help="keep the real VM, host, cluster, datacenter and user names (default: made up)",
+    )
+    exp.add_argument(
+        "--id", dest="scenario_id", metavar="ID", help="the scenario's id (default: from FILE)"
+    )
+    exp.add_argument(
+        "--evidence-days",
+        type=_days,
+        default=30,
+        metavar="N",
+        help="how far back a failed migration counts as seen (30)",
+    )
+
+
+def _export_password(args: argparse.Namespace) -> str:
+    import getpass
+
+    from wizard import credentials
+
+    if args.password_stdin:
+        line = sys.stdin.readline().rstrip("\r\n")
+        try:
+            line.encode("utf-8")
+        except UnicodeError:
+            raise _Refused(
+                "the password on standard input is not UTF-8 text; nothing was sent."
+            ) from None
+        return line
+    password = credentials.load_password(args.vcenter, args.user) or ""
+    if password:
+        return password
+    if not sys.stdin.isatty():
+        raise _Refused("no password: pass it with --password-stdin, or remember it in the wizard.")
+    try:
+        return getpass.getpass(f"Password for {args.user} on {args.vcenter}: ")
+    except EOFError:
+        raise _Refused("no password was typed; nothing was read.") from None
+
+
+def _vsphere_exit(exc: Exception) -> int:
+    from wizard.vsphere.errors import ErrorCategory, VsphereError
+
+    if not isinstance(exc, VsphereError):
+        return EXIT_FAILED
+    return {
+        ErrorCategory.USAGE: EXIT_USAGE,
+        ErrorCategory.LOGIN: EXIT_CONNECTION,
+        ErrorCategory.CONNECTION: EXIT_CONNECTION,
+        ErrorCategory.CERTIFICATE: EXIT_CONNECTION,
+        ErrorCategory.NOT_FOUND: EXIT_NOT_FOUND,
+        ErrorCategory.REFUSED: EXIT_REFUSED,
+        ErrorCategory.FAILED: EXIT_FAILED,
+    }[exc.category]
+
+
+def _export(args: argparse.Namespace, out: TextIO) -> int:
+    """Read one VM (read-only) and write the scenario that reproduces it."""
+    from wizard.lab.export import ExportError, default_id, export_scenario
+    from wizard.lab.scenario import ID_PATTERN, MAX_ID_LENGTH
+    from wizard.vsphere.errors import VmAmbiguous, VsphereError
+    from wizard.vsphere.facts import collect_facts
+    from wizard.vsphere.inventory import resolve_vm, vm_by_moref
+    from wizard.vsphere.session import Session, parse_endpoint
+    from wizard.vsphere.tls import JsonPinStore, TrustPolicy
+
+    target: Path = args.out
+    if target.is_dir():
+        raise _Refused(f"{target} is a folder: give a file name. Nothing was read.")
+    if args.scenario_id is not None and not (
+        ID_PATTERN.fullmatch(args.scenario_id) and len(args.scenario_id) <= MAX_ID_LENGTH
+    ):
+        raise _Refused(
+            f"--id {args.scenario_id!r}: give lowercase words joined by hyphens, e.g. "
+            "ticket-4711 (at most 64 characters)."
+        )
+    try:
+        endpoint = parse_endpoint(args.vcenter)
+    except ValueError as exc:
+        raise _Refused(str(exc)) from None
+    password = _export_password(args)
+    if not password:
+        raise _Refused("the password is empty: nothing was sent. Give the account's password.")
+    trust = TrustPolicy(
+        pins=JsonPinStore(),
+        expected_fingerprint=args.trust_fingerprint,
+        expected_authority=args.trust_ca_fingerprint,
+    )
+    try:
+        session = Session.connect(endpoint, args.user, password, trust=trust, timeout=args.timeout)
+    except VsphereError as exc:
+        raise _Refused(f"{exc.message} {exc.next_step}", _vsphere_exit(exc)) from None
+    try:
+        ref = (
+            vm_by_moref(session, args.export_moref)
+            if args.export_moref
+            else resolve_vm(session, args.export_vm or "")
+        )
+        facts = collect_facts(session, ref.moref, evidence_days=args.evidence_days)
+    except ValueError as exc:
+        raise _Refused(str(exc)) from None
+    except VmAmbiguous as exc:
+        example = exc.matches[0][1] if exc.matches else "vm-42"
+        raise _Refused(
+            f"{exc.message} Run it again with --moref and the id of the one you mean, e.g. "
+            f"--moref {example}.",
+            EXIT_NOT_FOUND,
+        ) from None
+    except VsphereError as exc:
+        raise _Refused(f"{exc.message} {exc.next_step}", _vsphere_exit(exc)) from None
+    finally:
+        session.close()
+    scenario_id = args.scenario_id or default_id(target.stem, facts.name if args.keep_names else "")
+    try:
+        case = export_scenario(
+            facts, user=args.user, keep_names=args.keep_names, scenario_id=scenario_id
+        )
+    except ExportError as exc:
+        raise _Refused(f"{exc} Nothing was written.") from None
+    write_atomically(target, case.text)
+    names = (
+        "real names kept"
+        if args.keep_names
+        else f"{case.renamed} name{'s' if case.renamed != 1 else ''} made up"
+    )
+    print(
+        f"Wrote {target}: {case.vm} ({names}); in the lab it is {case.lab[0].value}"
+        f"{' with ' + case.lab[1].value if case.lab[1] else ''}"
+        f"{', as the real VM' if case.same else ''}. Check it with: scenario validate {target}",
+        file=out,
+    )
+    for warning in case.warnings:
+        print(f"checkpoint-wizard: warning: {warning}.", file=sys.stderr)
     return EXIT_OK

@@ -26,9 +26,10 @@ trainee and every scored point are taken from the text itself; the time and the 
 unknown, which the report says.
 
 Reading is open to more kinds of result file: :data:`READERS` maps a ``kind`` to the function
-that turns its object into :class:`Attempt` rows. An exam result file (a trainee's fixed
-sequence of cases, with a keyed hash that shows whether it was edited) will add its own kind
-there, giving one attempt per case and a flag when the hash does not match.
+that turns its object into :class:`Attempt` rows. An exam result file (``kind`` ``exam``,
+:mod:`wizard.lab.exam`: a trainee's fixed sequence of cases, signed with the trainer's key) gives
+one attempt per case done, each carrying what the signature says (:attr:`Attempt.integrity`:
+verified, edited, another key, or not checked when no key was given).
 """
 
 from __future__ import annotations
@@ -38,10 +39,12 @@ import html.parser
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
+
+from wizard.lab.exam import verify
 
 FORMAT: Final = 1
 """The result data format this module writes and reads."""
@@ -91,8 +94,12 @@ class Attempt:
         score: the share of scored points (good or missed) that went well, 0 to 100.
         seconds: the time from opening the case to the debrief; None when not known.
         answers: what the trainee answered and what the case expected (empty for old files).
-        kind: the kind of file it came from (``debrief``; later ``exam``).
+        kind: the kind of file it came from (``debrief`` or ``exam``).
         notes: what the reader wants the trainer to know about this attempt (an old file, ...).
+        integrity: for an exam, what its signature says (an :class:`~wizard.lab.exam.Integrity`
+            value); "" for a debrief, which is not signed.
+        exam: for an exam, the whole sitting: ``title``, ``total`` (cases in the exam),
+            ``done``, ``complete``, ``score`` and ``seconds``; empty for a debrief.
     """
 
     trainee: str
@@ -109,6 +116,8 @@ class Attempt:
     kind: str = "debrief"
     answers: Mapping[str, object] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    integrity: str = ""
+    exam: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def wrong_turns(self) -> tuple[str, ...]:
@@ -281,7 +290,9 @@ class _Fields:
         return [_Fields(v, f"{self.where}{key}[{i}].") for i, v in enumerate(value)]
 
 
-def _debrief_attempts(data: Mapping[str, Any], source: Path) -> list[Attempt]:
+def _debrief_attempts(
+    data: Mapping[str, Any], source: Path, key: bytes | None = None
+) -> list[Attempt]:
     f = _Fields(data)
     case = f.obj("case")
     points = []
@@ -313,8 +324,34 @@ def _debrief_attempts(data: Mapping[str, Any], source: Path) -> list[Attempt]:
     ]
 
 
-READERS: Final[dict[str, Callable[[Mapping[str, Any], Path], list[Attempt]]]] = {
+def _exam_attempts(data: Mapping[str, Any], source: Path, key: bytes | None) -> list[Attempt]:
+    integrity = verify(data, key).value
+    f = _Fields(data)
+    trainee = f.text("trainee", optional=True).strip()
+    cases = f.items("cases")
+    exam = f.obj("exam")
+    planned = exam.data.get("cases")
+    score = data.get("score")
+    sitting = {
+        "title": exam.text("title", optional=True),
+        "total": len(planned) if isinstance(planned, list) else len(cases),
+        "done": len(cases),
+        "complete": data.get("complete") is True,
+        "score": score if isinstance(score, int) and not isinstance(score, bool) else None,
+        "seconds": f.seconds("seconds"),
+    }
+    attempts = []
+    for case in cases:
+        (attempt,) = _debrief_attempts({**case.data, "trainee": trainee}, source)
+        attempts.append(replace(attempt, kind="exam", integrity=integrity, exam=sitting))
+    if not attempts:
+        raise ResultFileError("is an exam result without a finished case")
+    return attempts
+
+
+READERS: Final[dict[str, Callable[[Mapping[str, Any], Path, bytes | None], list[Attempt]]]] = {
     "debrief": _debrief_attempts,
+    "exam": _exam_attempts,
 }
 """How each kind of result data becomes attempts; a new kind of result file adds itself here."""
 
@@ -465,13 +502,16 @@ def is_class_report(text: str) -> bool:
     return '<meta name="generator" content="checkpoint-wizard class report">' in text[:4096]
 
 
-def read_result_file(path: Path, case_ids: Mapping[str, str] | None = None) -> list[Attempt]:
-    """The attempts in one saved result file (a debrief: one attempt).
+def read_result_file(
+    path: Path, case_ids: Mapping[str, str] | None = None, key: bytes | None = None
+) -> list[Attempt]:
+    """The attempts in one saved result file (a debrief: one attempt; an exam: one per case).
 
     Args:
         path: the file (``.html``, ``.htm``, ``.txt`` or ``.json``).
         case_ids: scenario title -> id, to name the case of a file saved before the result
             data (the bundled scenarios' titles, usually).
+        key: the exam session's key, to check an exam file's signature (None: not checked).
 
     Raises:
         ResultFileError: the file cannot be read, or holds no result; the reason in words.
@@ -500,7 +540,7 @@ def read_result_file(path: Path, case_ids: Mapping[str, str] | None = None) -> l
             raise ResultFileError(
                 f"holds result data in format {fmt!r}; this version reads format {FORMAT}"
             )
-        return reader(data, path)
+        return reader(data, path, key)
     known = dict(case_ids or {})
     if path.suffix.lower() in (".html", ".htm"):
         return [_legacy_html(text, path, known)]

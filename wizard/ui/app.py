@@ -6,6 +6,7 @@ import logging
 import logging.handlers
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -300,13 +301,23 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def show_main_window(*, training_scenario: Path | None, vm: str | None) -> MainWindow:
+def show_main_window(
+    *,
+    training_scenario: Path | None,
+    vm: str | None,
+    extend: Callable[[MainWindow], object] | None = None,
+) -> MainWindow:
     """Build the first window, show it and let it paint (the application must exist).
 
     Nothing on this path may import pyVmomi or truststore: they load after the first paint
     (``tests/gui/test_lazy_load.py`` holds that).
+
+    Args:
+        extend: called with the window before it is shown (exam mode adds its controller).
     """
     window = MainWindow(training_scenario=training_scenario, vm=vm)
+    if extend is not None:
+        extend(window)
     window.show()
     QApplication.processEvents()
     return window
@@ -353,7 +364,12 @@ def _exit_now_if_threads_are_stuck(code: int) -> None:
         os._exit(code)
 
 
-def run_gui(*, training_scenario: Path | None, vm: str | None) -> int:
+def run_gui(
+    *,
+    training_scenario: Path | None,
+    vm: str | None,
+    extend: Callable[[MainWindow], object] | None = None,
+) -> int:
     """Open the wizard and return the exit code when it closes.
 
     An unexpected error ends it cleanly: the worker threads are stopped (each waited for, up to
@@ -363,6 +379,7 @@ def run_gui(*, training_scenario: Path | None, vm: str | None) -> int:
     Args:
         training_scenario: open in training mode on this scenario file.
         vm: preselect this VM (name, DNS name or IP) on the Choose VM page.
+        extend: called with the window before it is shown (``training exam``).
     """
     setup_logging()
     _log.info("Checkpoint Wizard %s starting", __version__)
@@ -373,7 +390,7 @@ def run_gui(*, training_scenario: Path | None, vm: str | None) -> int:
         app = create_application()
         # Cold start: the back end imports pyVmomi (a third of a second); the window is
         # painted first and the back end loaded right after, long before a page needs it.
-        window = show_main_window(training_scenario=training_scenario, vm=vm)
+        window = show_main_window(training_scenario=training_scenario, vm=vm, extend=extend)
         QTimer.singleShot(0, load_back_end)
         code = int(app.exec())
     except Exception as exc:  # noqa: BLE001 - whatever it was, stop cleanly and say so

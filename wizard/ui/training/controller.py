@@ -83,6 +83,7 @@ class TrainingController(QObject):
         self._renew_job: Job | None = None
         self._last_step: Step | None = None
         self._taken: list[object] = []  # Done page outcomes already recorded
+        self.exam = False
 
         self.panel.helpRequested.connect(self.on_panel_help_requested)
         self.panel.guessCommitted.connect(self.on_panel_guess_committed)
@@ -206,10 +207,18 @@ class TrainingController(QObject):
 
     # ---------------------------------------------------------------- training on and off
 
+    def set_exam(self, on: bool) -> None:
+        """Exam mode (``wizard.ui.training.exam``): the panel keeps only the verdict question;
+        the coach and the training help cannot be opened."""
+        self.exam = on
+        self.panel.set_exam(on)
+        self.coach_action.setEnabled(not on and self.session is not None)
+        self.help_action.setEnabled(not on)
+
     @Slot(object)
     def on_ctx_training_changed(self, session: object) -> None:
         training = isinstance(session, TrainingSession)
-        self.coach_action.setEnabled(training)
+        self.coach_action.setEnabled(training and not self.exam)
         if training:
             assert isinstance(session, TrainingSession)
             session.changed.connect(self.on_session_changed)

@@ -138,7 +138,8 @@ class DebriefPage(BasePage):
         self._ll.setVerticalSpacing(6)
         layout.addWidget(self._lines)
 
-        layout.addWidget(heading("For your trainer", self))
+        self.trainer_heading = heading("For your trainer", self)
+        layout.addWidget(self.trainer_heading)
         self.name_edit = QLineEdit(self)
         self.name_edit.setPlaceholderText("Your name (optional, goes on the saved result)")
         self.name_edit.setAccessibleName("Your name")
@@ -167,12 +168,33 @@ class DebriefPage(BasePage):
         layout.addStretch(1)
         self.debrief: Debrief | None = None
         self.record: TrainingRecord | None = None
+        self.exam = False
+
+    def show_exam(self, title: str, text: str, *, last: bool) -> None:
+        """Exam mode: the case is recorded; no points, no score, nothing to save or try again
+        (the trainer sees the result), and Finish goes on to the next case or closes."""
+        self.exam = True
+        self.setSubTitle("Exam: this case is recorded.")
+        self.banner.show_message(Tone.INFO, title, text)
+        for w in (
+            self._lines,
+            self.trainer_heading,
+            self.name_edit,
+            self.save_button,
+            self.print_button,
+            self.again_button,
+            self.saved_label,
+        ):
+            w.hide()
+        self.setButtonText(QWizard.WizardButton.FinishButton, "&Close" if last else "&Next case")
 
     # ---------------------------------------------------------------- QWizardPage
 
     def initializePage(self) -> None:
         self.refresh()
         self.first_focus = self.save_button
+        if self.exam:  # the exam controller shows this case's words once it has recorded it
+            self._lines.hide()
 
     def isComplete(self) -> bool:
         return True

@@ -185,7 +185,22 @@ class CoachPanel(QDockWidget):
 
         self._note: CoachNote | None = None
         self._hints = 0
+        self.exam = False
         self.set_actions(guess=False, vmotion=False, renew=False)
+
+    def set_exam(self, on: bool) -> None:
+        """Exam mode: no coach's notes, no hints, no help, no "Just show me"; the verdict
+        question stays (the trainee answers it), and the panel cannot be closed."""
+        self.exam = on
+        self.setWindowTitle("Exam" if on else "Coach")
+        self.setAccessibleName("Exam" if on else "Coach")
+        features = QDockWidget.DockWidgetFeature.DockWidgetMovable
+        if not on:
+            features |= QDockWidget.DockWidgetFeature.DockWidgetClosable
+        self.setFeatures(features)
+        self.reveal_button.setEnabled(not on)
+        self.reveal_button.setVisible(not on)
+        self._render()
 
     # ---------------------------------------------------------------- content
 
@@ -203,10 +218,20 @@ class CoachPanel(QDockWidget):
         self._hints = max(0, min(hints_shown, len(note.hints)))
         self.scenario_label.setText(scenario)
         self.scenario_label.setVisible(bool(scenario))
-        self.title_label.setText(note.title)
+        self.title_label.setText("Exam" if self.exam else note.title)
         self._render()
 
     def _render(self) -> None:
+        if self.exam:
+            self.title_label.setText("Exam")
+            self.text.setHtml(
+                "<p>No coach, no hints and no help during an exam: work the ticket as you "
+                "would at the helpdesk.</p><p>On the Check page, give your verdict below before "
+                "the wizard shows its own. The timer is at the bottom of the window.</p>"
+            )
+            self.hint_button.hide()
+            self.more_button.hide()
+            return
         note = self._note
         if note is None:
             return

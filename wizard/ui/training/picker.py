@@ -316,6 +316,7 @@ class ScenarioPicker(QWidget):
         super().__init__(parent)
         self._extra = extra
         self._opener = opener
+        self._exam = False
         self.entries: list[ScenarioEntry] = []
         self.why_none = ""
         self.list = QListWidget(self)
@@ -421,6 +422,32 @@ class ScenarioPicker(QWidget):
             return self.entries[row]
         return None
 
+    def fix_to(self, path: Path) -> None:
+        """Exam mode: this scenario only, with nothing to choose, make or open.
+
+        Raises:
+            ValueError: the file is not a usable scenario (the message names the field).
+        """
+        from wizard.lab.scenario import ScenarioError, load_scenario
+
+        try:
+            entry = _entry(path, load_scenario(path), bundled=True)
+        except ScenarioError as exc:
+            raise ValueError(str(exc)) from None
+        self.entries, self.why_none = [entry], ""
+        self._exam = True  # what the case teaches would give answers away
+        for w in (self.list, self.new_case_button, self.open_folder_button, self.refresh_button):
+            w.hide()
+        self.new_case_note.hide()
+        row = self.layout()
+        if isinstance(row, QHBoxLayout):
+            row.setStretch(0, 0)  # the hidden list leaves no empty column
+        self.list.blockSignals(True)
+        self.list.clear()
+        self.list.addItem(self._item(entry))
+        self.list.blockSignals(False)
+        self.list.setCurrentRow(0)  # shows it and says so (currentChanged)
+
     def select_path(self, path: Path) -> bool:
         """Choose the scenario from this file; False when it is not listed."""
         for i, e in enumerate(self.entries):
@@ -450,7 +477,7 @@ class ScenarioPicker(QWidget):
             if entry.teaches
             else ""
         )
-        self._teaches.setVisible(bool(entry.teaches))
+        self._teaches.setVisible(bool(entry.teaches) and not self._exam)
 
     # ---------------------------------------------------------------- slots
 
