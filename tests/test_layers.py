@@ -45,13 +45,17 @@ LAYERS = [
     (["wizard.vsphere"], QT),
     # Scenarios and the lab process: the lab is reached over SOAP by wizard.vsphere, not here.
     (["wizard.lab"], {*QT, *VSPHERE}),
-    # The journal, the keyring, the files, the command line's text: no Qt, no vCenter.
+    # The journal, the keyring, the files, the command line's text, the administrator's policy:
+    # no Qt, no vCenter.
     # The class report is HTML and CSV written from result files: no window, no vCenter.
     (
         [
             "wizard.audit",
             "wizard.credentials",
+            "wizard.forget",
+            "wizard.limits",
             "wizard.paths",
+            "wizard.policy",
             "wizard.render",
             "wizard.training_report",
         ],
@@ -123,6 +127,11 @@ MAY_IMPORT = {
     "wizard.audit": {"wizard.paths"},
     "wizard.credentials": set(),
     "wizard.paths": set(),
+    "wizard.limits": set(),
+    # The administrator's policy: addresses are read as the Connect page reads them
+    # (wizard.vsphere.endpoint, no pyVmomi), messages escaped as scenarios' are.
+    "wizard.policy": {"wizard.limits", "wizard.paths", "wizard.lab", "wizard.vsphere"},
+    "wizard.forget": {"wizard.paths", "wizard.credentials"},
     "wizard.render": {"wizard.kb"},
     # The class report reads result files (wizard.lab.results) and the bundled scenarios' titles.
     "wizard.training_report": {"wizard.lab"},
@@ -133,7 +142,9 @@ MAY_IMPORT = {
         "wizard.lab",
         "wizard.audit",
         "wizard.credentials",
+        "wizard.limits",
         "wizard.paths",
+        "wizard.policy",
         "wizard.vsphere",
     },
 }
@@ -144,6 +155,7 @@ ONLY_IMPORTED_BY = {
     "wizard.cli": "wizard.__main__",
     "wizard.selftest": "wizard.cli",
     "wizard.training_cli": "wizard.cli",
+    "wizard.forget": "wizard.cli",
 }
 """The top: ``python -m wizard`` runs the command line, and the command line runs the self-test
 and the trainer's commands."""

@@ -341,6 +341,9 @@ def build_parser() -> argparse.ArgumentParser:
     from wizard import training_cli  # scenario generate/validate, training report
 
     training_cli.add_parsers(sub)
+    from wizard import forget  # forget-passwords (the uninstaller runs it too)
+
+    forget.add_parser(sub)
     return parser
 
 
@@ -367,6 +370,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_change(args, sys.stdout)
         if args.command == "journal":
             return _cmd_journal(args, sys.stdout)
+        if args.command == "forget-passwords":
+            from wizard import forget
+
+            return forget.run(args)
         if args.command in ("scenario", "training"):
             from wizard import training_cli
 
