@@ -115,8 +115,10 @@ def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
     command.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
 
-def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    """Run ``forget-passwords``; returns the exit code."""
+def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run ``forget-passwords`` (printing to stdout and stderr); returns the exit code."""
+    out = out or sys.stdout
+    err = err or sys.stderr
     from wizard import credentials
 
     store = credentials.store_name()
@@ -130,9 +132,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.st
         )
         return EXIT_USAGE
     if not known:
-        print(
-            f"No vCenter was signed in to from this account: nothing to forget ({store}).", file=out
-        )
+        print("Nothing to forget: no vCenter was signed in to from this account.", file=out)
         return EXIT_OK
     if not args.yes and sys.stdin is not None and sys.stdin.isatty():
         answer = input(

@@ -23,11 +23,13 @@ prints.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -118,34 +120,47 @@ class Wine:
         return env
 
     def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            ["wine", *args],
-            env=self.env(),
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            timeout=timeout,
-            check=False,
-        )
-        self.settle()
-        return done
+        """Run a Windows program; its output is read from files, not pipes: Wine's background
+        services inherit the handles, and a pipe would not end while they run."""
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            done = subprocess.run(
+                ["wine", *args],
+                env=self.env(),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                timeout=timeout,
+                check=False,
+            )
+            out.seek(0)
+            err.seek(0)
+            text = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
+        return subprocess.CompletedProcess(done.args, done.returncode, *text)
 
-    def settle(self) -> None:
-        """Wait until Wine has finished writing (files and registry)."""
+    def start_server(self) -> None:
+        """Keep one wineserver for the whole module: a fresh one per command costs seconds."""
+        subprocess.run(
+            ["wineserver", "-p"],
+            env=self.env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=60,
+            check=True,
+        )
+
+    def stop_server(self) -> None:
+        subprocess.run(["wineserver", "-k"], env=self.env(), timeout=60, check=False)
         subprocess.run(["wineserver", "-w"], env=self.env(), timeout=120, check=False)
+
+    def windows(self, variable: str) -> str:
+        """A Windows folder variable such as LOCALAPPDATA, as Windows shows it."""
+        return self.run("cmd", "/c", f"echo %{variable}%").stdout.strip()
 
     def folder(self, variable: str) -> Path:
         """The Linux path of a Windows folder variable such as LOCALAPPDATA."""
-        shown = self.run("cmd", "/c", f"echo %{variable}%").stdout.strip()
-        unix = subprocess.run(
-            ["winepath", "-u", shown],
-            env=self.env(),
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        return Path(unix)
+        shown = self.windows(variable)
+        return Path(self.run("winepath", "-u", shown).stdout.strip())
 
     def reg_value(self, key: str, name: str) -> str | None:
         """A registry value as ``reg query`` shows it, or None when it is not there."""
@@ -176,6 +191,7 @@ class Places:
     """Where a per-user install puts things, inside the prefix."""
 
     install: Path
+    install_win: str
     data: Path
     start_menu: Path
     program_files: Path
@@ -183,26 +199,34 @@ class Places:
 
 
 @pytest.fixture(scope="module")
-def wine() -> Wine:
+def wine() -> Iterator[Wine]:
     reason = _missing()
     if reason:
         pytest.skip(reason)
     prefix = WORK / "prefix"
     fresh = not (prefix / "system.reg").exists()
-    if fresh:
-        RESULTS.unlink(missing_ok=True)
+    RESULTS.unlink(missing_ok=True)
     started = time.monotonic()
     wine = Wine(prefix)
     prefix.parent.mkdir(parents=True, exist_ok=True)
+    wine.start_server()
     subprocess.run(
-        ["wineboot", "--init"], env=wine.env(), capture_output=True, timeout=600, check=True
+        ["wineboot", "--init"],
+        env=wine.env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=600,
+        check=True,
     )
-    wine.settle()
     record(
         "Wine prefix " + ("created" if fresh else "reused (build/wine/prefix)"),
         time.monotonic() - started,
     )
-    return wine
+    try:
+        yield wine
+    finally:
+        wine.stop_server()
 
 
 def _go_windows(source: str, out: Path) -> None:
@@ -229,15 +253,19 @@ def _go_windows(source: str, out: Path) -> None:
     assert done.returncode == 0, f"go build {source} for Windows failed: {done.stderr}"
 
 
-def _lab_exe(work: Path) -> Path:
+def _lab_exe() -> Path:
+    """packaging/build.sh's lab .exe (it names it), or one built here once per source change."""
     given = os.environ.get(LAB_EXE_ENV)
     if given:
+        assert Path(given).is_file(), f"{LAB_EXE_ENV} names {given}, which is not a file"
         return Path(given)
-    built = ROOT / "build" / "lab" / "checkpoint-lab.exe"
-    if built.is_file():
-        return built
-    out = work / "checkpoint-lab.exe"
-    _go_windows("./resources/lab", out)
+    digest = hashlib.sha256()
+    for source in sorted((ROOT / "resources" / "lab").glob("*.go")):
+        digest.update(source.read_bytes())
+    out = WORK / "lab" / digest.hexdigest()[:16] / "checkpoint-lab.exe"
+    if not out.is_file():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _go_windows("./resources/lab", out)
     return out
 
 
@@ -279,7 +307,7 @@ def setup(wine: Wine, tmp_path_factory: pytest.TempPathFactory) -> Setup:
     (work / "standin" / "main.go").write_text(STANDIN_GO, encoding="utf-8")
     standin = work / "checkpoint-wizard-standin.exe"
     _go_windows(str(work / "standin" / "main.go"), standin)
-    lab_exe = _lab_exe(work)
+    lab_exe = _lab_exe()
     made = {}
     for version, stale in ((OLD_VERSION, True), (wizard.__version__, False)):
         payload = work / f"payload-{version}"
@@ -297,6 +325,7 @@ def places(wine: Wine, setup: Setup) -> Iterator[Places]:
     local = wine.folder("LOCALAPPDATA")
     found = Places(
         install=local / "Programs" / PRODUCT,
+        install_win=wine.windows("LOCALAPPDATA") + f"\\Programs\\{PRODUCT}",
         data=local / "checkpoint-wizard",
         start_menu=wine.folder("APPDATA") / "Microsoft/Windows/Start Menu/Programs",
         program_files=wine.folder("ProgramFiles"),
@@ -323,18 +352,23 @@ def _install(wine: Wine, installer: Path, step: str) -> None:
 
 
 def _uninstall(wine: Wine, places: Places, *switches: str, step: str) -> None:
+    """Run the uninstaller as an IT script does: from a batch file, with ``_?=`` last.
+
+    ``_?=`` (run in place and wait, so the exit code is the result) must be the last thing on
+    the command line and unquoted, though the folder has a blank; a list of arguments would
+    quote it, so the line is written into a batch file exactly as a script would have it.
+    """
+    script = wine.folder("TEMP") / "uninstall-checkpoint-wizard.cmd"
+    line = f'"{places.install_win}\\uninstall.exe" /S {" ".join(switches)} _?={places.install_win}'
+    script.write_text(f"@echo off\r\n{line}\r\nexit /b %ERRORLEVEL%\r\n", encoding="utf-8")
     started = time.monotonic()
-    # _?= runs the uninstaller in place and waits for it, so its exit code is the result.
-    done = wine.run(str(places.install / "uninstall.exe"), "/S", *switches, f"_?={_win(places)}")
+    done = wine.run("cmd", "/c", wine.windows("TEMP") + "\\uninstall-checkpoint-wizard.cmd")
     assert done.returncode == 0, f"uninstall {switches} exited {done.returncode}: {done.stderr}"
     record(step, time.monotonic() - started, "exit 0")
 
 
 def _win(places: Places) -> str:
-    # The install folder as Windows names it (Wine maps the prefix's drive_c to C:).
-    parts = places.install.parts
-    at = parts.index("drive_c")
-    return "C:\\" + "\\".join(parts[at + 1 :])
+    return places.install_win
 
 
 PROGRAM_ITEMS = ("checkpoint-wizard.exe", "checkpoint-wizard-cli.exe", "checkpoint-lab.exe")
@@ -484,6 +518,6 @@ def test_product_on_linux_drives_the_installed_windows_lab(
         assert applied["verification"]["verdict"] == "mitigated"
         record("apply raise_buffer against the Windows lab", time.monotonic() - started, "applied")
 
-        code, again = _run_cli(monkeypatch, capsys, *login, "check", "--vm", "Dual W7")
+        code, again = _run_cli(monkeypatch, capsys, *login, *apply)
         assert code == cli.EXIT_OK
-        assert again["verdict"] == "mitigated", again
+        assert again["outcome"] != "applied", again  # the change is there: nothing to do
