@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWizard
 from pytestqt.qtbot import QtBot
 
@@ -52,7 +53,7 @@ def write_policy(basedir: Path, doc: dict[str, Any] | str) -> None:
 def to_connect(qtbot: QtBot, win: MainWindow) -> ConnectPage:
     """Press Next on Welcome, as a person would."""
     next_button = win.wizard.button(QWizard.WizardButton.NextButton)
-    qtbot.mouseClick(next_button, Qt.MouseButton.LeftButton)
+    QTest.mouseClick(next_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: win.wizard.currentId() == PageId.CONNECT)
     page = win.wizard.page_of(PageId.CONNECT)
     assert isinstance(page, ConnectPage)
@@ -85,9 +86,9 @@ def test_a_locked_list_offers_only_the_administrators_vcenters(
     assert "set by your administrator" in page.policy_note.text()
     # Typing another address picks nothing new: only the offered ones can be chosen.
     page.endpoint_combo.setFocus()
-    qtbot.keyClicks(page.endpoint_combo, "old-vc")
+    QTest.keyClicks(page.endpoint_combo, "old-vc")
     assert page.endpoint_combo.currentText() in offered(page)
-    qtbot.keyClick(page.endpoint_combo, Qt.Key.Key_Down)
+    QTest.keyClick(page.endpoint_combo, Qt.Key.Key_Down)
     assert page.endpoint_combo.currentText() == "vc02.corp.local:8443"
     assert win.grab().save(str(shots / "connect-locked-by-policy.png"))
 
@@ -103,9 +104,11 @@ def test_an_unlocked_list_offers_the_administrators_vcenters_first(
     assert offered(page) == ["vc01.corp.local", "old-vc.example.com"]
     assert page.endpoint_combo.isEditable()
     assert "administrator's" in page.policy_note.text()
-    page.endpoint_combo.setFocus()
-    page.endpoint_combo.lineEdit().selectAll()  # type: ignore[union-attr]
-    qtbot.keyClicks(page.endpoint_combo.lineEdit(), "vc09.corp.local")
+    line = page.endpoint_combo.lineEdit()
+    assert line is not None
+    line.setFocus()
+    line.selectAll()
+    QTest.keyClicks(line, "vc09.corp.local")
     assert page.endpoint_combo.currentText() == "vc09.corp.local"
 
 
@@ -156,10 +159,10 @@ def sign_in(qtbot: QtBot, win: MainWindow, lab: LabInfo) -> ConnectPage:
     page = to_connect(qtbot, win)
     assert page.endpoint_combo.currentText() == f"{lab.host}:{lab.port}"
     page.user_edit.setFocus()
-    qtbot.keyClicks(page.user_edit, lab.user)
+    QTest.keyClicks(page.user_edit, lab.user)
     page.password_edit.setFocus()
-    qtbot.keyClicks(page.password_edit, lab.password)
-    qtbot.keyClick(page.password_edit, Qt.Key.Key_Return)
+    QTest.keyClicks(page.password_edit, lab.password)
+    QTest.keyClick(page.password_edit, Qt.Key.Key_Return)
     return page
 
 
