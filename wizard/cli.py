@@ -344,6 +344,8 @@ def build_parser() -> argparse.ArgumentParser:
     from wizard import forget  # forget-passwords (the uninstaller runs it too)
 
     forget.add_parser(sub)
+    policy = sub.add_parser("policy", help="check the administrator's policy file")
+    policy.add_argument("file", nargs="?", type=Path, help="default: this computer's")
     return parser
 
 
@@ -370,6 +372,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_change(args, sys.stdout)
         if args.command == "journal":
             return _cmd_journal(args, sys.stdout)
+        if args.command == "policy":
+            from wizard.policy import run_check
+
+            return run_check(args.file)
         if args.command == "forget-passwords":
             from wizard import forget
 

@@ -43,7 +43,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, NoReturn
+from typing import Final, NoReturn, TextIO
 
 from wizard import paths
 from wizard.lab.scenario import escape_controls
@@ -371,3 +371,52 @@ def parse_policy(data: object, source: str) -> Policy:
             read.fail(path, f"locks {name} but gives no value", f"Set limits.{name} too")
         locked.add(name)
     return Policy(source, tuple(vcenters), limits, frozenset(locked))
+
+
+def describe(policy: Policy) -> list[str]:
+    """What a policy sets, one line each, for ``checkpoint-wizard policy``."""
+    lines = []
+    for entry in policy.vcenters:
+        trust = (
+            f"certificate {entry.certificate_sha256}"
+            if entry.certificate_sha256
+            else f"authority {entry.authority_sha256}"
+            if entry.authority_sha256
+            else "asks the technician about its certificate"
+        )
+        lines.append(f"vCenter {entry.address}: {trust}")
+    if policy.vcenters:
+        lines.append(
+            "vCenters: only these"
+            if policy.is_locked(VCENTERS)
+            else "vCenters: these first, others may be typed"
+        )
+    for key, value in policy.limits.items():
+        lines.append(f"{key} = {value}" + (" (locked)" if policy.is_locked(key) else ""))
+    return lines or ["It sets nothing."]
+
+
+def run_check(path: Path | None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """``checkpoint-wizard policy [FILE]``: check a policy file and say what it sets.
+
+    Returns:
+        0 valid (or no file), 2 refused (the message names the field and what to do).
+    """
+    out = out or sys.stdout
+    err = err or sys.stderr
+    where = path if path is not None else policy_path()
+    if where is None:
+        print(f"No policy file: {ENV_PATH} is set to nothing.", file=out)
+        return 0
+    try:
+        policy = load_policy(where)
+    except PolicyError as exc:
+        print(f"checkpoint-wizard: refused: {exc}", file=err)
+        return 2
+    if policy.source is None:
+        print(f"No policy file at {where}: the wizard runs on its own defaults.", file=out)
+        return 0
+    print(f"{where}: valid.", file=out)
+    for line in describe(policy):
+        print(f"  {line}", file=out)
+    return 0

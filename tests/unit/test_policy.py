@@ -205,3 +205,37 @@ def test_policy_and_settings_accept_the_same_limit_values(limit: limits.Limit, v
 
 def test_every_lockable_name_is_a_setting() -> None:
     assert set(LOCKABLE) == {"vcenters", *(limit.key for limit in limits.LIMITS)}
+
+
+def test_the_policy_command_checks_a_file_for_the_administrator(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from wizard import cli
+
+    good = tmp_path / "good.json"
+    good.write_text(
+        json.dumps(
+            {
+                "format": 1,
+                "vcenters": [{"address": "vc01.corp.local", "certificate_sha256": CERT}],
+                "limits": {"evidence_days": 90},
+                "locked": ["vcenters"],
+            }
+        )
+    )
+    assert cli.main(["policy", str(good)]) == 0
+    out = capsys.readouterr().out
+    assert f"vCenter vc01.corp.local: certificate {CERT_SHOWN}" in out
+    assert "vCenters: only these" in out
+    assert "evidence_days = 90\n" in out
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": 1, "locked": ["call_timeout_s"]}')
+    assert cli.main(["policy", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "locked[0]: locks call_timeout_s but gives no value. Set limits.call_timeout_s too" in err
+    )
+
+    assert cli.main(["policy"]) == 0  # this computer's: none under the test's folder
+    assert "No policy file at" in capsys.readouterr().out
