@@ -216,6 +216,7 @@ def test_a_certificate_that_is_not_the_policys_is_refused_without_asking(
     qtbot.waitUntil(lambda: page.banner.isVisible(), timeout=SLOW)
     assert "not the one your administrator set" in page.banner.body_text()
     assert lab.thumbprint_sha256 in page.banner.body_text()
+    assert ":".join(["00"] * 32) in page.banner.body_text()
     assert not recorder.of(dialogs.CertificateDialog)
     assert win.wizard.currentId() == PageId.CONNECT
     assert win.grab().save(str(shots / "connect-policy-refused-certificate.png"))

@@ -441,18 +441,19 @@ class ConnectPage(BasePage):
                 self._connect()
                 return True
             if entry.authority_sha256 is None:
-                self._refuse_by_policy("certificate", info.sha256)
+                self._refuse_by_policy("certificate", entry.certificate_sha256, info.sha256)
                 return True
         if entry.authority_sha256 is not None:
             self._fetch_authority(info)
             return True
         return False
 
-    def _refuse_by_policy(self, what: str, presented: str) -> None:
+    def _refuse_by_policy(self, what: str, expected: str, presented: str) -> None:
         self._attempt = None
         self._show_error(
-            f"vCenter presented a {what} that is not the one your administrator set for it "
-            f"(presented SHA-256 {presented}). The wizard did not sign in.",
+            f"vCenter presented a {what} that is not the one your administrator set for it. "
+            f"The wizard did not sign in.\nSet by the administrator: SHA-256 {expected}\n"
+            f"Presented by vCenter: SHA-256 {presented}",
             "Tell your administrator: the policy file or vCenter's certificate needs updating.",
         )
 
@@ -501,7 +502,9 @@ class ConnectPage(BasePage):
                 _log.info("certificate authority of %s trusted by the policy", self._attempt)
                 self.on_authority_answered(dialogs.AuthorityDialog.TRUST, authority)
             else:
-                self._refuse_by_policy("certificate authority", authority.sha256)
+                self._refuse_by_policy(
+                    "certificate authority", entry.authority_sha256, authority.sha256
+                )
             return
         lab = self.ctx.lab_info
         expected = lab.ca_thumbprint_sha256 if lab is not None else None
