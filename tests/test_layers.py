@@ -45,14 +45,17 @@ LAYERS = [
     (["wizard.vsphere"], QT),
     # Scenarios and the lab process: the lab is reached over SOAP by wizard.vsphere, not here.
     (["wizard.lab"], {*QT, *VSPHERE}),
-    # The journal, the keyring, the files, the command line's text: no Qt, no vCenter.
+    # The journal, the keyring, the files, the command line's text, the administrator's policy:
+    # no Qt, no vCenter.
     # The class report is HTML and CSV written from result files: no window, no vCenter.
     (
         [
             "wizard.audit",
             "wizard.credentials",
+            "wizard.limits",
             "wizard.paths",
             "wizard.check_text",
+            "wizard.policy",
             "wizard.training_report",
         ],
         {*QT, *VSPHERE},
@@ -124,6 +127,10 @@ MAY_IMPORT = {
     "wizard.credentials": set(),
     "wizard.paths": set(),
     "wizard.check_text": {"wizard.kb"},
+    "wizard.limits": set(),
+    # The administrator's policy: addresses are read as the Connect page reads them
+    # (wizard.vsphere.endpoint, no pyVmomi), messages escaped as scenarios' are.
+    "wizard.policy": {"wizard.limits", "wizard.paths", "wizard.lab", "wizard.vsphere"},
     # The class report reads result files (wizard.lab.results) and the bundled scenarios' titles.
     "wizard.training_report": {"wizard.lab"},
     # wizard.vsphere: at module level only what loads no pyVmomi (the errors, the endpoint);
@@ -133,7 +140,9 @@ MAY_IMPORT = {
         "wizard.lab",
         "wizard.audit",
         "wizard.credentials",
+        "wizard.limits",
         "wizard.paths",
+        "wizard.policy",
         "wizard.vsphere",
     },
 }

@@ -23,6 +23,11 @@ def set_basedir(path: Path | None) -> None:
     _basedir = path
 
 
+def basedir() -> Path | None:
+    """The one folder every file of the product is kept under, when one is set (else None)."""
+    return _base()
+
+
 def _base() -> Path | None:
     if _basedir is not None:
         return _basedir

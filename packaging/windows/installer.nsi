@@ -13,7 +13,15 @@
 ; version installs over an older one in place: the old program files go first, so nothing
 ; stale stays behind. The technician's journal and settings (%LOCALAPPDATA%\checkpoint-wizard,
 ; platformdirs' user data folder of the product) survive an uninstall unless they tick
-; "Also remove my journal and settings".
+; "Also remove my journal and settings". The passwords the technician let the product remember
+; live in the Windows Credential Manager, not in any file: "Also forget my remembered
+; passwords" runs the installed `checkpoint-wizard-cli.exe forget-passwords` before the
+; program goes.
+;
+; Silent switches (for Intune, SCCM, a logon script; the README lists them with exit codes):
+;   setup.exe /S [/D=<folder>]                          install or upgrade, no window
+;   uninstall.exe /S [/REMOVEDATA] [/FORGETPASSWORDS]   uninstall; the two switches tick the
+;                                                       two optional boxes
 
 Unicode true
 ManifestDPIAware true
@@ -107,6 +115,8 @@ VIAddVersionKey /LANG=1033 "LegalCopyright" "Proprietary"
 
 !include "MUI2.nsh"
 !include "FileFunc.nsh"
+!include "LogicLib.nsh"
+!include "Sections.nsh"
 
 !define MUI_ICON "${ICON}"
 !define MUI_UNICON "${ICON}"
@@ -157,6 +167,8 @@ SectionEnd
 ; -------------------------------------------------------------------------------- uninstall
 Section "un.${PRODUCT} (the program)" UnProgram
   SectionIn RO
+  ; Before the program goes: forgetting the passwords needs the installed command line.
+  Call un.ForgetPasswordsIfChosen
   !insertmacro REMOVE_PROGRAM
   Delete "$INSTDIR\uninstall.exe"
   RMDir "$INSTDIR"
@@ -168,3 +180,37 @@ SectionEnd
 Section /o "un.Also remove my journal and settings" UnData
   RMDir /r "${DATA_DIR}"
 SectionEnd
+
+Section /o "un.Also forget my remembered passwords" UnPasswords
+  ; The work is done by un.ForgetPasswordsIfChosen, from the program's section: by the time
+  ; this section runs the command line that does it has been removed.
+SectionEnd
+
+Function un.ForgetPasswordsIfChosen
+  ${If} ${SectionIsSelected} ${UnPasswords}
+    DetailPrint "Forgetting the passwords remembered in the Windows Credential Manager"
+    ClearErrors
+    ExecWait '"$INSTDIR\${ITEM_CLI}" forget-passwords --yes' $0
+    ${If} ${Errors}
+    ${OrIf} $0 != 0
+      ; The program still goes: the passwords can be removed by hand (Credential Manager,
+      ; entries named checkpoint-wizard:<vCenter>).
+      DetailPrint "The remembered passwords could not be forgotten (exit $0)"
+    ${EndIf}
+  ${EndIf}
+FunctionEnd
+
+Function un.onInit
+  ; Silent uninstalls cannot tick boxes: /REMOVEDATA and /FORGETPASSWORDS do it for them.
+  ${GetParameters} $R0
+  ClearErrors
+  ${GetOptions} $R0 "/REMOVEDATA" $R1
+  ${IfNot} ${Errors}
+    !insertmacro SelectSection ${UnData}
+  ${EndIf}
+  ClearErrors
+  ${GetOptions} $R0 "/FORGETPASSWORDS" $R1
+  ${IfNot} ${Errors}
+    !insertmacro SelectSection ${UnPasswords}
+  ${EndIf}
+FunctionEnd

@@ -6,9 +6,10 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from wizard import __version__
-from wizard.cli import change, check, gui, journal, lab, training
+from wizard.cli import change, check, forget, gui, journal, lab, training
 from wizard.cli.exits import EXIT_OK, EXIT_USAGE, CliError
 from wizard.cli.options import Parser
 from wizard.paths import FolderError
@@ -44,7 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     journal.add_parser(sub)
     lab.add_parser(sub)
     gui.add_tour_parser(sub)
-    training.add_parsers(sub)  # scenario generate/validate, training report
+    training.add_parsers(sub)  # scenario generate/validate/export, training report/exam/verify
+    forget.add_parser(sub)  # forget-passwords (the uninstaller runs it too)
+    policy = sub.add_parser("policy", help="check the administrator's policy file")
+    policy.add_argument("file", nargs="?", type=Path, help="default: this computer's")
     return parser
 
 
@@ -71,6 +75,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return change.run(args, sys.stdout)
         if args.command == "journal":
             return journal.run(args, sys.stdout)
+        if args.command == "policy":
+            from wizard.policy import run_check
+
+            return run_check(args.file)
+        if args.command == "forget-passwords":
+            return forget.run(args)
         if args.command in ("scenario", "training"):
             return training.run(args)
         return gui.open_wizard(args)

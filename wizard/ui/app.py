@@ -146,6 +146,18 @@ class MainWindow(QMainWindow):
         self.ctx.notice.connect(self.on_ctx_notice)
         self._build_menus()
         self.resize(1000, 760)
+        # A refused policy file never stops the wizard: it says so, and runs on its defaults.
+        self.policy_status = StatusItem(self)
+        self.policy_status.hide()
+        bar.addWidget(self.policy_status)
+        problem = self.ctx.settings.policy_problem
+        if problem:
+            _log.warning("%s", problem)
+            self.policy_status.set(Tone.WARN, "Policy file not applied")
+            self.policy_status.setToolTip(problem)
+            self.policy_status.setAccessibleDescription(problem)
+            self.policy_status.show()
+            self.statusBar().showMessage(problem, 60000)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()

@@ -1,7 +1,8 @@
 """The wizard's few remembered choices, as JSON in ``config_dir()/gui.json``.
 
 Recent vCenters (host:port and the user last used there), whether the technician was told
-that this computer cannot remember passwords, and three time limits (Settings dialog). Never a
+that this computer cannot remember passwords, and three time limits (Settings dialog), over
+what the administrator's policy file presets or locks (``wizard.policy``). Never a
 password: those live only in the OS
 keyring (``wizard.credentials``). A damaged file is set aside, not fatal.
 """
@@ -14,33 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wizard import paths
+from wizard.limits import CALL_TIMEOUT_S as CALL_TIMEOUT_S
+from wizard.limits import EVIDENCE_DAYS as EVIDENCE_DAYS
+from wizard.limits import SHUTDOWN_TIMEOUT_S as SHUTDOWN_TIMEOUT_S
+from wizard.limits import Limit as Limit
+from wizard.policy import Policy, load_policy_or_problem
 
 _log = logging.getLogger(__name__)
 MAX_RECENT = 8
-
-
-@dataclass(frozen=True)
-class Limit:
-    """A whole-number setting with its default and allowed range (both ends included)."""
-
-    key: str
-    default: int
-    minimum: int
-    maximum: int
-
-    def valid(self, value: object) -> int:
-        """``value`` when it is a whole number in range, else the default."""
-        if isinstance(value, bool) or not isinstance(value, int):  # JSON true is no number
-            return self.default
-        return value if self.minimum <= value <= self.maximum else self.default
-
-
-CALL_TIMEOUT_S = Limit("call_timeout_s", 30, 5, 300)
-"""Seconds each vCenter request (connect, read) may take."""
-EVIDENCE_DAYS = Limit("evidence_days", 30, 1, 3650)
-"""How many days back the check looks for failed vMotions in events and tasks."""
-SHUTDOWN_TIMEOUT_S = Limit("shutdown_timeout_s", 300, 30, 3600)
-"""Seconds to wait for the guest to shut down before a fix gives up."""
 
 
 @dataclass(frozen=True)
@@ -59,9 +41,18 @@ class GuiSettings:
         path: the JSON file.
     """
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, policy: Policy | None = None) -> None:
+        """Read the file, and the administrator's policy (``wizard.policy``) unless given.
+
+        A policy file that is refused leaves the policy empty; ``policy_problem`` then says
+        why, for the window to show once.
+        """
         self.path = path if path is not None else paths.config_dir() / "gui.json"
         self._data: dict[str, object] = self._load()
+        self.policy_problem: str | None = None
+        if policy is None:
+            policy, self.policy_problem = load_policy_or_problem()
+        self.policy = policy
 
     def _load(self) -> dict[str, object]:
         try:
@@ -128,29 +119,47 @@ class GuiSettings:
 
     # Read at the start of each action, so a change applies to the next one.
 
+    def limit(self, limit: Limit) -> int:
+        """A limit's value: the administrator's when locked, else the technician's choice,
+        else the administrator's default, else the built-in default."""
+        preset = self.policy.limits.get(limit.key)
+        if preset is not None and self.policy.is_locked(limit.key):
+            return preset
+        fallback = preset if preset is not None else limit.default
+        chosen = self._data.get(limit.key)
+        return limit.valid(chosen) if chosen is not None else fallback
+
+    def limit_locked(self, limit: Limit) -> bool:
+        """Whether the administrator's policy fixes this limit."""
+        return self.policy.is_locked(limit.key)
+
     @property
     def call_timeout_s(self) -> int:
         """Seconds each vCenter request may take (connect, each read)."""
-        return CALL_TIMEOUT_S.valid(self._data.get(CALL_TIMEOUT_S.key))
+        return self.limit(CALL_TIMEOUT_S)
 
     @property
     def evidence_days(self) -> int:
         """Days back the check looks for failed vMotions."""
-        return EVIDENCE_DAYS.valid(self._data.get(EVIDENCE_DAYS.key))
+        return self.limit(EVIDENCE_DAYS)
 
     @property
     def shutdown_timeout_s(self) -> int:
         """Seconds to wait for a clean guest shutdown."""
-        return SHUTDOWN_TIMEOUT_S.valid(self._data.get(SHUTDOWN_TIMEOUT_S.key))
+        return self.limit(SHUTDOWN_TIMEOUT_S)
 
     def set_limits(
         self, *, call_timeout_s: int, evidence_days: int, shutdown_timeout_s: int
     ) -> None:
-        """Store the three limits in one write (out-of-range values become the defaults)."""
+        """Store the three limits in one write (out-of-range values become the defaults).
+
+        A limit the administrator locked is not stored: the policy's value stays in force.
+        """
         for limit, value in (
             (CALL_TIMEOUT_S, call_timeout_s),
             (EVIDENCE_DAYS, evidence_days),
             (SHUTDOWN_TIMEOUT_S, shutdown_timeout_s),
         ):
-            self._data[limit.key] = limit.valid(value)
+            if not self.limit_locked(limit):
+                self._data[limit.key] = limit.valid(value)
         self._save()

@@ -55,6 +55,9 @@ PIN_STORE_ERRORS = (PinStoreUnreadable, OSError)
 """What reading or writing the pin store may raise (a damaged or unwritable file)."""
 
 
+LOCKED_NOTE = "Set by your administrator (policy file): it cannot be changed here."
+
+
 def _background(call: Callable[[], None]) -> None:
     """Run a short local call (the keyring) on Qt's thread pool, not on the GUI thread."""
     QThreadPool.globalInstance().start(call)
@@ -220,6 +223,11 @@ class SettingsDialog(QDialog):
         spin.setAccessibleName(title.replace("&", "").rstrip(":"))
         spin.setAccessibleDescription(explain)
         spin.setToolTip(f"{limit.minimum} to {limit.maximum}{unit}; default {limit.default}.")
+        if self._settings.limit_locked(limit):
+            spin.setEnabled(False)
+            explain = f"{LOCKED_NOTE} {explain}"
+            spin.setToolTip(LOCKED_NOTE)
+            spin.setAccessibleDescription(explain)
         label = QLabel(title, self)
         label.setBuddy(spin)
         note = wrapped(explain, self)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from wizard import credentials
+from wizard.policy import VCENTERS, PolicyVcenter
 from wizard.ui import dialogs
 from wizard.ui.pages.base import BasePage, PageId
 from wizard.ui.theme import Tone
@@ -80,11 +81,17 @@ class ConnectPage(BasePage):
         self._keyring_note = wrapped(parent=self)
         self._keyring_note.setStyleSheet("color: #4f5b67;")
         self._keyring_note.hide()
+        # Said under the list when the administrator's policy fixes the vCenters offered.
+        self.policy_note = wrapped(parent=self)
+        self.policy_note.setStyleSheet("color: #4f5b67;")
+        self.policy_note.setAccessibleName("Set by your administrator")
+        self.policy_note.hide()
 
         form = QFormLayout()
         form.setHorizontalSpacing(12)
         form.setVerticalSpacing(10)
         form.addRow("&vCenter:", self.endpoint_combo)
+        form.addRow("", self.policy_note)
         form.addRow("&User:", self.user_edit)
         form.addRow("Pass&word:", self.password_edit)
         form.addRow("", self.remember_check)
@@ -123,6 +130,8 @@ class ConnectPage(BasePage):
             self.banner.hide()  # an error from an earlier visit is not about what is typed now
         info = self.ctx.lab_info
         if info is not None:
+            self._set_endpoint_editable(True)  # the lab is on this computer, policy or not
+            self.policy_note.hide()
             self.endpoint_combo.setEditText(f"{info.host}:{info.port}")
             self.user_edit.setText(info.user)
             self.password_edit.setText(info.password)
@@ -136,28 +145,68 @@ class ConnectPage(BasePage):
             )
             self.first_focus = self.password_edit
         else:
+            self._apply_policy_lock()
             self.remember_check.setEnabled(self._keyring_ok)
             self._lab_note.hide()
             # Say before the box is ticked, not after, when nothing could keep the password.
             probe = self.ctx.worker.submit(credentials.usable, description="keyring")
             probe.succeeded.connect(self.on_keyring_probed)
-            recent = self.ctx.settings.recent()
-            if recent and not self.endpoint_combo.currentText():
+            if self.endpoint_combo.count() and not self.endpoint_combo.currentText():
                 self.endpoint_combo.setCurrentIndex(0)
                 self._fill_from_recent(0)
             filled = bool(self.endpoint_combo.currentText() and self.user_edit.text())
             self.first_focus = self.password_edit if filled else self.endpoint_combo
 
+    def offered(self) -> list[str]:
+        """The vCenters the list offers: the administrator's first, then the recent ones
+        (none of those when the administrator locked the list)."""
+        policy = self.ctx.settings.policy
+        out = [v.address for v in policy.vcenters]
+        if not policy.is_locked(VCENTERS):
+            seen = {a.lower() for a in out}
+            out += [
+                r.endpoint for r in self.ctx.settings.recent() if r.endpoint.lower() not in seen
+            ]
+        return out
+
     def reload_recent(self) -> None:
-        """Fill the vCenter list from the settings again, keeping what is typed."""
+        """Fill the vCenter list from the policy and the settings again, keeping what is typed."""
         typed = self.endpoint_combo.currentText()
         self.endpoint_combo.blockSignals(True)  # a refill is no choice of the technician's
         self.endpoint_combo.clear()
-        for r in self.ctx.settings.recent():
-            self.endpoint_combo.addItem(r.endpoint)
+        for address in self.offered():
+            self.endpoint_combo.addItem(address)
         self.endpoint_combo.setCurrentIndex(-1)
-        self.endpoint_combo.setEditText(typed)
+        if self.endpoint_combo.isEditable():
+            self.endpoint_combo.setEditText(typed)
+        elif typed:
+            self.endpoint_combo.setCurrentIndex(max(self.endpoint_combo.findText(typed), 0))
         self.endpoint_combo.blockSignals(False)
+
+    def _set_endpoint_editable(self, editable: bool) -> None:
+        if self.endpoint_combo.isEditable() == editable:
+            return
+        self.endpoint_combo.setEditable(editable)
+        line = self.endpoint_combo.lineEdit()
+        if line is not None:
+            line.setPlaceholderText("vcenter.example.com  or  host:port")
+
+    def _apply_policy_lock(self) -> None:
+        """A locked list offers the administrator's vCenters only, and nothing can be typed."""
+        policy = self.ctx.settings.policy
+        locked = policy.is_locked(VCENTERS)
+        self._set_endpoint_editable(not locked)
+        self.reload_recent()
+        if locked:
+            self.policy_note.setText(
+                "The vCenters offered are set by your administrator (policy file)."
+            )
+            self.policy_note.show()
+        elif policy.vcenters:
+            self.policy_note.setText("The first vCenters listed are your administrator's.")
+            self.policy_note.show()
+        else:
+            self.policy_note.hide()
 
     def cleanupPage(self) -> None:
         self._cancel_job()
@@ -314,6 +363,8 @@ class ConnectPage(BasePage):
     @Slot(object)
     def on_connect_failed(self, exc: object) -> None:
         self._done()
+        if isinstance(exc, CertificateUntrusted) and self._trust_by_policy(exc.info):
+            return
         if isinstance(exc, CertificateUntrusted):
             expected = self.ctx.lab_info.thumbprint_sha256 if self.ctx.lab_info else None
             dialog = dialogs.CertificateDialog(exc.info, self, expected_sha256=expected)
@@ -368,6 +419,44 @@ class ConnectPage(BasePage):
                 "Check the address and that this computer can reach vCenter, then try again.",
             )
 
+    def _policy_entry(self) -> PolicyVcenter | None:
+        if self.ctx.lab_info is not None or self._attempt is None:
+            return None
+        return self.ctx.settings.policy.vcenter(self._attempt[0])
+
+    def _trust_by_policy(self, info: CertificateInfo) -> bool:
+        """Settle an untrusted certificate as the administrator's policy says, without asking.
+
+        Returns:
+            True when the policy decided (trusted, or refused with a message); False when it
+            says nothing about this vCenter and the technician is asked as usual.
+        """
+        entry = self._policy_entry()
+        if entry is None:
+            return False
+        if entry.certificate_sha256 is not None:
+            if entry.certificate_sha256 == info.sha256.upper():
+                _log.info("certificate of %s trusted by the policy", self._attempt)
+                self.ctx.gateway.trust_once(info)
+                self._connect()
+                return True
+            if entry.authority_sha256 is None:
+                self._refuse_by_policy("certificate", entry.certificate_sha256, info.sha256)
+                return True
+        if entry.authority_sha256 is not None:
+            self._fetch_authority(info)
+            return True
+        return False
+
+    def _refuse_by_policy(self, what: str, expected: str, presented: str) -> None:
+        self._attempt = None
+        self._show_error(
+            f"vCenter presented a {what} that is not the one your administrator set for it. "
+            f"The wizard did not sign in.\nSet by the administrator: SHA-256 {expected}\n"
+            f"Presented by vCenter: SHA-256 {presented}",
+            "Tell your administrator: the policy file or vCenter's certificate needs updating.",
+        )
+
     def on_certificate_answered(self, result: int, info: CertificateInfo) -> None:
         if result == dialogs.CertificateDialog.TRUST_ONCE:
             self.ctx.gateway.trust_once(info)
@@ -407,6 +496,16 @@ class ConnectPage(BasePage):
     def on_authority_fetched(self, found: object) -> None:
         self._done()
         authority = cast("CertificateInfo", found)
+        entry = self._policy_entry()
+        if entry is not None and entry.authority_sha256 is not None:
+            if entry.authority_sha256 == authority.sha256.upper():
+                _log.info("certificate authority of %s trusted by the policy", self._attempt)
+                self.on_authority_answered(dialogs.AuthorityDialog.TRUST, authority)
+            else:
+                self._refuse_by_policy(
+                    "certificate authority", entry.authority_sha256, authority.sha256
+                )
+            return
         lab = self.ctx.lab_info
         expected = lab.ca_thumbprint_sha256 if lab is not None else None
         dialog = dialogs.AuthorityDialog(
@@ -495,10 +594,15 @@ class ConnectPage(BasePage):
         self.completeChanged.emit()
 
     def _fill_from_recent(self, index: int) -> None:
-        recent = self.ctx.settings.recent()
-        if not 0 <= index < len(recent):
+        offered = self.offered()
+        if not 0 <= index < len(offered):
             return
-        entry = recent[index]
+        found = [
+            r for r in self.ctx.settings.recent() if r.endpoint.lower() == offered[index].lower()
+        ]
+        if not found:
+            return  # an administrator's vCenter not used yet on this computer
+        entry = found[0]
         self.user_edit.setText(entry.user)
         self.remember_check.setChecked(entry.remember)
         if entry.remember:
