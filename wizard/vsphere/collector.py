@@ -208,9 +208,16 @@ def inventory_filter(content: Any, props: Mapping[Any, Sequence[str]]) -> Any:
 
     One ``RetrievePropertiesEx`` with it replaces ``CreateContainerView``, the read and
     ``DestroyView``: three round trips become one. It walks folders (``childEntity``), each
-    datacenter's VM and host folders, compute resources' hosts and vApps' VMs and child vApps:
-    every VM, host, cluster, datacenter and folder, as a recursive container view of the root
-    folder would. Objects of types not in ``props`` are walked through but not returned.
+    datacenter's VM and host folders, compute resources' hosts and vApps' VMs: every VM, host,
+    cluster, datacenter and folder, as a recursive container view of the root folder would,
+    except the VMs of a vApp nested inside another vApp. Objects of types not in ``props`` are
+    walked through but not returned.
+
+    No traversal follows ``resourcePool``: govmomi's simulator (the lab) applies a traversal
+    spec to every object reached, whatever its ``type``, so a ``resourcePool`` step meant for
+    vApps would lead from each VM to its pool and all of the pool's VMs again (10,000 VMs: 200 s
+    instead of 0.4 s). Every spec here names a property that only its own type has among the
+    objects it is applied to.
     """
     children = PC.TraversalSpec(name="children", type=vim.Folder, path="childEntity", skip=False)
     again = PC.SelectionSpec(name="children")
@@ -222,11 +229,7 @@ def inventory_filter(content: Any, props: Mapping[Any, Sequence[str]]) -> Any:
     )
     cr_hosts = PC.TraversalSpec(name="crHosts", type=vim.ComputeResource, path="host", skip=False)
     vapp_vms = PC.TraversalSpec(name="vappVms", type=vim.VirtualApp, path="vm", skip=False)
-    vapp_children = PC.TraversalSpec(
-        name="vappChildren", type=vim.VirtualApp, path="resourcePool", skip=False
-    )
-    vapp_children.selectSet = [PC.SelectionSpec(name="vappChildren"), vapp_vms]
-    children.selectSet = [again, dc_vms, dc_hosts, cr_hosts, vapp_vms, vapp_children]
+    children.selectSet = [again, dc_vms, dc_hosts, cr_hosts, vapp_vms]
     root = PC.ObjectSpec(obj=content.rootFolder, skip=False, selectSet=[children])
     return PC.FilterSpec(objectSet=[root], propSet=property_specs(props))
 
