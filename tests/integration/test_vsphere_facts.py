@@ -188,9 +188,9 @@ def test_round_trips_do_not_grow_with_the_inventory(tmp_path: Path) -> None:
         "QueryEvents": 1,
     }
     assert len(small["collect_facts"][1]) == 2
-    # the whole inventory and the events at once, then the privileges on every VM found
+    # at once: the whole inventory, the events, and the VMs' ids then the privileges on them
     assert small["collect_all_facts"][0] == {
-        "RetrievePropertiesEx": 1,
+        "RetrievePropertiesEx": 2,
         "QueryEvents": 1,
         "HasPrivilegeOnEntities": 1,
     }

@@ -362,10 +362,12 @@ def collect_all_facts(
 ) -> list[VmFacts]:
     """Facts of every VM, from the same few bulk requests whatever the inventory size.
 
-    For a cluster-wide risk scan (``check --all``): one ``RetrievePropertiesEx`` from the root
-    folder (VMs, hosts, clusters, datacenters and folders; plus one request per further page)
-    and, at the same time, one ``QueryEvents`` for failure events under the root folder; then
-    one ``HasPrivilegeOnEntities`` for all VMs: two latencies on a slow link. The two large
+    For a cluster-wide risk scan (``check --all``), at the same time: one
+    ``RetrievePropertiesEx`` from the root folder (VMs, hosts, clusters, datacenters and
+    folders; plus one request per further page), one ``QueryEvents`` for failure events under
+    the root folder, and one read of the VMs' ids followed by one ``HasPrivilegeOnEntities``
+    for all of them: two latencies on a slow link, and the privileges are answered while the
+    large read is still arriving. The two large
     answers are read with the collector's lean reader (see :mod:`wizard.vsphere.collector`).
     vCenter returns at most 1,000 events to ``QueryEvents``: in a very busy inventory older
     failures may be missed (a single VM's :func:`collect_facts` looks at that VM only). Logs
@@ -393,7 +395,31 @@ def collect_all_facts(
             },
         )
         ef = vim.event.EventFilterSpec
-        objects, events = together(
+
+        def privileges_on(morefs: list[str]) -> list[Any]:
+            if not morefs:
+                return []
+            held = lean_call(
+                content.authorizationManager,
+                "HasPrivilegeOnEntities",
+                entity=[session.managed_object(vim.VirtualMachine, m) for m in morefs],
+                sessionId=session.session_key,
+                privId=privileges,
+            )
+            return list(held or ())
+
+        def listed_then_privileges() -> tuple[set[str], list[Any]]:
+            # The VMs' ids alone (no properties: a fifth of a second for 10,000 VMs), so that
+            # the privileges are asked while the large read is still being received and read.
+            listed = retrieve(
+                content.propertyCollector,
+                [inventory_filter(content, {vim.VirtualMachine: ()})],
+                lean=True,
+            )
+            morefs = [o.moref for o in listed if o.type == "VirtualMachine"]
+            return set(morefs), privileges_on(morefs)
+
+        objects, events, (listed, held) = together(
             lambda: retrieve(
                 content.propertyCollector, [spec], lean=True, only_items=_VIDEO_CARDS_ONLY
             ),
@@ -404,23 +430,11 @@ def collect_all_facts(
                     eventTypeId=list(EVENT_TYPES),
                 )
             ),
+            listed_then_privileges,
         )
-        vms = [
-            session.managed_object(vim.VirtualMachine, o.moref)
-            for o in objects
-            if o.type == "VirtualMachine"
-        ]
-        held = (
-            lean_call(
-                content.authorizationManager,
-                "HasPrivilegeOnEntities",
-                entity=vms,
-                sessionId=session.session_key,
-                privId=privileges,
-            )
-            if vms
-            else []
-        )
+        # A VM created between the two reads: its privileges asked now.
+        late = [o.moref for o in objects if o.type == "VirtualMachine" and o.moref not in listed]
+        held = held + privileges_on(late)
         return objects, list(held or ()), list(events or ())
 
     objects, held, events = session.call(read)
