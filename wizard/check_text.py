@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from wizard.kb.facts import VmFacts
 from wizard.kb.model import Assessment, ConditionState, Remedy, Verdict
+from wizard.kb.serialize import assessment_summary_json, assessment_to_json, json_array_text
 
 VERDICT_WORDS: dict[Verdict, str] = {v: f"{v.label.upper()}: {v.meaning}" for v in Verdict}
 
@@ -85,3 +86,79 @@ def check_text(facts: VmFacts, assessment: Assessment, remedies: Sequence[Remedy
         for step in r.manual_steps:
             lines.extend(_wrap(step, "      manual: "))
     return "\n".join(lines) + "\n"
+
+
+# The order of a risk scan: what needs action first.
+_SCAN_ORDER = (
+    Verdict.CONFIRMED,
+    Verdict.AFFECTED,
+    Verdict.AT_RISK,
+    Verdict.POSSIBLY_AFFECTED,
+    Verdict.MITIGATED,
+    Verdict.NOT_AFFECTED,
+)
+_QUIET = {Verdict.NOT_AFFECTED, Verdict.MITIGATED}
+
+
+def check_report(
+    all_facts: Sequence[VmFacts],
+    *,
+    scan: bool,
+    as_json: bool,
+    detail: bool,
+    version: str,
+) -> str:
+    """What ``check`` prints: judged here (``assess``, ``remedies``), returned as one text.
+
+    One VM: its full check (text or indented JSON). A scan (``--all``): in JSON an array of
+    one VM a line, each in brief (:func:`~wizard.kb.serialize.assessment_summary_json`) or in
+    full with ``detail``; in text the count of each verdict, one line a VM (what needs action
+    first), then the full check of each VM that is not ``not_affected`` or ``mitigated``, or
+    of every VM with ``detail``. Written at once, the output of 10,000 VMs takes a fraction of
+    a second rather than the many seconds of a dump written value by value.
+    """
+    from wizard.kb import assess, remedies  # lazily: the pure rules load with the command
+
+    judged = []
+    for facts in all_facts:
+        assessment = assess(facts)
+        judged.append((facts, assessment, remedies(assessment, facts)))
+    if as_json:
+        if not scan:
+            import json
+
+            facts, assessment, rems = judged[0]
+            doc = assessment_to_json(assessment, rems, facts, version)
+            return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        form = assessment_to_json if detail else assessment_summary_json
+        return json_array_text(form(a, r, f, version) for f, a, r in judged)
+    if not scan:
+        facts, assessment, rems = judged[0]
+        return check_text(facts, assessment, rems) + "\n"
+    return _scan_text(judged, detail)
+
+
+def _scan_text(judged: Sequence[tuple[VmFacts, Assessment, Sequence[Remedy]]], detail: bool) -> str:
+    rank = {v: i for i, v in enumerate(_SCAN_ORDER)}
+    ordered = sorted(judged, key=lambda j: (rank[j[1].verdict], j[0].name.casefold(), j[0].moref))
+    counts = {v: 0 for v in _SCAN_ORDER}
+    for _f, a, _r in judged:
+        counts[a.verdict] += 1
+    vcenter = judged[0][0].vcenter if judged else ""
+    lines = [
+        f"{len(judged)} VMs on {vcenter}: "
+        + ", ".join(f"{n} {v.label.lower()}" for v, n in counts.items() if n)
+    ]
+    lines.append("")
+    width = max((len(v.label) for v in _SCAN_ORDER), default=0)
+    for facts, assessment, rems in ordered:
+        fix = next((r.id.value for r in rems if r.recommended), "-")
+        lines.append(
+            f"{assessment.verdict.label:<{width}}  {fix:<16}  {facts.name} ({facts.moref})"
+        )
+    shown = [j for j in ordered if detail or j[1].verdict not in _QUIET]
+    if shown:
+        lines.append("")
+        lines.append("=" * 96)
+    out = "\n".join(lines) + "\n"
+    return out + "".join("\n" + check_text(f, a, r) for f, a, r in shown)

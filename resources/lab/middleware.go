@@ -90,6 +90,12 @@ func (l *Lab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(r.URL.Path, "/folder/"):
 		l.serveFolder(w, r)
 	case r.Method == http.MethodPost && (r.URL.Path == "/sdk" || r.URL.Path == "/sdk/vimService"):
+		if acceptsGzip(r) {
+			gz := newGzipWriter(w)
+			defer func() { _ = gz.Close() }()
+			l.serveSDK(gz, r)
+			return
+		}
 		l.serveSDK(w, r)
 	default:
 		l.next.ServeHTTP(w, r)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import collections
-import http.client
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.helpers.vsphere_lab import FAILED_VM, ODD_NAME, running_lab, session_to, write_scenario
+from tests.helpers.wire import watching
 from wizard.kb.facts import EvidenceKind, VideoCard
 from wizard.kb.model import Privilege
 from wizard.lab.process import LabInfo
@@ -131,71 +130,69 @@ def test_all_facts_agree_with_one_vm_facts(session: Session) -> None:
 # --- round trips ------------------------------------------------------------------------------
 
 
-class SoapCounter:
-    """Counts the SOAP requests sent, by method name (test-only instrumentation).
-
-    Counted on the wire (every POST of a SOAP body), so requests that bypass pyVmomi's
-    ``InvokeMethod`` (the collector's lean reader) are counted too.
-    """
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.calls: collections.Counter[str] = collections.Counter()
-        original = http.client.HTTPConnection.request
-        counter = self
-
-        def counting(self: Any, method: str, url: str, body: Any = None, *a: Any, **k: Any) -> Any:
-            data = body.encode() if isinstance(body, str) else body
-            found = _SOAP_METHOD.search(data) if isinstance(data, bytes) else None
-            if method == "POST" and found:
-                counter.calls[found.group(1).decode()] += 1
-            return original(self, method, url, body, *a, **k)
-
-        monkeypatch.setattr(http.client.HTTPConnection, "request", counting)
-
-    def during(self, fn: Callable[[], object]) -> dict[str, int]:
-        self.calls.clear()
-        fn()
-        return dict(self.calls)
+# A delay on every call makes requests sent together overlap by almost all of it (see
+# tests/helpers/wire.py), so the chain of requests one after another is measured, not guessed.
+_DELAY_MS = 60
 
 
-def _round_trips(
-    tmp_path: Path, filler_vms: int, monkeypatch: pytest.MonkeyPatch
-) -> dict[str, Any]:
-    with (
-        running_lab(write_scenario(tmp_path), filler_vms=filler_vms) as info,
-        session_to(info, timeout=30.0) as s,
-    ):
-        counter = SoapCounter(monkeypatch)
-        rows: list[Any] = []
-        listed = counter.during(lambda: rows.extend(list_vms(s)))
-        moref = next(r.moref for r in rows if r.name == FAILED_VM)
-        one = counter.during(lambda: collect_facts(s, moref))
-        everything = counter.during(lambda: collect_all_facts(s))
-        monkeypatch.undo()
-        return {
-            "vms": len(rows),
-            "list_vms": listed,
-            "collect_facts": one,
-            "collect_all_facts": everything,
-        }
+def _round_trips(tmp_path: Path, filler_vms: int) -> dict[str, Any]:
+    """Requests sent (by method) and the chain on the critical path, for each bulk read."""
+    out: dict[str, Any] = {}
+    with running_lab(write_scenario(tmp_path), filler_vms=filler_vms, delay_ms=_DELAY_MS) as info:
+        with watching() as wire:
+            s = Session.connect(
+                Endpoint(info.host, info.port),
+                info.user,
+                info.password,
+                trust=TrustPolicy(MemoryPinStore(), expected_fingerprint=info.thumbprint_sha256),
+                timeout=30.0,
+            )
+        out["login"] = (dict(wire.calls), wire.critical_path())
+        with s:
+            rows: list[Any] = []
+            steps: list[tuple[str, Callable[[], object]]] = [
+                ("list_vms", lambda: rows.extend(list_vms(s))),
+                ("resolve_vm", lambda: resolve_vm(s, FAILED_VM)),
+                ("collect_facts", lambda: collect_facts(s, resolve_vm(s, FAILED_VM).moref)),
+                ("collect_all_facts", lambda: collect_all_facts(s)),
+            ]
+            for what, fn in steps:
+                with watching() as wire:
+                    fn()
+                out[what] = (dict(wire.calls), wire.critical_path())
+    out["vms"] = len(rows)
+    return out
 
 
 @pytest.mark.slow
-def test_round_trips_do_not_grow_with_the_inventory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    small = _round_trips(tmp_path / "small", 22, monkeypatch)
-    large = _round_trips(tmp_path / "large", 1997, monkeypatch)
+def test_round_trips_do_not_grow_with_the_inventory(tmp_path: Path) -> None:
+    small = _round_trips(tmp_path / "small", 22)
+    large = _round_trips(tmp_path / "large", 1997)
     assert (small["vms"], large["vms"]) == (25, 2000)
-    for what in ("list_vms", "collect_facts", "collect_all_facts"):
+    for what in ("login", "list_vms", "resolve_vm", "collect_facts", "collect_all_facts"):
         assert small[what] == large[what], what
-    assert small["list_vms"] == {
-        "CreateContainerView": 1,
-        "RetrievePropertiesEx": 1,
-        "DestroyView": 1,
-    }
-    assert small["collect_facts"] == {
-        "RetrievePropertiesEx": 1,
+    # (requests sent by method, the chain of them one after another on a slow link)
+    assert small["login"] == (
+        {"RetrieveServiceContent": 1, "Login": 1},
+        ["RetrieveServiceContent", "Login"],
+    )
+    assert small["list_vms"] == ({"RetrievePropertiesEx": 1}, ["RetrievePropertiesEx"])
+    # the names and the search index (the ticket's VM name is also a valid DNS name) at once
+    assert small["resolve_vm"][0] == {"RetrievePropertiesEx": 1, "FindAllByDnsName": 1}
+    assert len(small["resolve_vm"][1]) == 1
+    # ticket to verdict: the name lookup, then the VM, its privileges and events at once
+    assert small["collect_facts"][0] == {
+        "RetrievePropertiesEx": 2,
+        "FindAllByDnsName": 1,
         "HasPrivilegeOnEntities": 1,
         "QueryEvents": 1,
     }
+    assert len(small["collect_facts"][1]) == 2
+    # at once: the whole inventory, the events, and the VMs' ids then the privileges on them
+    assert small["collect_all_facts"][0] == {
+        "RetrievePropertiesEx": 2,
+        "QueryEvents": 1,
+        "HasPrivilegeOnEntities": 1,
+    }
+    assert small["collect_all_facts"][1][-1] == "HasPrivilegeOnEntities"
+    assert len(small["collect_all_facts"][1]) == 2

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any, TextIO
 
 from wizard import __version__
@@ -23,6 +22,9 @@ def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
     which.add_argument("--moref", dest="check_moref", metavar="ID", help=MOREF_HELP)
     which.add_argument("--all", action="store_true", help="every VM: a cluster-wide risk scan")
     check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.add_argument(
+        "--detail", action="store_true", help="with --all: every VM in full, not in brief"
+    )
     check.add_argument(
         "--read-log", action="store_true", help="also search the VM's vmware.log for evidence"
     )
@@ -45,9 +47,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _check(args: argparse.Namespace, login: Login, out: TextIO) -> int:
-    from wizard.check_text import check_text
-    from wizard.kb import assess, remedies
-    from wizard.kb.serialize import assessment_to_json
+    from wizard.check_text import check_report
     from wizard.vsphere.errors import VsphereError
     from wizard.vsphere.facts import collect_all_facts, collect_facts
 
@@ -67,17 +67,10 @@ def _check(args: argparse.Namespace, login: Login, out: TextIO) -> int:
                 ]
         except VsphereError as exc:
             raise CliError(f"{exc.message} {exc.next_step}", error_exit(exc)) from None
-
-    results = []
-    for facts in all_facts:
-        assessment = assess(facts)
-        results.append((facts, assessment, remedies(assessment, facts)))
-    if args.json:
-        docs = [assessment_to_json(a, r, f, __version__) for f, a, r in results]
-        json.dump(docs if args.all else docs[0], out, indent=2, ensure_ascii=False)
-        out.write("\n")
-    else:
-        for facts, assessment, rems in results:
-            out.write(check_text(facts, assessment, rems))
-            out.write("\n")
+        # before logging out: the verdict does not wait for the logout's round trip
+        report = check_report(
+            all_facts, scan=args.all, as_json=args.json, detail=args.detail, version=__version__
+        )
+        out.write(report)
+        out.flush()
     return EXIT_OK

@@ -8,7 +8,7 @@ scripts rely on them. Extra-config and device values stay strings, as vCenter st
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from wizard.kb.facts import EvidenceItem, VmFacts
@@ -35,6 +35,7 @@ def assessment_to_json(
     return {
         "format": FORMAT,
         "tool_version": version,
+        "scope": "full",
         "vm": {
             "name": facts.name,
             "moref": facts.moref,
@@ -50,6 +51,69 @@ def assessment_to_json(
         "remedies": [_remedy(r) for r in remedies],
         "evidence": [_evidence(e) for e in assessment.evidence],
     }
+
+
+def assessment_summary_json(
+    assessment: Assessment, remedies: Sequence[Remedy], facts: VmFacts, version: str
+) -> dict[str, Any]:
+    """A VM's check in brief, for a risk scan of thousands of VMs (``check --all --json``).
+
+    The same keys as :func:`assessment_to_json` with the same ids, without its prose: each
+    condition keeps its id, state, value and source (not ``detail``, ``why_it_matters``),
+    each remedy its id, availability, recommendation, power-off need, missing privileges,
+    changes and whether each caveat applies (not its texts and steps), each evidence item its
+    kind, signature and time.
+    ``"scope": "summary"`` says so; ``check --all --detail`` gives the full form, which says
+    ``"scope": "full"``.
+    """
+    return {
+        "format": FORMAT,
+        "tool_version": version,
+        "scope": "summary",
+        "vm": {
+            "name": facts.name,
+            "moref": facts.moref,
+            "instance_uuid": facts.instance_uuid,
+            "vcenter": facts.vcenter,
+        },
+        "verdict": assessment.verdict.value,
+        "reason": assessment.reason,
+        "conditions": [
+            {"id": c.id.value, "state": c.state.value, "value": c.value, "source": c.source}
+            for c in assessment.conditions
+        ],
+        "required_cpt_cache_bytes": assessment.required_cpt_cache_bytes,
+        "remedies": [
+            {
+                "id": r.id.value,
+                "available": r.available,
+                "recommended": r.recommended,
+                "needs_power_off": r.needs_power_off,
+                "missing_privileges": list(r.missing_privileges),
+                "changes": [_change(c) for c in r.changes],
+                "caveats": [{"id": c.id.value, "applies": c.applies} for c in r.caveats],
+            }
+            for r in remedies
+        ],
+        "evidence": [
+            {
+                "kind": e.kind.value,
+                "signature": e.signature,
+                "time": e.time.isoformat() if e.time is not None else None,
+            }
+            for e in assessment.evidence
+        ],
+    }
+
+
+def json_array_text(docs: Iterable[dict[str, Any]]) -> str:
+    """A JSON array with one document a line: fast to write and to read, easy to grep.
+
+    Each line is encoded by the standard library's C encoder (an indented dump runs its
+    pure-Python encoder, about fifty times slower for a scan of 10,000 VMs).
+    """
+    lines = [json.dumps(d, ensure_ascii=False) for d in docs]
+    return "[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n"
 
 
 def to_json_text(

@@ -1,9 +1,10 @@
 """The VM picker's data: every VM in one bulk read, and finding a VM by name, path, DNS or IP.
 
-Round trips do not grow with the inventory: :func:`list_vms` makes three requests
-(``CreateContainerView``, one ``RetrievePropertiesEx`` for VMs, hosts and clusters together,
-``DestroyView``) plus one ``ContinueRetrievePropertiesEx`` per further page of 1,000 objects
-that vCenter hands out. The answer is read with the collector's lean reader: for 10,000 VMs
+Round trips do not grow with the inventory: :func:`list_vms` makes one request (a
+``RetrievePropertiesEx`` for VMs, hosts and clusters together, reaching them from the root
+folder with traversal specs rather than through a container view, which would cost two more)
+plus one ``ContinueRetrievePropertiesEx`` per further page of 1,000 objects that vCenter hands
+out. The answer is read with the collector's lean reader: for 10,000 VMs
 pyVmomi's own deserializer would take four times as long as vCenter (tests/bench).
 """
 
@@ -13,6 +14,7 @@ import difflib
 import ipaddress
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from wizard.kb.facts import VmSummary
@@ -20,11 +22,11 @@ from wizard.vsphere._pyvmomi import PC, vim
 from wizard.vsphere.collector import (
     ObjectProps,
     climb_to_root,
-    container_view,
+    inventory_filter,
     moref_of,
     property_specs,
     retrieve,
-    view_filter,
+    together,
 )
 from wizard.vsphere.errors import MorefNotFound, VmAmbiguous, VmNotFound
 from wizard.vsphere.names import escape_name, unescape_name
@@ -101,17 +103,15 @@ def list_vms(session: Session) -> list[VmSummary]:
 
     def read() -> list[ObjectProps]:
         content = session.content
-        types = [vim.VirtualMachine, vim.HostSystem, vim.ClusterComputeResource]
-        with container_view(content, types) as view:
-            spec = view_filter(
-                view,
-                {
-                    vim.VirtualMachine: _VM_PROPS,
-                    vim.HostSystem: ("name", "parent"),
-                    vim.ClusterComputeResource: ("name",),
-                },
-            )
-            return retrieve(content.propertyCollector, [spec], lean=True)
+        spec = inventory_filter(
+            content,
+            {
+                vim.VirtualMachine: _VM_PROPS,
+                vim.HostSystem: ("name", "parent"),
+                vim.ClusterComputeResource: ("name",),
+            },
+        )
+        return retrieve(content.propertyCollector, [spec], lean=True)
 
     rows = summaries_from(session.call(read))
     log.info("Listed %d VMs on %s", len(rows), session.endpoint)
@@ -146,13 +146,37 @@ def _is_ip(text: str) -> bool:
 
 def _vm_names(content: Any) -> dict[str, str]:
     """moref -> name (as the user sees it) of every VM, in one request."""
-    with container_view(content, [vim.VirtualMachine]) as view:
-        objs = retrieve(
-            content.propertyCollector,
-            [view_filter(view, {vim.VirtualMachine: ("name",)})],
-            lean=True,
-        )
+    objs = retrieve(
+        content.propertyCollector,
+        [inventory_filter(content, {vim.VirtualMachine: ("name",)})],
+        lean=True,
+    )
     return {o.moref: unescape_name(str(o.get("name", ""))) for o in objs}
+
+
+def _search_index(content: Any, q: str) -> list[Any]:
+    """The VMs the search index finds for ``q`` as an IP, a DNS name or an inventory path."""
+    index = content.searchIndex
+    if _is_ip(q):
+        return list(index.FindAllByIp(datacenter=None, ip=q, vmSearch=True) or ())
+    if _DNS_NAME_RE.match(q):
+        return list(index.FindAllByDnsName(datacenter=None, dnsName=q, vmSearch=True) or ())
+    if "/" not in q:
+        return []
+    # As typed (names already escaped, e.g. pasted from govc), and with each name escaped: both
+    # asked at once, the one as typed wins.
+    paths = list(
+        dict.fromkeys((q.strip("/"), "/".join(escape_name(p) for p in q.strip("/").split("/"))))
+    )
+
+    def lookup(path: str) -> Callable[[], Any]:
+        return lambda: index.FindByInventoryPath(inventoryPath=path)
+
+    if len(paths) > 1:
+        entities: tuple[Any, ...] = together(lookup(paths[0]), lookup(paths[1]))
+    else:
+        entities = (lookup(paths[0])(),)
+    return [e for e in entities if isinstance(e, vim.VirtualMachine)][:1]
 
 
 def find_vms(session: Session, query: str) -> list[VmRef]:
@@ -165,10 +189,12 @@ def find_vms(session: Session, query: str) -> list[VmRef]:
     only when several have that exact name (or id: a VM may be named like another VM's id),
     or none has it exactly and several match otherwise.
 
-    Names are read in one request (names only, not the whole inventory); the search index
-    answers DNS names (``FindAllByDnsName``), IP addresses (``FindAllByIp``) and inventory
-    paths such as ``"Datacenter/vm/HD-W7-042"`` (``FindByInventoryPath``). The DNS name and IP
-    searches only find VMs whose VMware Tools report them.
+    Names are read in one request (names only, not the whole inventory) while the search
+    index is asked at the same time (see :func:`~wizard.vsphere.collector.together`), so a
+    slow link costs one latency for both. The search index answers DNS names
+    (``FindAllByDnsName``), IP addresses (``FindAllByIp``) and inventory paths such as
+    ``"Datacenter/vm/HD-W7-042"`` (``FindByInventoryPath``). The DNS name and IP searches
+    only find VMs whose VMware Tools report them.
 
     Returns:
         The VMs matched as above, each once: by managed object id among exact matches, then
@@ -185,23 +211,7 @@ def find_vms(session: Session, query: str) -> list[VmRef]:
 
     def search() -> tuple[dict[str, str], list[Any]]:
         content = session.content
-        names = _vm_names(content)
-        index = content.searchIndex
-        found: list[Any] = []
-        if _is_ip(q):
-            found.extend(index.FindAllByIp(datacenter=None, ip=q, vmSearch=True) or ())
-        elif _DNS_NAME_RE.match(q):
-            found.extend(index.FindAllByDnsName(datacenter=None, dnsName=q, vmSearch=True) or ())
-        if "/" in q:
-            # As typed (names already escaped, e.g. pasted from govc), then with each name escaped.
-            for path in dict.fromkeys(
-                (q.strip("/"), "/".join(escape_name(p) for p in q.strip("/").split("/")))
-            ):
-                entity = index.FindByInventoryPath(inventoryPath=path)
-                if isinstance(entity, vim.VirtualMachine):
-                    found.append(entity)
-                    break
-        return names, found
+        return together(lambda: _vm_names(content), lambda: _search_index(content, q))
 
     names, found = session.call(search)
     exact = [VmRef(name, moref) for moref, name in names.items() if name == q or moref == q]

@@ -123,3 +123,34 @@ def test_json_text_round_trips() -> None:
     text = to_json_text(result, remedies(result, facts), facts, "1.2.3")
     assert text.endswith("\n")
     assert json.loads(text) == check(facts)
+
+
+def test_the_scan_summary_keeps_every_id_of_the_full_form_in_a_fraction_of_its_size() -> None:
+    from wizard.kb.serialize import assessment_summary_json
+
+    facts = make_facts()
+    result = assess(facts)
+    found = remedies(result, facts)
+    full = assessment_to_json(result, found, facts, "1.2.3")
+    brief = assessment_summary_json(result, found, facts, "1.2.3")
+    assert (full["scope"], brief["scope"]) == ("full", "summary")
+    for key in ("vm", "verdict", "reason", "required_cpt_cache_bytes"):
+        assert brief[key] == full[key], key
+    assert [(c["id"], c["state"], c["value"]) for c in brief["conditions"]] == [
+        (c["id"], c["state"], c["value"]) for c in full["conditions"]
+    ]
+    for b, f in zip(brief["remedies"], full["remedies"], strict=True):
+        for key in ("id", "available", "recommended", "missing_privileges", "changes"):
+            assert b[key] == f[key], key
+        assert b["caveats"] == [{"id": c["id"], "applies": c["applies"]} for c in f["caveats"]]
+    assert len(json.dumps(brief)) * 2 < len(json.dumps(full))
+
+
+def test_a_scan_is_one_json_array_with_one_vm_a_line() -> None:
+    from wizard.kb.serialize import json_array_text
+
+    docs = [check(make_facts()), check(with_extra(make_facts(), cpt="16777216"))]
+    text = json_array_text(docs)
+    assert json.loads(text) == docs
+    assert len(text.splitlines()) == 4  # "[", a line each, "]"
+    assert json.loads(json_array_text([])) == []
