@@ -34,7 +34,13 @@ from wizard.kb.model import (
     ConditionState,
     Verdict,
 )
-from wizard.kb.sizing import BYTES_PER_PIXEL, BufferSize, required_for_pixels, required_for_screens
+from wizard.kb.sizing import (
+    BYTES_PER_PIXEL,
+    MIB,
+    BufferSize,
+    required_for_pixels,
+    required_for_screens,
+)
 from wizard.kb.values import Parsed, parse_bool, parse_hardware_version, parse_int
 
 ARTICLE_VERSION = 8
@@ -270,7 +276,8 @@ def _judge_guest(facts: VmFacts, notes: list[str]) -> Condition:
             )
     else:
         info, source = classify(config_id), "config.guestId"
-    value = f"{info.guest_id} ({info.name})" if info.guest_id else "no guest OS id"
+    # Words only: the id itself is in the source the technician can open (guest.guestId).
+    value = info.name if info.guest_id else "not named"
     if info.cls is GuestClass.WDDM_ARTICLE:
         return Condition(
             ConditionId.WDDM,
@@ -328,7 +335,8 @@ def _judge_version(facts: VmFacts, version: int | None, notes: list[str]) -> Con
     source = "config.version"
 
     def cond(state: ConditionState, detail: str, src: str = source) -> Condition:
-        return Condition(ConditionId.HW8, state, raw or "not reported", src, detail, WHY_HW8)
+        shown = f"version {version}" if version is not None else (raw or "not reported")
+        return Condition(ConditionId.HW8, state, shown, src, detail, WHY_HW8)
 
     if version is None:
         return cond(ConditionState.UNKNOWN, f"We can't read the hardware version {raw!r}.")
@@ -396,7 +404,7 @@ def _judge_3d(facts: VmFacts, state_3d: ThreeD, notes: list[str]) -> Condition:
         ConditionState.MET,
         "3D off",
         state_3d.source,
-        "Neither the video card nor mks.enable3d turns 3D on.",
+        "3D is turned on neither in the video card nor in the VM's advanced settings.",
         WHY_3D_OFF,
     )
 
@@ -406,7 +414,7 @@ def _mitigations(
 ) -> list[str]:
     found: list[str] = []
     if state_3d.on:
-        found.append(f"3D is on ({state_3d.source}).")
+        found.append("3D is on.")
     if cache.unparsable:
         notes.append(
             f"{CPT_CACHE_KEY} is set to {cache.raw!r}, which we can't read as a number; we treat "
@@ -416,25 +424,26 @@ def _mitigations(
         return found
     if demand.size is None:
         notes.append(
-            f"{CPT_CACHE_KEY} is {cache.value} bytes, but without the screen size we can't tell "
-            "whether that is enough."
+            f"The checkpoint buffer is set to {mb(cache.value)}, but without the screen size we "
+            "can't tell whether that is enough."
         )
     elif cache.value >= demand.size.bytes:
         found.append(
-            f"{CPT_CACHE_KEY} is {cache.value} bytes; the displays need {demand.size.bytes}."
+            f"The checkpoint buffer is set to {mb(cache.value)}; the displays need "
+            f"{mb(demand.size.bytes)}."
         )
     elif demand.sized_from == "video_memory":
         # Without a reported screen the figure is only the most the video memory could show:
         # a value set while the VM ran (sized from the real screen) is not "too small" for it.
         notes.append(
-            f"{CPT_CACHE_KEY} is {cache.value} bytes. Tools don't report the screen (is the VM "
-            f"off?), so we can't tell whether that is enough: the most the video memory can "
-            f"show would need {demand.size.bytes}. Check again with the VM running."
+            f"The checkpoint buffer is set to {mb(cache.value)}. Tools don't report the screen "
+            f"(is the VM off?), so we can't tell whether that is enough: the most the video "
+            f"memory can show would need {mb(demand.size.bytes)}. Check again with the VM running."
         )
     else:
         notes.append(
-            f"{CPT_CACHE_KEY} is {cache.value} bytes, less than the {demand.size.bytes} the "
-            "displays need."
+            f"The checkpoint buffer is set to {mb(cache.value)}, less than the "
+            f"{mb(demand.size.bytes)} the displays need."
         )
     return found
 
@@ -454,22 +463,40 @@ def _sizing_notes(demand: DisplayDemand, notes: list[str]) -> None:
         )
     if demand.size.estimate:
         notes.append(
-            f"The buffer size {demand.size.bytes} is our estimate: the article gives figures "
+            f"The buffer size {mb(demand.size.bytes)} is our estimate: the article gives figures "
             "only up to two 1600x1200 displays."
         )
 
 
 CONDITION_LABELS: dict[ConditionId, str] = {
-    ConditionId.DISPLAY: "C1 display",
-    ConditionId.WDDM: "C2 guest OS",
-    ConditionId.HW8: "C3 hardware version",
-    ConditionId.NO_3D: "C4 3D off",
+    ConditionId.DISPLAY: "the display size",
+    ConditionId.WDDM: "the guest OS",
+    ConditionId.HW8: "the hardware version",
+    ConditionId.NO_3D: "3D being off",
 }
-"""Short names of the conditions for sentences shown to the technician."""
+"""Short names of the conditions for sentences shown to the technician (plain words: the ids
+C1 to C4 belong to ``check --json`` and the report, not to the sentences)."""
 
 
 def _names(conditions: list[Condition]) -> str:
     return " and ".join(CONDITION_LABELS[c.id] for c in conditions)
+
+
+def _is(conditions: list[Condition]) -> str:
+    return "is" if len(conditions) == 1 else "are"
+
+
+def mb(size: int) -> str:
+    """A size in bytes as the wizard shows it: megabytes (MiB), e.g. ``"16 MB"``.
+
+    A size that is not a whole megabyte also gives its exact bytes: ``"23.0 MB (24,117,247
+    bytes)"``.
+    """
+    if size % MIB == 0:
+        return f"{size // MIB} MB"
+    # Not a whole megabyte (a value typed by hand): the exact bytes too, so "less than" never
+    # reads as "23.0 MB, less than 23 MB".
+    return f"{size / MIB:.1f} MB ({size:,} bytes)"
 
 
 def _details(conditions: list[Condition]) -> str:
@@ -540,21 +567,23 @@ def _verdict(
     if failing:
         return (
             Verdict.NOT_AFFECTED,
-            f"Not affected: {_names(failing)} not met. {_details(failing)}",
+            f"Not affected: {_names(failing)} {'rules' if len(failing) == 1 else 'rule'} it "
+            f"out. {_details(failing)}",
         )
     unknown = [c for c in conditions if c.state is ConditionState.UNKNOWN]
     if at_risk_version:
         if mitigations:
             return (
                 Verdict.NOT_AFFECTED,
-                f"Not affected: {_names([c3])} not met, and what protects it now would still "
-                f"protect it after an upgrade. {' '.join(mitigations)}",
+                "Not affected: the hardware version rules it out, and what protects it now "
+                f"would still protect it after an upgrade. {' '.join(mitigations)}",
             )
         urgency = " An upgrade is already scheduled." if upgrade_pending(facts) else ""
         if unknown:
             return (
                 Verdict.AT_RISK,
-                f"At risk if upgraded: hardware version 7, but {_names(unknown)} is unknown, so "
+                f"At risk if upgraded: hardware version 7, but {_names(unknown)} "
+                f"{_is(unknown)} unknown, so "
                 f"an upgrade may or may not bring the failure.{urgency}",
             )
         return (
@@ -567,6 +596,7 @@ def _verdict(
     if unknown:
         return (
             Verdict.POSSIBLY_AFFECTED,
-            f"Possibly affected: nothing rules it out, but {_names(unknown)} is unknown.",
+            f"Possibly affected: nothing rules it out, but {_names(unknown)} {_is(unknown)} "
+            "unknown.",
         )
     return Verdict.AFFECTED, "Affected: all four conditions hold and nothing protects it."
