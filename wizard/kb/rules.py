@@ -271,8 +271,8 @@ def _judge_guest(facts: VmFacts, notes: list[str]) -> Condition:
         info, source = classify(tools_id), "guest.guestId"
         if config_id and config_id != tools_id:
             notes.append(
-                f"Tools report the guest as {tools_id} but the VM is configured as {config_id}; "
-                "we go by what Tools report."
+                f"Tools report the guest as {info.name} but the VM is configured as "
+                f"{classify(config_id).name}; we go by what Tools report."
             )
     else:
         info, source = classify(config_id), "config.guestId"
@@ -330,6 +330,21 @@ def upgrade_pending(facts: VmFacts) -> bool:
     return target is None or target >= ARTICLE_VERSION
 
 
+_UPGRADE_WHEN = {
+    "onsoftpoweroff": "for the next shutdown from the guest",
+    "always": "for the next power cycle",
+}
+"""vSphere's upgrade policies (``onSoftPowerOff``, ``always``) in words."""
+
+
+def _version_words(key: str | None) -> str:
+    """``vmx-08`` -> ``version 8``; no key -> the latest version."""
+    version = parse_hardware_version(key or "")
+    if version is not None:
+        return f"version {version}"
+    return (key or "").strip() or "the latest version"
+
+
 def _judge_version(facts: VmFacts, version: int | None, notes: list[str]) -> Condition:
     raw = facts.hardware_version.strip()
     source = "config.version"
@@ -347,15 +362,16 @@ def _judge_version(facts: VmFacts, version: int | None, notes: list[str]) -> Con
         src = f"{source}; config.scheduledHardwareUpgradeInfo" if policy else source
         if upgrade_pending(facts):
             assert policy is not None  # upgrade_pending() is False without a policy
-            target = policy.version_key or "the latest version"
+            target = _version_words(policy.version_key)
+            when = _UPGRADE_WHEN.get(policy.policy.strip().lower(), "when vSphere next can")
             notes.append(
-                f"An upgrade to {target} is scheduled ({policy.policy}): it would make this VM "
+                f"An upgrade to {target} is scheduled {when}: it would make this VM "
                 "fail vMotion. Act before the next guest shutdown."
             )
             return cond(
                 ConditionState.NOT_MET,
                 f"Hardware version 7 is safe today, but an upgrade to {target} is already "
-                f"scheduled ({policy.policy}).",
+                f"scheduled {when}.",
                 src,
             )
         return cond(

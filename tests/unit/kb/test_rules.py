@@ -106,7 +106,7 @@ def test_c2_prefers_the_id_tools_report_and_notes_a_mismatch() -> None:
     condition = result.condition(ConditionId.WDDM)
     assert condition.state is MET
     assert condition.source == "guest.guestId"
-    assert "winXPProGuest" in notes_text(result)
+    assert "Windows XP Professional" in notes_text(result)
     assert result.verdict is Verdict.AFFECTED
 
 
