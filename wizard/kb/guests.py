@@ -146,9 +146,9 @@ def classify(guest_id: str | None) -> GuestInfo:
             return GuestInfo(gid, table[gid], cls)
     numbered = _WINDOWS_NUMBERED.match(gid)
     if numbered is not None and len(numbered.group(1)) <= 4 and int(numbered.group(1)) >= 8:
-        return GuestInfo(gid, f"Windows ({gid})", GuestClass.WDDM_LATER)
+        return GuestInfo(gid, _with_bits("A later Windows", gid), GuestClass.WDDM_LATER)
     if gid.lower().startswith(_WINDOWS_PREFIX):
-        return GuestInfo(gid, f"Windows ({gid})", GuestClass.UNKNOWN)
+        return GuestInfo(gid, _with_bits("An unrecognised Windows", gid), GuestClass.UNKNOWN)
     return GuestInfo(gid, _fallback_name(gid), GuestClass.NOT_WDDM)
 
 
@@ -157,10 +157,56 @@ def friendly_name(guest_id: str | None) -> str:
     return classify(guest_id).name
 
 
+# Families of ids vSphere adds a number to with each release ("debian6_64Guest",
+# "oracleLinux9_64Guest"): an id not listed above is read as family, release and width, so the
+# technician reads "Debian 6 (64-bit)", never the id.
+_FAMILIES: tuple[tuple[str, str], ...] = (
+    ("oraclelinux", "Oracle Linux"),
+    ("opensuse", "openSUSE"),
+    ("almalinux", "AlmaLinux"),
+    ("rockylinux", "Rocky Linux"),
+    ("asianux", "Asianux"),
+    ("debian", "Debian"),
+    ("ubuntu", "Ubuntu Linux"),
+    ("centos", "CentOS"),
+    ("fedora", "Fedora"),
+    ("rhel", "Red Hat Enterprise Linux"),
+    ("sles", "SUSE Linux Enterprise"),
+    ("suse", "SUSE Linux"),
+    ("mandriva", "Mandriva Linux"),
+    ("turbolinux", "Turbolinux"),
+    ("coreos", "CoreOS"),
+    ("amazonlinux", "Amazon Linux"),
+    ("photon", "VMware Photon OS"),
+    ("freebsd", "FreeBSD"),
+    ("solaris", "Oracle Solaris"),
+    ("netware", "Novell NetWare"),
+    ("darwin", "macOS"),
+    ("vmkernel", "VMware ESXi"),
+    ("os2", "OS/2"),
+    ("eComStation", "eComStation"),
+)
+_RELEASE = re.compile(r"^(\d+)(?:x)?(?:_?64)?(?:srv|server)?guest$", re.IGNORECASE)
+
+
+def _with_bits(name: str, gid: str) -> str:
+    return f"{name} (64-bit)" if "64" in gid else name
+
+
 def _fallback_name(gid: str) -> str:
     lowered = gid.lower()
-    if "linux" in lowered or lowered.startswith(
-        ("rhel", "centos", "ubuntu", "debian", "sles", "oracle", "fedora", "asianux", "rocky")
-    ):
-        return f"Linux ({gid})"
-    return f"Other OS ({gid})"
+    for prefix, family in _FAMILIES:
+        if not lowered.startswith(prefix.lower()):
+            continue
+        rest = gid[len(prefix) :]
+        if rest.lower() in ("guest", "64guest", "_64guest"):
+            return _with_bits(family, rest)
+        release = _RELEASE.match(rest)
+        if release is not None:
+            number = release.group(1)
+            # "debian10" is release 10; "other26x" style ids are handled by the table.
+            return _with_bits(f"{family} {int(number)}", rest.removeprefix(number))
+        return _with_bits(family, rest)
+    if "linux" in lowered:
+        return _with_bits("An unrecognised Linux", gid)
+    return _with_bits("An unrecognised OS", gid)

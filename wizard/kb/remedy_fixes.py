@@ -37,10 +37,11 @@ from wizard.kb.rules import (
     configured_displays,
     cpt_cache_setting,
     display_demand,
+    mb,
     reported_screen,
     three_d,
 )
-from wizard.kb.sizing import MIB, value_to_set
+from wizard.kb.sizing import value_to_set
 from wizard.kb.values import parse_hardware_version
 
 CAP_SCREEN = (1280, 1024)
@@ -391,28 +392,28 @@ def raise_buffer(facts: VmFacts, override: int | None) -> Draft:
         target = current.value
     new_value = value_to_set(target, current.value)
     summary = (
-        f"Set {CPT_CACHE_KEY} to {new_value} bytes ({new_value / MIB:g} MB) on the VM, so the "
-        "screen fits in the vMotion buffer."
+        f"Set the VM's checkpoint buffer to {mb(new_value)}, so the screen fits in the "
+        "vMotion buffer."
     )
     if size.estimate and override is None:
         estimate = Caveat(
             CaveatId.ESTIMATE_BEYOND_ARTICLE,
             True,
-            f"{size.bytes} bytes is our estimate: the article gives figures only up to two "
+            f"{mb(size.bytes)} is our estimate: the article gives figures only up to two "
             "1600x1200 displays.",
         )
     elif size.estimate:
         estimate = Caveat(
             CaveatId.ESTIMATE_BEYOND_ARTICLE,
             True,
-            f"You chose {target} bytes; our estimate of the need ({size.bytes}) goes beyond the "
-            "article's figures.",
+            f"You chose {mb(target)}; our estimate of the need ({mb(size.bytes)}) goes beyond "
+            "the article's figures.",
         )
     else:
         estimate = Caveat(
             CaveatId.ESTIMATE_BEYOND_ARTICLE,
             False,
-            f"{size.bytes} bytes is the article's own figure for these displays.",
+            f"{mb(size.bytes)} is the article's own figure for these displays.",
         )
     manual = (
         f'append the line {CPT_CACHE_KEY} = "{new_value}" to /etc/vmware/config on '
@@ -424,11 +425,12 @@ def raise_buffer(facts: VmFacts, override: int | None) -> Draft:
             RemedyId.RAISE_BUFFER,
             title,
             summary,
-            f"{CPT_CACHE_KEY} is already set ({current.value} bytes). Tools don't report the "
+            f"The checkpoint buffer is already set ({mb(current.value)}). Tools don't report the "
             "screen, so we keep that value rather than size for the most the video memory "
             "could show; check again with the VM running to size it from the real screen."
             if unsized and current.value < size.bytes
-            else f"{CPT_CACHE_KEY} is already {current.value} bytes, enough for these displays.",
+            else f"The checkpoint buffer is already {mb(current.value or 0)}, enough for these "
+            "displays.",
             (power_caveat(facts, False), estimate),
             manual_steps=manual,
         )

@@ -34,7 +34,13 @@ from wizard.kb.model import (
     ConditionState,
     Verdict,
 )
-from wizard.kb.sizing import BYTES_PER_PIXEL, BufferSize, required_for_pixels, required_for_screens
+from wizard.kb.sizing import (
+    BYTES_PER_PIXEL,
+    MIB,
+    BufferSize,
+    required_for_pixels,
+    required_for_screens,
+)
 from wizard.kb.values import Parsed, parse_bool, parse_hardware_version, parse_int
 
 ARTICLE_VERSION = 8
@@ -265,12 +271,13 @@ def _judge_guest(facts: VmFacts, notes: list[str]) -> Condition:
         info, source = classify(tools_id), "guest.guestId"
         if config_id and config_id != tools_id:
             notes.append(
-                f"Tools report the guest as {tools_id} but the VM is configured as {config_id}; "
-                "we go by what Tools report."
+                f"Tools report the guest as {info.name} but the VM is configured as "
+                f"{classify(config_id).name}; we go by what Tools report."
             )
     else:
         info, source = classify(config_id), "config.guestId"
-    value = f"{info.guest_id} ({info.name})" if info.guest_id else "no guest OS id"
+    # Words only: the id itself is in the source the technician can open (guest.guestId).
+    value = info.name if info.guest_id else "not named"
     if info.cls is GuestClass.WDDM_ARTICLE:
         return Condition(
             ConditionId.WDDM,
@@ -323,12 +330,28 @@ def upgrade_pending(facts: VmFacts) -> bool:
     return target is None or target >= ARTICLE_VERSION
 
 
+_UPGRADE_WHEN = {
+    "onsoftpoweroff": "for the next shutdown from the guest",
+    "always": "for the next power cycle",
+}
+"""vSphere's upgrade policies (``onSoftPowerOff``, ``always``) in words."""
+
+
+def _version_words(key: str | None) -> str:
+    """``vmx-08`` -> ``version 8``; no key -> the latest version."""
+    version = parse_hardware_version(key or "")
+    if version is not None:
+        return f"version {version}"
+    return (key or "").strip() or "the latest version"
+
+
 def _judge_version(facts: VmFacts, version: int | None, notes: list[str]) -> Condition:
     raw = facts.hardware_version.strip()
     source = "config.version"
 
     def cond(state: ConditionState, detail: str, src: str = source) -> Condition:
-        return Condition(ConditionId.HW8, state, raw or "not reported", src, detail, WHY_HW8)
+        shown = f"version {version}" if version is not None else (raw or "not reported")
+        return Condition(ConditionId.HW8, state, shown, src, detail, WHY_HW8)
 
     if version is None:
         return cond(ConditionState.UNKNOWN, f"We can't read the hardware version {raw!r}.")
@@ -339,15 +362,16 @@ def _judge_version(facts: VmFacts, version: int | None, notes: list[str]) -> Con
         src = f"{source}; config.scheduledHardwareUpgradeInfo" if policy else source
         if upgrade_pending(facts):
             assert policy is not None  # upgrade_pending() is False without a policy
-            target = policy.version_key or "the latest version"
+            target = _version_words(policy.version_key)
+            when = _UPGRADE_WHEN.get(policy.policy.strip().lower(), "when vSphere next can")
             notes.append(
-                f"An upgrade to {target} is scheduled ({policy.policy}): it would make this VM "
+                f"An upgrade to {target} is scheduled {when}: it would make this VM "
                 "fail vMotion. Act before the next guest shutdown."
             )
             return cond(
                 ConditionState.NOT_MET,
                 f"Hardware version 7 is safe today, but an upgrade to {target} is already "
-                f"scheduled ({policy.policy}).",
+                f"scheduled {when}.",
                 src,
             )
         return cond(
@@ -396,7 +420,7 @@ def _judge_3d(facts: VmFacts, state_3d: ThreeD, notes: list[str]) -> Condition:
         ConditionState.MET,
         "3D off",
         state_3d.source,
-        "Neither the video card nor mks.enable3d turns 3D on.",
+        "3D is turned on neither in the video card nor in the VM's advanced settings.",
         WHY_3D_OFF,
     )
 
@@ -406,7 +430,7 @@ def _mitigations(
 ) -> list[str]:
     found: list[str] = []
     if state_3d.on:
-        found.append(f"3D is on ({state_3d.source}).")
+        found.append("3D is on.")
     if cache.unparsable:
         notes.append(
             f"{CPT_CACHE_KEY} is set to {cache.raw!r}, which we can't read as a number; we treat "
@@ -416,25 +440,26 @@ def _mitigations(
         return found
     if demand.size is None:
         notes.append(
-            f"{CPT_CACHE_KEY} is {cache.value} bytes, but without the screen size we can't tell "
-            "whether that is enough."
+            f"The checkpoint buffer is set to {mb(cache.value)}, but without the screen size we "
+            "can't tell whether that is enough."
         )
     elif cache.value >= demand.size.bytes:
         found.append(
-            f"{CPT_CACHE_KEY} is {cache.value} bytes; the displays need {demand.size.bytes}."
+            f"The checkpoint buffer is set to {mb(cache.value)}; the displays need "
+            f"{mb(demand.size.bytes)}."
         )
     elif demand.sized_from == "video_memory":
         # Without a reported screen the figure is only the most the video memory could show:
         # a value set while the VM ran (sized from the real screen) is not "too small" for it.
         notes.append(
-            f"{CPT_CACHE_KEY} is {cache.value} bytes. Tools don't report the screen (is the VM "
-            f"off?), so we can't tell whether that is enough: the most the video memory can "
-            f"show would need {demand.size.bytes}. Check again with the VM running."
+            f"The checkpoint buffer is set to {mb(cache.value)}. Tools don't report the screen "
+            f"(is the VM off?), so we can't tell whether that is enough: the most the video "
+            f"memory can show would need {mb(demand.size.bytes)}. Check again with the VM running."
         )
     else:
         notes.append(
-            f"{CPT_CACHE_KEY} is {cache.value} bytes, less than the {demand.size.bytes} the "
-            "displays need."
+            f"The checkpoint buffer is set to {mb(cache.value)}, less than the "
+            f"{mb(demand.size.bytes)} the displays need."
         )
     return found
 
@@ -454,22 +479,40 @@ def _sizing_notes(demand: DisplayDemand, notes: list[str]) -> None:
         )
     if demand.size.estimate:
         notes.append(
-            f"The buffer size {demand.size.bytes} is our estimate: the article gives figures "
+            f"The buffer size {mb(demand.size.bytes)} is our estimate: the article gives figures "
             "only up to two 1600x1200 displays."
         )
 
 
 CONDITION_LABELS: dict[ConditionId, str] = {
-    ConditionId.DISPLAY: "C1 display",
-    ConditionId.WDDM: "C2 guest OS",
-    ConditionId.HW8: "C3 hardware version",
-    ConditionId.NO_3D: "C4 3D off",
+    ConditionId.DISPLAY: "the display size",
+    ConditionId.WDDM: "the guest OS",
+    ConditionId.HW8: "the hardware version",
+    ConditionId.NO_3D: "3D being off",
 }
-"""Short names of the conditions for sentences shown to the technician."""
+"""Short names of the conditions for sentences shown to the technician (plain words: the ids
+C1 to C4 belong to ``check --json`` and the report, not to the sentences)."""
 
 
 def _names(conditions: list[Condition]) -> str:
     return " and ".join(CONDITION_LABELS[c.id] for c in conditions)
+
+
+def _is(conditions: list[Condition]) -> str:
+    return "is" if len(conditions) == 1 else "are"
+
+
+def mb(size: int) -> str:
+    """A size in bytes as the wizard shows it: megabytes (MiB), e.g. ``"16 MB"``.
+
+    A size that is not a whole megabyte also gives its exact bytes: ``"23.0 MB (24,117,247
+    bytes)"``.
+    """
+    if size % MIB == 0:
+        return f"{size // MIB} MB"
+    # Not a whole megabyte (a value typed by hand): the exact bytes too, so "less than" never
+    # reads as "23.0 MB, less than 23 MB".
+    return f"{size / MIB:.1f} MB ({size:,} bytes)"
 
 
 def _details(conditions: list[Condition]) -> str:
@@ -540,21 +583,23 @@ def _verdict(
     if failing:
         return (
             Verdict.NOT_AFFECTED,
-            f"Not affected: {_names(failing)} not met. {_details(failing)}",
+            f"Not affected: {_names(failing)} {'rules' if len(failing) == 1 else 'rule'} it "
+            f"out. {_details(failing)}",
         )
     unknown = [c for c in conditions if c.state is ConditionState.UNKNOWN]
     if at_risk_version:
         if mitigations:
             return (
                 Verdict.NOT_AFFECTED,
-                f"Not affected: {_names([c3])} not met, and what protects it now would still "
-                f"protect it after an upgrade. {' '.join(mitigations)}",
+                "Not affected: the hardware version rules it out, and what protects it now "
+                f"would still protect it after an upgrade. {' '.join(mitigations)}",
             )
         urgency = " An upgrade is already scheduled." if upgrade_pending(facts) else ""
         if unknown:
             return (
                 Verdict.AT_RISK,
-                f"At risk if upgraded: hardware version 7, but {_names(unknown)} is unknown, so "
+                f"At risk if upgraded: hardware version 7, but {_names(unknown)} "
+                f"{_is(unknown)} unknown, so "
                 f"an upgrade may or may not bring the failure.{urgency}",
             )
         return (
@@ -567,6 +612,7 @@ def _verdict(
     if unknown:
         return (
             Verdict.POSSIBLY_AFFECTED,
-            f"Possibly affected: nothing rules it out, but {_names(unknown)} is unknown.",
+            f"Possibly affected: nothing rules it out, but {_names(unknown)} {_is(unknown)} "
+            "unknown.",
         )
     return Verdict.AFFECTED, "Affected: all four conditions hold and nothing protects it."

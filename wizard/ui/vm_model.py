@@ -34,7 +34,8 @@ POWER_WORDS = {"poweredOn": "On", "poweredOff": "Off", "suspended": "Suspended"}
 def guest_name(guest_id: str | None) -> str:
     """A readable guest OS name for a vSphere guest id, as the knowledge base names it.
 
-    An id the knowledge base does not know is shown with its kind, e.g. ``Linux (foo64Guest)``;
+    An id the knowledge base does not know is read as family and release (``debian6_64Guest``
+    is "Debian 6 (64-bit)"), else named as unrecognised, never shown as the id;
     no id at all is "Unknown" (short, for the table's column).
     """
     if not (guest_id or "").strip():

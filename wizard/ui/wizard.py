@@ -23,6 +23,7 @@ from wizard.ui.pages.connect import ConnectPage
 from wizard.ui.pages.done import DonePage
 from wizard.ui.pages.ready import ReadyPage
 from wizard.ui.pages.welcome import WelcomePage
+from wizard.ui.steps import StepList
 from wizard.ui.theme import icon, ui_resources
 from wizard.ui.widgets import copy_text
 from wizard.ui.wizard_state import WizardContext
@@ -77,6 +78,9 @@ class CheckpointWizard(QWizard):
         for pid, page in self.pages.items():
             self.setPage(int(pid), page)
         self.setStartId(int(PageId.WELCOME))
+        # Where am I, what is left: the steps beside the pages (it never takes the focus).
+        self.steps = StepList(self)
+        self.setSideWidget(self.steps)
         self._help = HelpWindow(self)
         self._help_topic = ""
         # Help pages link to each other by file name: open those here, the web outside.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from wizard.kb.guests import GuestClass, classify, friendly_name
 
@@ -94,9 +96,27 @@ def test_missing_or_unrecognised_windows_ids_are_unknown(guest_id: str | None) -
         ("windows9_64Guest", "Windows 10 (64-bit)"),
         ("winNetStandardGuest", "Windows Server 2003 Standard"),
         ("rhel8_64Guest", "Red Hat Enterprise Linux 8 (64-bit)"),
-        ("fedora64Guest", "Linux (fedora64Guest)"),
-        ("netware6Guest", "Other OS (netware6Guest)"),
+        ("fedora64Guest", "Fedora (64-bit)"),
+        ("netware6Guest", "Novell NetWare 6"),
+        ("debian6_64Guest", "Debian 6 (64-bit)"),
+        ("debian5Guest", "Debian 5"),
+        ("oracleLinux9_64Guest", "Oracle Linux 9 (64-bit)"),
+        ("centos7_64Guest", "CentOS 7 (64-bit)"),
+        ("ubuntuGuest", "Ubuntu Linux"),
+        ("windows13_64Guest", "A later Windows (64-bit)"),
+        ("winFutureGuest", "An unrecognised Windows"),
+        ("mylinux64Guest", "An unrecognised Linux (64-bit)"),
+        ("zzzGuest", "An unrecognised OS"),
     ],
 )
 def test_friendly_names(guest_id: str, name: str) -> None:
     assert friendly_name(guest_id) == name
+
+
+@given(st.text(max_size=40))
+def test_a_friendly_name_never_shows_the_id(guest_id: str) -> None:
+    """Whatever vSphere reports, the technician reads words, not the id itself."""
+    name = friendly_name(guest_id)
+    assert name
+    if guest_id.strip().endswith("Guest"):
+        assert guest_id.strip() not in name

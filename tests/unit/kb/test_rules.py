@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.helpers.facts import (
@@ -104,7 +106,7 @@ def test_c2_prefers_the_id_tools_report_and_notes_a_mismatch() -> None:
     condition = result.condition(ConditionId.WDDM)
     assert condition.state is MET
     assert condition.source == "guest.guestId"
-    assert "winXPProGuest" in notes_text(result)
+    assert "Windows XP Professional" in notes_text(result)
     assert result.verdict is Verdict.AFFECTED
 
 
@@ -126,7 +128,7 @@ def test_c2_not_wddm_makes_the_vm_not_affected_naming_c2(guest_id: str) -> None:
     result = assess(make_facts(guest_id=guest_id, tools_guest_id=guest_id))
     assert result.condition(ConditionId.WDDM).state is NOT_MET
     assert result.verdict is Verdict.NOT_AFFECTED
-    assert "C2" in result.reason
+    assert "the guest OS" in result.reason
 
 
 def test_c2_unknown_guest_makes_the_vm_possibly_affected() -> None:
@@ -185,7 +187,7 @@ def test_c3_vmx13_and_later_are_outside_both_editions(version: str) -> None:
     result = assess(make_facts(hardware_version=version))
     assert result.condition(ConditionId.HW8).state is NOT_MET
     assert result.verdict is Verdict.NOT_AFFECTED
-    assert "C3" in result.reason
+    assert "the hardware version" in result.reason
 
 
 def test_c3_older_than_7_is_not_affected_with_a_note_about_upgrading() -> None:
@@ -242,7 +244,7 @@ def test_buffer_exactly_the_required_size_mitigates() -> None:
     assert required == 24_117_248
     result = assess(with_extra(make_facts(), cpt=str(required)))
     assert result.verdict is Verdict.MITIGATED
-    assert "24117248" in result.mitigations[0]
+    assert "23 MB" in result.mitigations[0]
 
 
 def test_buffer_one_byte_short_does_not_mitigate_and_says_so() -> None:
@@ -337,9 +339,9 @@ def test_not_affected_names_every_failing_condition() -> None:
     )
     result = assess(facts)
     assert result.verdict is Verdict.NOT_AFFECTED
-    assert "C1" in result.reason
-    assert "C2" in result.reason
-    assert "C3" not in result.reason
+    assert "the display size" in result.reason
+    assert "the guest OS" in result.reason
+    assert "the hardware version" not in result.reason
 
 
 def test_vmx07_with_unknown_display_is_still_at_risk_and_says_what_is_unknown() -> None:
@@ -350,7 +352,7 @@ def test_vmx07_with_unknown_display_is_still_at_risk_and_says_what_is_unknown() 
     )
     result = assess(facts)
     assert result.verdict is Verdict.AT_RISK
-    assert "C1" in result.reason
+    assert "the display size" in result.reason
     assert "unknown" in result.reason
 
 
@@ -365,7 +367,7 @@ def test_vmx07_with_unknown_display_is_still_at_risk_and_says_what_is_unknown() 
 def test_vmx07_already_protected_is_not_affected_naming_c3(facts: VmFacts) -> None:
     result = assess(facts)
     assert result.verdict is Verdict.NOT_AFFECTED
-    assert "C3" in result.reason
+    assert "the hardware version" in result.reason
     assert "after an upgrade" in result.reason
 
 
@@ -401,7 +403,7 @@ def test_possibly_affected_when_tools_report_nothing() -> None:
     )
     result = assess(facts)
     assert result.verdict is Verdict.POSSIBLY_AFFECTED
-    assert "C1" in result.reason
+    assert "the display size" in result.reason
 
 
 def test_every_condition_carries_value_source_detail_and_why() -> None:
@@ -417,3 +419,31 @@ def test_every_condition_carries_value_source_detail_and_why() -> None:
 def test_assessment_names_the_vm() -> None:
     result = assess(make_facts())
     assert (result.vm_name, result.vm_moref) == ("HD-W7-042", "vm-42")
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [
+        make_facts(),
+        make_facts(hardware_version="vmx-07"),
+        make_facts(tools_guest_id="winXPProGuest", guest_id="winXPProGuest"),
+        make_facts(screen=None, tools_guest_id=None, tools_running=False),
+        make_facts(hardware_version="vmx-10"),
+    ],
+)
+def test_the_reason_and_values_speak_words_not_ids(facts: VmFacts) -> None:
+    """What the technician reads first names no condition id, guest id or version key."""
+    result = assess(facts)
+    shown = [result.reason, *result.mitigations, *result.notes]
+    shown += [f"{c.value} {c.detail}" for c in result.conditions]
+    for text in shown:
+        assert not re.search(r"\bC[1-4]\b|vmx-\d|Guest\b|_", text), text
+
+
+def test_the_guest_is_named_in_words_and_sizes_in_megabytes() -> None:
+    result = assess(with_extra(make_facts(), cpt="25165824"))
+    assert result.condition(ConditionId.WDDM).value == "Windows 7 (64-bit)"
+    assert result.condition(ConditionId.HW8).value == "version 8"
+    assert result.mitigations == (
+        "The checkpoint buffer is set to 24 MB; the displays need 23 MB.",
+    )

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wizard.kb.facts import EvidenceItem
+from wizard.kb.facts import EvidenceItem, EvidenceKind
 from wizard.kb.model import Assessment, Condition, ConditionId, ConditionState, Verdict
 from wizard.ui.gateway import CheckResult
 from wizard.ui.pages.base import BasePage, PageId
@@ -54,10 +54,25 @@ STATE_LOOK: dict[ConditionState, tuple[Tone, str]] = {
 }
 
 
-class ConditionRow(QFrame):
-    """One condition: state (icon and word), title and value, detail, why, source."""
+EVIDENCE_WORDS: dict[EvidenceKind, str] = {
+    EvidenceKind.EVENT: "vCenter event",
+    EvidenceKind.TASK: "vCenter task",
+    EvidenceKind.LOG: "the VM's log",
+}
 
-    def __init__(self, cond: Condition, parent: QWidget | None = None) -> None:
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+class ConditionRow(QFrame):
+    """One condition: state (icon and word), title and value, detail; why and source on demand.
+
+    ``raw`` is the value as vSphere reports it (a guest id, ``vmx-08``), shown with the source
+    in the details only.
+    """
+
+    def __init__(self, cond: Condition, parent: QWidget | None = None, raw: str = "") -> None:
         super().__init__(parent)
         self.setObjectName("conditionRow")
         self.setStyleSheet(
@@ -87,7 +102,8 @@ class ConditionRow(QFrame):
         self.detail_label = detail
         why = wrapped(f"Why it matters: {cond.why_it_matters}", self)
         why.setStyleSheet("color: #4f5b67;")
-        source = wrapped(f"Read from {cond.source}", self, selectable=True)
+        read = f"Read from {cond.source}" + (f": {raw}" if raw else "")
+        source = wrapped(read, self, selectable=True)
         source.setFont(monospace())
         source.setFont(scaled_font(source, 0.9))
         source.setStyleSheet("color: #4f5b67;")
@@ -106,9 +122,17 @@ class ConditionRow(QFrame):
         grid.addWidget(why, 2, 1)
         grid.addWidget(source, 3, 1)
         grid.setColumnStretch(1, 1)
+        self.details = (why, source)
+        for widget in self.details:
+            widget.hide()
         self.setAccessibleName(f"{title.text()}: {word}, {cond.value}")
         self._title = title.text()
         self._value = cond.value
+
+    def set_details_shown(self, shown: bool) -> None:
+        """Show or hide why the condition matters and where its value was read."""
+        for widget in self.details:
+            widget.setVisible(shown)
 
     def set_judgement_hidden(self, hidden: bool) -> None:
         """Show the facts only (value, why it matters, source): the trainee judges them."""
@@ -143,6 +167,7 @@ class CheckPage(BasePage):
         self.vm_line.setFont(scaled_font(self.vm_line, 1.05, bold=True))
         self.vm_line.setAccessibleName("VM checked")
         self.vm_line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.vm_line.setWordWrap(True)
         layout.addWidget(self.vm_line)
         self.busy = BusyRow(self)
         self.busy.cancelRequested.connect(self.on_busy_cancel_requested)
@@ -169,9 +194,18 @@ class CheckPage(BasePage):
         self.again_button.setAccessibleName("Check again")
         self.again_button.setAutoDefault(False)
         self.again_button.clicked.connect(self.on_again_button_clicked)
+        self.details_button = QPushButton("Show &details", self)
+        self.details_button.setCheckable(True)
+        self.details_button.setAutoDefault(False)
+        self.details_button.setAccessibleName("Show details")
+        self.details_button.setToolTip(
+            "Why each condition matters, and the vSphere property each value was read from."
+        )
+        self.details_button.toggled.connect(self.on_details_button_toggled)
         buttons = QHBoxLayout()
         buttons.addWidget(self.log_button)
         buttons.addWidget(self.again_button)
+        buttons.addWidget(self.details_button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
         self.log_busy = BusyRow(self)
@@ -181,6 +215,7 @@ class CheckPage(BasePage):
         self.log_note.hide()
         layout.addWidget(self.log_note)
         layout.addStretch(1)
+        self._details: list[QWidget] = []
         self._job: Job | None = None
         self._log_job: Job | None = None
         self._checked_moref = ""
@@ -305,13 +340,22 @@ class CheckPage(BasePage):
             area.ensureWidgetVisible(self.banner)
             area.verticalScrollBar().setValue(0)
 
+    @Slot(bool)
+    def on_details_button_toggled(self, shown: bool) -> None:
+        self.details_button.setText("Hide &details" if shown else "Show &details")
+        self.details_button.setAccessibleName("Hide details" if shown else "Show details")
+        for row in self._condition_rows:
+            row.set_details_shown(shown)
+        for widget in self._details:
+            widget.setVisible(shown)
+
     def show_result(self, result: CheckResult) -> None:
         """Fill the page from a check."""
         facts, a = result.facts, result.assessment
         host = facts.host.name if facts.host else "unknown host"
         self.vm_line.setText(
             f"{facts.name}  ·  {guest_name(facts.tools_guest_id or facts.guest_id)}  ·  "
-            f"hardware {hw_label(facts.hardware_version)}  ·  "
+            f"hardware version {hw_label(facts.hardware_version)}  ·  "
             f"powered {POWER_WORDS.get(facts.power_state, facts.power_state).lower()}  ·  {host}"
         )
         tone, words = VERDICT_LOOK[a.verdict]
@@ -325,7 +369,13 @@ class CheckPage(BasePage):
             row += 1
 
         add(heading("The four conditions", self._results))
-        self._condition_rows = [ConditionRow(cond, self._results) for cond in a.conditions]
+        raw = {
+            ConditionId.WDDM: (facts.tools_guest_id or "").strip() or facts.guest_id.strip(),
+            ConditionId.HW8: facts.hardware_version.strip(),
+        }
+        self._condition_rows = [
+            ConditionRow(cond, self._results, raw.get(cond.id, "")) for cond in a.conditions
+        ]
         for condition_row in self._condition_rows:
             add(condition_row)
         self._judging = []
@@ -335,11 +385,20 @@ class CheckPage(BasePage):
             for m in a.mitigations:
                 self._judging.append(_bullet(m, Tone.SHIELD, self._results))
                 add(self._judging[-1])
-        add(heading("Evidence of the failure", self._results))
+        self._details = []
         if a.evidence:
+            add(
+                heading(
+                    f"Evidence of the failure: {_plural(len(a.evidence), 'trace')}", self._results
+                )
+            )
             for ev in a.evidence:
-                add(_evidence(ev, self._results))
+                item, source = _evidence(ev, self._results)
+                self._details.append(source)
+                add(item)
         else:
+            add(heading("Evidence of the failure", self._results))
+        if not a.evidence:
             add(
                 wrapped(
                     "No trace of this failure in the VM's recent events and tasks. "
@@ -354,6 +413,7 @@ class CheckPage(BasePage):
                 self._judging.append(_bullet(n, Tone.INFO, self._results))
                 add(self._judging[-1])
         self.set_judgement_hidden(self._judgement_hidden)
+        self.on_details_button_toggled(self.details_button.isChecked())
         self._set_buttons()
         self.completeChanged.emit()
 
@@ -391,7 +451,7 @@ class CheckPage(BasePage):
         self.ctx.check = result
         self.ctx.remedy = None
         self.show_result(result)
-        self.log_note.setText(f"The VM's log shows {len(new)} trace(s) of this failure.")
+        self.log_note.setText(f"The VM's log shows {_plural(len(new), 'trace')} of this failure.")
         self.log_note.show()
 
     @Slot(object)
@@ -429,7 +489,9 @@ def _bullet(text: str, tone: Tone, parent: QWidget) -> QWidget:
     return w
 
 
-def _evidence(ev: EvidenceItem, parent: QWidget) -> QWidget:
+def _evidence(ev: EvidenceItem, parent: QWidget) -> tuple[QWidget, QWidget]:
+    """One trace: when and where in words, its text; the exact source (returned second) is a
+    detail."""
     w = QFrame(parent)
     w.setObjectName("evidence")
     w.setStyleSheet(
@@ -439,12 +501,17 @@ def _evidence(ev: EvidenceItem, parent: QWidget) -> QWidget:
     col.setContentsMargins(10, 2, 0, 2)
     col.setVerticalSpacing(2)
     when = f"{ev.time:%Y-%m-%d %H:%M}  ·  " if ev.time else ""
-    head = QLabel(f"{when}{ev.kind.value}  ·  {ev.source}", w)
+    head = QLabel(f"{when}{EVIDENCE_WORDS.get(ev.kind, ev.kind.value)}", w)
     head.setFont(scaled_font(head, 1.0, bold=True))
     head.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     text = wrapped(ev.text, w, selectable=True)
     text.setFont(monospace())
+    source = wrapped(f"Read from {ev.source}", w, selectable=True)
+    source.setFont(scaled_font(source, 0.9))
+    source.setStyleSheet("color: #4f5b67;")
+    source.hide()
     col.addWidget(head, 0, 0)
     col.addWidget(text, 1, 0)
-    w.setAccessibleName(f"Evidence: {ev.source}")
-    return w
+    col.addWidget(source, 2, 0)
+    w.setAccessibleName(f"Evidence: {head.text()}")
+    return w, source

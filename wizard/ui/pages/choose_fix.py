@@ -111,11 +111,19 @@ class RemedyCard(QFrame):
         self.radio.setAccessibleName(remedy.title)
         self._badges = QHBoxLayout()
         self._badges.setSpacing(6)
-        head = QHBoxLayout()
-        head.setSpacing(10)
-        head.addWidget(self.radio)
-        head.addLayout(self._badges)
-        head.addStretch(1)
+        # The badges stand on their own line: beside a long title they would make the card
+        # wider than a small screen (1024x600 with the step list and the coach) leaves it.
+        head = QVBoxLayout()
+        head.setSpacing(4)
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.radio)
+        title_row.addStretch(1)  # the radio as wide as its title, where a click takes it
+        head.addLayout(title_row)
+        badge_row = QHBoxLayout()
+        badge_row.setContentsMargins(26, 0, 0, 0)
+        badge_row.addLayout(self._badges)
+        badge_row.addStretch(1)
+        head.addLayout(badge_row)
 
         self._summary = wrapped(parent=self)
         self._reason = wrapped(parent=self)
@@ -128,12 +136,21 @@ class RemedyCard(QFrame):
         self._ol = QVBoxLayout(self._options)
         self._ol.setContentsMargins(0, 4, 0, 0)
         self._options.hide()
+        self._has_details = False
         self._build_guest_login()
         self._caveat_box = QWidget(self)
         self._cl = QVBoxLayout(self._caveat_box)
         self._cl.setContentsMargins(22, 0, 0, 0)
         self._cl.setSpacing(4)
         self.caveats = Collapsible("Caveats", self._caveat_box, self)
+        # The exact settings (property names, byte values) and the by-hand way: on demand.
+        self._details_box = QWidget(self)
+        dl = QVBoxLayout(self._details_box)
+        dl.setContentsMargins(22, 0, 0, 0)
+        dl.setSpacing(4)
+        dl.addWidget(self._changes)
+        dl.addWidget(self._manual)
+        self.details = Collapsible("Details: the exact settings", self._details_box, self)
 
         col = QVBoxLayout(self)
         col.setContentsMargins(14, 10, 14, 10)
@@ -146,11 +163,10 @@ class RemedyCard(QFrame):
             self._summary,
             self._reason,
             self._privileges,
-            self._changes,
             self._options,
             self.guest_box,
-            self._manual,
             self.caveats,
+            self.details,
         ):
             inner.addWidget(w)
         col.addLayout(inner)
@@ -218,9 +234,9 @@ class RemedyCard(QFrame):
         self._changes.setVisible(bool(lines) and remedy.available)
         self._manual.setText("\n".join(f"By hand: {m}" for m in remedy.manual_steps))
         self._manual.setVisible(bool(remedy.manual_steps))
+        self._has_details = (bool(lines) and remedy.available) or bool(remedy.manual_steps)
         self._fill_caveats(remedy.caveats)
         self.radio.setEnabled(selectable(remedy) or this_way)
-        self.guest_box.setVisible(self.needs_guest_login)
         self.setAccessibleName(
             f"{remedy.title}: " + ", ".join(t for t, _ in badges) if badges else remedy.title
         )
@@ -252,7 +268,6 @@ class RemedyCard(QFrame):
             if caveats
             else "No caveats"
         )
-        self.caveats.setVisible(bool(caveats))
         self.caveats.toggle.setEnabled(bool(caveats))
 
     # ---------------------------------------------------------------- guest login
@@ -334,8 +349,8 @@ class RemedyCard(QFrame):
         self._min_buffer = minimum_bytes
         spin = QSpinBox(self._options)
         spin.setRange(8, 1024)
-        spin.setSuffix(" MiB")
-        spin.setAccessibleName("Checkpoint buffer size in MiB")
+        spin.setSuffix(" MB")
+        spin.setAccessibleName("Checkpoint buffer size in MB")
         spin.setValue(max(8, -(-current_bytes // MIB)))
         label = QLabel("Buffer si&ze:", self._options)
         label.setBuddy(spin)
@@ -345,7 +360,7 @@ class RemedyCard(QFrame):
         row.addWidget(spin)
         row.addWidget(self.buffer_note, 1)
         self._ol.addLayout(row)
-        self._options.show()
+        self._show_chosen_parts()
         self.buffer_spin = spin
         self._update_buffer_note()
         spin.valueChanged.connect(self.on_buffer_spin_changed)
@@ -366,7 +381,7 @@ class RemedyCard(QFrame):
             self._ol.addWidget(b)
         (self.variant_guest if variant == "guest" else self.variant_cap).setChecked(True)
         self.variant_cap.toggled.connect(self.on_variant_toggled)
-        self._options.show()
+        self._show_chosen_parts()
 
     @property
     def buffer_bytes(self) -> int | None:
@@ -388,7 +403,7 @@ class RemedyCard(QFrame):
         b = self.buffer_spin.value() * MIB
         if b < self._min_buffer:
             need = -(-self._min_buffer // MIB)
-            self.buffer_note.setText(f"Too small: this VM's displays need at least {need} MiB.")
+            self.buffer_note.setText(f"Too small: this VM's displays need at least {need} MB.")
             self.buffer_note.setStyleSheet(f"color: {Tone.BAD.fg}; font-weight: bold;")
         else:
             self.buffer_note.setText(f"= {b:,} bytes".replace(",", " "))
@@ -407,7 +422,17 @@ class RemedyCard(QFrame):
     def on_radio_toggled(self, _checked: bool) -> None:
         self._restyle()
 
+    def _show_chosen_parts(self) -> None:
+        """A card not chosen is its title, badges and summary: the page stays short enough to
+        compare the four at a glance; the chosen one opens its options, caveats and details."""
+        chosen = self.radio.isChecked()
+        self._options.setVisible(chosen and self._ol.count() > 0)
+        self.guest_box.setVisible(chosen and self.needs_guest_login)
+        self.caveats.setVisible(chosen and bool(self.remedy.caveats))
+        self.details.setVisible(chosen and self._has_details)
+
     def _restyle(self) -> None:
+        self._show_chosen_parts()
         if self.radio.isChecked():
             border, bg = "#1f6fb2", "#f3f8fd"
         elif not selectable(self.remedy):

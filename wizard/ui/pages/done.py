@@ -1,33 +1,30 @@
-"""Done: the verified state, undo, a test vMotion, the ticket note and the report."""
+"""Done: the verified state, undo, a test vMotion, the ticket note and the report.
+
+The page is in three modules by job: this one (the outcome, the ticket note, the report),
+:mod:`wizard.ui.pages.done_undo` (undo) and :mod:`wizard.ui.pages.vmotion_test` (the test
+vMotion).
+"""
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QStandardPaths, Qt, Slot
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
-    QLabel,
-    QProgressBar,
     QPushButton,
     QSizePolicy,
-    QVBoxLayout,
     QWidget,
 )
 
-from wizard.kb.facts import VmFacts
-from wizard.kb.model import RISK_BADGES, Change, RemedyId
-from wizard.kb.plan import CannotUndo, PlannedStep, undo_changes, verify
+from wizard.kb.model import RISK_BADGES
+from wizard.kb.plan import PlannedStep, verify
 from wizard.ui import dialogs, shell_commands
 from wizard.ui.pages.apply import ApplyPage, StepRunner
 from wizard.ui.pages.base import BasePage, PageId
@@ -40,282 +37,31 @@ from wizard.ui.report import (
     report_html,
     save_report,
 )
-from wizard.ui.theme import Tone, monospace, scaled_font
-from wizard.ui.ticket import UndoNote, change_line, duration_words, ticket_note
-from wizard.ui.widgets import Banner, CopyBox, IconLabel, heading, hline, wrapped
+from wizard.ui.theme import Tone
+from wizard.ui.ticket import UndoNote, change_line, ticket_note
+from wizard.ui.widgets import Banner, CopyBox, heading, hline, wrapped
 from wizard.ui.wizard_state import Result, WizardContext
 from wizard.ui.worker import Job
-from wizard.vsphere.errors import VsphereError
-from wizard.vsphere.records import HostChoice, MigrationOutcome
+from wizard.vsphere.records import MigrationOutcome
 
 if TYPE_CHECKING:
-    from wizard.vsphere.results import ApplyResult, StepResult
+    from wizard.vsphere.results import StepResult
+from wizard.ui.pages.done_undo import POWER_DOWN_STEPS, POWERED_ON, UndoConfirmDialog, UndoMixin
+from wizard.ui.pages.vmotion_test import VmotionConfirmDialog, VmotionSection, VmotionTestMixin
+
+__all__ = [
+    "POWERED_ON",
+    "POWER_DOWN_STEPS",
+    "DonePage",
+    "UndoConfirmDialog",
+    "VmotionConfirmDialog",
+    "VmotionSection",
+]
 
 _log = logging.getLogger(__name__)
 
-POWER_DOWN_STEPS = ("shutdown", "power_off")
-POWERED_ON = "poweredOn"
 
-
-class UndoConfirmDialog(QDialog):
-    """Ask before an undo that needs the VM off: what changes back, and what the user notices.
-
-    Attributes:
-        hard_check: consent to a hard power-off; shown, and required, only when the VM cannot be
-            shut down cleanly (VMware Tools not running, or the VM suspended).
-        leave_off_check: leave the VM powered off afterwards.
-        undo_button: starts the undo (disabled until a needed hard power-off is consented to).
-    """
-
-    def __init__(
-        self,
-        vm: str,
-        changes: Sequence[Change],
-        *,
-        power_state: str,
-        hard_needed: bool,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Undo the change")
-        self.setAccessibleName("Undo the change")
-        self.hard_needed = hard_needed
-        head = QLabel(
-            f"Undoing this change powers {vm} off."
-            if hard_needed
-            else f"Undoing this change shuts {vm} down.",
-            self,
-        )
-        head.setTextFormat(Qt.TextFormat.PlainText)
-        head.setWordWrap(True)
-        head.setFont(scaled_font(head, 1.1, bold=True))
-        self.head = head
-        if not hard_needed:
-            how = (
-                "The wizard shuts the guest down through VMware Tools, puts the old values back "
-                "and powers the VM on. The user loses the session and unsaved work: tell them "
-                "first."
-            )
-        elif power_state != POWERED_ON:
-            how = (
-                f"The VM is {power_state}: it can only be powered off hard, which discards its "
-                "suspended state. Open programs and unsaved work in the guest are lost."
-            )
-        else:
-            how = (
-                "VMware Tools are not running, so the guest cannot be shut down cleanly: the "
-                "wizard can only power the VM off hard, like pulling the plug. Unsaved work in "
-                "the guest is lost."
-            )
-        body = wrapped(how, self)
-        lines = wrapped("\n".join(change_line(c) for c in changes), self, selectable=True)
-        lines.setFont(monospace())
-        self.hard_check = QCheckBox(
-            "Power the VM &off without a clean shutdown (unsaved work in the guest is lost)", self
-        )
-        self.hard_check.setAccessibleName(
-            "Power the VM off without a clean shutdown (unsaved work in the guest is lost)"
-        )
-        self.hard_check.setVisible(hard_needed)
-        self.leave_off_check = QCheckBox("&Leave the VM powered off afterwards", self)
-        self.leave_off_check.setAccessibleName("Leave the VM powered off afterwards")
-        buttons = QDialogButtonBox(self)
-        self.undo_button = buttons.addButton(
-            "&Power off and undo" if hard_needed else "&Shut down and undo",
-            QDialogButtonBox.ButtonRole.AcceptRole,
-        )
-        self.undo_button.setAccessibleName(self.undo_button.text().replace("&", ""))
-        cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        cancel.setAccessibleName("Cancel")
-        cancel.setDefault(True)  # the safe answer is the one Enter gives
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        self.hard_check.toggled.connect(self.on_hard_check_toggled)
-        self.on_hard_check_toggled(False)
-        text = QVBoxLayout()
-        text.setSpacing(8)
-        text.addWidget(head)
-        text.addWidget(body)
-        text.addWidget(heading("Changes back", self))
-        text.addWidget(lines)
-        text.addWidget(self.hard_check)
-        text.addWidget(self.leave_off_check)
-        row = QHBoxLayout()
-        row.setSpacing(14)
-        tone = Tone.BAD if hard_needed else Tone.WARN
-        row.addWidget(IconLabel(tone.icon_name, 32, self), 0, Qt.AlignmentFlag.AlignTop)
-        row.addLayout(text, 1)
-        col = QVBoxLayout(self)
-        col.setContentsMargins(20, 18, 20, 14)
-        col.setSpacing(14)
-        col.addLayout(row)
-        col.addWidget(buttons)
-        self.setMinimumWidth(max(560, self.hard_check.sizeHint().width() + 110))
-
-    def consented(self) -> bool:
-        """Whether the answer covers the power-off this undo needs."""
-        return not self.hard_needed or self.hard_check.isChecked()
-
-    @Slot(bool)
-    def on_hard_check_toggled(self, _checked: bool) -> None:
-        self.undo_button.setEnabled(self.consented())
-
-
-class VmotionConfirmDialog(QDialog):
-    """Ask before moving the running VM: "This moves the running VM to <host>"."""
-
-    def __init__(
-        self, vm: str, host: str, parent: QWidget | None = None, *, risk: str = ""
-    ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Test vMotion")
-        self.setAccessibleName("Test vMotion")
-        head = QLabel(f"This moves the running VM {vm} to {host}.", self)
-        head.setTextFormat(Qt.TextFormat.PlainText)
-        head.setWordWrap(True)
-        head.setFont(scaled_font(head, 1.1, bold=True))
-        self.head = head
-        body = wrapped(
-            "The user keeps working: the VM pauses for about a second. If the migration fails, "
-            "the VM stays where it is and vCenter's message is shown.",
-            self,
-        )
-        buttons = QDialogButtonBox(self)
-        self.move_button = buttons.addButton("&Move the VM", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.move_button.setAccessibleName("Move the VM")
-        cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        cancel.setAccessibleName("Cancel")
-        self.move_button.setDefault(True)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        text = QVBoxLayout()
-        text.setSpacing(8)
-        text.addWidget(head)
-        text.addWidget(body)
-        self.risk = wrapped(risk, self)
-        self.risk.setStyleSheet(f"color: {Tone.BAD.fg}; font-weight: bold;")
-        self.risk.setVisible(bool(risk))
-        text.addWidget(self.risk)
-        row = QHBoxLayout()
-        row.setSpacing(14)
-        row.addWidget(IconLabel(Tone.INFO.icon_name, 32, self), 0, Qt.AlignmentFlag.AlignTop)
-        row.addLayout(text, 1)
-        col = QVBoxLayout(self)
-        col.addLayout(row)
-        col.addWidget(buttons)
-        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 84)
-
-
-class VmotionSection(QWidget):
-    """Pick a host, confirm, watch the migration, see how it ended.
-
-    Attributes:
-        host_combo: the hosts the VM can be moved to.
-        test_button: starts the test (after the confirmation).
-        progress: the task's progress while it runs.
-        outcome: how the last test ended.
-    """
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.intro = wrapped(
-            "Prove the fix: move the running VM to another host of its cluster. Before the "
-            "fix this fails with the article's error; after it, the VM moves.",
-            self,
-        )
-        self.host_label = QLabel("&Destination host:", self)
-        self.host_combo = QComboBox(self)
-        self.host_combo.setAccessibleName("Destination host")
-        self.host_combo.setMinimumContentsLength(22)
-        self.host_combo.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        )
-        self.host_label.setBuddy(self.host_combo)
-        self.test_button = QPushButton("&Test vMotion…", self)
-        self.test_button.setAccessibleName("Test vMotion")
-        self.test_button.setAutoDefault(False)
-        self.test_button.setEnabled(False)
-        self.hosts_note = wrapped(parent=self)
-        self.hosts_note.setStyleSheet("color: #4f5b67;")
-        self.hosts_note.hide()
-        self.progress_label = QLabel(self)
-        self.progress_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.progress = QProgressBar(self)
-        self.progress.setRange(0, 100)
-        self.progress.setMaximumHeight(14)
-        self.progress.setTextVisible(False)
-        self.progress.setAccessibleName("Progress of the vMotion test")
-        self.outcome = Banner(self, icon_size=24)
-        self.outcome.hide()
-        row = QHBoxLayout()
-        row.setSpacing(8)
-        row.addWidget(self.host_label)
-        row.addWidget(self.host_combo)
-        row.addWidget(self.test_button)
-        row.addStretch(1)
-        col = QVBoxLayout(self)
-        col.setContentsMargins(0, 0, 0, 0)
-        col.setSpacing(6)
-        col.addWidget(self.intro)
-        col.addLayout(row)
-        col.addWidget(self.hosts_note)
-        col.addWidget(self.progress_label)
-        col.addWidget(self.progress)
-        col.addWidget(self.outcome)
-        self.set_running(None)
-
-    def set_running(self, text: str | None) -> None:
-        """Show progress with ``text``, or hide it (None)."""
-        running = text is not None
-        self.progress_label.setText(text or "")
-        self.progress_label.setVisible(running)
-        self.progress.setVisible(running)
-        if running:
-            self.progress.setRange(0, 0)
-
-    def set_percent(self, percent: int | None, text: str) -> None:
-        if percent is None:
-            self.progress.setRange(0, 0)
-        else:
-            self.progress.setRange(0, 100)
-            self.progress.setValue(max(0, min(100, percent)))
-        if text:
-            self.progress_label.setText(text)
-
-    def set_hosts(
-        self, hosts: Sequence[HostChoice], unsuitable: Mapping[str, str] | None = None
-    ) -> None:
-        """Offer the usable hosts, marking those unsuitable for the fix (host name -> why);
-        name the others and why they are not offered."""
-        self.host_combo.clear()
-        for h in hosts:
-            if h.usable:
-                why = (unsuitable or {}).get(h.name)
-                label = f"{h.name}  (not suitable: {why})" if why else h.name
-                self.host_combo.addItem(label, h.moref)
-                # The host's own name, for the confirmation and the note (the label says more).
-                self.host_combo.setItemData(
-                    self.host_combo.count() - 1, h.name, Qt.ItemDataRole.AccessibleTextRole
-                )
-        skipped = [f"{h.name} ({h.why_not})" for h in hosts if not h.usable]
-        if not hosts:
-            note = "There is no other host in this VM's cluster to move it to."
-        elif skipped:
-            note = "Not offered: " + ", ".join(skipped) + "."
-        else:
-            note = ""
-        self.hosts_note.setText(note)
-        self.hosts_note.setVisible(bool(note))
-
-    def selected_host(self) -> tuple[str, str] | None:
-        """(name, moref) of the chosen host."""
-        if self.host_combo.currentIndex() < 0:
-            return None
-        name = self.host_combo.currentData(Qt.ItemDataRole.AccessibleTextRole)
-        return str(name or self.host_combo.currentText()), str(self.host_combo.currentData())
-
-
-class DonePage(BasePage):
+class DonePage(UndoMixin, VmotionTestMixin, BasePage):
     """The outcome, undo, a test vMotion, the ticket note and the report.
 
     Attributes:
@@ -547,270 +293,6 @@ class DonePage(BasePage):
         self.vmotion.test_button.setEnabled(
             not busy and self.vmotion.selected_host() is not None and self._vm_running()
         )
-
-    # ------------------------------------------------------------------ undo
-
-    @Slot()
-    def on_undo_button_clicked(self) -> None:
-        """Undo at once when the VM stays up; ask first when the undo needs it off."""
-        result = self.ctx.result
-        if result is None or self._busy():
-            return
-        facts = result.facts_after
-        planned = self.ctx.gateway.undo_steps(result.changes, facts)
-        if not any(s.id in POWER_DOWN_STEPS for s in planned):
-            self._start_undo()
-            return
-        power = facts.power_state if facts is not None else POWERED_ON
-        hard = facts is not None and (power != POWERED_ON or not facts.tools_running)
-        try:
-            back = undo_changes(result.changes)
-        except CannotUndo:
-            back = tuple(Change(c.target, c.key, c.after, c.before) for c in result.changes)
-        dialog = UndoConfirmDialog(
-            facts.name if facts is not None else "the VM",
-            back,
-            power_state=power,
-            hard_needed=hard,
-            parent=self,
-        )
-
-        def answered(code: int) -> None:
-            if code != int(QDialog.DialogCode.Accepted):
-                return  # nothing was started, nothing changed
-            if not dialog.consented():
-                _log.info("undo not started: a hard power-off was needed and not consented to")
-                return
-            self._start_undo(
-                allow_shutdown=True,
-                allow_hard_poweroff=hard and dialog.hard_check.isChecked(),
-                leave_powered_off=dialog.leave_off_check.isChecked(),
-            )
-
-        dialogs.show_modal(dialog, answered)
-
-    def _start_undo(
-        self,
-        *,
-        allow_shutdown: bool = False,
-        allow_hard_poweroff: bool = False,
-        leave_powered_off: bool = False,
-    ) -> None:
-        """Undo the change with what the technician agreed to (nothing: no power action)."""
-        result = self.ctx.result
-        if result is None or result.journal_id is None or self._busy():
-            return
-        facts = result.facts_after
-        self.undo_runner.show()
-        self.undo_runner.set_steps(
-            self.ctx.gateway.undo_steps(
-                result.changes,
-                facts,
-                allow_hard_poweroff=allow_hard_poweroff,
-                leave_powered_off=leave_powered_off,
-            )
-        )
-        self.undo_runner.add_log("Undoing the change.")
-        self.ctx.applying = True
-        undo = functools.partial(
-            self.ctx.gateway.undo,
-            facts=facts,
-            allow_shutdown=allow_shutdown,
-            allow_hard_poweroff=allow_hard_poweroff,
-            leave_powered_off=leave_powered_off,
-            guest_credentials=self.ctx.guest_login,
-            shutdown_timeout=float(self.ctx.settings.shutdown_timeout_s),
-        )
-        job = self.ctx.worker.submit_session(
-            undo,
-            result.journal_id,
-            description="undo",
-            with_token=True,
-            with_report=True,
-        )
-        job.progress.connect(self.undo_runner.on_progress)
-        job.succeeded.connect(self.on_undo_succeeded)
-        job.failed.connect(self.on_undo_failed)
-        job.finished.connect(self.on_undo_finished)
-        self.undo_runner.stop_button.clicked.connect(job.token.cancel)
-        self._job = job
-        self._update_buttons()
-        self.undo_runner.begin()
-
-    @Slot(object)
-    def on_undo_succeeded(self, res: object) -> None:
-        undone = cast("ApplyResult", res)
-        self.ctx.undo_result = undone
-        self._undo_note = UndoNote(undone.ok, undone.message, undone.journal_id, datetime.now())
-        self.undo_runner.add_log(undone.message)
-        self._refresh()
-
-    @Slot(object)
-    def on_undo_failed(self, exc: object) -> None:
-        message = exc.message if isinstance(exc, VsphereError) else str(exc) or type(exc).__name__
-        self.undo_runner.add_log(f"Undo failed: {message}")
-        self._undo_note = UndoNote(False, message, None, datetime.now())
-        self._refresh()
-
-    @Slot()
-    def on_undo_finished(self) -> None:
-        self._job = None
-        self.ctx.applying = False
-        self.undo_runner.end()
-        self._update_buttons()
-        self._read_hosts()
-
-    # ------------------------------------------------------------------ vMotion test
-
-    def _facts_now(self) -> VmFacts | None:
-        result, check = self.ctx.result, self.ctx.check
-        undone = self.ctx.undo_result
-        runs: tuple[Result | None, ...] = (undone, result)
-        for r in runs:
-            if r is not None and r.facts_after is not None:
-                return r.facts_after
-        return check.facts if check is not None else None
-
-    def _vm_running(self) -> bool:
-        facts = self._facts_now()
-        return facts is not None and facts.power_state == "poweredOn"
-
-    def _read_hosts(self) -> None:
-        section = self.vmotion
-        facts = self._facts_now()
-        self.vmotion_head.setVisible(facts is not None)
-        section.setVisible(facts is not None)
-        if facts is None:
-            return
-        if facts.power_state != "poweredOn":
-            section.set_hosts([])
-            section.hosts_note.setText(
-                f"{facts.name} is {facts.power_state}: a vMotion test needs it running."
-            )
-            section.hosts_note.show()
-            self._update_buttons()
-            return
-        section.host_combo.clear()
-        section.host_combo.setPlaceholderText("Reading the hosts…")
-        job = self.ctx.worker.submit_session(
-            self.ctx.gateway.list_target_hosts,
-            facts,
-            description="read the hosts for a vMotion test",
-        )
-        job.succeeded.connect(self.on_hosts_succeeded)
-        job.failed.connect(self.on_hosts_failed)
-        self._update_buttons()
-
-    def _unsuitable_hosts(self) -> dict[str, str]:
-        """Hosts the applied fix is not suited to (3D on a CPU without SSE4.1)."""
-        check, remedy = self.ctx.check, self.ctx.remedy
-        if check is None or remedy is None or remedy.id is not RemedyId.ENABLE_3D:
-            return {}
-        return {
-            h.name: "its CPU has no SSE4.1, which 3D needs"
-            for h in check.facts.candidate_hosts
-            if h.sse41 is False
-        }
-
-    @Slot(object)
-    def on_hosts_succeeded(self, hosts: object) -> None:
-        self.vmotion.host_combo.setPlaceholderText("")
-        self.vmotion.set_hosts(cast("list[HostChoice]", hosts), self._unsuitable_hosts())
-        self._update_buttons()
-
-    @Slot(object)
-    def on_hosts_failed(self, exc: object) -> None:
-        self.vmotion.host_combo.setPlaceholderText("")
-        message = exc.message if isinstance(exc, VsphereError) else str(exc)
-        self.vmotion.hosts_note.setText(f"The hosts could not be read: {message}")
-        self.vmotion.hosts_note.show()
-        self._update_buttons()
-
-    @Slot()
-    def on_test_button_clicked(self) -> None:
-        facts = self._facts_now()
-        host = self.vmotion.selected_host()
-        if facts is None or host is None or self._busy():
-            return
-        name, moref = host
-        why = self._unsuitable_hosts().get(name)
-        risk = (
-            f"Warning: {name} is not suitable for this fix ({why}). The move may work, but the "
-            "VM should not stay there."
-            if why
-            else ""
-        )
-        dialog = VmotionConfirmDialog(facts.name, name, self, risk=risk)
-
-        def done(code: int) -> None:
-            if code == int(QDialog.DialogCode.Accepted):
-                self._start_test(facts.moref, name, moref)
-
-        dialogs.show_modal(dialog, done)
-
-    def _start_test(self, vm_moref: str, host_name: str, host_moref: str) -> None:
-        if self._busy():
-            return
-        section = self.vmotion
-        section.outcome.hide()
-        section.set_running(f"Moving the VM to {host_name}…")
-        job = self.ctx.worker.submit_session(
-            self.ctx.gateway.run_vmotion_test,
-            vm_moref,
-            host_moref,
-            description="test vMotion",
-            with_token=True,
-            with_report=True,
-        )
-        job.progress.connect(self.on_test_progress)
-        job.succeeded.connect(self.on_test_succeeded)
-        job.failed.connect(self.on_test_failed)
-        job.finished.connect(self.on_test_finished)
-        self._vmotion_job = job
-        self._update_buttons()
-
-    @Slot(object)
-    def on_test_progress(self, payload: object) -> None:
-        if isinstance(payload, tuple) and len(payload) == 2:
-            percent, text = payload
-            self.vmotion.set_percent(percent, str(text))
-
-    @Slot(object)
-    def on_test_succeeded(self, res: object) -> None:
-        outcome = cast("MigrationOutcome", res)
-        self._tests.append(outcome)
-        if outcome.succeeded:
-            took = duration_words(outcome.duration_s)
-            self.vmotion.outcome.show_message(
-                Tone.GOOD,
-                "vMotion succeeded",
-                f"{outcome.message} It took {took} ({outcome.task_id}).",
-            )
-        else:
-            self.vmotion.outcome.show_message(
-                Tone.BAD,
-                "vMotion failed",
-                f"vCenter says: {outcome.message}",
-                f"The VM stays on {outcome.source_host}. Check the VM again; the task is "
-                f"{outcome.task_id} in the vSphere Client.",
-            )
-        self._set_note(self._note())
-
-    @Slot(object)
-    def on_test_failed(self, exc: object) -> None:
-        if isinstance(exc, VsphereError):
-            message, next_step = exc.message, exc.next_step
-        else:
-            message, next_step = str(exc) or type(exc).__name__, ""
-        self.vmotion.outcome.show_message(Tone.WARN, "The test did not run", message, next_step)
-
-    @Slot()
-    def on_test_finished(self) -> None:
-        self._vmotion_job = None
-        self.vmotion.set_running(None)
-        if any(t.succeeded for t in self._tests[-1:]):
-            self._read_hosts()  # the VM moved: its old host is a destination now
-        self._update_buttons()
 
     # ------------------------------------------------------------------ report
 

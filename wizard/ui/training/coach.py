@@ -64,10 +64,10 @@ REMEDY_NAMES: dict[RemedyId, str] = {
 }
 
 CONDITION_NAMES: dict[ConditionId, str] = {
-    ConditionId.DISPLAY: "C1 display",
-    ConditionId.WDDM: "C2 WDDM guest",
-    ConditionId.HW8: "C3 hardware version 8",
-    ConditionId.NO_3D: "C4 3D off",
+    ConditionId.DISPLAY: "Display",
+    ConditionId.WDDM: "WDDM guest",
+    ConditionId.HW8: "Hardware version 8",
+    ConditionId.NO_3D: "3D off",
 }
 
 CAVEAT_NAMES: dict[CaveatId, str] = {
@@ -504,8 +504,8 @@ def _check(inp: CoachInput, b: ScenarioBrief) -> CoachNote:
     look = [condition_sentence(c, inp.facts) for c in a.conditions]
     if a.evidence:
         look.append(
-            f"Evidence: {len(a.evidence)} trace(s) of this very failure for this VM. Evidence "
-            "decides the verdict on its own."
+            f"Evidence: {len(a.evidence)} trace{'' if len(a.evidence) == 1 else 's'} of this "
+            "very failure for this VM. Evidence decides the verdict on its own."
         )
     else:
         look.append(
