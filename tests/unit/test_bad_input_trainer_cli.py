@@ -99,6 +99,12 @@ def test_random_trainer_command_lines_exit_with_a_code_and_a_message(
               "--password-stdin", "--evidence-days", "99999999999"])  # fmt: skip
     @example(["scenario", "export", "--vcenter", "x", "--user", "u", "--vm", "v", "--out", "/",
               "--password-stdin"])  # fmt: skip
+    @example(["training", "verify", "nan", "--key-file", "\x00"])
+    @example(["training", "verify", "\x00", "--key-file", __file__])
+    @example(["training", "exam", "--cases", "dual-screen-win7", "--results", "\x00"])
+    @example(["training", "exam", "--cases", "a\x00b", "--results", "r"])
+    @example(["scenario", "export", "--vcenter", "x", "--user", "u", "--vm", "v", "--out", "o\x00",
+              "--password-stdin"])  # fmt: skip
     @example(["training", "verify", "/dev/null", "--key-file", "/dev/null"])
     @example(["training", "verify", "/dev/zero", "/", "--key-file", __file__])
     @example(["training", "exam", "--cases", "dual-screen-win7", "--results", "r"])

@@ -327,9 +327,10 @@ def _exam(args: argparse.Namespace, out: TextIO) -> int:
         results.mkdir(parents=True, exist_ok=True)
         probe = tempfile.NamedTemporaryFile(dir=results, prefix=".probe-")  # noqa: SIM115
         probe.close()
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise _Refused(
-            f"{results}: the results folder cannot be written ({exc.strerror or exc}). "
+            f"{str(results)!r}: the results folder cannot be written ({why}). "
             "Nothing was started."
         ) from None
     if (

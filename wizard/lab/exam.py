@@ -184,6 +184,8 @@ def read_key_file(path: Path) -> bytes:
         raw = path.read_bytes()
     except OSError as exc:
         raise ExamError(f"{path}: the key file cannot be read: {exc.strerror or exc}") from None
+    except ValueError as exc:  # a NUL in the name
+        raise ExamError(f"{path!r} cannot be a file name ({exc}): give the key file") from None
     if len(raw) > 4096:
         raise ExamError(f"{path} is larger than 4 KB: a key file holds one line")
     return check_key(raw.rstrip(b"\r\n"))
