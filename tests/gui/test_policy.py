@@ -19,7 +19,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWizard
 from pytestqt.qtbot import QtBot
 
-from tests.gui.conftest import DialogRecorder
+from tests.gui.conftest import DialogRecorder, WindowFactory
+from tests.gui.fakes import FakeGateway
 from tests.gui.lab_flow import SLOW, open_windows
 from tests.helpers.lab import running_lab
 from wizard.lab.process import LabInfo
@@ -30,6 +31,8 @@ from wizard.ui.pages.base import PageId
 from wizard.ui.pages.connect import ConnectPage
 from wizard.ui.settings import GuiSettings
 from wizard.ui.settings_dialog import LOCKED_NOTE, SettingsDialog
+
+DUAL = Path(bundled_scenarios_dir()) / "dual-screen-win7.json"
 
 
 @pytest.fixture
@@ -143,6 +146,24 @@ def test_a_locked_limit_is_shown_as_set_by_the_administrator(
     assert LOCKED_NOTE in dialog.call_timeout_spin.accessibleDescription()
     assert dialog.evidence_days_spin.isEnabled()
     assert dialog.grab().save(str(shots / "settings-locked-limit.png"))
+
+
+def test_the_training_lab_is_not_bound_by_a_locked_list(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder, hermetic_basedir: Path
+) -> None:
+    write_policy(
+        hermetic_basedir,
+        {"format": 1, "vcenters": [{"address": "vc01.corp.local"}], "locked": ["vcenters"]},
+    )
+    win = make_window(FakeGateway(), training_scenario=DUAL)
+    welcome = win.wizard.page_of(PageId.WELCOME)
+    qtbot.waitUntil(welcome.isComplete)
+    page = to_connect(qtbot, win)
+    info = win.ctx.lab_info
+    assert info is not None
+    assert page.endpoint_combo.isEditable()
+    assert page.endpoint_combo.currentText() == f"{info.host}:{info.port}"
+    assert page.policy_note.isHidden()
 
 
 # ------------------------------------------------------------------------ against the real lab

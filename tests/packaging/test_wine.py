@@ -208,7 +208,7 @@ def wine() -> Iterator[Wine]:
     RESULTS.unlink(missing_ok=True)
     started = time.monotonic()
     wine = Wine(prefix)
-    prefix.parent.mkdir(parents=True, exist_ok=True)
+    prefix.mkdir(parents=True, exist_ok=True)  # wineserver needs the folder; wineboot fills it
     wine.start_server()
     subprocess.run(
         ["wineboot", "--init"],
@@ -394,7 +394,9 @@ def test_silent_install_is_per_user(wine: Wine, setup: Setup, places: Places) ->
     assert wine.reg_value(KEY, "InstallLocation") == _win(places)
     assert wine.reg_value(KEY, "QuietUninstallString") == f'"{_win(places)}\\uninstall.exe" /S'
     # Nothing machine-wide: no admin rights were needed for any of it.
-    assert not (places.program_files / PRODUCT).exists()
+    drive_c = places.program_files.parent
+    for machine_wide in ("Program Files", "Program Files (x86)", "ProgramData"):
+        assert not (drive_c / machine_wide / PRODUCT).exists()
     assert not wine.key_exists(MACHINE_KEY)
 
 
