@@ -10,7 +10,7 @@ The command line registers them (:func:`add_parsers`) and hands them their argum
   (:mod:`wizard.lab.scenario`), so a file it accepts the lab accepts, and a file it refuses the
   lab refuses naming the same field. It also works out what the rules conclude for each VM with
   an ``expect`` entry and warns where the file says otherwise.
-- ``scenario export --vcenter HOST --user USER --vm NAME --out FILE [--keep-names]``: a real VM,
+- ``scenario export``: a real VM as a training scenario, in :mod:`wizard.cli.export`. A real VM,
   read read-only through :mod:`wizard.vsphere`, as a training scenario (:mod:`wizard.lab.export`).
 - ``training report FOLDER [--out FILE.html] [--csv FILE.csv] [--key-file KEY]``: one page for a
   class from a folder of saved debriefs and exam results (:mod:`wizard.training_report`); with
@@ -34,14 +34,13 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
+from wizard.cli import export
 from wizard.cli.exits import (
-    EXIT_CONNECTION,
-    EXIT_FAILED,
-    EXIT_NOT_FOUND,
     EXIT_OK,
     EXIT_REFUSED,
     EXIT_USAGE,
 )
+from wizard.cli.files import write_atomically
 
 
 class _Refused(Exception):
@@ -86,7 +85,7 @@ def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
         "validate", help="check a scenario file by the rules the lab reads it by"
     )
     val.add_argument("file", type=Path, metavar="FILE")
-    _add_export_parser(actions)
+    export.add_parser(actions)
 
     training = sub.add_parser("training", help="the trainer's view of a class")
     t_actions = training.add_subparsers(dest="training_command", metavar="ACTION")
@@ -152,7 +151,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         if args.command == "scenario" and args.scenario_command == "generate":
             return _generate(args, stdout)
         if args.command == "scenario" and args.scenario_command == "export":
-            return _export(args, stdout)
+            return export.run(args, stdout)
         if args.command == "scenario":
             return _validate(args.file, stdout)
         if args.training_command == "exam":
@@ -163,33 +162,6 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     except _Refused as exc:
         print(f"checkpoint-wizard: {exc}", file=sys.stderr)
         return exc.code
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same folder, so the
-    file is either the old one or the whole new one, never half of it.
-
-    Raises:
-        _Refused: the folder is missing or the file cannot be written (nothing was written).
-    """
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise _Refused(f"{path} is a folder: give a file name. Nothing was written.")
-    try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise _Refused(
-            f"cannot write {path}: {exc.strerror or exc}. Nothing was written."
-        ) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        os.replace(temp, path)
-    except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
-        raise _Refused(
-            f"cannot write {path}: {exc.strerror or exc}. Nothing was written."
-        ) from None
 
 
 # ------------------------------------------------------------------------------------ scenario
@@ -330,8 +302,7 @@ def _exam(args: argparse.Namespace, out: TextIO) -> int:
     except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise _Refused(
-            f"{str(results)!r}: the results folder cannot be written ({why}). "
-            "Nothing was started."
+            f"{str(results)!r}: the results folder cannot be written ({why}). Nothing was started."
         ) from None
     if (
         sys.platform.startswith("linux")
@@ -395,222 +366,3 @@ def _verify(args: argparse.Namespace, out: TextIO) -> int:
         if integrity is not Integrity.VERIFIED:
             worst = EXIT_REFUSED
     return worst
-
-
-# ------------------------------------------------------------------------------ scenario export
-
-
-def _fingerprint(text: str) -> str:
-    from wizard.vsphere.tls import normalize_fingerprint
-
-    try:
-        return normalize_fingerprint(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-_MAX_CALL_TIMEOUT_S = 3600.0
-_MAX_EVIDENCE_DAYS = 3650
-
-
-def _call_seconds(text: str) -> float:
-    """An argparse type: seconds above 0, at most an hour (NaN and infinity refused)."""
-    import math
-
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not math.isfinite(value) or not 0 < value <= _MAX_CALL_TIMEOUT_S:
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: give a number of seconds above 0 and at most {_MAX_CALL_TIMEOUT_S:g}"
-        )
-    return value
-
-
-def _days(text: str) -> int:
-    """An argparse type: whole days from 1 to 3650 (a larger span overflows the date)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
-    if not 1 <= value <= _MAX_EVIDENCE_DAYS:
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: give a number of days from 1 to {_MAX_EVIDENCE_DAYS}"
-        )
-    return value
-
-
-def _add_export_parser(actions: argparse._SubParsersAction[Any]) -> None:
-    exp = actions.add_parser(
-        "export",
-        help="make a training scenario from a real VM (read-only; names made up unless kept)",
-    )
-    g = exp.add_argument_group("connection")
-    g.add_argument("--vcenter", required=True, metavar="HOST[:PORT]", help="vCenter to read")
-    g.add_argument("--user", required=True, help="user name, e.g. helpdesk@vsphere.local")
-    g.add_argument(
-        "--password-stdin",
-        action="store_true",
-        help="read the password from standard input (otherwise: keyring, then a prompt)",
-    )
-    g.add_argument(
-        "--trust-fingerprint",
-        metavar="SHA256",
-        type=_fingerprint,
-        help="accept an untrusted certificate only if its SHA-256 fingerprint is this one",
-    )
-    g.add_argument(
-        "--trust-ca-fingerprint",
-        metavar="SHA256",
-        type=_fingerprint,
-        help="accept an untrusted certificate if the vCenter's authority with this SHA-256 "
-        "fingerprint issued it for the name given with --vcenter",
-    )
-    g.add_argument(
-        "--timeout",
-        type=_call_seconds,
-        default=60.0,
-        metavar="S",
-        help="per-call time limit (60 s)",
-    )
-    vm = exp.add_mutually_exclusive_group(required=True)
-    vm.add_argument("--vm", dest="export_vm", metavar="NAME", help="name, path, DNS name or IP")
-    vm.add_argument("--moref", dest="export_moref", metavar="ID", help="managed object id")
-    exp.add_argument("--out", type=Path, required=True, metavar="FILE", help="the scenario file")
-    exp.add_argument(
-        "--keep-names",
-        action="store_true",
-        help="keep the real VM, host, cluster, datacenter and user names (default: made up)",
-    )
-    exp.add_argument(
-        "--id", dest="scenario_id", metavar="ID", help="the scenario's id (default: from FILE)"
-    )
-    exp.add_argument(
-        "--evidence-days",
-        type=_days,
-        default=30,
-        metavar="N",
-        help="how far back a failed migration counts as seen (30)",
-    )
-
-
-def _export_password(args: argparse.Namespace) -> str:
-    import getpass
-
-    from wizard import credentials
-
-    if args.password_stdin:
-        line = sys.stdin.readline().rstrip("\r\n")
-        try:
-            line.encode("utf-8")
-        except UnicodeError:
-            raise _Refused(
-                "the password on standard input is not UTF-8 text; nothing was sent."
-            ) from None
-        return line
-    password = credentials.load_password(args.vcenter, args.user) or ""
-    if password:
-        return password
-    if not sys.stdin.isatty():
-        raise _Refused("no password: pass it with --password-stdin, or remember it in the wizard.")
-    try:
-        return getpass.getpass(f"Password for {args.user} on {args.vcenter}: ")
-    except EOFError:
-        raise _Refused("no password was typed; nothing was read.") from None
-
-
-def _vsphere_exit(exc: Exception) -> int:
-    from wizard.vsphere.errors import ErrorCategory, VsphereError
-
-    if not isinstance(exc, VsphereError):
-        return EXIT_FAILED
-    return {
-        ErrorCategory.USAGE: EXIT_USAGE,
-        ErrorCategory.LOGIN: EXIT_CONNECTION,
-        ErrorCategory.CONNECTION: EXIT_CONNECTION,
-        ErrorCategory.CERTIFICATE: EXIT_CONNECTION,
-        ErrorCategory.NOT_FOUND: EXIT_NOT_FOUND,
-        ErrorCategory.REFUSED: EXIT_REFUSED,
-        ErrorCategory.FAILED: EXIT_FAILED,
-    }[exc.category]
-
-
-def _export(args: argparse.Namespace, out: TextIO) -> int:
-    """Read one VM (read-only) and write the scenario that reproduces it."""
-    from wizard.lab.export import ExportError, default_id, export_scenario
-    from wizard.lab.scenario import ID_PATTERN, MAX_ID_LENGTH
-    from wizard.vsphere.errors import VmAmbiguous, VsphereError
-    from wizard.vsphere.facts import collect_facts
-    from wizard.vsphere.inventory import resolve_vm, vm_by_moref
-    from wizard.vsphere.session import Session, parse_endpoint
-    from wizard.vsphere.tls import JsonPinStore, TrustPolicy
-
-    target: Path = args.out
-    if target.is_dir():
-        raise _Refused(f"{target} is a folder: give a file name. Nothing was read.")
-    if args.scenario_id is not None and not (
-        ID_PATTERN.fullmatch(args.scenario_id) and len(args.scenario_id) <= MAX_ID_LENGTH
-    ):
-        raise _Refused(
-            f"--id {args.scenario_id!r}: give lowercase words joined by hyphens, e.g. "
-            "ticket-4711 (at most 64 characters)."
-        )
-    try:
-        endpoint = parse_endpoint(args.vcenter)
-    except ValueError as exc:
-        raise _Refused(str(exc)) from None
-    password = _export_password(args)
-    if not password:
-        raise _Refused("the password is empty: nothing was sent. Give the account's password.")
-    trust = TrustPolicy(
-        pins=JsonPinStore(),
-        expected_fingerprint=args.trust_fingerprint,
-        expected_authority=args.trust_ca_fingerprint,
-    )
-    try:
-        session = Session.connect(endpoint, args.user, password, trust=trust, timeout=args.timeout)
-    except VsphereError as exc:
-        raise _Refused(f"{exc.message} {exc.next_step}", _vsphere_exit(exc)) from None
-    try:
-        ref = (
-            vm_by_moref(session, args.export_moref)
-            if args.export_moref
-            else resolve_vm(session, args.export_vm or "")
-        )
-        facts = collect_facts(session, ref.moref, evidence_days=args.evidence_days)
-    except ValueError as exc:
-        raise _Refused(str(exc)) from None
-    except VmAmbiguous as exc:
-        example = exc.matches[0][1] if exc.matches else "vm-42"
-        raise _Refused(
-            f"{exc.message} Run it again with --moref and the id of the one you mean, e.g. "
-            f"--moref {example}.",
-            EXIT_NOT_FOUND,
-        ) from None
-    except VsphereError as exc:
-        raise _Refused(f"{exc.message} {exc.next_step}", _vsphere_exit(exc)) from None
-    finally:
-        session.close()
-    scenario_id = args.scenario_id or default_id(target.stem, facts.name if args.keep_names else "")
-    try:
-        case = export_scenario(
-            facts, user=args.user, keep_names=args.keep_names, scenario_id=scenario_id
-        )
-    except ExportError as exc:
-        raise _Refused(f"{exc} Nothing was written.") from None
-    write_atomically(target, case.text)
-    names = (
-        "real names kept"
-        if args.keep_names
-        else f"{case.renamed} name{'s' if case.renamed != 1 else ''} made up"
-    )
-    print(
-        f"Wrote {target}: {case.vm} ({names}); in the lab it is {case.lab[0].value}"
-        f"{' with ' + case.lab[1].value if case.lab[1] else ''}"
-        f"{', as the real VM' if case.same else ''}. Check it with: scenario validate {target}",
-        file=out,
-    )
-    for warning in case.warnings:
-        print(f"checkpoint-wizard: warning: {warning}.", file=sys.stderr)
-    return EXIT_OK
