@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QWizard
+from PySide6.QtWidgets import QMessageBox, QWizard
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder
@@ -191,3 +191,57 @@ def test_an_exam_in_the_window_leaves_a_signed_result_the_report_reads(
     assert "EDITED after the exam" in capsys.readouterr().out
     page_html = render_html(build_report(results, key=KEY))
     assert ">EDITED</span>" in page_html
+
+
+def test_leaving_an_exam_half_way_asks_and_back_keeps_the_exam_going(
+    qtbot: QtBot, recorder: DialogRecorder, tmp_path: Path
+) -> None:
+    """A trainee who presses Cancel by habit in the first case is asked, and "Back to the exam"
+    (the default) leaves the exam running; leaving on purpose closes and the file says so."""
+    from wizard.ui.training.exam import LeaveExamBox
+
+    cases = parse_cases(CASES)
+    (tmp_path / "cases").mkdir()
+    results = tmp_path / "results"
+    results.mkdir()
+    plan = ExamPlan(
+        title="Friday exam",
+        labels=tuple(c.label for c in cases),
+        paths=tuple(materialise(cases, tmp_path / "cases")),
+        key=KEY,
+        results=results,
+    )
+    with open_windows(qtbot) as open_window:
+        win = open_window(lab_factory=_lab)
+        exam = ExamController(win, plan)
+        dialog = exam.start_dialog
+        qtbot.waitUntil(dialog.isVisible)
+        _click(dialog.name_edit)
+        QTest.keyClicks(dialog.name_edit, "Sam")
+        QTest.keyClick(dialog.name_edit, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: not dialog.isVisible())
+        welcome = win.wizard.page_of(PageId.WELCOME)
+        assert isinstance(welcome, WelcomePage)
+        qtbot.waitUntil(
+            lambda: win.ctx.lab_info is not None and welcome.isComplete(), timeout=LAB_MS
+        )
+
+        _click(win.wizard.button(QWizard.WizardButton.CancelButton))  # rejected: "Back"
+        (asked,) = recorder.of(LeaveExamBox)
+        assert "No case is recorded yet: all 2 count as not done" in asked.text()
+        assert asked.defaultButton().text().replace("&", "") == "Back to the exam"
+        qtbot.wait(50)
+        assert win.isVisible()
+        assert win.wizard.isVisible()
+        assert exam.clock_label.isVisible()
+
+        recorder.answers["LeaveExamBox"] = int(QMessageBox.StandardButton.Yes)
+        win.close()
+        qtbot.waitUntil(lambda: not win.isVisible(), timeout=STEP_MS)
+        assert len(recorder.of(LeaveExamBox)) == 2
+
+    (path,) = results.glob("exam-*.json")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["complete"] is False
+    assert data["cases"] == []
+    assert verify(data, KEY) is Integrity.VERIFIED

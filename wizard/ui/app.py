@@ -112,6 +112,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_TITLE)
         self.setWindowIcon(icon("app"))
         self._closing = False
+        self.close_guard: Callable[[Callable[[], None]], bool] | None = None
+        """Asked before the window closes (an exam sets it): returns True when it has taken the
+        close over and will call the function it was given if the close may go on."""
         # The context starts the worker threads (and, in training mode, the lab): whatever fails
         # after this must stop them, or Qt aborts the process when it destroys a running thread.
         self.ctx = WizardContext(
@@ -253,8 +256,19 @@ class MainWindow(QMainWindow):
             event.ignore()
             self._ask_stop_then_close()
             return
+        if not self._closing and self.close_guard is not None:
+            guard = self.close_guard
+            if guard(self._close_after_guard):
+                event.ignore()
+                if not self.wizard.isVisible():
+                    self.wizard.show()  # Cancel hid the wizard before the window asked
+                return
         self.shutdown()
         event.accept()
+
+    def _close_after_guard(self) -> None:
+        self.close_guard = None
+        self._close_after_asking()
 
     def _ask_stop_then_close(self) -> None:
         """Quit during a change: offer what Stop offers, then close once the run has ended."""

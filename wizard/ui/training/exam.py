@@ -21,17 +21,19 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QVBoxLayout,
     QWidget,
     QWizard,
@@ -39,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from wizard import __version__
 from wizard.lab.exam import add_case, dumps, new_result, result_file_name, sign
+from wizard.ui import dialogs
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.welcome import WelcomePage
 from wizard.ui.theme import scaled_font
@@ -129,6 +132,31 @@ class ExamStartDialog(QDialog):
         self.start_button.setEnabled(bool(self.name))
 
 
+class LeaveExamBox(QMessageBox):
+    """Asked when the window closes before the exam's last case is recorded."""
+
+    def __init__(self, recorded: int, total: int, path: Path | None, parent: QWidget) -> None:
+        kept = (
+            f"The {recorded} case{'s' if recorded != 1 else ''} recorded so far stay in "
+            f"{path}; the other {total - recorded} count as not done."
+            if recorded
+            else f"No case is recorded yet: all {total} count as not done."
+        )
+        super().__init__(
+            QMessageBox.Icon.Question,
+            "Leave the exam?",
+            f"The exam is not over. {kept} The exam cannot be taken up again where you left it.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            parent,
+        )
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.button(QMessageBox.StandardButton.Yes).setText("&Leave the exam")
+        self.button(QMessageBox.StandardButton.No).setText("&Back to the exam")
+        self.setDefaultButton(QMessageBox.StandardButton.No)
+        self.setEscapeButton(QMessageBox.StandardButton.No)
+        self.setAccessibleName("Leave the exam")
+
+
 class ExamController(QObject):
     """Runs an exam in a main window (see the module docstring).
 
@@ -161,7 +189,7 @@ class ExamController(QObject):
         widest = "Exam \u00b7 case 10 of 10 \u00b7 0:00:00 \u00b7 total 0:00:00"
         self.clock_label.setMinimumWidth(self.clock_label.fontMetrics().horizontalAdvance(widest))
         self.clock_label.hide()
-        window.statusBar().insertPermanentWidget(0, self.clock_label)
+        window.statusBar().addPermanentWidget(self.clock_label)
         self._tick = QTimer(self)
         self._tick.setInterval(1000)
         self._tick.timeout.connect(self.on_tick_timeout)
@@ -177,6 +205,7 @@ class ExamController(QObject):
         welcome.fix_button.setEnabled(False)
         welcome.fix_button.setToolTip("Not during an exam.")
         window.wizard.currentIdChanged.connect(self.on_wizard_current_id_changed)
+        window.close_guard = self.ask_before_leaving
 
         self.start_dialog = ExamStartDialog(plan, window)
         self.start_dialog.accepted.connect(self.on_start_dialog_accepted)
@@ -276,6 +305,25 @@ class ExamController(QObject):
                 last=False,
             )
         self.caseRecorded.emit(done)
+
+    def ask_before_leaving(self, leave: Callable[[], None]) -> bool:
+        """The window is closing: ask first while cases are left (True: the close waits)."""
+        if self.result is None:
+            return False  # the start dialog was refused: nothing began
+        recorded = len(self.result["cases"])
+        if recorded >= len(self.plan.paths):
+            return False
+
+        def answered(result: int) -> None:
+            if result == int(QMessageBox.StandardButton.Yes):
+                _log.info("exam left after %d of %d cases", recorded, len(self.plan.paths))
+                self._tick.stop()
+                leave()
+
+        dialogs.show_modal(
+            LeaveExamBox(recorded, len(self.plan.paths), self.result_path, self.window), answered
+        )
+        return True
 
     # ---------------------------------------------------------------- slots
 
