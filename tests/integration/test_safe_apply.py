@@ -25,6 +25,7 @@ import pytest
 from tests.helpers.apply import (
     SCENARIO,
     at,
+    behind_proxy,
     check,
     read,
     reconfigure_tasks,
@@ -32,7 +33,7 @@ from tests.helpers.apply import (
     someone_else,
     start_cli,
 )
-from tests.helpers.faultproxy import Fault, FaultProxy
+from tests.helpers.faultproxy import Fault
 from tests.helpers.lab import StartLab, running_lab, vim, vm_of
 from tests.helpers.vsphere_lab import session_to, trusting
 from wizard.audit import Journal, VmIdentity
@@ -98,10 +99,7 @@ def test_an_answer_lost_while_vcenter_is_still_working_is_found_not_called_faile
     # arrived and is back 0.5 s later. The first look finds no task and the old value: that is
     # not proof that nothing happened. The run keeps looking and follows the task it finds.
     lab = start_lab(SCENARIO, method_delays={"ReconfigVM_Task": 1500})
-    with (
-        FaultProxy(lab.port, lifetime=90.0) as proxy,
-        session_to(lab, port=proxy.port, timeout=5.0) as session,
-    ):
+    with behind_proxy(lab, lifetime=90.0, timeout=5.0) as (proxy, session):
 
         def link_dies() -> None:
             proxy.arm(Fault.CUT_AFTER_DELIVERY, seconds=0.3)
@@ -127,10 +125,7 @@ def test_a_change_that_lands_after_the_run_gave_up_is_settled_and_can_be_undone(
     # vCenter acts 4 s after the link died; the run looks for 1 s only. It must not say
     # "nothing was changed": the entry stays open, and undo settles it first, then undoes it.
     lab = start_lab(SCENARIO, method_delays={"ReconfigVM_Task": 4000})
-    with (
-        FaultProxy(lab.port, lifetime=90.0) as proxy,
-        session_to(lab, port=proxy.port, timeout=5.0) as session,
-    ):
+    with behind_proxy(lab, lifetime=90.0, timeout=5.0) as (proxy, session):
 
         def link_dies() -> None:
             proxy.arm(Fault.CUT_AFTER_DELIVERY, seconds=0.3)
@@ -173,10 +168,7 @@ def test_a_link_that_stays_down_leaves_an_open_entry_and_no_second_change(
     start_lab: StartLab, journal: Journal
 ) -> None:
     lab = start_lab(SCENARIO)
-    with (
-        FaultProxy(lab.port, lifetime=90.0) as proxy,
-        session_to(lab, port=proxy.port, timeout=2.0) as session,
-    ):
+    with behind_proxy(lab, lifetime=90.0, timeout=2.0) as (proxy, session):
 
         def link_goes_down_for_good() -> None:
             proxy.arm(Fault.DROP_AFTER_REQUEST)
