@@ -33,7 +33,7 @@ from tests.helpers.apply import (
     someone_else,
     start_cli,
 )
-from tests.helpers.faultproxy import Fault
+from tests.helpers.faultproxy import Fault, FaultProxy
 from tests.helpers.lab import StartLab, running_lab, vim, vm_of
 from tests.helpers.vsphere_lab import session_to, trusting
 from wizard.audit import Journal, VmIdentity
@@ -92,6 +92,17 @@ def value(session: Session, name: str = "Dual W7") -> str | None:
 # ------------------------------------------------------------------------ lost answers
 
 
+def cut_while_sending(proxy: FaultProxy, *, down: float) -> Callable[[StepUpdate], None]:
+    """As the change is sent: the link dies 0.3 s after vCenter got the request, and is back
+    ``down`` seconds later. The answer is lost; whether the change was made is not known."""
+
+    def link_dies() -> None:
+        proxy.arm(Fault.CUT_AFTER_DELIVERY, seconds=0.3)
+        proxy.go_down(down)
+
+    return at("reconfigure", "running", link_dies, message=SENDING)
+
+
 def test_an_answer_lost_while_vcenter_is_still_working_is_found_not_called_failed(
     start_lab: StartLab, journal: Journal
 ) -> None:
@@ -100,14 +111,7 @@ def test_an_answer_lost_while_vcenter_is_still_working_is_found_not_called_faile
     # not proof that nothing happened. The run keeps looking and follows the task it finds.
     lab = start_lab(SCENARIO, method_delays={"ReconfigVM_Task": 1500})
     with behind_proxy(lab, lifetime=90.0, timeout=5.0) as (proxy, session):
-
-        def link_dies() -> None:
-            proxy.arm(Fault.CUT_AFTER_DELIVERY, seconds=0.3)
-            proxy.go_down(0.8)
-
-        result = apply(
-            session, journal, on_progress=at("reconfigure", "running", link_dies, message=SENDING)
-        )
+        result = apply(session, journal, on_progress=cut_while_sending(proxy, down=0.8))
         assert proxy.fired == [Fault.CUT_AFTER_DELIVERY]
         assert result.outcome is Outcome.APPLIED, result.message
         assert result.verified
@@ -126,15 +130,10 @@ def test_a_change_that_lands_after_the_run_gave_up_is_settled_and_can_be_undone(
     # "nothing was changed": the entry stays open, and undo settles it first, then undoes it.
     lab = start_lab(SCENARIO, method_delays={"ReconfigVM_Task": 4000})
     with behind_proxy(lab, lifetime=90.0, timeout=5.0) as (proxy, session):
-
-        def link_dies() -> None:
-            proxy.arm(Fault.CUT_AFTER_DELIVERY, seconds=0.3)
-            proxy.go_down(0.5)
-
         result = apply(
             session,
             journal,
-            on_progress=at("reconfigure", "running", link_dies, message=SENDING),
+            on_progress=cut_while_sending(proxy, down=0.5),
             executor_options={"settle_timeout": 1.0},
         )
         assert result.outcome is Outcome.FAILED
