@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from tests.gui.fakes import FakeGateway, FakeLab
 from tests.gui.lab_flow import open_windows
+from tests.gui.lab_flow import to_done as next_to_done
 from tests.helpers.lab import lab_binary_path, start_lab  # noqa: F401 - the lab tests' fixtures
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
@@ -160,12 +161,5 @@ def to_applied(qtbot: QtBot, win: MainWindow, recorder: DialogRecorder) -> Apply
 
 def to_done(qtbot: QtBot, win: MainWindow, recorder: DialogRecorder) -> DonePage:
     """Apply the fix as :func:`to_applied` does, then go on to Done."""
-    from wizard.ui.pages.done import DonePage
-
     to_applied(qtbot, win, recorder)
-    wz = win.wizard
-    wz.next()
-    done = wz.page_of(PageId.DONE)
-    assert isinstance(done, DonePage)
-    assert wz.currentId() == PageId.DONE
-    return done
+    return next_to_done(win)

@@ -34,6 +34,15 @@ def _fill(page: ConnectPage, password: str = PASSWORD) -> None:
     page.password_edit.setText(password)
 
 
+def _sign_in(win: object) -> ConnectPage:
+    """From Welcome: fill in the Connect page and press Next on it."""
+    win.wizard.next()  # type: ignore[attr-defined]
+    page = _page(win)
+    _fill(page)
+    win.wizard.next()  # type: ignore[attr-defined]
+    return page
+
+
 def test_wrong_password_shows_the_error_and_next_step(
     qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
 ) -> None:
@@ -56,9 +65,7 @@ def test_untrusted_certificate_dialog_then_trust_once(
     gw = FakeGateway()
     win = make_window(gw)
     recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_ONCE
-    win.wizard.next()
-    _fill(_page(win))
-    win.wizard.next()
+    _sign_in(win)
     qtbot.waitUntil(lambda: win.wizard.currentId() == PageId.CHOOSE_VM)
     (dialog,) = recorder.of(dialogs.CertificateDialog)
     assert dialog.fingerprint_label.text().replace("\n", ":") == FAKE_FINGERPRINT
@@ -73,9 +80,7 @@ def test_always_trust_pins(
     gw = FakeGateway()
     win = make_window(gw)
     recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.ALWAYS_TRUST
-    win.wizard.next()
-    _fill(_page(win))
-    win.wizard.next()
+    _sign_in(win)
     qtbot.waitUntil(lambda: win.wizard.currentId() == PageId.CHOOSE_VM)
     assert gw.pinned == [FAKE_FINGERPRINT]
 
@@ -84,10 +89,7 @@ def test_cancelled_trust_stays_with_a_message(
     qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
 ) -> None:
     win = make_window(FakeGateway())
-    win.wizard.next()
-    page = _page(win)
-    _fill(page)
-    win.wizard.next()
+    page = _sign_in(win)
     qtbot.waitUntil(lambda: page.banner.isVisible())
     assert "did not trust" in page.banner.body_text()
     assert win.wizard.currentId() == PageId.CONNECT
@@ -97,10 +99,7 @@ def test_changed_certificate_is_a_blocking_warning(
     qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
 ) -> None:
     win = make_window(FakeGateway(changed=True))
-    win.wizard.next()
-    page = _page(win)
-    _fill(page)
-    win.wizard.next()
+    page = _sign_in(win)
     qtbot.waitUntil(lambda: page.banner.isVisible())
     assert recorder.of(dialogs.CertificateChangedDialog)
     assert not recorder.of(dialogs.CertificateDialog)
@@ -114,9 +113,7 @@ def test_trust_the_authority_fetches_it_on_the_worker_shows_it_then_trusts_it(
     win = make_window(gw)
     recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_AUTHORITY
     recorder.answers["AuthorityDialog"] = dialogs.AuthorityDialog.TRUST
-    win.wizard.next()
-    _fill(_page(win))
-    win.wizard.next()
+    _sign_in(win)
     qtbot.waitUntil(lambda: win.wizard.currentId() == PageId.CHOOSE_VM)
     (shown,) = recorder.of(dialogs.AuthorityDialog)
     assert shown.fingerprint_label.text().replace("\n", ":") == FAKE_AUTHORITY.sha256
@@ -133,10 +130,7 @@ def test_declining_the_authority_does_not_sign_in(
     gw = FakeGateway()
     win = make_window(gw)
     recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_AUTHORITY
-    win.wizard.next()
-    page = _page(win)
-    _fill(page)
-    win.wizard.next()
+    page = _sign_in(win)
     qtbot.waitUntil(lambda: page.banner.isVisible() and page.isComplete())
     assert recorder.of(dialogs.AuthorityDialog)
     assert "did not trust vCenter's certificate authority" in page.banner.body_text()
@@ -155,10 +149,7 @@ def test_an_authority_that_cannot_be_fetched_says_why(
     )
     win = make_window(gw)
     recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_AUTHORITY
-    win.wizard.next()
-    page = _page(win)
-    _fill(page)
-    win.wizard.next()
+    page = _sign_in(win)
     qtbot.waitUntil(lambda: page.banner.isVisible() and page.isComplete())
     assert not recorder.of(dialogs.AuthorityDialog)
     assert "climbs out of the archive" in page.banner.body_text()
@@ -170,10 +161,7 @@ def test_a_certificate_from_another_authority_is_the_changed_warning(
     qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
 ) -> None:
     win = make_window(FakeGateway(changed=True, changed_authority=True))
-    win.wizard.next()
-    page = _page(win)
-    _fill(page)
-    win.wizard.next()
+    page = _sign_in(win)
     qtbot.waitUntil(lambda: page.banner.isVisible())
     (dialog,) = recorder.of(dialogs.CertificateChangedDialog)
     assert "not issued by the certificate authority you trusted" in page.banner.body_text()
@@ -187,10 +175,7 @@ def test_cancel_while_connecting(
 ) -> None:
     gate = threading.Event()
     win = make_window(FakeGateway(trusted=True, gate=gate))
-    win.wizard.next()
-    page = _page(win)
-    _fill(page)
-    win.wizard.next()
+    page = _sign_in(win)
     qtbot.waitUntil(lambda: page.busy.isVisible())
     assert not page.isComplete()
     page.busy.on_cancel_clicked()

@@ -154,17 +154,23 @@ def test_no_two_things_on_screen_answer_the_same_alt_key(
     assert len(taken) == len(set(taken)), taken
 
 
-def test_a_filter_that_hides_the_chosen_vm_takes_the_choice_and_next_away(
-    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
-) -> None:
-    win = make_window(FakeGateway(trusted=True))
+def _type_the_vm_name(qtbot: QtBot, win: MainWindow, recorder: DialogRecorder) -> ChooseVmPage:
+    """Sign in, then type the ticket's VM into Choose VM's filter until it is chosen."""
     connect(qtbot, win, recorder)
-    wz = win.wizard
-    page = wz.page_of(PageId.CHOOSE_VM)
+    page = win.wizard.page_of(PageId.CHOOSE_VM)
     assert isinstance(page, ChooseVmPage)
     qtbot.waitUntil(lambda: page.model.rowCount() > 0)
     QTest.keyClicks(page.filter_edit, "HD-W7")
     qtbot.waitUntil(lambda: win.ctx.vm is not None)
+    return page
+
+
+def test_a_filter_that_hides_the_chosen_vm_takes_the_choice_and_next_away(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    win = make_window(FakeGateway(trusted=True))
+    page = _type_the_vm_name(qtbot, win, recorder)
+    wz = win.wizard
     next_button = wz.button(wz.WizardButton.NextButton)
     assert next_button.isEnabled()
     page.filter_edit.selectAll()
@@ -179,13 +185,7 @@ def test_signing_in_again_forgets_the_vm_chosen_on_the_last_inventory(
     qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
 ) -> None:
     win = make_window(FakeGateway(trusted=True))
-    connect(qtbot, win, recorder)
-    wz = win.wizard
-    page = wz.page_of(PageId.CHOOSE_VM)
-    assert isinstance(page, ChooseVmPage)
-    qtbot.waitUntil(lambda: page.model.rowCount() > 0)
-    QTest.keyClicks(page.filter_edit, "HD-W7")
-    qtbot.waitUntil(lambda: win.ctx.vm is not None)
+    page = _type_the_vm_name(qtbot, win, recorder)
     # Back to Connect, and the same address again (a new lab may reuse it): a new inventory.
     win.ctx.set_connected(win.ctx.endpoint, win.ctx.user)
     page.initializePage()

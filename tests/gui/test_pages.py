@@ -12,6 +12,7 @@ from tests.gui.conftest import DialogRecorder, WindowFactory, connect, to_check
 from tests.gui.fakes import FakeGateway, confirmed_facts, log_item
 from tests.helpers.facts import make_facts, with_extra
 from wizard.kb.model import RemedyId
+from wizard.ui.app import MainWindow
 from wizard.ui.pages.apply import ApplyPage
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.check import CheckPage
@@ -94,14 +95,19 @@ def test_reading_the_log_adds_evidence(
     assert "1 trace" in page.log_note.text()
 
 
-def test_recommended_card_first_and_preselected(
-    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
-) -> None:
-    win = make_window(FakeGateway(trusted=True, facts=confirmed_facts()))
+def _to_choose_fix(qtbot: QtBot, win: MainWindow, recorder: DialogRecorder) -> ChooseFixPage:
     to_check(qtbot, win, recorder)
     win.wizard.next()
     page = win.wizard.page_of(PageId.CHOOSE_FIX)
     assert isinstance(page, ChooseFixPage)
+    return page
+
+
+def test_recommended_card_first_and_preselected(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    win = make_window(FakeGateway(trusted=True, facts=confirmed_facts()))
+    page = _to_choose_fix(qtbot, win, recorder)
     first = page.cards[0]
     assert first.remedy.recommended
     assert first.radio.isChecked()
@@ -116,10 +122,7 @@ def test_buffer_below_need_blocks_next(
     qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
 ) -> None:
     win = make_window(FakeGateway(trusted=True, facts=confirmed_facts()))
-    to_check(qtbot, win, recorder)
-    win.wizard.next()
-    page = win.wizard.page_of(PageId.CHOOSE_FIX)
-    assert isinstance(page, ChooseFixPage)
+    page = _to_choose_fix(qtbot, win, recorder)
     card = next(c for c in page.cards if c.remedy.id == RemedyId.RAISE_BUFFER)
     assert card.buffer_spin is not None
     assert card.buffer_note is not None
@@ -137,10 +140,7 @@ def test_nothing_to_fix_goes_to_done(
 ) -> None:
     facts = with_extra(make_facts(), cpt="33554432")
     win = make_window(FakeGateway(trusted=True, facts=facts))
-    to_check(qtbot, win, recorder)
-    win.wizard.next()
-    page = win.wizard.page_of(PageId.CHOOSE_FIX)
-    assert isinstance(page, ChooseFixPage)
+    page = _to_choose_fix(qtbot, win, recorder)
     assert page.selected_card() is None
     assert page.intro.title_text() == "No change is needed"
     win.wizard.next()

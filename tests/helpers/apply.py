@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from tests.helpers.faultproxy import FaultProxy
 from tests.helpers.lab import WaitForTask, connect, scenario_vm, vm_of
+from tests.helpers.vsphere_lab import session_to
 from wizard.audit import Journal, JournalEntry
 from wizard.kb import RemedyId, RemedyOptions, assess, remedies
 from wizard.kb.facts import VmFacts
@@ -169,3 +171,15 @@ def reconfigure_tasks(lab: LabInfo, name: str) -> int:
             for task in manager.recentTask
             if task.info.entity == vm and task.info.descriptionId == "VirtualMachine.reconfigure"
         )
+
+
+@contextlib.contextmanager
+def behind_proxy(
+    lab: LabInfo, *, lifetime: float, timeout: float
+) -> Iterator[tuple[FaultProxy, Session]]:
+    """The product's session to the lab through a fault proxy the test can cut or delay."""
+    with (
+        FaultProxy(lab.port, lifetime=lifetime) as proxy,
+        session_to(lab, port=proxy.port, timeout=timeout) as session,
+    ):
+        yield proxy, session

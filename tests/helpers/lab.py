@@ -171,6 +171,25 @@ def running_lab(
         yield lab
 
 
+def fresh_labs(
+    scenario: Mapping[str, Any] | Path, binary: Path, tmp: Path, prefix: str
+) -> Callable[[], contextlib.AbstractContextManager[tuple[LabInfo, Path]]]:
+    """Each call of the result runs a new lab in a folder of its own under ``tmp``
+    (``prefix`` and a number), and yields its connection details and that folder."""
+    made = 0
+
+    @contextlib.contextmanager
+    def fresh() -> Iterator[tuple[LabInfo, Path]]:
+        nonlocal made
+        made += 1
+        directory = tmp / f"{prefix}{made}"
+        directory.mkdir()
+        with running_lab(scenario, directory, binary) as lab:
+            yield lab.info, directory
+
+    return fresh
+
+
 @pytest.fixture(scope="session")
 def lab_binary_path() -> Path:
     """The lab binary, built once per cache."""

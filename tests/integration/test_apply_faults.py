@@ -15,6 +15,7 @@ import pytest
 
 from tests.helpers.apply import (
     at,
+    behind_proxy,
     check,
     read,
     reconfigure_tasks,
@@ -22,7 +23,7 @@ from tests.helpers.apply import (
     run_task,
     someone_else,
 )
-from tests.helpers.faultproxy import Fault, FaultProxy
+from tests.helpers.faultproxy import Fault
 from tests.helpers.lab import vim, vm_of
 from tests.helpers.vsphere_lab import session_to
 from wizard.audit import Journal
@@ -137,10 +138,7 @@ def test_wrong_power_state_from_vcenter_is_reported_and_nothing_changes(
 def test_connection_lost_after_submit_finds_the_task_and_never_resubmits(
     lab: LabInfo, journal: Journal, fault: Fault
 ) -> None:
-    with (
-        FaultProxy(lab.port, lifetime=60.0) as proxy,
-        session_to(lab, port=proxy.port, timeout=2.0) as session,
-    ):
+    with behind_proxy(lab, lifetime=60.0, timeout=2.0) as (proxy, session):
 
         def break_the_network() -> None:
             proxy.arm(fault, seconds=3.0, cut_bytes=40)
@@ -171,10 +169,7 @@ def test_a_request_lost_on_its_way_stays_unknown_until_a_later_run_settles_it(
     # the same: the run must not claim "vCenter did not get it". It looks for the change for a
     # while, says it most likely did not arrive, keeps the entry open, and the next run settles
     # it before changing anything.
-    with (
-        FaultProxy(lab.port, lifetime=60.0) as proxy,
-        session_to(lab, port=proxy.port, timeout=2.0) as session,
-    ):
+    with behind_proxy(lab, lifetime=60.0, timeout=2.0) as (proxy, session):
         result = apply_dual(
             session,
             journal,
@@ -205,10 +200,7 @@ def test_a_request_lost_on_its_way_stays_unknown_until_a_later_run_settles_it(
 
 
 def test_network_down_for_a_while_after_submit_reconnects(lab: LabInfo, journal: Journal) -> None:
-    with (
-        FaultProxy(lab.port, lifetime=60.0) as proxy,
-        session_to(lab, port=proxy.port, timeout=2.0) as session,
-    ):
+    with behind_proxy(lab, lifetime=60.0, timeout=2.0) as (proxy, session):
 
         def link_goes_down() -> None:
             proxy.arm(Fault.RESET)

@@ -79,18 +79,23 @@ BAD_SCENARIOS = [
 ]
 
 
+def _lab_on(binary: Path, scenario: Path, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    """Run the lab binary on ``scenario`` to its end (a bad scenario ends it at once)."""
+    return subprocess.run(
+        [str(binary), "--scenario", str(scenario)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 @pytest.mark.parametrize(("change", "message"), BAD_SCENARIOS)
 def test_bad_scenario_exits_2_naming_the_field(
     lab_binary_path: Path, tmp_path: Path, change: Any, message: str
 ) -> None:
     path = write_scenario(broken(change), tmp_path)
-    result = subprocess.run(
-        [str(lab_binary_path), "--scenario", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = _lab_on(lab_binary_path, path)
     assert result.returncode == 2
     assert result.stdout == ""
     lines = result.stderr.splitlines()
@@ -103,13 +108,7 @@ def test_bad_json_and_missing_file_are_scenario_errors(
 ) -> None:
     (tmp_path / "bad.json").write_text('{"format": 1,', encoding="utf-8")
     for path in [tmp_path / "bad.json", tmp_path / "missing.json"]:
-        result = subprocess.run(
-            [str(lab_binary_path), "--scenario", str(path)],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        result = _lab_on(lab_binary_path, path)
         assert result.returncode == 2
         assert result.stderr.startswith("scenario error: ")
 
@@ -218,13 +217,7 @@ def test_a_named_pipe_as_the_scenario_is_refused_at_once(
     pipe = tmp_path / "scenario.json"
     os.mkfifo(pipe)
     try:
-        result = subprocess.run(
-            [str(lab_binary_path), "--scenario", str(pipe)],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
+        result = _lab_on(lab_binary_path, pipe, timeout=10)
     finally:
         with contextlib.suppress(OSError):  # a reader still waiting on it is let go
             os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))

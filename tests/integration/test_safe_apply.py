@@ -25,6 +25,7 @@ import pytest
 from tests.helpers.apply import (
     SCENARIO,
     at,
+    behind_proxy,
     check,
     read,
     reconfigure_tasks,
@@ -91,6 +92,17 @@ def value(session: Session, name: str = "Dual W7") -> str | None:
 # ------------------------------------------------------------------------ lost answers
 
 
+def cut_while_sending(proxy: FaultProxy, *, down: float) -> Callable[[StepUpdate], None]:
+    """As the change is sent: the link dies 0.3 s after vCenter got the request, and is back
+    ``down`` seconds later. The answer is lost; whether the change was made is not known."""
+
+    def link_dies() -> None:
+        proxy.arm(Fault.CUT_AFTER_DELIVERY, seconds=0.3)
+        proxy.go_down(down)
+
+    return at("reconfigure", "running", link_dies, message=SENDING)
+
+
 def test_an_answer_lost_while_vcenter_is_still_working_is_found_not_called_failed(
     start_lab: StartLab, journal: Journal
 ) -> None:
@@ -98,18 +110,8 @@ def test_an_answer_lost_while_vcenter_is_still_working_is_found_not_called_faile
     # arrived and is back 0.5 s later. The first look finds no task and the old value: that is
     # not proof that nothing happened. The run keeps looking and follows the task it finds.
     lab = start_lab(SCENARIO, method_delays={"ReconfigVM_Task": 1500})
-    with (
-        FaultProxy(lab.port, lifetime=90.0) as proxy,
-        session_to(lab, port=proxy.port, timeout=5.0) as session,
-    ):
-
-        def link_dies() -> None:
-            proxy.arm(Fault.CUT_AFTER_DELIVERY, seconds=0.3)
-            proxy.go_down(0.8)
-
-        result = apply(
-            session, journal, on_progress=at("reconfigure", "running", link_dies, message=SENDING)
-        )
+    with behind_proxy(lab, lifetime=90.0, timeout=5.0) as (proxy, session):
+        result = apply(session, journal, on_progress=cut_while_sending(proxy, down=0.8))
         assert proxy.fired == [Fault.CUT_AFTER_DELIVERY]
         assert result.outcome is Outcome.APPLIED, result.message
         assert result.verified
@@ -127,19 +129,11 @@ def test_a_change_that_lands_after_the_run_gave_up_is_settled_and_can_be_undone(
     # vCenter acts 4 s after the link died; the run looks for 1 s only. It must not say
     # "nothing was changed": the entry stays open, and undo settles it first, then undoes it.
     lab = start_lab(SCENARIO, method_delays={"ReconfigVM_Task": 4000})
-    with (
-        FaultProxy(lab.port, lifetime=90.0) as proxy,
-        session_to(lab, port=proxy.port, timeout=5.0) as session,
-    ):
-
-        def link_dies() -> None:
-            proxy.arm(Fault.CUT_AFTER_DELIVERY, seconds=0.3)
-            proxy.go_down(0.5)
-
+    with behind_proxy(lab, lifetime=90.0, timeout=5.0) as (proxy, session):
         result = apply(
             session,
             journal,
-            on_progress=at("reconfigure", "running", link_dies, message=SENDING),
+            on_progress=cut_while_sending(proxy, down=0.5),
             executor_options={"settle_timeout": 1.0},
         )
         assert result.outcome is Outcome.FAILED
@@ -173,10 +167,7 @@ def test_a_link_that_stays_down_leaves_an_open_entry_and_no_second_change(
     start_lab: StartLab, journal: Journal
 ) -> None:
     lab = start_lab(SCENARIO)
-    with (
-        FaultProxy(lab.port, lifetime=90.0) as proxy,
-        session_to(lab, port=proxy.port, timeout=2.0) as session,
-    ):
+    with behind_proxy(lab, lifetime=90.0, timeout=2.0) as (proxy, session):
 
         def link_goes_down_for_good() -> None:
             proxy.arm(Fault.DROP_AFTER_REQUEST)

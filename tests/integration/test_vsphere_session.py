@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.helpers.servers import loopback_server
 from tests.helpers.vsphere_lab import endpoint, running_lab, session_to, write_scenario
 from wizard.lab.process import LabInfo
 from wizard.vsphere.errors import (
@@ -141,29 +141,13 @@ def test_unresolvable_host_is_host_not_found() -> None:
 @pytest.fixture
 def silent_server() -> Iterator[int]:
     """A TCP server that accepts connections and never says a word."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.1)
     accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            accepted.append(conn)
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(5)
-        for conn in accepted:
-            conn.close()
-        listener.close()
+    with loopback_server(accepted.append, poll=0.1) as port:
+        try:
+            yield port
+        finally:
+            for conn in accepted:
+                conn.close()
 
 
 def test_a_server_that_never_answers_times_out(silent_server: int) -> None:

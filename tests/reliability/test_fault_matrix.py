@@ -33,7 +33,7 @@ import pytest
 
 from tests.helpers.apply import SCENARIO, check, journal_in
 from tests.helpers.faultproxy import Fault, FaultProxy
-from tests.helpers.lab import running_lab
+from tests.helpers.lab import fresh_labs, running_lab
 from tests.reliability import observe
 from tests.reliability.figures import Size, current_size, record
 from wizard.audit import Journal, JournalEntry
@@ -364,15 +364,7 @@ def retry_works(lab: LabInfo, vm: str, run: ChangeRun, si: Any) -> list[str]:
 
 def sweep_change(binary: Path, tmp: Path, op: str, vm: str) -> Tally:
     tally = Tally(f"{op} ({vm})")
-    counter = [0]
-
-    @contextlib.contextmanager
-    def fresh_lab() -> Iterator[tuple[LabInfo, Path]]:
-        counter[0] += 1
-        directory = tmp / f"{op}-{counter[0]}"
-        directory.mkdir()
-        with running_lab(SCENARIO, directory, binary) as lab:
-            yield lab.info, directory
+    fresh_lab = fresh_labs(SCENARIO, binary, tmp, f"{op}-")
 
     with fresh_lab() as (lab, directory):
         clean, tally.steps = change_once(lab, directory, op, vm, None)

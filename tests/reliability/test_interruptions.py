@@ -20,9 +20,8 @@ need root for every run).
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from typing import Any
 import pytest
 
 from tests.helpers.apply import SCENARIO, check
-from tests.helpers.lab import running_lab
+from tests.helpers.lab import fresh_labs
 from tests.helpers.vsphere_lab import session_to
 from tests.reliability import observe
 from tests.reliability.figures import current_size, record
@@ -232,15 +231,7 @@ def plan(points: int, writes: int, salt: int) -> list[Fault]:
 
 def sweep(binary: Path, tmp: Path, op: str, remedy: RemedyId, vm: str) -> Tally:
     tally = Tally(f"{op} {remedy.value}")
-    counter = [0]
-
-    @contextlib.contextmanager
-    def fresh() -> Iterator[tuple[LabInfo, Path]]:
-        counter[0] += 1
-        directory = tmp / f"run{counter[0]}"
-        directory.mkdir()
-        with running_lab(SCENARIO, directory, binary) as lab:
-            yield lab.info, directory
+    fresh = fresh_labs(SCENARIO, binary, tmp, "run")
 
     with fresh() as (lab, directory):
         problems, tally.points, tally.writes = run_once(lab, directory, op, remedy, vm, None)

@@ -22,6 +22,7 @@ from wizard.ui.settings import GuiSettings
 from wizard.ui.worker import Cancelled, CancelToken, Job, SessionWorker
 
 if TYPE_CHECKING:
+    from wizard.vsphere.records import VmRef
     from wizard.vsphere.results import ApplyRequest, ApplyResult, GuestCredentials, StepResult
 
 _log = logging.getLogger(__name__)
@@ -63,14 +64,6 @@ def default_lab_factory(scenario: Path) -> LabHandle:
 
     handle: LabHandle = LabProcess(scenario)
     return handle
-
-
-@dataclass(frozen=True)
-class VmChoice:
-    """The VM the technician picked."""
-
-    name: str
-    moref: str
 
 
 @dataclass(frozen=True)
@@ -199,7 +192,7 @@ class WizardContext(QObject):
         self.lab_title = ""
         self.endpoint = ""
         self.user = ""
-        self._vm: VmChoice | None = None
+        self._vm: VmRef | None = None
         self.check: CheckResult | None = None
         self.remedy: Remedy | None = None
         self.guest_login: GuestCredentials | None = None
@@ -231,11 +224,11 @@ class WizardContext(QObject):
             self.connectionChanged.emit("")
 
     @property
-    def vm(self) -> VmChoice | None:
+    def vm(self) -> VmRef | None:
         return self._vm
 
     @vm.setter
-    def vm(self, choice: VmChoice | None) -> None:
+    def vm(self, choice: VmRef | None) -> None:
         if choice != self._vm:
             self.forget_guest_login()  # a guest login belongs to one VM
         self._vm = choice

@@ -7,7 +7,6 @@ import json
 import os
 import socket
 import ssl
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from tests.helpers import pki
+from tests.helpers.servers import loopback_server
 from wizard import paths
 from wizard.vsphere import authority, tls
 from wizard.vsphere.certificate import CertificateInfo, sha256_fingerprint
@@ -290,32 +290,18 @@ def test_first_attempt_uses_the_os_store_or_the_pin() -> None:
 @contextlib.contextmanager
 def _serving(ctx: ssl.SSLContext) -> Iterator[int]:
     """A loopback TLS server completing handshakes with ``ctx``; yields its port."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
 
-    def serve() -> None:
-        while not stop.is_set():
+    def handshake(conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(2)
             try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            with conn:
-                conn.settimeout(2)
-                try:
-                    with ctx.wrap_socket(conn, server_side=True) as tls_conn:
-                        tls_conn.recv(1)
-                except (OSError, ssl.SSLError):
-                    pass
+                with ctx.wrap_socket(conn, server_side=True) as tls_conn:
+                    tls_conn.recv(1)
+            except (OSError, ssl.SSLError):
+                pass
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(5)
-        listener.close()
+    with loopback_server(handshake) as port:
+        yield port
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from wizard.ui.pages.base import BasePage, PageId
 from wizard.ui.theme import Tone
 from wizard.ui.vm_model import Column, VmFilterProxy, VmTableModel
 from wizard.ui.widgets import Banner, BusyRow, wrapped
-from wizard.ui.wizard_state import VmChoice, WizardContext
+from wizard.ui.wizard_state import WizardContext
 from wizard.ui.worker import Job
 from wizard.vsphere.errors import VmNotFound, VsphereError
 from wizard.vsphere.records import VmRef
@@ -351,13 +351,13 @@ class ChooseVmPage(BasePage):
         if rows:
             src = self.proxy.mapToSource(rows[0])
             vm = self.model.vm(src.row())
-            self._choose(VmChoice(vm.name, vm.moref))
+            self._choose(VmRef(vm.name, vm.moref))
 
     @Slot(QModelIndex)
     def on_table_double_clicked(self, _index: QModelIndex) -> None:
         self.go_next()
 
-    def _choose(self, choice: VmChoice | None) -> None:
+    def _choose(self, choice: VmRef | None) -> None:
         if choice != self.ctx.vm:
             self.ctx.vm = choice
             self.ctx.check = None
@@ -439,7 +439,7 @@ class ChooseVmPage(BasePage):
         name, moref = current.data(_MOREF_ROLE)
         if not self._select_moref(moref):
             self.table.clearSelection()
-            self._choose(VmChoice(name, moref))
+            self._choose(VmRef(name, moref))
 
     @Slot(QListWidgetItem)
     def on_found_list_activated(self, _item: QListWidgetItem) -> None:
