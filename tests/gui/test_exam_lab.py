@@ -60,6 +60,21 @@ def _next(win: MainWindow) -> None:
     _click(button)
 
 
+def _plan(tmp_path: Path) -> ExamPlan:
+    """The trainer's exam: the two cases materialised, results in their own folder."""
+    cases = parse_cases(CASES)
+    (tmp_path / "cases").mkdir()
+    results = tmp_path / "results"
+    results.mkdir()
+    return ExamPlan(
+        title="Friday exam",
+        labels=tuple(c.label for c in cases),
+        paths=tuple(materialise(cases, tmp_path / "cases")),
+        key=KEY,
+        results=results,
+    )
+
+
 def _work_case(qtbot: QtBot, win: MainWindow, exam: ExamController, n: int) -> DebriefPage:
     """One case as a trainee who knows the answer works it, from Welcome to the debrief."""
     wz = win.wizard
@@ -120,17 +135,8 @@ def test_an_exam_in_the_window_leaves_a_signed_result_the_report_reads(
     qtbot: QtBot, recorder: DialogRecorder, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_ONCE
-    cases = parse_cases(CASES)
-    (tmp_path / "cases").mkdir()
-    results = tmp_path / "results"
-    results.mkdir()
-    plan = ExamPlan(
-        title="Friday exam",
-        labels=tuple(c.label for c in cases),
-        paths=tuple(materialise(cases, tmp_path / "cases")),
-        key=KEY,
-        results=results,
-    )
+    plan = _plan(tmp_path)
+    results = plan.results
     with open_windows(qtbot) as open_window:
         win = open_window(lab_factory=_lab)
         exam = ExamController(win, plan)
@@ -200,17 +206,8 @@ def test_leaving_an_exam_half_way_asks_and_back_keeps_the_exam_going(
     (the default) leaves the exam running; leaving on purpose closes and the file says so."""
     from wizard.ui.training.exam import LeaveExamBox
 
-    cases = parse_cases(CASES)
-    (tmp_path / "cases").mkdir()
-    results = tmp_path / "results"
-    results.mkdir()
-    plan = ExamPlan(
-        title="Friday exam",
-        labels=tuple(c.label for c in cases),
-        paths=tuple(materialise(cases, tmp_path / "cases")),
-        key=KEY,
-        results=results,
-    )
+    plan = _plan(tmp_path)
+    results = plan.results
     with open_windows(qtbot) as open_window:
         win = open_window(lab_factory=_lab)
         exam = ExamController(win, plan)
