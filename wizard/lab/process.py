@@ -534,9 +534,11 @@ class LabProcess:
         _end_process(proc, timeout, close=False, job=job)
         if self._finalizer is not None:
             self._finalizer.detach()
-        # The pipes reach their end once the process has gone: read them out, then close.
+        # The pipes reach their end once the process has gone: read them out, then close. A
+        # signal can land between creating a reader and starting it: only started ones are joined.
         for thread in self._threads:
-            thread.join(timeout)
+            if thread.ident is not None:
+                thread.join(timeout)
         _close_streams(proc)
         self._info = None
         return proc.returncode
