@@ -366,7 +366,10 @@ class ChooseVmPage(BasePage):
 
     def _show_selected(self) -> None:
         vm = self.ctx.vm
-        self.selected_label.setText(f"Selected: {vm.name}  ({vm.moref})" if vm else "")
+        # The name, in words; the managed object id (which tells two VMs of one name apart,
+        # with the host column of the table) is in the tooltip and the report.
+        self.selected_label.setText(f"Selected: {vm.name}" if vm else "")
+        self.selected_label.setToolTip(f"vSphere id {vm.moref}" if vm else "")
 
     # ---------------------------------------------------------------- find
 
