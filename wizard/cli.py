@@ -147,6 +147,17 @@ def _scale(text: str) -> float:
     return value
 
 
+def _window_size(text: str) -> tuple[int, int]:
+    """An argparse type: a window size WIDTHxHEIGHT in logical pixels, e.g. 1024x600."""
+    wanted = "give the window size as WIDTHxHEIGHT, e.g. 1024x600"
+    width, _, height = text.lower().partition("x")
+    if not (width.isdigit() and height.isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r}: {wanted}")
+    if not (400 <= int(width) <= 8000 and 300 <= int(height) <= 8000):
+        raise argparse.ArgumentTypeError(f"{text!r}: {wanted}, from 400x300 to 8000x8000")
+    return int(width), int(height)
+
+
 def _fingerprint(text: str) -> str:
     """An argparse type: a SHA-256 fingerprint, in any of the usual spellings."""
     from wizard.vsphere.tls import normalize_fingerprint
@@ -332,6 +343,12 @@ def build_parser() -> argparse.ArgumentParser:
     tour.add_argument("--scenario", type=Path, required=True, metavar="FILE")
     tour.add_argument("--vm", dest="tour_vm", required=True, metavar="NAME")
     tour.add_argument("--out", type=Path, required=True, metavar="DIR")
+    tour.add_argument(
+        "--size",
+        type=_window_size,
+        metavar="WxH",
+        help="the window's size in logical pixels (default 1000x760; 1024x600 for a small screen)",
+    )
     tour.add_argument(
         "--scale",
         type=_scale,
@@ -1115,7 +1132,7 @@ def _cmd_tour(args: argparse.Namespace) -> int:
     _writable_folder(args.out)
     try:
         for scale in args.scale or [1.0, 1.5]:
-            for path in run_tour(scenario, args.tour_vm, args.out, scale):
+            for path in run_tour(scenario, args.tour_vm, args.out, scale, args.size):
                 print(path)
     except TourVmNotFound as exc:
         raise CliError(

@@ -40,7 +40,7 @@ from wizard.lab.process import LabInfo, LabProcess
 from wizard.lab.scenario import bundled_scenarios_dir
 from wizard.ui.app import MainWindow
 from wizard.ui.context import LabHandle
-from wizard.ui.pages.base import PageId
+from wizard.ui.pages.base import BasePage, PageId
 from wizard.ui.pages.check import CheckPage
 from wizard.ui.pages.choose_fix import ChooseFixPage
 from wizard.ui.pages.choose_vm import ChooseVmPage
@@ -151,6 +151,18 @@ def mnemonics(win: QWidget, letter: str) -> list[str]:
     return found
 
 
+def arrived(qtbot: QtBot, win: MainWindow, to: int, timeout: int = STEP_MS) -> None:
+    """Wait for page ``to``, and for the focus to land where the page puts it (a person sees
+    the page before typing; keys sent before then would go to the page left behind)."""
+    qtbot.waitUntil(lambda: win.wizard.currentId() == to, timeout=timeout)
+    page = win.wizard.currentPage()
+    first = page.first_focus if isinstance(page, BasePage) else None
+    if first is not None and first.isVisible() and first.isEnabled():
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is first, timeout=2000)
+    else:
+        QTest.qWait(50)
+
+
 def next_button(win: MainWindow) -> QAbstractButton:
     button = win.wizard.button(QWizard.WizardButton.NextButton)
     assert button is not None
@@ -170,8 +182,7 @@ def go_next(qtbot: QtBot, win: MainWindow, to: int, timeout: int = STEP_MS) -> N
     qtbot.waitUntil(next_button(win).isEnabled, timeout=timeout)
     alt("N")
     try:
-        qtbot.waitUntil(lambda: win.wizard.currentId() == to, timeout=timeout)
-        QTest.qWait(50)  # the page is shown and its first field takes the focus
+        arrived(qtbot, win, to, timeout)
     except Exception as exc:
         raise AssertionError(
             f"Alt+N did not lead to page {to}: on {win.wizard.currentId()}, focus {focused()}, "
@@ -197,7 +208,7 @@ def sign_in(qtbot: QtBot, win: MainWindow, password: str) -> None:
     wait_for_dialog(qtbot, "CertificateDialog")
     alt("O")  # Trust &once
     after_dialog(qtbot, win)
-    qtbot.waitUntil(lambda: wz.currentId() == PageId.CHOOSE_VM, timeout=STEP_MS)
+    arrived(qtbot, win, PageId.CHOOSE_VM)
 
 
 def find_vm(qtbot: QtBot, win: MainWindow, name: str) -> None:
@@ -252,11 +263,14 @@ def confirm_and_apply(qtbot: QtBot, win: MainWindow) -> None:
         return
     if ready.hard_check.isVisible() and not ready.hard_check.isChecked():
         alt("O")
-        assert ready.hard_check.isChecked()
+        qtbot.waitUntil(ready.hard_check.isChecked, timeout=2000)
     box: QCheckBox = ready.confirm_check
     if box.isVisible() and not box.isChecked():
         alt("I")
-        assert box.isChecked(), (box.text(), focused(), mnemonics(win, "i"))
+        try:
+            qtbot.waitUntil(box.isChecked, timeout=2000)
+        except Exception as exc:
+            raise AssertionError((box.text(), focused(), mnemonics(win, "i"))) from exc
     commit = wz.button(QWizard.WizardButton.CommitButton)
     qtbot.waitUntil(commit.isEnabled)
     alt("A")
@@ -298,7 +312,7 @@ def test_a_newcomer_completes_every_training_scenario_with_the_keyboard_alone(
     qtbot.waitUntil(lambda: win.ctx.lab_info is not None and welcome.isComplete(), timeout=LAB_MS)
     plain(win)
     press(Qt.Key.Key_Return)  # Next, the default button
-    qtbot.waitUntil(lambda: wz.currentId() == PageId.CONNECT)
+    arrived(qtbot, win, PageId.CONNECT)
     plain(win)
     sign_in(qtbot, win, data["login"]["password"])
     find_vm(qtbot, win, vm)
@@ -366,7 +380,7 @@ def test_a_real_fix_and_its_undo_with_the_keyboard_alone(qtbot: QtBot, lab: LabI
         wz = win.wizard
         qtbot.waitUntil(lambda: QApplication.focusWidget() is not None)
         press(Qt.Key.Key_Return)  # "Fix a VM" is the default choice: Next
-        qtbot.waitUntil(lambda: wz.currentId() == PageId.CONNECT)
+        arrived(qtbot, win, PageId.CONNECT)
         alt("V")  # &vCenter
         type_text(f"{lab.host}:{lab.port}")
         alt("U")  # &User
