@@ -15,7 +15,15 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QScrollArea, QWidget, QWizard
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QLabel,
+    QListWidget,
+    QScrollArea,
+    QWidget,
+    QWizard,
+)
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder
@@ -52,6 +60,8 @@ def main_text(root: QWidget) -> list[str]:
             continue
         if isinstance(widget, (QLabel, QAbstractButton)):
             texts.append(widget.text())
+        elif isinstance(widget, QListWidget):
+            texts += [widget.item(i).text() for i in range(widget.count())]
     return [t for t in texts if t.strip()]
 
 
