@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from tests.gui.lab_flow import LAB_MARKS, open_windows
-from tests.gui.test_scan import IDS, main_text
+from tests.gui.plain_words import IDS, main_text
 from tests.helpers.lab import StartLab, lab_binary_for_tests
 from wizard.lab.process import LabInfo, LabProcess
 from wizard.lab.scenario import bundled_scenarios_dir
