@@ -8,18 +8,23 @@ screen without scrolling.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QScrollArea, QWidget, QWizard
+from PySide6.QtWidgets import (
+    QApplication,
+    QScrollArea,
+    QWidget,
+    QWizard,
+)
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder
 from tests.gui.lab_flow import LAB_MARKS, check_vm, choose_fix, open_windows, pick_vm, sign_in
+from tests.gui.plain_words import ids_in, main_text
 from tests.helpers.lab import StartLab
 from wizard.lab.process import LabInfo
 from wizard.lab.scenario import bundled_scenarios_dir
@@ -32,31 +37,6 @@ from wizard.ui.steps import CURRENT_MARK, DONE_MARK
 pytestmark = LAB_MARKS
 
 VM = "HD-W7-042"
-
-IDS = re.compile(
-    r"\bC[1-4]\b"  # condition ids
-    r"|\bvmx-\d+"  # hardware version keys
-    r"|\bvm-\d+\b"  # morefs
-    r"|\b\w+Guest\b"  # guest OS ids
-    r"|config\.|guest\.\w|vim\."  # property paths, managed object types
-    r"|\b[a-z]+_[a-z_]+\b"  # enum ids such as possibly_affected
-)
-"""What must not stand in a page's main text (it belongs behind Details and in the report)."""
-
-
-def main_text(root: QWidget) -> list[str]:
-    """Every text a person sees on ``root`` now: visible labels and buttons."""
-    texts = []
-    for widget in root.findChildren(QWidget):
-        if not widget.isVisible():
-            continue
-        if isinstance(widget, (QLabel, QAbstractButton)):
-            texts.append(widget.text())
-    return [t for t in texts if t.strip()]
-
-
-def ids_in(root: QWidget) -> list[str]:
-    return [t for t in main_text(root) if IDS.search(t)]
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import Any
 
 from wizard.cli.exits import EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, CliError
 from wizard.cli.lab import scenario_path
-from wizard.cli.options import scale
+from wizard.cli.options import scale, window_size
 
 
 def add_tour_parser(sub: argparse._SubParsersAction[Any]) -> None:
@@ -21,6 +21,12 @@ def add_tour_parser(sub: argparse._SubParsersAction[Any]) -> None:
     tour.add_argument("--scenario", type=Path, required=True, metavar="FILE")
     tour.add_argument("--vm", dest="tour_vm", required=True, metavar="NAME")
     tour.add_argument("--out", type=Path, required=True, metavar="DIR")
+    tour.add_argument(
+        "--size",
+        type=window_size,
+        metavar="WxH",
+        help="the window's size in logical pixels (default 1000x760; 1024x600 for a small screen)",
+    )
     tour.add_argument(
         "--scale",
         type=scale,
@@ -60,7 +66,7 @@ def tour_command(args: argparse.Namespace) -> int:
     _writable_folder(args.out)
     try:
         for scale in args.scale or [1.0, 1.5]:
-            for path in run_tour(scenario, args.tour_vm, args.out, scale):
+            for path in run_tour(scenario, args.tour_vm, args.out, scale, args.size):
                 print(path)
     except TourVmNotFound as exc:
         raise CliError(

@@ -77,6 +77,17 @@ def scale(text: str) -> float:
     return value
 
 
+def window_size(text: str) -> tuple[int, int]:
+    """An argparse type: a window size WIDTHxHEIGHT in logical pixels, e.g. 1024x600."""
+    wanted = "give the window size as WIDTHxHEIGHT, e.g. 1024x600"
+    width, _, height = text.lower().partition("x")
+    if not (width.isdigit() and height.isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r}: {wanted}")
+    if not (400 <= int(width) <= 8000 and 300 <= int(height) <= 8000):
+        raise argparse.ArgumentTypeError(f"{text!r}: {wanted}, from 400x300 to 8000x8000")
+    return int(width), int(height)
+
+
 def fingerprint(text: str) -> str:
     """An argparse type: a SHA-256 fingerprint, in any of the usual spellings."""
     from wizard.vsphere.tls import normalize_fingerprint

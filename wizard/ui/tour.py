@@ -5,7 +5,9 @@ the lab for the scenario the way a trainee would (Welcome, "Practise in the trai
 connects (trusting the lab's certificate once), picks the VM, checks it, reads its log, takes
 the recommended fix to the confirmation and applies it. Every
 page and dialog is grabbed offscreen into ``DIR``. At a scale other than 1, the walk runs in a
-child process with ``QT_SCALE_FACTOR`` set, so one call can produce both sizes.
+child process with ``QT_SCALE_FACTOR`` set, so one call can produce both sizes. ``size`` sets
+the window's size in logical pixels (1000x760 unless given; 1024x600 for a small laptop), and
+the pictures' names then carry it (``05-check-1024x600.png``).
 """
 
 from __future__ import annotations
@@ -38,7 +40,16 @@ _EXIT_STOPPED = 3
 _EXIT_VM_NOT_FOUND = 4
 
 
-def run_tour(scenario: Path, vm: str, out: Path, scale: float = 1.0) -> list[Path]:
+DEFAULT_SIZE = (1000, 760)
+
+
+def run_tour(
+    scenario: Path,
+    vm: str,
+    out: Path,
+    scale: float = 1.0,
+    size: tuple[int, int] | None = None,
+) -> list[Path]:
     """Walk the wizard on ``scenario`` and save a PNG of every page into ``out``.
 
     Args:
@@ -46,6 +57,7 @@ def run_tour(scenario: Path, vm: str, out: Path, scale: float = 1.0) -> list[Pat
         vm: the VM to pick (name, DNS name or IP).
         out: the folder for the pictures (created).
         scale: 1.0 in this process; anything else in a child process at that scale.
+        size: the window's width and height in logical pixels (None: 1000x760).
 
     Returns:
         The pictures saved, in the order of the walk.
@@ -56,15 +68,22 @@ def run_tour(scenario: Path, vm: str, out: Path, scale: float = 1.0) -> list[Pat
     """
     out.mkdir(parents=True, exist_ok=True)
     if abs(scale - 1.0) > 1e-6:
-        return _run_scaled(scenario, vm, out, scale)
+        return _run_scaled(scenario, vm, out, scale, size)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    return _walk(scenario, vm, out, "")
+    return _walk(scenario, vm, out, _size_suffix(size), size)
 
 
-def _run_scaled(scenario: Path, vm: str, out: Path, scale: float) -> list[Path]:
+def _size_suffix(size: tuple[int, int] | None) -> str:
+    return f"-{size[0]}x{size[1]}" if size is not None else ""
+
+
+def _run_scaled(
+    scenario: Path, vm: str, out: Path, scale: float, size: tuple[int, int] | None
+) -> list[Path]:
     env = dict(os.environ, QT_SCALE_FACTOR=str(scale), QT_QPA_PLATFORM="offscreen")
     env["QT_ENABLE_HIGHDPI_SCALING"] = "1"
-    suffix = f"@{round(scale * 100)}"
+    suffix = f"{_size_suffix(size)}@{round(scale * 100)}"
+    width, height = size or DEFAULT_SIZE
     cmd = [
         sys.executable,
         "-m",
@@ -73,6 +92,7 @@ def _run_scaled(scenario: Path, vm: str, out: Path, scale: float) -> list[Path]:
         vm,
         str(out),
         suffix,
+        f"{width}x{height}",
     ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if proc.returncode in (_EXIT_STOPPED, _EXIT_VM_NOT_FOUND):
@@ -95,7 +115,9 @@ def _run_scaled(scenario: Path, vm: str, out: Path, scale: float) -> list[Path]:
     return [Path(p) for p in json.loads(lines[-1])]
 
 
-def _walk(scenario: Path, vm: str, out: Path, suffix: str) -> list[Path]:
+def _walk(
+    scenario: Path, vm: str, out: Path, suffix: str, size: tuple[int, int] | None = None
+) -> list[Path]:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QDialog, QWidget
 
@@ -152,7 +174,7 @@ def _walk(scenario: Path, vm: str, out: Path, suffix: str) -> list[Path]:
     dialogs.show_modal = answer
     win = MainWindow(training_scenario=scenario, vm=vm)
     try:
-        win.resize(1000, 760)
+        win.resize(*(size or DEFAULT_SIZE))
         win.show()
         wz = win.wizard
         welcome = wz.page_of(PageId.WELCOME)
@@ -240,10 +262,11 @@ def _walk(scenario: Path, vm: str, out: Path, suffix: str) -> list[Path]:
 
 
 def _main(argv: list[str]) -> int:
-    scenario, vm, out, suffix = argv
+    scenario, vm, out, suffix, size = argv
+    width, height = (int(n) for n in size.split("x"))
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     try:
-        paths = _walk(Path(scenario), vm, Path(out), suffix)
+        paths = _walk(Path(scenario), vm, Path(out), suffix, (width, height))
     except TourError as exc:
         # One line for the parent to show (see _run_scaled).
         sys.stderr.write(" ".join(str(exc).split()) + "\n")

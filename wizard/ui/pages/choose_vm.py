@@ -366,7 +366,10 @@ class ChooseVmPage(BasePage):
 
     def _show_selected(self) -> None:
         vm = self.ctx.vm
-        self.selected_label.setText(f"Selected: {vm.name}  ({vm.moref})" if vm else "")
+        # The name, in words; the managed object id (which tells two VMs of one name apart,
+        # with the host column of the table) is in the tooltip and the report.
+        self.selected_label.setText(f"Selected: {vm.name}" if vm else "")
+        self.selected_label.setToolTip(f"vSphere id {vm.moref}" if vm else "")
 
     # ---------------------------------------------------------------- find
 
@@ -415,8 +418,18 @@ class ChooseVmPage(BasePage):
     def show_found(self, refs: Sequence[VmRef], close: Sequence[str]) -> None:
         """List what the find returned; one exact hit is selected at once."""
         self.found_list.clear()
+        names = [ref.name for ref in refs]
         for ref in refs:
-            item = QListWidgetItem(f"{ref.name}   ({ref.moref})")
+            # Words first: the name, and where it runs when the list has it (two VMs of one
+            # name differ by host); the managed object id is in the tooltip.
+            row = self.model.row_of_moref(ref.moref)
+            host = self.model.vm(row).host if row is not None and row >= 0 else ""
+            text = f"{ref.name}  ·  on {host}" if host else ref.name
+            if not host and names.count(ref.name) > 1:
+                text += f"  ·  {names[: refs.index(ref) + 1].count(ref.name)} of "
+                text += str(names.count(ref.name))
+            item = QListWidgetItem(text)
+            item.setToolTip(f"vSphere id {ref.moref}")
             item.setData(_MOREF_ROLE, (ref.name, ref.moref))
             self.found_list.addItem(item)
         self.found_list.setVisible(bool(refs))

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from wizard.kb.model import RISK_BADGES
 from wizard.kb.plan import PlannedStep, verify
+from wizard.kb.words import change_words, value_words
 from wizard.ui import dialogs, shell_commands
 from wizard.ui.pages.apply import ApplyPage, StepRunner
 from wizard.ui.pages.base import BasePage, PageId
@@ -224,13 +225,17 @@ class DonePage(UndoMixin, VmotionTestMixin, BasePage):
                 "Look at the log on the previous page, and check the VM.",
             )
         was_undone = undone is not None and undone.ok
+        # In words ("Checkpoint buffer: not set -> 23 MB"); the exact settings are in the
+        # tooltip, the ticket note and the report.
         lines = [
-            f"{change_line(c)}, then undone: back to "
-            f"{'(not set)' if c.before is None else c.before}"
+            f"{change_words(c)}, then undone: back to {value_words(c.key, c.before)}"
             if was_undone
-            else change_line(c)
+            else change_words(c)
             for c in (result.changes if result else ())
         ]
+        self.changes.setToolTip(
+            "\n".join(change_line(c) for c in (result.changes if result else ()))
+        )
         self.changes_head.setText("What changed, then was undone" if was_undone else "What changed")
         self.changes.setText("\n".join(lines))
         self.changes.setVisible(bool(lines))

@@ -191,7 +191,12 @@ class ReadyPage(BasePage):
                 "change, the missing privileges and the commands below into the ticket note, "
                 "for someone who may apply it.",
             )
-            self.first_focus = None
+            # Nothing to tick: the focus waits on Next, so Return goes on (it was left nowhere,
+            # and the keyboard did nothing until a click).
+            wizard = self.wizard()
+            self.first_focus = (
+                wizard.button(QWizard.WizardButton.NextButton) if wizard is not None else None
+            )
 
     # ---------------------------------------------------------------- power
 

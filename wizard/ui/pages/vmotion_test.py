@@ -28,6 +28,7 @@ from wizard.ui import dialogs
 from wizard.ui.pages.base import BasePage
 from wizard.ui.theme import Tone, scaled_font
 from wizard.ui.ticket import duration_words
+from wizard.ui.vm_model import POWER_WORDS
 from wizard.ui.widgets import Banner, IconLabel, wrapped
 from wizard.ui.wizard_state import Result
 from wizard.ui.worker import Job
@@ -236,7 +237,9 @@ class VmotionTestMixin(_PageBase):
         if facts.power_state != "poweredOn":
             section.set_hosts([])
             section.hosts_note.setText(
-                f"{facts.name} is {facts.power_state}: a vMotion test needs it running."
+                f"{facts.name} is "
+                f"{POWER_WORDS.get(facts.power_state, facts.power_state).lower()}: a vMotion test "
+                "needs it running."
             )
             section.hosts_note.show()
             self._update_buttons()
