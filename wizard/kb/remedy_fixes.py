@@ -161,8 +161,8 @@ def changing(
 def lower_resolution_cap(assessment: Assessment, facts: VmFacts) -> Draft:
     title = "Limit the screen to 1280x1024"
     summary = (
-        "Set the video card to one display with 5,120 KB of video memory, so the guest can't go "
-        "above 1280x1024. Lasts until someone changes the video card."
+        f"Set the video card to one display with {mb(CAP_VIDEO_RAM_KB * 1024)} of video memory, "
+        "so the guest can't go above 1280x1024. Lasts until someone changes the video card."
     )
     caveats_common = (
         loses_resolution(assessment),

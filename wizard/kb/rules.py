@@ -238,11 +238,12 @@ def _judge_display(facts: VmFacts, demand: DisplayDemand) -> Condition:
             "displays; a second screen of any size counts.",
         )
     ram_path = video_path(facts, "videoRamSizeInKB")
+    ram = mb(video.video_ram_kb * 1024)
     if displays == 1 and video.video_ram_kb <= CAP_VIDEO_RAM_KB:
         return cond(
             ConditionState.NOT_MET,
-            f"screen not reported, 1 display, {video.video_ram_kb} KB video memory",
-            f"Tools don't report the screen, but one display with {video.video_ram_kb} KB of "
+            f"screen not reported, 1 display, {ram} video memory",
+            f"Tools don't report the screen, but one display with {ram} of "
             "video memory can't show more than 1280x1024.",
             ram_path,
         )
@@ -253,12 +254,12 @@ def _judge_display(facts: VmFacts, demand: DisplayDemand) -> Condition:
         )
     else:
         detail = (
-            f"Tools don't report the screen, and {video.video_ram_kb} KB of video memory "
+            f"Tools don't report the screen, and {ram} of video memory "
             "allows more than one 1280x1024 screen."
         )
     return cond(
         ConditionState.UNKNOWN,
-        f"screen not reported, {count_text}, {video.video_ram_kb} KB video memory",
+        f"screen not reported, {count_text}, {ram} video memory",
         detail,
         ram_path,
     )
