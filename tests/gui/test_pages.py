@@ -251,3 +251,20 @@ def test_power_off_vm_needs_no_shutdown(
     assert page.disruption.title_text() == "No shutdown needed"
     assert "Stop-VMGuest" not in page.powercli.text()
     assert page.confirm_check.text().startswith("&I want")
+
+
+def test_ready_shows_the_exact_value_and_what_it_means(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    """The review shows the bytes vCenter will store and the size a person reads; the copy
+    buttons keep the tools' own names."""
+    win = make_window(FakeGateway(trusted=True, facts=confirmed_facts()))
+    page = _to_ready(qtbot, win, recorder)
+    keys = [page.changes_table.item(r, 1).text() for r in range(page.changes_table.rowCount())]
+    row = keys.index("migrate.baseCptCacheSize")
+    after = page.changes_table.item(row, 3).text()
+    value, _, words = after.partition(" (")
+    assert value.isdigit()
+    assert words == f"{int(value) // (1024 * 1024)} MB)"
+    assert page.powercli.button.text().replace("&", "") == "Copy PowerCLI"
+    assert page.govc.button.text().replace("&", "") == "Copy govc"

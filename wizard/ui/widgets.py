@@ -217,8 +217,11 @@ class CopyBox(QWidget):
         )
         metrics = self._edit.fontMetrics()
         self._edit.setFixedHeight(metrics.lineSpacing() * lines + 14)
-        self._button = QPushButton(f"&Copy {title.lower()}", self)
-        self._button.setAccessibleName(f"Copy {title.lower()}")
+        # "Copy ticket note", but "Copy PowerCLI": a name keeps its capitals.
+        named = any(ch.isupper() for ch in title[1:])
+        what = title if named else title[:1].lower() + title[1:]
+        self._button = QPushButton(f"&Copy {what}", self)
+        self._button.setAccessibleName(f"Copy {what}")
         self._button.setAutoDefault(False)
         self._button.clicked.connect(self.on_copy_clicked)
         self._button_text = self._button.text()

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from wizard.kb.facts import VmFacts
 from wizard.kb.model import RISK_BADGES, ChangeTarget, Remedy
+from wizard.kb.words import value_words
 from wizard.ui import shell_commands
 from wizard.ui.pages.base import BasePage, PageId
 from wizard.ui.theme import Tone, monospace, scaled_font
@@ -138,8 +139,8 @@ class ReadyPage(BasePage):
                 (
                     TARGET_WORDS.get(c.target, c.target.value),
                     c.key,
-                    "(not set)" if c.before is None else c.before,
-                    "(removed)" if c.after is None else c.after,
+                    "(not set)" if c.before is None else _with_words(c.key, c.before),
+                    "(removed)" if c.after is None else _with_words(c.key, c.after),
                 )
             ):
                 item = QTableWidgetItem(text)
@@ -332,3 +333,10 @@ class ReadyPage(BasePage):
     @Slot(bool)
     def on_leave_off_check_toggled(self, _checked: bool) -> None:
         self._show_disruption()
+
+
+def _with_words(key: str, value: str) -> str:
+    """The exact value as vCenter stores it, and in words where that reads differently
+    (``24117248 (23 MB)``): the review shows what is sent, and what it means."""
+    words = value_words(key, value)
+    return value if words in (value, "not set") else f"{value} ({words})"
