@@ -138,7 +138,7 @@ def check_report(
     return _scan_text(judged, detail)
 
 
-def _scan_text(judged: list[tuple[VmFacts, Assessment, Sequence[Remedy]]], detail: bool) -> str:
+def _scan_text(judged: Sequence[tuple[VmFacts, Assessment, Sequence[Remedy]]], detail: bool) -> str:
     rank = {v: i for i, v in enumerate(_SCAN_ORDER)}
     ordered = sorted(judged, key=lambda j: (rank[j[1].verdict], j[0].name.casefold(), j[0].moref))
     counts = {v: 0 for v in _SCAN_ORDER}

@@ -33,11 +33,16 @@ setattr(http.client.HTTPConnection, "request", _counting)  # noqa: B010 (typed a
 
 
 def main(host: str, port: int, user: str, name: str) -> int:
-    from pyVim.connect import Disconnect, SmartConnect
-    from pyVmomi import vim
+    from pyVim import connect as pyvim_connect
+    from pyVmomi import vim as pyvmomi_vim
+
+    connect: Any = pyvim_connect  # untyped: one Any for the whole peer
+    vim: Any = pyvmomi_vim
 
     password = sys.stdin.readline().rstrip("\n")
-    si = SmartConnect(host=host, port=port, user=user, pwd=password, disableSslCertValidation=True)
+    si = connect.SmartConnect(
+        host=host, port=port, user=user, pwd=password, disableSslCertValidation=True
+    )
     content = si.RetrieveContent()
     view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
     vm = next(v for v in view.view if v.name == name)
@@ -61,7 +66,7 @@ def main(host: str, port: int, user: str, name: str) -> int:
     )
     print(json.dumps({"round_trips": _calls, "vm": vm._moId, "events": len(events)}), flush=True)
     view.DestroyView()
-    Disconnect(si)
+    connect.Disconnect(si)
     return 0
 
 

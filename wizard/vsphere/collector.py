@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import html
 import http.client
+import io
 import logging
+import re
 import threading
 import xml.etree.ElementTree as ET
 import xml.parsers.expat
@@ -62,7 +65,12 @@ class ObjectProps:
 
 
 def moref_of(obj: Any) -> str:
-    """The managed object id of a pyVmomi managed object (``""`` for None)."""
+    """The managed object id of a pyVmomi managed object (``""`` for None).
+
+    A ``str`` is an id already (a reference read by ``retrieve(..., simple=True)``).
+    """
+    if isinstance(obj, str):
+        return obj
     return str(obj._moId) if obj is not None else ""
 
 
@@ -92,6 +100,7 @@ def retrieve(
     page_size: int = PAGE_SIZE,
     lean: bool = False,
     only_items: Mapping[str, Any] | None = None,
+    simple: bool = False,
 ) -> list[ObjectProps]:
     """Run ``RetrievePropertiesEx`` and follow ``ContinueRetrievePropertiesEx`` to the last page.
 
@@ -108,18 +117,23 @@ def retrieve(
         only_items: property path -> pyVmomi type: of that array property keep only the items
             of that type (e.g. ``{"config.hardware.device": vim.vm.device.VirtualVideoCard}``);
             the lean reader then skips the others unread. The pyVmomi path filters the same way.
+        simple: with ``lean``, for properties that are all strings, enumerations or references
+            (the picker's): each page is scanned with one regular expression instead of
+            parsed into elements, every value kept as the ``str`` it is on the wire (a
+            reference as its managed object id, which :func:`moref_of` accepts). A page holding
+            anything else (a data object, an array, a property that could not be read) is
+            read by the lean decoder as usual, so the values are then pyVmomi's.
     """
     options = PC.RetrieveOptions(maxObjects=page_size)
     only = dict(only_items or {})
     if lean and _is_soap_stub(collector):
         reader = _LeanReader(collector, only)
+        read_page = reader.read_simple_page if simple else reader.read_page
         try:
             return _pages(
                 collector,
-                reader.invoke("RetrievePropertiesEx", [filter_specs, options], reader.read_page),
-                lambda token: reader.invoke(
-                    "ContinueRetrievePropertiesEx", [token], reader.read_page
-                ),
+                reader.invoke("RetrievePropertiesEx", [filter_specs, options], read_page),
+                lambda token: reader.invoke("ContinueRetrievePropertiesEx", [token], read_page),
             )
         except _NotLean as exc:
             log.debug("Property collector: %s in the answer, read again by pyVmomi", exc)
@@ -539,6 +553,51 @@ class _LeanDecoder:
         return ObjectProps(moref_of(obj), type_of(obj), props, tuple(missing))
 
 
+# One object's id, or one property whose value is plain text (no element inside), or the end of
+# an object: the whole of a page of simple values is a run of these and nothing else.
+_SIMPLE = (
+    r'<(?:objects><obj type="([^"<>]+)"[^<>]*>([^<]*)</obj>'
+    r"|propSet><name>([^<]*)</name><val\b[^<>]*(?:(?<=/)>|>([^<]*)</val>)</propSet>"
+    r"|/objects>)"
+)
+_SIMPLE_TOKEN = re.compile(_SIMPLE)
+_SIMPLE_RUN = re.compile(f"(?:{_SIMPLE})*")
+_SIMPLE_TAIL = re.compile(r"(?:<token>([^<]*)</token>)?</returnval>")
+
+
+def _simple_page(data: bytes) -> _LeanPage | None:
+    """A page of plain-text values scanned with :data:`_SIMPLE_TOKEN`; None for anything else.
+
+    The page must be a run of those tokens and nothing else (checked in one pass), then each
+    token is read in a second; values are unescaped only when they hold an entity.
+    """
+    text = data.decode("utf-8")
+    start = text.find("<returnval>")
+    if start < 0:
+        return None
+    start += len("<returnval>")
+    end = text.rfind("</objects>") + len("</objects>")
+    end = max(end, start)
+    tail = _SIMPLE_TAIL.match(text, end)
+    if tail is None or _SIMPLE_RUN.fullmatch(text, start, end) is None:
+        return None
+    unescape = html.unescape
+    objects: list[ObjectProps] = []
+    props: dict[str, str] = {}
+    for kind, moref, name, value in _SIMPLE_TOKEN.findall(text, start, end):
+        if kind:
+            props = {}
+            if "&" in moref:
+                moref = unescape(moref)
+            objects.append(ObjectProps(moref, kind, props))
+        elif name:
+            props[unescape(name) if "&" in name else name] = (
+                unescape(value) if "&" in value else value
+            )
+    token = tail.group(1)
+    return _LeanPage(objects, unescape(token) if token else None)
+
+
 class _Inflating:
     """A compressed answer's body, inflated as it is read, in pieces of any size.
 
@@ -674,6 +733,18 @@ class _LeanReader:
                 array.append(self._decoder.value(el, result_type))
             return array
         return self._decoder.value(values[0], result_type) if values else None
+
+    def read_simple_page(self, stream: Any) -> _LeanPage | None:
+        """A page of plain-text values (see ``retrieve(..., simple=True)``)."""
+        chunks = []
+        while chunk := stream.read(_READ_CHUNK):
+            chunks.append(chunk)
+        data = b"".join(chunks)
+        page = _simple_page(data)
+        if page is None:
+            log.debug("Property collector: not only plain values, read by the lean decoder")
+            return self.read_page(io.BytesIO(data))
+        return page
 
     def read_page(self, stream: Any) -> _LeanPage | None:
         """A ``RetrievePropertiesEx`` answer, each object decoded as soon as it is read."""
