@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import gc
 import html
 import http.client
 import io
@@ -130,11 +131,12 @@ def retrieve(
         reader = _LeanReader(collector, only)
         read_page = reader.read_simple_page if simple else reader.read_page
         try:
-            return _pages(
-                collector,
-                reader.invoke("RetrievePropertiesEx", [filter_specs, options], read_page),
-                lambda token: reader.invoke("ContinueRetrievePropertiesEx", [token], read_page),
-            )
+            with gc_paused():
+                return _pages(
+                    collector,
+                    reader.invoke("RetrievePropertiesEx", [filter_specs, options], read_page),
+                    lambda token: reader.invoke("ContinueRetrievePropertiesEx", [token], read_page),
+                )
         except _NotLean as exc:
             log.debug("Property collector: %s in the answer, read again by pyVmomi", exc)
     objects = _pages(
@@ -247,6 +249,34 @@ def inventory_filter(content: Any, props: Mapping[Any, Sequence[str]]) -> Any:
     children.selectSet = [again, dc_vms, dc_hosts, cr_hosts, vapp_vms]
     root = PC.ObjectSpec(obj=content.rootFolder, skip=False, selectSet=[children])
     return PC.FilterSpec(objectSet=[root], propSet=property_specs(props))
+
+
+_gc_lock = threading.Lock()
+_gc_pausers = 0
+_gc_was_enabled = False
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside the block (nested and from any thread).
+
+    Reading 10,000 VMs creates millions of objects, none of them garbage: the collector runs a
+    dozen full passes over all of them for nothing (half a second of a scan). Reference
+    counting still frees everything as usual; the collector runs again after the block.
+    """
+    global _gc_pausers, _gc_was_enabled
+    with _gc_lock:
+        _gc_pausers += 1
+        if _gc_pausers == 1:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pausers -= 1
+            if _gc_pausers == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 @overload
