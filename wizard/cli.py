@@ -544,8 +544,6 @@ class _Login:
 
 
 def _login_from_args(args: argparse.Namespace) -> _Login:
-    from wizard import credentials
-
     if not args.vcenter or not args.user:
         raise CliError(
             "say where to connect: --vcenter HOST[:PORT] --user USER "
@@ -561,6 +559,8 @@ def _login_from_args(args: argparse.Namespace) -> _Login:
     if args.password_stdin:
         password = _stdin_secret("password")
     else:
+        from wizard import credentials  # the keyring loads only when it is asked
+
         password = credentials.load_password(args.vcenter, args.user) or ""
         if not password:
             if not sys.stdin.isatty():
