@@ -180,7 +180,16 @@ func (l *Lab) serveSDK(w http.ResponseWriter, r *http.Request) {
 	}
 	if key == "" || user == "" {
 		// No session: the simulator answers NotAuthenticated for anything but logging in
-		// and reading the service content.
+		// and reading the service content, and property reads.
+		// WORKAROUND for the simulator answering property reads without a session: vCenter
+		// refuses them too, and a client must see its session has expired (log in again).
+		switch method.Name {
+		case "RetrieveProperties", "RetrievePropertiesEx", "ContinueRetrievePropertiesEx", "Fetch":
+			l.delayCall(method.Name)
+			writeSOAP(w, soapFaultBody("The session is not authenticated.",
+				&types.NotAuthenticated{NoPermission: types.NoPermission{Object: method.This, PrivilegeId: "System.View"}}))
+			return
+		}
 		l.passThrough(w, r, method.Name)
 		return
 	}

@@ -7,7 +7,10 @@
   ``vm.runtime.…``, ``vm.config.…``, ``vm.guest.…`` attribute by attribute (one round trip per
   property object a VM; host names cached). Measured on a sample and extrapolated linearly.
 - ``go``: govmomi's own client reading the same properties through a container view and
-  decoding them fully (``tests/bench/goclient``), the fastest practical peer.
+  decoding them fully (``tests/bench/goclient``), the fastest practical peer;
+- ``floor``: the same request as ``list_vms`` (same headers: gzip asked), answered by the lab
+  and read as raw bytes, neither inflated nor parsed: what the wire and the server cost, the
+  least any client could take. Its bytes on the wire and inflated are reported too.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ import time
 from typing import Any
 
 from tests.bench.common import Lab, go_client, median, run_go_client, session, timed
-from wizard.vsphere._pyvmomi import vim
-from wizard.vsphere.collector import container_view, retrieve, view_filter
+from wizard.vsphere._pyvmomi import PC, vim
+from wizard.vsphere.collector import container_view, inventory_filter, retrieve, view_filter
 from wizard.vsphere.inventory import _VM_PROPS, list_vms, summaries_from
 from wizard.vsphere.session import Session
 
@@ -35,6 +38,44 @@ def pyvmomi_bulk(s: Session) -> int:
     with container_view(content, list(props)) as view:
         objects = retrieve(content.propertyCollector, [view_filter(view, props)])
     return len(summaries_from(objects))
+
+
+def wire_floor(s: Session) -> tuple[float, int, int]:
+    """The picker's request read as raw bytes: (seconds, bytes on the wire, bytes inflated)."""
+    import zlib
+
+    content = s.content
+    collector = content.propertyCollector
+    stub = collector._stub
+    spec = inventory_filter(
+        content,
+        {
+            vim.VirtualMachine: _VM_PROPS,
+            vim.HostSystem: ("name", "parent"),
+            vim.ClusterComputeResource: ("name",),
+        },
+    )
+    info = collector._GetMethodInfo("RetrievePropertiesEx")
+    body = stub.SerializeRequest(collector, info, [[spec], PC.RetrieveOptions(maxObjects=1000)])
+    headers = {
+        "Cookie": stub.cookie,
+        "SOAPAction": stub.versionId,
+        "Content-Type": "text/xml; charset=UTF-8",
+        "Accept-Encoding": "gzip, deflate",
+    }
+    start = time.perf_counter()
+    conn = stub.GetConnection()
+    conn.request("POST", stub.path, body, headers)
+    resp = conn.getresponse()
+    chunks = []
+    while chunk := resp.read(1 << 16):
+        chunks.append(chunk)
+    took = time.perf_counter() - start
+    stub.ReturnConnection(conn)
+    raw = b"".join(chunks)
+    gzipped = (resp.getheader("Content-Encoding") or "").lower() == "gzip"
+    inflated = len(zlib.decompress(raw, zlib.MAX_WBITS | 16)) if gzipped else len(raw)
+    return took, len(raw), inflated
 
 
 def naive(s: Session, sample: int) -> tuple[int, float]:
@@ -77,6 +118,11 @@ def run(lab: Lab, runs: int, naive_sample: int | None) -> dict[str, Any]:
         assert len(rows) == lab.size, (len(rows), lab.size)
         out["list_vms_s"] = median(seconds)
         out["list_vms_runs_s"] = [round(x, 3) for x in seconds]
+        # the floor in the same run, between the product's reads (the machine may be busy)
+        floors = [wire_floor(s) for _ in range(runs)]
+        out["floor_s"] = median([f[0] for f in floors])
+        out["wire_bytes"] = floors[-1][1]
+        out["inflated_bytes"] = floors[-1][2]
         seconds, count = timed(lambda: pyvmomi_bulk(s), runs)
         assert count == lab.size
         out["pyvmomi_bulk_s"] = median(seconds)

@@ -93,12 +93,15 @@ class Lab:
 
 
 @contextlib.contextmanager
-def lab_of(size: int) -> Iterator[Lab]:
-    """The test scenario (two clusters, odd names, one failed vMotion) padded to ``size`` VMs."""
+def lab_of(size: int, *, delay_ms: int = 0) -> Iterator[Lab]:
+    """The test scenario (two clusters, odd names, one failed vMotion) padded to ``size`` VMs.
+
+    ``delay_ms``: the latency the lab adds to every call.
+    """
     binary = lab_binary_for_tests()
     with tempfile.TemporaryDirectory(prefix="bench-lab-") as tmp:
         path = write_scenario(Path(tmp), filler_vms=size - NAMED_VMS)
-        process = LabProcess(path, binary=binary)
+        process = LabProcess(path, binary=binary, delay_ms=delay_ms)
         start = time.perf_counter()
         with process:
             yield Lab(size, process.info, process, time.perf_counter() - start)

@@ -26,6 +26,7 @@ if str(REPO) not in sys.path:
 from tests.bench import (  # noqa: E402
     bench_cold_start,
     bench_inventory,
+    bench_latency,
     bench_memory,
     bench_scan,
     bench_ticket,
@@ -44,6 +45,8 @@ class Size:
     scan_runs: int
     cold_runs: int
     stall_latency_ms: int
+    latencies_ms: tuple[int, ...]
+    latency_runs: int
 
 
 SIZES = {
@@ -54,9 +57,18 @@ SIZES = {
         scan_runs=3,
         cold_runs=5,
         stall_latency_ms=300,
+        latencies_ms=(0, 100, 300),
+        latency_runs=5,
     ),
     "smoke": Size(
-        (25, 1_000), runs=2, naive_sample=100, scan_runs=1, cold_runs=1, stall_latency_ms=100
+        (25, 1_000),
+        runs=2,
+        naive_sample=100,
+        scan_runs=1,
+        cold_runs=1,
+        stall_latency_ms=100,
+        latencies_ms=(0, 50),
+        latency_runs=1,
     ),
 }
 
@@ -81,6 +93,8 @@ def measure(size: Size, log: Any) -> dict[str, Any]:
             if count == largest:
                 log(f"  memory with {count} VMs in the picker")
                 figures["memory"] = {"vms": count, **bench_memory.run(lab.info)}
+    log(f"check --vm over a slow link ({', '.join(map(str, size.latencies_ms))} ms a call)")
+    figures["latency"] = bench_latency.run(size.latencies_ms, size.latency_runs)
     log("cold start")
     figures["cold_start"] = bench_cold_start.run(size.cold_runs)
     log(f"GUI stall at {size.stall_latency_ms} ms a call")
@@ -104,6 +118,33 @@ def targets(figures: dict[str, Any]) -> list[tuple[str, str, bool]]:
                 ratio <= 1.5,
             )
         )
+    floor_ratio = inv["list_vms_s"] / inv["floor_s"]
+    out.append(
+        (
+            f"inventory of {inv['vms']}: <= 2 x the wire's floor (same request, raw bytes)",
+            f"{inv['list_vms_s']:.2f} s vs {inv['floor_s']:.2f} s = {floor_ratio:.2f} x "
+            f"({inv['wire_bytes'] / 1e6:.2f} MB on the wire, {inv['inflated_bytes'] / 1e6:.1f} MB "
+            "inflated)",
+            floor_ratio <= 2,
+        )
+    )
+    slow = max(figures["latency"], key=lambda f: f["latency_ms"])
+    out.append(
+        (
+            f"check --vm at {slow['latency_ms']} ms a call: verdict under 1.5 s",
+            f"{slow['check_verdict_s']:.2f} s (Go client {slow.get('go_s', float('nan')):.2f} s, "
+            f"naive pyVmomi {slow['naive_s']:.2f} s)",
+            slow["check_verdict_s"] < 1.5,
+        )
+    )
+    out.append(
+        (
+            "round trips on the critical path: login <= 2, ticket to verdict <= 2",
+            f"login {slow['login_critical']} (of {slow['login_requests']} requests), ticket "
+            f"{slow['ticket_critical']} (of {slow['ticket_requests']})",
+            slow["login_critical"] <= 2 and slow["ticket_critical"] <= 2,
+        )
+    )
     speedup = inv["naive_s"] / inv["list_vms_s"]
     how = "extrapolated from " + str(inv["naive_sample_vms"]) if inv["naive_extrapolated"] else ""
     out.append(
@@ -130,6 +171,14 @@ def targets(figures: dict[str, Any]) -> list[tuple[str, str, bool]]:
             f"check --all at {scan['vms']}: under 10 s",
             f"{scan['scan_s']:.1f} s, {scan['scan_round_trips']} round trips",
             scan["scan_s"] < 10,
+        )
+    )
+    out.append(
+        (
+            f"check --all at {scan['vms']} from the command line: --json under 5 s, text under 4 s",
+            f"--json {scan['cli_json_s']:.1f} s ({scan['cli_json_bytes'] / 1e6:.1f} MB), text "
+            f"{scan['cli_text_s']:.1f} s ({scan['cli_text_bytes'] / 1e6:.1f} MB)",
+            scan["cli_json_s"] < 5 and scan["cli_text_s"] < 4,
         )
     )
     lazy = "pyVmomi" not in cold["loaded_at_first_paint"]
@@ -161,22 +210,39 @@ def targets(figures: dict[str, Any]) -> list[tuple[str, str, bool]]:
 
 def table(figures: dict[str, Any]) -> str:
     """The figures as a text table."""
-    lines = ["Whole inventory (s, median)        VMs   list_vms  pyVmomi-bulk  naive       Go"]
+    lines = [
+        "Whole inventory (s, median)        VMs   list_vms  floor  pyVmomi-bulk  naive       Go"
+    ]
     for f in figures["inventory"]:
         naive = f"{f['naive_s']:.1f}{'*' if f['naive_extrapolated'] else ''}"
         lines.append(
-            f"{'':34}{f['vms']:>5}  {f['list_vms_s']:>8.2f}  {f['pyvmomi_bulk_s']:>12.2f}  "
-            f"{naive:>6}  {f.get('go_s', float('nan')):>7.2f}"
+            f"{'':34}{f['vms']:>5}  {f['list_vms_s']:>8.2f}  {f['floor_s']:>5.2f}  "
+            f"{f['pyvmomi_bulk_s']:>12.2f}  {naive:>6}  {f.get('go_s', float('nan')):>7.2f}"
         )
     lines.append("  * naive measured on a sample of the same lab, extrapolated linearly")
     lines.append("One VM from a ticket                VMs   seconds  round trips")
     for f in figures["ticket"]:
         lines.append(f"{'':34}{f['vms']:>5}  {f['ticket_s']:>8.3f}  {f['ticket_round_trips']:>11}")
-    lines.append("check --all                         VMs   seconds  (read + judge)  round trips")
+    lines.append(
+        "check --all                         VMs   seconds  (read + judge)  round trips  "
+        "command line: --json  text"
+    )
     for f in figures["scan"]:
         lines.append(
             f"{'':34}{f['vms']:>5}  {f['scan_s']:>8.2f}  ({f['scan_read_s']:.2f} + "
-            f"{f['scan_judge_s']:.2f}){'':5}{f['scan_round_trips']:>5}"
+            f"{f['scan_judge_s']:.2f}){'':5}{f['scan_round_trips']:>5}  "
+            f"{f['cli_json_s']:>20.2f}  {f['cli_text_s']:>4.2f}"
+        )
+    lines.append(
+        "check --vm, process start to verdict  ms/call  seconds (trips)  Go (trips)  "
+        "naive pyVmomi (trips)"
+    )
+    for f in figures["latency"]:
+        trips = f"({f['login_critical']}+{f['ticket_critical']})" if "login_critical" in f else ""
+        go = f"{f.get('go_s', float('nan')):.2f} ({f.get('go_round_trips', '-')})"
+        lines.append(
+            f"{'':34}{f['latency_ms']:>7}  {f['check_verdict_s']:>7.2f} {trips:<8}  {go:>10}  "
+            f"{f['naive_s']:>6.2f} ({f['naive_round_trips']})"
         )
     cold = figures["cold_start"]
     lines.append(

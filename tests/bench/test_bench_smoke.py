@@ -32,14 +32,20 @@ def test_every_figure_is_produced(tmp_path: Path) -> None:
     )
     figures = json.loads(out.read_text(encoding="utf-8"))
     inventory = figures["inventory"][0]
-    for key in ("list_vms_s", "pyvmomi_bulk_s", "naive_s", "go_s"):
+    for key in ("list_vms_s", "floor_s", "wire_bytes", "pyvmomi_bulk_s", "naive_s", "go_s"):
         assert inventory[key] > 0, key
     assert [t["vms"] for t in figures["ticket"]] == [25, 1000]
     assert all(t["ticket_round_trips"] > 0 and t["ticket_s"] > 0 for t in figures["ticket"])
     assert all(s["scan_round_trips"] > 0 and s["scan_s"] > 0 for s in figures["scan"])
+    assert [f["latency_ms"] for f in figures["latency"]] == [0, 50]
+    for f in figures["latency"]:
+        assert f["check_verdict_s"] > 0
+        assert f["naive_s"] > 0
+        assert f["go_s"] > 0
+    assert figures["latency"][1]["ticket_critical"] > 0
     assert figures["cold_start"]["first_paint_s"] > 0
     assert figures["cold_start"]["connect_page_s"] > 0
     assert figures["gui_stall"]["stall_in_flight_ms"]
     assert figures["memory"]["rows"] == 1000
     assert figures["memory"]["peak_rss_mib"] > 0
-    assert len(figures["targets"]) == 8
+    assert len(figures["targets"]) == 12

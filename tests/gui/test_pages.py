@@ -260,9 +260,15 @@ def test_ready_shows_the_exact_value_and_what_it_means(
     buttons keep the tools' own names."""
     win = make_window(FakeGateway(trusted=True, facts=confirmed_facts()))
     page = _to_ready(qtbot, win, recorder)
-    keys = [page.changes_table.item(r, 1).text() for r in range(page.changes_table.rowCount())]
-    row = keys.index("migrate.baseCptCacheSize")
-    after = page.changes_table.item(row, 3).text()
+    table = page.changes_table
+
+    def cell(row: int, column: int) -> str:
+        item = table.item(row, column)
+        assert item is not None
+        return item.text()
+
+    keys = [cell(r, 1) for r in range(table.rowCount())]
+    after = cell(keys.index("migrate.baseCptCacheSize"), 3)
     value, _, words = after.partition(" (")
     assert value.isdigit()
     assert words == f"{int(value) // (1024 * 1024)} MB)"

@@ -170,7 +170,8 @@ def test_round_trips_do_not_grow_with_the_inventory(tmp_path: Path) -> None:
     large = _round_trips(tmp_path / "large", 1997)
     assert (small["vms"], large["vms"]) == (25, 2000)
     for what in ("login", "list_vms", "resolve_vm", "collect_facts", "collect_all_facts"):
-        assert small[what] == large[what], what
+        assert small[what][0] == large[what][0], what
+        assert len(small[what][1]) == len(large[what][1]), what
     # (requests sent by method, the chain of them one after another on a slow link)
     assert small["login"] == (
         {"RetrieveServiceContent": 1, "Login": 1},

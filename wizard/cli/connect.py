@@ -38,8 +38,6 @@ class Login:
 
 
 def login_from_args(args: argparse.Namespace) -> Login:
-    from wizard import credentials
-
     if not args.vcenter or not args.user:
         raise CliError(
             "say where to connect: --vcenter HOST[:PORT] --user USER "
@@ -55,6 +53,8 @@ def login_from_args(args: argparse.Namespace) -> Login:
     if args.password_stdin:
         password = stdin_secret("password")
     else:
+        from wizard import credentials  # the keyring loads only when it is asked
+
         password = credentials.load_password(args.vcenter, args.user) or ""
         if not password:
             if not sys.stdin.isatty():

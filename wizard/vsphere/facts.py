@@ -21,6 +21,7 @@ its error stack, which is what the article's signatures are matched against.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,6 +40,7 @@ from wizard.vsphere.collector import (
     ObjectProps,
     climb_to_root,
     datacenter_path,
+    gc_paused,
     inventory_filter,
     lean_call,
     moref_of,
@@ -437,6 +439,16 @@ def collect_all_facts(
         held = held + privileges_on(late)
         return objects, list(held or ()), list(events or ())
 
+    with gc_paused():
+        return _all_facts(session, read, privileges, when)
+
+
+def _all_facts(
+    session: Session,
+    read: Callable[[], tuple[list[ObjectProps], list[Any], list[Any]]],
+    privileges: list[str],
+    when: datetime,
+) -> list[VmFacts]:
     objects, held, events = session.call(read)
     by_moref = {o.moref: o for o in objects}
     hosts = {o.moref: host_facts(o) for o in objects if o.type == "HostSystem"}

@@ -24,7 +24,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
-from wizard.vsphere._pyvmomi import SoapStubAdapter, VmomiSupport, vim, vmodl
+from wizard.vsphere._pyvmomi import SoapAdapter, SoapStubAdapter, VmomiSupport, vim, vmodl
+from wizard.vsphere.collector import together
 from wizard.vsphere.endpoint import DEFAULT_PORT as DEFAULT_PORT
 from wizard.vsphere.endpoint import Endpoint as Endpoint
 from wizard.vsphere.endpoint import parse_endpoint as parse_endpoint
@@ -183,7 +184,11 @@ class Session:
         except REMOTE_ERRORS as exc:
             raise translate(exc, ep.netloc, timeout) from exc
         try:
-            session_key = _login(content, user, password)
+            # The connections the next requests sent together will need are opened while the
+            # login is on its way: on a WAN each costs its own handshake round trips.
+            session_key, _ = together(
+                lambda: _login(content, user, password), lambda: _open_spares(stub)
+            )
         except BaseException as exc:
             stub.DropConnections()
             if isinstance(exc, REMOTE_ERRORS):
@@ -340,6 +345,35 @@ def _open(ep: Endpoint, ctx: ssl.SSLContext, timeout: float) -> tuple[Any, Any]:
         raise ApiTooOld(api_version or "(unknown)")
     stub.ComputeVersionInfo(_best_stub_version(api_version))
     return stub, content
+
+
+SPARE_CONNECTIONS = 2
+"""Connections opened beside the login, so that requests sent together (see
+:func:`~wizard.vsphere.collector.together`: three at most on the ticket's path) find one each."""
+
+
+def _open_spares(stub: Any) -> None:
+    """Open :data:`SPARE_CONNECTIONS` connections (TCP and TLS) into the stub's pool.
+
+    Made as pyVmomi's ``GetConnection`` makes a new one (same TLS context and time limit), but
+    without taking the pooled connection the login is about to use. Best effort: a failure
+    only leaves the connection to be opened when first needed. Not for proxied connections.
+    """
+    if stub.is_tunnel or hasattr(stub, "httpProxyHost"):
+        return
+    host = stub.host if stub.host.startswith("[") else stub.host.rsplit(":", 1)[0]
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    for _ in range(SPARE_CONNECTIONS):
+        conn = stub.scheme(host=host, port=stub.port, **stub.schemeArgs)
+        try:
+            SoapAdapter._Connect(
+                connection=conn, serverPemCert=stub.serverPemCert, thumbprint=stub.thumbprint
+            )
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            log.info("A spare connection to %s could not be opened (%s)", stub.host, exc)
+            return
+        stub.ReturnConnection(conn)
 
 
 def _login(content: Any, user: str, password: str) -> str:

@@ -8,7 +8,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"net/url"
 	"time"
 
@@ -121,6 +123,10 @@ func ticket(ctx context.Context, started time.Time, u *url.URL, name string) (ti
 	}
 	out.Seconds = time.Since(started).Seconds()
 	out.VM, out.Events = ref.Value, len(events.Returnval)
-	_ = v.Destroy(ctx) // after the answer, off its path
+	// The answer is printed as soon as it is known; destroying the view and logging out follow.
+	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
+		return out, err
+	}
+	_ = v.Destroy(ctx)
 	return out, nil
 }

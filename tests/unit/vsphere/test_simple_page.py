@@ -1,0 +1,70 @@
+"""The picker's pages scanned as plain text, and everything else left to the lean decoder.
+
+The pages are written here as vCenter and the lab write them (the lab's own answers are read
+through this path by the integration tests, against pyVmomi's reading of the same request).
+"""
+
+from __future__ import annotations
+
+from wizard.vsphere.collector import _simple_page
+
+_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.'
+    'xmlsoap.org/soap/envelope/"><soapenv:Body><RetrievePropertiesExResponse xmlns="urn:vim25">'
+)
+_FOOT = "</RetrievePropertiesExResponse></soapenv:Body></soapenv:Envelope>"
+_XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+
+
+def _page(objects: str, token: str = "") -> bytes:
+    tail = f"<token>{token}</token>" if token else ""
+    return (_HEAD + f"<returnval>{objects}{tail}</returnval>" + _FOOT).encode()
+
+
+def _vm(moref: str, *props: tuple[str, str]) -> str:
+    sets = "".join(f"<propSet><name>{n}</name>{v}</propSet>" for n, v in props)
+    return f'<objects><obj type="VirtualMachine">{moref}</obj>{sets}</objects>'
+
+
+def test_names_references_and_escapes_are_read_as_the_text_on_the_wire() -> None:
+    name = "B&#252;ro-PC 7%2f2 50%25 &amp; &lt;x&gt;"
+    ref = 'xsi:type="ManagedObjectReference" type="HostSystem"'
+    page = _page(
+        _vm(
+            "vm-7",
+            ("name", f'<val {_XSI} xsi:type="xsd:string">{name}</val>'),
+            ("runtime.host", f"<val {_XSI} {ref}>host-1</val>"),
+            ("guest.guestId", f'<val {_XSI} xsi:type="xsd:string"/>'),
+        ),
+        token="tok&amp;1",
+    )
+    found = _simple_page(page)
+    assert found is not None
+    (vm,) = found.objects
+    assert (vm.moref, vm.type) == ("vm-7", "VirtualMachine")
+    assert vm.props == {
+        "name": "Büro-PC 7%2f2 50%25 & <x>",
+        "runtime.host": "host-1",
+        "guest.guestId": "",
+    }
+    assert found.token == "tok&1"
+
+
+def test_a_page_with_anything_but_plain_values_is_left_to_the_decoder() -> None:
+    plain = _vm("vm-1", ("name", "<val>a</val>"))
+    nested = _vm("vm-2", ("guest.screen", "<val><width>800</width></val>"))
+    missing = (
+        '<objects><obj type="VirtualMachine">vm-3</obj><missingSet><path>name</path>'
+        "<fault><fault/></fault></missingSet></objects>"
+    )
+    assert _simple_page(_page(plain)) is not None
+    assert _simple_page(_page(plain + nested)) is None
+    assert _simple_page(_page(plain + missing)) is None
+    assert _simple_page(_page(plain).replace(b"</returnval>", b"<extra/></returnval>")) is None
+
+
+def test_an_empty_answer_is_left_to_the_decoder() -> None:
+    assert _simple_page((_HEAD + _FOOT).encode()) is None
+    empty = _simple_page(_page(""))
+    assert empty is not None
+    assert empty.objects == []
