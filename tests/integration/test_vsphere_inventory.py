@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.helpers.vsphere_lab import FAILED_VM, ODD_NAME, running_lab, session_to, write_scenario
+from tests.helpers.wire import watching
 from wizard.vsphere._pyvmomi import vim
 from wizard.vsphere.collector import container_view, retrieve, view_filter
 from wizard.vsphere.errors import VmNotFound
@@ -101,3 +102,18 @@ def test_find_by_dns_name_or_ip(session: Session) -> None:
             assert moref in {r.moref for r in find_vms(session, host_name)}
         if ip:
             assert moref in {r.moref for r in find_vms(session, ip)}
+
+
+def test_a_miss_looks_once_more_through_a_container_view(session: Session) -> None:
+    """The fast read from the root folder does not reach the VMs of a vApp nested in another
+    vApp (on vCenter; the lab's simulator files such VMs where the fast read finds them, so the
+    nested case itself cannot be built here). A name that is found costs no container view; a
+    name that is not found is looked for once more through one before "not found" is said."""
+    with watching() as wire:
+        find_vms(session, FAILED_VM)
+    assert "CreateContainerView" not in wire.calls
+    with watching() as wire, pytest.raises(VmNotFound) as raised:
+        find_vms(session, "HD-W7-04")
+    assert wire.calls["CreateContainerView"] == 1
+    assert wire.calls["DestroyView"] == 1
+    assert FAILED_VM in raised.value.close_matches

@@ -233,7 +233,9 @@ def inventory_filter(content: Any, props: Mapping[Any, Sequence[str]]) -> Any:
     ``DestroyView``: three round trips become one. It walks folders (``childEntity``), each
     datacenter's VM and host folders, compute resources' hosts and vApps' VMs: every VM, host,
     cluster, datacenter and folder, as a recursive container view of the root folder would,
-    except the VMs of a vApp nested inside another vApp. Objects of types not in ``props`` are
+    except the VMs of a vApp nested inside another vApp (the picker's list does not show those;
+    finding a VM by name looks through a container view before it says "not found", see
+    :func:`wizard.vsphere.inventory.find_vms`). Objects of types not in ``props`` are
     walked through but not returned.
 
     No traversal follows ``resourcePool``: govmomi's simulator (the lab) applies a traversal

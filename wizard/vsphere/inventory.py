@@ -23,11 +23,13 @@ from wizard.vsphere._pyvmomi import PC, vim
 from wizard.vsphere.collector import (
     ObjectProps,
     climb_to_root,
+    container_view,
     inventory_filter,
     moref_of,
     property_specs,
     retrieve,
     together,
+    view_filter,
 )
 from wizard.vsphere.errors import MorefNotFound, VmAmbiguous, VmNotFound
 from wizard.vsphere.names import escape_name, unescape_name
@@ -156,6 +158,18 @@ def _vm_names(content: Any) -> dict[str, str]:
     return {o.moref: unescape_name(str(o.get("name", ""))) for o in objs}
 
 
+def _vm_names_by_view(content: Any) -> dict[str, str]:
+    """moref -> name of every VM through a recursive container view of the root folder."""
+    with container_view(content, [vim.VirtualMachine]) as view:
+        objs = retrieve(
+            content.propertyCollector,
+            [view_filter(view, {vim.VirtualMachine: ("name",)})],
+            lean=True,
+            simple=True,
+        )
+    return {o.moref: unescape_name(str(o.get("name", ""))) for o in objs}
+
+
 def _search_index(content: Any, q: str) -> list[Any]:
     """The VMs the search index finds for ``q`` as an IP, a DNS name or an inventory path."""
     index = content.searchIndex
@@ -227,7 +241,17 @@ def find_vms(session: Session, query: str) -> list[VmRef]:
         if moref in names and all(r.moref != moref for r in refs):
             refs.append(VmRef(names[moref], moref))
     if not refs:
-        raise VmNotFound(q, close_matches(q, list(names.values())))
+        # The root-folder read misses only the VMs of a vApp nested in another vApp: before
+        # saying "not found", look once more through a container view, which reaches them (a
+        # miss costs its three round trips; a VM found never does).
+        everyone = session.call(lambda: _vm_names_by_view(session.content))
+        refs = [
+            VmRef(name, moref)
+            for moref, name in sorted(everyone.items())
+            if moref not in names and (name == q or name.casefold() == wanted)
+        ]
+        if not refs:
+            raise VmNotFound(q, close_matches(q, list(everyone.values())))
     return refs
 
 
