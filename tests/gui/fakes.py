@@ -19,7 +19,6 @@ from tests.helpers.facts import make_evidence, make_facts
 from wizard.kb import assess
 from wizard.kb.facts import EvidenceItem, EvidenceKind, VmFacts, VmSummary
 from wizard.kb.model import Change
-from wizard.kb.plan import PlannedStep
 from wizard.ui.gateway import ByTheRules, CancelFlag, CheckResult, ReportMove, ReportStep
 from wizard.vsphere.certificate import CertificateInfo
 from wizard.vsphere.errors import (
@@ -128,20 +127,6 @@ def summaries(count: int, *, of_interest: VmFacts | None = None) -> list[VmSumma
             )
         )
     return out
-
-
-def step(step_id: str, title: str, cancellable_before: bool) -> PlannedStep:
-    return PlannedStep(step_id, title, cancellable_before)
-
-
-APPLY_STEPS = (
-    step("reread", "Read the VM again and compare", True),
-    step("shutdown", "Shut down the guest", True),
-    step("reconfigure", "Change the settings", False),
-    step("power_on", "Power the VM on", False),
-    step("verify", "Read back and check again", False),
-)
-UNDO_STEPS = (step("reconfigure", "Put the old values back", True),)
 
 
 @dataclass
@@ -262,9 +247,6 @@ class FakeGateway(ByTheRules):
 
     # ---------------------------------------------------------------- changing
 
-    def steps(self, request: ApplyRequest) -> Sequence[PlannedStep]:
-        return APPLY_STEPS
-
     def apply(
         self,
         session: FakeSession,
@@ -277,7 +259,7 @@ class FakeGateway(ByTheRules):
         self.calls.append(f"apply {remedy.id.value}")
         self.requests.append(request)
         ran: list[StepResult] = []
-        for s in APPLY_STEPS:
+        for s in self.steps(request):
             if s.cancellable_before and cancel.cancelled:
                 report(StepUpdate(s.id, "cancelled", None, "Stopped before this step."))
                 ran.append(StepResult(s.id, "cancelled", "Stopped before this step."))
@@ -305,16 +287,6 @@ class FakeGateway(ByTheRules):
             facts_after=after,
             task_ids=("task-101", "task-102", "task-103"),
         )
-
-    def undo_steps(
-        self,
-        changes: Sequence[Change],
-        facts: VmFacts | None,
-        *,
-        allow_hard_poweroff: bool = False,
-        leave_powered_off: bool = False,
-    ) -> Sequence[PlannedStep]:
-        return UNDO_STEPS
 
     def undo(
         self,

@@ -181,6 +181,7 @@ def test_save_report_writes_html_and_pdf_after_undo(
     done = to_done(qtbot, win, recorder)
     _hosts_read(qtbot, done)
     _test_vmotion(qtbot, done, recorder)
+    recorder.answers["UndoConfirmDialog"] = int(QDialog.DialogCode.Accepted)  # it shuts down
     done.undo_button.click()
     qtbot.waitUntil(lambda: done.banner.title_text() == "Change undone")
     assert "Change undone at " in done.note.text()
@@ -207,7 +208,7 @@ def test_save_report_writes_html_and_pdf_after_undo(
         "migrate.baseCptCacheSize",
         "The change was undone",
         "task-45",
-        "Read back and check again",  # a step, from the step list the technician watched
+        "Read the VM again and verify",  # a step, from the step list the technician watched
         "helpdesk@lab.local",
     ):
         assert expected in page, expected

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder, WindowFactory, connect, to_check
@@ -205,6 +206,7 @@ def test_apply_done_copy_and_undo(
     done.note.button.click()
     assert QGuiApplication.clipboard().text() == note
     assert done.undo_button.isVisible()
+    recorder.answers["UndoConfirmDialog"] = int(QDialog.DialogCode.Accepted)  # it shuts down
     done.undo_button.click()
     qtbot.waitUntil(lambda: done.banner.title_text() == "Change undone")
     assert [c for c in gw.calls if c.startswith(("apply", "undo"))] == [

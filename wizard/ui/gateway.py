@@ -297,9 +297,10 @@ TRAINING_FOLDER = "training"
 
 
 class ByTheRules:
-    """The gateway's calls that need no vCenter: the article's rules over facts already read.
+    """The gateway's calls that need no vCenter: the article's rules over facts already read,
+    and the steps a change or its undo will run.
 
-    The real gateway and the tests' fake both are one, so both judge by the same rules.
+    The real gateway and the tests' fake both are one, so both judge and plan by the same rules.
     """
 
     def judge(self, facts: VmFacts) -> CheckResult:
@@ -318,6 +319,33 @@ class ByTheRules:
             buffer_bytes=buffer_bytes, lower_resolution_variant=lower_resolution_variant
         )
         return tuple(remedies(assessment, facts, options=options))
+
+    def steps(self, request: ApplyRequest) -> Sequence[PlannedStep]:
+        return planned_run(
+            request.remedy.changes,
+            request.facts_at_check,
+            allow_hard_poweroff=request.allow_hard_poweroff,
+            leave_powered_off=request.leave_powered_off,
+        )
+
+    def undo_steps(
+        self,
+        changes: Sequence[Change],
+        facts: VmFacts | None,
+        *,
+        allow_hard_poweroff: bool = False,
+        leave_powered_off: bool = False,
+    ) -> Sequence[PlannedStep]:
+        try:
+            back = undo_changes(changes)
+        except CannotUndo:
+            back = ()
+        return planned_run(
+            back,
+            facts,
+            allow_hard_poweroff=allow_hard_poweroff,
+            leave_powered_off=leave_powered_off,
+        )
 
 
 class VsphereGateway(ByTheRules):
@@ -434,37 +462,10 @@ class VsphereGateway(ByTheRules):
             executor.tools_timeout = 0.0  # Tools did not run before: do not wait for them after
         return executor
 
-    def steps(self, request: ApplyRequest) -> Sequence[PlannedStep]:
-        return planned_run(
-            request.remedy.changes,
-            request.facts_at_check,
-            allow_hard_poweroff=request.allow_hard_poweroff,
-            leave_powered_off=request.leave_powered_off,
-        )
-
     def apply(
         self, session: Session, request: ApplyRequest, *, cancel: CancelFlag, report: ReportStep
     ) -> ApplyResult:
         return self._executor(session, cancel, report, request.facts_at_check).apply(request)
-
-    def undo_steps(
-        self,
-        changes: Sequence[Change],
-        facts: VmFacts | None,
-        *,
-        allow_hard_poweroff: bool = False,
-        leave_powered_off: bool = False,
-    ) -> Sequence[PlannedStep]:
-        try:
-            back = undo_changes(changes)
-        except CannotUndo:
-            back = ()
-        return planned_run(
-            back,
-            facts,
-            allow_hard_poweroff=allow_hard_poweroff,
-            leave_powered_off=leave_powered_off,
-        )
 
     def undo(
         self,
