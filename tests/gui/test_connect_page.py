@@ -34,13 +34,29 @@ def _fill(page: ConnectPage, password: str = PASSWORD) -> None:
     page.password_edit.setText(password)
 
 
-def _sign_in(win: object) -> ConnectPage:
-    """From Welcome: fill in the Connect page and press Next on it."""
+def _filled(win: object, password: str = PASSWORD) -> ConnectPage:
+    """From Welcome: go to the Connect page and fill it in."""
     win.wizard.next()  # type: ignore[attr-defined]
     page = _page(win)
-    _fill(page)
+    _fill(page, password)
+    return page
+
+
+def _sign_in(win: object, password: str = PASSWORD) -> ConnectPage:
+    """From Welcome: fill in the Connect page and press Next on it."""
+    page = _filled(win, password)
     win.wizard.next()  # type: ignore[attr-defined]
     return page
+
+
+@pytest.fixture
+def no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A keyring that refuses to store a password (as one without a backend does)."""
+
+    def refuse(*_args: object) -> None:
+        raise KeyringError("no backend")
+
+    monkeypatch.setattr(keyring, "set_password", refuse)
 
 
 def test_wrong_password_shows_the_error_and_next_step(
@@ -48,10 +64,7 @@ def test_wrong_password_shows_the_error_and_next_step(
 ) -> None:
     gw = FakeGateway(trusted=True)
     win = make_window(gw)
-    win.wizard.next()
-    page = _page(win)
-    _fill(page, "wrong")
-    win.wizard.next()
+    page = _sign_in(win, "wrong")
     qtbot.waitUntil(lambda: page.banner.isVisible() and page.isComplete())
     assert win.wizard.currentId() == PageId.CONNECT
     assert "refused" in page.banner.body_text()
@@ -188,9 +201,7 @@ def test_invalid_address_is_said_at_once(
     qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
 ) -> None:
     win = make_window(FakeGateway())
-    win.wizard.next()
-    page = _page(win)
-    _fill(page)
+    page = _filled(win)
     page.endpoint_combo.setEditText("vc01:99999")
     win.wizard.next()
     assert page.banner.isVisible()
@@ -201,9 +212,7 @@ def test_remember_saves_in_the_keyring_only(
     qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
 ) -> None:
     win = make_window(FakeGateway(trusted=True))
-    win.wizard.next()
-    page = _page(win)
-    _fill(page)
+    page = _filled(win)
     page.remember_check.setChecked(True)
     win.wizard.next()
     qtbot.waitUntil(
@@ -218,16 +227,10 @@ def test_no_keyring_is_said_once(
     qtbot: QtBot,
     make_window: WindowFactory,
     recorder: DialogRecorder,
-    monkeypatch: pytest.MonkeyPatch,
+    no_keyring: None,
 ) -> None:
-    def refuse(*_args: object) -> None:
-        raise KeyringError("no backend")
-
-    monkeypatch.setattr(keyring, "set_password", refuse)
     win = make_window(FakeGateway(trusted=True))
-    win.wizard.next()
-    page = _page(win)
-    _fill(page)
+    page = _filled(win)
     page.remember_check.setChecked(True)
     with qtbot.waitSignal(win.ctx.notice) as blocker:
         win.wizard.next()
@@ -271,17 +274,11 @@ def test_a_password_that_could_not_be_remembered_is_not_called_remembered(
     qtbot: QtBot,
     make_window: WindowFactory,
     recorder: DialogRecorder,
-    monkeypatch: pytest.MonkeyPatch,
+    no_keyring: None,
 ) -> None:
-    def refuse(*_args: object) -> None:
-        raise KeyringError("no backend")
-
-    monkeypatch.setattr(keyring, "set_password", refuse)
     GuiSettings().set_keyring_warning_shown()  # said once before: it must still not lie
     win = make_window(FakeGateway(trusted=True))
-    win.wizard.next()
-    page = _page(win)
-    _fill(page)
+    page = _filled(win)
     page.remember_check.setChecked(True)
     win.wizard.next()
     qtbot.waitUntil(lambda: not page.remember_check.isChecked())
