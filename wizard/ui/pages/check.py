@@ -153,15 +153,13 @@ class CheckPage(BasePage):
         log_button: "Read the VM's log".
     """
 
-    help_topic = "check"
+    page_id = PageId.CHECK
 
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self._judgement_hidden = False
         self._condition_rows: list[ConditionRow] = []
         self._judging: list[QWidget] = []
-        self.setTitle("Check")
-        self.setSubTitle("What the VM's settings say about this failure.")
         layout = self.scroll_body()
         self.vm_line = QLabel(self)
         self.vm_line.setFont(scaled_font(self.vm_line, 1.05, bold=True))

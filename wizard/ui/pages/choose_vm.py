@@ -62,12 +62,10 @@ class ChooseVmPage(BasePage):
         found_list: what the find returned.
     """
 
-    help_topic = "choose_vm"
+    page_id = PageId.CHOOSE_VM
 
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self.setTitle("Choose the VM")
-        self.setSubTitle("Type part of its name to filter, or find it by DNS name or IP address.")
         layout = self.plain_body()
 
         self.model = VmTableModel(self)

@@ -52,12 +52,10 @@ class ConnectPage(BasePage):
         busy: progress and Cancel while connecting.
     """
 
-    help_topic = "connect"
+    page_id = PageId.CONNECT
 
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self.setTitle("Connect to vCenter")
-        self.setSubTitle("Sign in with your own vCenter account. The wizard changes nothing yet.")
         layout = self.plain_body()
 
         self.endpoint_combo = QComboBox(self)
