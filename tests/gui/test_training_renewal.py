@@ -97,26 +97,39 @@ def test_trusting_the_authority_lets_the_renewal_through(
         assert win.grab().save(str(Path(shots) / "coach-renewal.png"))
 
 
-def test_trusting_the_certificate_itself_is_stopped_by_the_renewal(
-    qtbot: QtBot, training: Callable[[], MainWindow], recorder: DialogRecorder
+@pytest.mark.parametrize(
+    ("answer", "outcome", "said", "coach_says"),
+    [
+        pytest.param(
+            dialogs.CertificateDialog.ALWAYS_TRUST,
+            "changed",
+            "certificate changed",
+            "Never click it away",
+            id="the-pinned-certificate-is-stopped",
+        ),
+        pytest.param(
+            dialogs.CertificateDialog.TRUST_ONCE,
+            "asked",
+            "Asked again",
+            "trust the authority instead",
+            id="trusted-once-it-asks-again",
+        ),
+    ],
+)
+def test_trusting_the_certificate_itself_does_not_let_the_renewal_through(
+    qtbot: QtBot,
+    training: Callable[[], MainWindow],
+    recorder: DialogRecorder,
+    answer: int,
+    outcome: str,
+    said: str,
+    coach_says: str,
 ) -> None:
-    recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.ALWAYS_TRUST
+    recorder.answers["CertificateDialog"] = answer
     win = training()
     session = _sign_in(qtbot, win)
     text = _renew(qtbot, win, session)
     assert session.renewal is not None
-    assert session.renewal.outcome == "changed"
-    assert "certificate changed" in text
-    assert "Never click it away" in win.training.panel.text.toPlainText()
-
-
-def test_trusting_it_once_asks_again_after_the_renewal(
-    qtbot: QtBot, training: Callable[[], MainWindow], recorder: DialogRecorder
-) -> None:
-    recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_ONCE
-    win = training()
-    session = _sign_in(qtbot, win)
-    text = _renew(qtbot, win, session)
-    assert session.renewal is not None
-    assert session.renewal.outcome == "asked"
-    assert "Asked again" in text
+    assert session.renewal.outcome == outcome
+    assert said in text
+    assert coach_says in win.training.panel.text.toPlainText()
