@@ -9,7 +9,9 @@ is raised by hand both say it was edited.
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -75,6 +77,16 @@ def _plan(tmp_path: Path) -> ExamPlan:
     )
 
 
+@contextlib.contextmanager
+def _exam_opened(qtbot: QtBot, plan: ExamPlan) -> Iterator[tuple[MainWindow, ExamController]]:
+    """A window with an exam on ``plan``, its start dialog shown (asking for a name)."""
+    with open_windows(qtbot) as open_window:
+        win = open_window(lab_factory=_lab)
+        exam = ExamController(win, plan)
+        qtbot.waitUntil(exam.start_dialog.isVisible)
+        yield win, exam
+
+
 def _work_case(qtbot: QtBot, win: MainWindow, exam: ExamController, n: int) -> DebriefPage:
     """One case as a trainee who knows the answer works it, from Welcome to the debrief."""
     wz = win.wizard
@@ -137,11 +149,8 @@ def test_an_exam_in_the_window_leaves_a_signed_result_the_report_reads(
     recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_ONCE
     plan = _plan(tmp_path)
     results = plan.results
-    with open_windows(qtbot) as open_window:
-        win = open_window(lab_factory=_lab)
-        exam = ExamController(win, plan)
+    with _exam_opened(qtbot, plan) as (win, exam):
         dialog = exam.start_dialog
-        qtbot.waitUntil(dialog.isVisible)
         assert not dialog.start_button.isEnabled()  # a name first
         _click(dialog.name_edit)
         QTest.keyClicks(dialog.name_edit, "Ines O'Neill")
@@ -208,11 +217,8 @@ def test_leaving_an_exam_half_way_asks_and_back_keeps_the_exam_going(
 
     plan = _plan(tmp_path)
     results = plan.results
-    with open_windows(qtbot) as open_window:
-        win = open_window(lab_factory=_lab)
-        exam = ExamController(win, plan)
+    with _exam_opened(qtbot, plan) as (win, exam):
         dialog = exam.start_dialog
-        qtbot.waitUntil(dialog.isVisible)
         _click(dialog.name_edit)
         QTest.keyClicks(dialog.name_edit, "Sam")
         QTest.keyClick(dialog.name_edit, Qt.Key.Key_Return)
