@@ -5,14 +5,14 @@ kept on the object, for the field checks to name). The lab's reader refuses the 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
 import sys
 from pathlib import Path
-from typing import Final, NoReturn
+from typing import Final
 
+from wizard.lab.json_text import BOM, JsonTextError, strict_loads, utf8_text
 from wizard.lab.scenario_model import MAX_FILE_BYTES, MAX_NESTING, ScenarioError
 
 
@@ -35,11 +35,6 @@ def _object_pairs(pairs: list[tuple[str, object]]) -> _Pairs:
     return obj
 
 
-def _refuse_constant(name: str) -> NoReturn:
-    # Python's json accepts NaN and Infinity; JSON (and the Go lab) does not.
-    raise ValueError(f"{name} is not valid JSON")
-
-
 class LongNumber:
     """A JSON integer too long for Python to convert (over 4300 digits): never a valid value."""
 
@@ -54,7 +49,6 @@ def _parse_int(text: str) -> int | LongNumber:
 
 _STRING_OR_BRACKET: Final = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 _ESCAPE: Final = re.compile(r"\\(?:u([0-9a-fA-F]{4})|.)", re.DOTALL)
-_BOM: Final = "\ufeff"
 
 
 def _where(text: str, offset: int) -> str:
@@ -118,47 +112,22 @@ def decode_json(text: str | bytes, source: str) -> object:
     Raises:
         ScenarioError: for text that is not UTF-8 or not JSON (with line and column).
     """
-    if isinstance(text, bytes):
-        bom = text.startswith(_BOM.encode("utf-8"))
-        try:
-            text = text[3 if bom else 0 :].decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ScenarioError(
-                source,
-                "(file)",
-                f"is not UTF-8 text (byte {exc.start + (3 if bom else 0)})",
-                "Save the file as UTF-8",
-            ) from None
-    else:
-        text = text.removeprefix(_BOM)
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise ScenarioError(
-                source,
-                "(file)",
-                f"holds a character that is not one (a lone surrogate at {exc.start})",
-                "Save the file as UTF-8",
-            ) from None
-    _check_structure(text, source)
     try:
-        data = json.loads(
-            text,
-            object_pairs_hook=_object_pairs,
-            parse_constant=_refuse_constant,
-            parse_int=_parse_int,
-        )
-    except json.JSONDecodeError as exc:
-        raise ScenarioError(
-            source,
-            "(file)",
-            f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-            "Correct the JSON there (a JSON validator or editor shows the spot)",
-        ) from None
-    except (ValueError, RecursionError) as exc:
-        # NaN and Infinity, which JSON (and the lab) does not know.
-        raise ScenarioError(source, "(file)", f"invalid JSON: {exc}", "Correct the JSON") from None
-    return data
+        if isinstance(text, bytes):
+            text = utf8_text(text)
+        else:
+            text = text.removeprefix(BOM)
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise JsonTextError(
+                    f"holds a character that is not one (a lone surrogate at {exc.start})",
+                    "Save the file as UTF-8",
+                ) from None
+        _check_structure(text, source)
+        return strict_loads(text, object_pairs_hook=_object_pairs, parse_int=_parse_int)
+    except JsonTextError as exc:
+        raise ScenarioError(source, "(file)", exc.problem, exc.next_step) from None
 
 
 def _file_kind(mode: int) -> str:
