@@ -8,7 +8,6 @@ run offers the same. The Stop button must stay where it is while the steps' rows
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -18,27 +17,19 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder
-from tests.gui.lab_flow import LAB_MARKS, SLOW, open_windows, to_fix, to_ready
+from tests.gui.lab_flow import LAB_MARKS, SLOW, to_fix, to_ready
 from tests.helpers.apply import SCENARIO, read
 from tests.helpers.lab import StartLab
 from tests.helpers.vsphere_lab import session_to
 from wizard.lab.process import LabInfo
-from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
 from wizard.ui.pages.apply import ApplyPage, StepState
 from wizard.ui.pages.base import PageId
 from wizard.vsphere.results import ApplyResult, Outcome
 
-pytestmark = LAB_MARKS
+pytestmark = [*LAB_MARKS, pytest.mark.usefixtures("trust_once")]
 
 KEY = "migrate.baseCptCacheSize"
-
-
-@pytest.fixture
-def window(qtbot: QtBot, recorder: DialogRecorder) -> Iterator[MainWindow]:
-    recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_ONCE
-    with open_windows(qtbot) as open_window:
-        yield open_window()
 
 
 def start_apply(qtbot: QtBot, win: MainWindow, lab: LabInfo) -> ApplyPage:

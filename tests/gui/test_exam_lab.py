@@ -21,11 +21,9 @@ from PySide6.QtWidgets import QMessageBox, QWizard
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder
-from tests.gui.lab_flow import LAB_MARKS, open_windows
-from tests.helpers.lab import lab_binary_for_tests
+from tests.gui.lab_flow import LAB_MARKS, lab_process, open_windows
 from wizard import cli
 from wizard.lab.exam import Integrity, materialise, parse_cases, verify
-from wizard.lab.process import LabProcess
 from wizard.training_report import build_report, render_html
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
@@ -36,7 +34,6 @@ from wizard.ui.pages.welcome import WelcomePage
 from wizard.ui.training.debrief_page import DEBRIEF_PAGE_ID, DebriefPage
 from wizard.ui.training.exam import ExamController, ExamPlan
 from wizard.ui.training.session import TrainingSession
-from wizard.ui.wizard_state import LabHandle
 
 pytestmark = LAB_MARKS
 
@@ -44,11 +41,6 @@ CASES = "single-screen-boundary,hex-buffer-mitigated"
 KEY = b"trainer's session key"
 LAB_MS = 120_000
 STEP_MS = 60_000
-
-
-def _lab(scenario: Path) -> LabHandle:
-    handle: LabHandle = LabProcess(scenario, binary=lab_binary_for_tests())
-    return handle
 
 
 def _click(widget: object) -> None:
@@ -81,7 +73,7 @@ def _plan(tmp_path: Path) -> ExamPlan:
 def _exam_opened(qtbot: QtBot, plan: ExamPlan) -> Iterator[tuple[MainWindow, ExamController]]:
     """A window with an exam on ``plan``, its start dialog shown (asking for a name)."""
     with open_windows(qtbot) as open_window:
-        win = open_window(lab_factory=_lab)
+        win = open_window(lab_factory=lab_process)
         exam = ExamController(win, plan)
         qtbot.waitUntil(exam.start_dialog.isVisible)
         yield win, exam

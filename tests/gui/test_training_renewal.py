@@ -16,16 +16,13 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder
-from tests.gui.lab_flow import LAB_MARKS, SLOW, open_windows
-from tests.helpers.lab import lab_binary_for_tests
-from wizard.lab.process import LabProcess
+from tests.gui.lab_flow import LAB_MARKS, SLOW, lab_process, open_windows
 from wizard.lab.scenario import bundled_scenarios_dir
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.welcome import WelcomePage
 from wizard.ui.training.session import TrainingSession
-from wizard.ui.wizard_state import LabHandle
 
 pytestmark = LAB_MARKS
 
@@ -36,12 +33,8 @@ LAB_MS = 120_000
 def training(qtbot: QtBot) -> Iterator[Callable[[], MainWindow]]:
     scenario = Path(bundled_scenarios_dir()) / "renewed-certificate.json"
 
-    def lab(path: Path) -> LabHandle:
-        handle: LabHandle = LabProcess(path, binary=lab_binary_for_tests())
-        return handle
-
     with open_windows(qtbot) as open_window:
-        yield lambda: open_window(lab_factory=lab, training_scenario=scenario)
+        yield lambda: open_window(lab_factory=lab_process, training_scenario=scenario)
 
 
 def _sign_in(qtbot: QtBot, win: MainWindow) -> TrainingSession:
