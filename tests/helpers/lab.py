@@ -111,6 +111,20 @@ def pinned_ssl_context(info: LabInfo) -> ssl.SSLContext:
     return context
 
 
+def cli_login(info: LabInfo, *, user: str | None = None) -> list[str]:
+    """The command line's options that sign in to the lab as its user (or ``user``), with the
+    password on stdin and the lab's certificate trusted by its fingerprint."""
+    return [
+        "--vcenter",
+        f"{info.host}:{info.port}",
+        "--user",
+        user or info.user,
+        "--password-stdin",
+        "--trust-fingerprint",
+        info.thumbprint_sha256,
+    ]
+
+
 @contextlib.contextmanager
 def connect(info: LabInfo, user: str | None = None, password: str | None = None) -> Iterator[Any]:
     """Log in to the lab with pyVmomi (the scenario's login unless given) and log out after."""

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.helpers.apply import SCENARIO, VIEWER, read
-from tests.helpers.lab import write_scenario
+from tests.helpers.lab import cli_login, write_scenario
 from tests.helpers.vsphere_lab import session_to
 from wizard import cli
 from wizard.audit import Journal, VmIdentity
@@ -31,17 +31,7 @@ def run(
     argv = list(args)
     if lab is not None:
         who, password = user or (lab.user, lab.password)
-        argv += [
-            "--vcenter",
-            f"{lab.host}:{lab.port}",
-            "--user",
-            who,
-            "--password-stdin",
-            "--trust-fingerprint",
-            lab.thumbprint_sha256,
-            "--timeout",
-            "5",
-        ]
+        argv += [*cli_login(lab, user=who), "--timeout", "5"]
         stdin = f"{password}\n{stdin or ''}"
     monkeypatch.setattr("sys.stdin", io.StringIO(stdin or ""))
     code = cli.main(argv)
