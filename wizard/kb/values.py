@@ -62,6 +62,20 @@ class Parsed(Generic[_T]):
         return self.state is ValueState.UNPARSABLE
 
 
+def _read_int(text: str) -> int | None:
+    if len(text) <= MAX_INTEGER_DIGITS + 2:
+        if _DECIMAL.fullmatch(text) and len(text) <= MAX_INTEGER_DIGITS:
+            return int(text, 10)
+        if _HEX.fullmatch(text):
+            return int(text[2:], 16)
+    return None
+
+
+def _read_bool(text: str) -> bool | None:
+    word = text.lower()
+    return True if word in _TRUE_WORDS else False if word in _FALSE_WORDS else None
+
+
 def _parse(raw: str | None, read: Callable[[str], _T | None]) -> Parsed[_T]:
     """Not set when ``raw`` is absent or blank; else what ``read`` makes of it without the
     blanks around it (None: unparsable)."""
@@ -91,15 +105,6 @@ def parse_int(raw: str | None) -> Parsed[int]:
     return _parse(raw, _read_int)
 
 
-def _read_int(text: str) -> int | None:
-    if len(text) <= MAX_INTEGER_DIGITS + 2:
-        if _DECIMAL.fullmatch(text) and len(text) <= MAX_INTEGER_DIGITS:
-            return int(text, 10)
-        if _HEX.fullmatch(text):
-            return int(text[2:], 16)
-    return None
-
-
 def parse_bool(raw: str | None) -> Parsed[bool]:
     """Read a boolean: ``TRUE``/``true``/``1`` is on, ``FALSE``/``false``/``0`` is off.
 
@@ -113,11 +118,6 @@ def parse_bool(raw: str | None) -> Parsed[bool]:
         The parse result; never raises.
     """
     return _parse(raw, _read_bool)
-
-
-def _read_bool(text: str) -> bool | None:
-    word = text.lower()
-    return True if word in _TRUE_WORDS else False if word in _FALSE_WORDS else None
 
 
 _HARDWARE_VERSION = re.compile(r"vmx-(\d{1,3})")
