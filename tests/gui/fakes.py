@@ -33,12 +33,12 @@ from wizard.vsphere.records import HostChoice, MigrationOutcome, VmRef
 from wizard.vsphere.results import (
     ApplyRequest,
     ApplyResult,
-    GuestCredentials,
     Outcome,
     Reason,
     Reconciliation,
     StepResult,
     StepUpdate,
+    UndoRequest,
 )
 
 if TYPE_CHECKING:
@@ -289,20 +289,9 @@ class FakeGateway(ByTheRules):
         )
 
     def undo(
-        self,
-        session: FakeSession,
-        entry_id: str,
-        *,
-        facts: VmFacts | None,
-        allow_shutdown: bool = False,
-        allow_hard_poweroff: bool = False,
-        leave_powered_off: bool = False,
-        guest_credentials: GuestCredentials | None = None,
-        shutdown_timeout: float = 300.0,
-        cancel: CancelFlag,
-        report: ReportStep,
+        self, session: FakeSession, request: UndoRequest, *, cancel: CancelFlag, report: ReportStep
     ) -> ApplyResult:
-        self.calls.append(f"undo {entry_id}")
+        self.calls.append(f"undo {request.entry_id}")
         report(StepUpdate("reconfigure", "done", 100, "The old values are back."))
         ran = [StepResult("reconfigure", "done", "The old values are back.")]
         return _result("journal-0002", Outcome.APPLIED, ran, (), "The old values are back.")

@@ -48,6 +48,14 @@ def state(page: ApplyPage, step: str) -> StepState | None:
     return row.state if row is not None else None
 
 
+def assert_unchanged_and_running(lab: LabInfo) -> None:
+    """The VM has no buffer setting yet and runs, as before the apply."""
+    with session_to(lab) as session:
+        now = read(session, "Dual W7")
+        assert now.extra(KEY) is None  # noqa: S610 (VmFacts.extra)
+        assert now.power_state == "poweredOn"
+
+
 def test_stop_during_the_shutdown_says_so_and_gives_the_vm_back_unchanged(
     qtbot: QtBot, start_lab: StartLab, window: MainWindow
 ) -> None:
@@ -72,10 +80,7 @@ def test_stop_during_the_shutdown_says_so_and_gives_the_vm_back_unchanged(
     result = window.ctx.result
     assert isinstance(result, ApplyResult)
     assert result.outcome is Outcome.CANCELLED, result.message
-    with session_to(lab) as session:
-        now = read(session, "Dual W7")
-        assert now.extra(KEY) is None  # noqa: S610 (VmFacts.extra)
-        assert now.power_state == "poweredOn"
+    assert_unchanged_and_running(lab)
 
 
 def test_stop_after_the_change_was_sent_says_it_is_too_late(
@@ -105,10 +110,7 @@ def test_quit_during_the_run_offers_a_safe_stop_then_closes(
     # The run ends safely; the record question follows (answered: copy the note and close).
     recorder.answers["QMessageBox"] = int(QMessageBox.StandardButton.Save)
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=SLOW)
-    with session_to(lab) as session:
-        now = read(session, "Dual W7")
-        assert now.extra(KEY) is None  # noqa: S610 (VmFacts.extra)
-        assert now.power_state == "poweredOn"
+    assert_unchanged_and_running(lab)
 
 
 def test_the_log_speaks_of_steps_by_their_titles_and_the_subtitle_follows_the_run(

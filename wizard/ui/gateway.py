@@ -39,9 +39,9 @@ if TYPE_CHECKING:
     from wizard.vsphere.results import (
         ApplyRequest,
         ApplyResult,
-        GuestCredentials,
         Reconciliation,
         StepUpdate,
+        UndoRequest,
     )
     from wizard.vsphere.session import Session
     from wizard.vsphere.tls import TrustPolicy
@@ -205,21 +205,10 @@ class Gateway(Protocol[S]):
         ...
 
     def undo(
-        self,
-        session: S,
-        entry_id: str,
-        *,
-        facts: VmFacts | None,
-        allow_shutdown: bool = False,
-        allow_hard_poweroff: bool = False,
-        leave_powered_off: bool = False,
-        guest_credentials: GuestCredentials | None = None,
-        shutdown_timeout: float = 300.0,
-        cancel: CancelFlag,
-        report: ReportStep,
+        self, session: S, request: UndoRequest, *, cancel: CancelFlag, report: ReportStep
     ) -> ApplyResult:
-        """Put back the values journal entry ``entry_id`` recorded as "before" (the VM last read
-        as ``facts``), with the same power handling as an apply."""
+        """Put back the values the request's journal entry recorded as "before", with what the
+        request consents to (the same power handling as an apply)."""
         ...
 
     def retry_power_on(
@@ -468,26 +457,15 @@ class VsphereGateway(ByTheRules):
         return self._executor(session, cancel, report, request.facts_at_check).apply(request)
 
     def undo(
-        self,
-        session: Session,
-        entry_id: str,
-        *,
-        facts: VmFacts | None,
-        allow_shutdown: bool = False,
-        allow_hard_poweroff: bool = False,
-        leave_powered_off: bool = False,
-        guest_credentials: GuestCredentials | None = None,
-        shutdown_timeout: float = 300.0,
-        cancel: CancelFlag,
-        report: ReportStep,
+        self, session: Session, request: UndoRequest, *, cancel: CancelFlag, report: ReportStep
     ) -> ApplyResult:
-        return self._executor(session, cancel, report, facts).undo(
-            entry_id,
-            allow_shutdown=allow_shutdown,
-            allow_hard_poweroff=allow_hard_poweroff,
-            leave_powered_off=leave_powered_off,
-            guest_credentials=guest_credentials,
-            shutdown_timeout=shutdown_timeout,
+        return self._executor(session, cancel, report, request.facts).undo(
+            request.entry_id,
+            allow_shutdown=request.allow_shutdown,
+            allow_hard_poweroff=request.allow_hard_poweroff,
+            leave_powered_off=request.leave_powered_off,
+            guest_credentials=request.guest_credentials,
+            shutdown_timeout=request.shutdown_timeout,
         )
 
     def retry_power_on(

@@ -89,6 +89,29 @@ class ApplyRequest:
 
 
 @dataclass(frozen=True)
+class UndoRequest:
+    """What the technician consented to for taking a change back.
+
+    Attributes:
+        entry_id: the journal entry of the change.
+        facts: the VM as last read (after the change), or None when not read.
+        allow_shutdown: consent to shut the guest down through Tools when the undo needs it.
+        allow_hard_poweroff: consent to a hard power-off (Tools not running, or suspended VM).
+        leave_powered_off: do not power the VM on again after the undo.
+        guest_credentials: the guest login, for a change made in the guest.
+        shutdown_timeout: seconds to wait for the guest to shut down.
+    """
+
+    entry_id: str
+    facts: VmFacts | None
+    allow_shutdown: bool = False
+    allow_hard_poweroff: bool = False
+    leave_powered_off: bool = False
+    guest_credentials: GuestCredentials | None = None
+    shutdown_timeout: float = 300.0
+
+
+@dataclass(frozen=True)
 class StepUpdate:
     """Progress of one step, for the step list.
 
