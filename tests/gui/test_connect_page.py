@@ -72,30 +72,32 @@ def test_wrong_password_shows_the_error_and_next_step(
     assert not win.ctx.worker.connected
 
 
-def test_untrusted_certificate_dialog_then_trust_once(
-    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+@pytest.mark.parametrize(
+    ("answer", "pinned"),
+    [
+        pytest.param(dialogs.CertificateDialog.TRUST_ONCE, [], id="trust-once-pins-nothing"),
+        pytest.param(
+            dialogs.CertificateDialog.ALWAYS_TRUST, [FAKE_FINGERPRINT], id="always-trust-pins"
+        ),
+    ],
+)
+def test_an_untrusted_certificate_is_shown_then_trusted(
+    qtbot: QtBot,
+    make_window: WindowFactory,
+    recorder: DialogRecorder,
+    answer: int,
+    pinned: list[str],
 ) -> None:
     gw = FakeGateway()
     win = make_window(gw)
-    recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_ONCE
+    recorder.answers["CertificateDialog"] = answer
     _sign_in(win)
     qtbot.waitUntil(lambda: win.wizard.currentId() == PageId.CHOOSE_VM)
     (dialog,) = recorder.of(dialogs.CertificateDialog)
     assert dialog.fingerprint_label.text().replace("\n", ":") == FAKE_FINGERPRINT
-    assert gw.pinned == []
+    assert gw.pinned == pinned
     assert win.ctx.worker.connected
     assert "Connected to vc01.lab.local as helpdesk@lab.local" in win.connection.label.text()
-
-
-def test_always_trust_pins(
-    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
-) -> None:
-    gw = FakeGateway()
-    win = make_window(gw)
-    recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.ALWAYS_TRUST
-    _sign_in(win)
-    qtbot.waitUntil(lambda: win.wizard.currentId() == PageId.CHOOSE_VM)
-    assert gw.pinned == [FAKE_FINGERPRINT]
 
 
 def test_cancelled_trust_stays_with_a_message(
