@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget, QWizard, QWizardPage
 
+from wizard.ui.widgets import Banner, BusyRow
 from wizard.ui.wizard_state import WizardContext
 
 PAGE_MARGINS = (4, 4, 4, 4)
@@ -107,6 +109,19 @@ class BasePage(QWizardPage):
         layout.setContentsMargins(*PAGE_MARGINS)
         layout.setSpacing(SPACING)
         return layout
+
+    def busy_and_banner(
+        self, layout: QVBoxLayout, on_cancel: Callable[[], None], *, icon_size: int = 24
+    ) -> tuple[BusyRow, Banner]:
+        """Add the row shown while the page waits for vCenter (its Cancel calls ``on_cancel``)
+        and the banner for how it went (hidden until then); return both."""
+        busy = BusyRow(self)
+        busy.cancelRequested.connect(on_cancel)
+        layout.addWidget(busy)
+        banner = Banner(self, icon_size=icon_size)
+        banner.hide()
+        layout.addWidget(banner)
+        return busy, banner
 
     def go_next(self) -> None:
         """Advance, as if the technician pressed Next (used when a job finishes)."""

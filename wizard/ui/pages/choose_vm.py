@@ -25,7 +25,7 @@ from wizard.kb.facts import VmSummary
 from wizard.ui.pages.base import BasePage, PageId
 from wizard.ui.theme import Tone
 from wizard.ui.vm_model import Column, VmFilterProxy, VmTableModel
-from wizard.ui.widgets import Banner, BusyRow, wrapped
+from wizard.ui.widgets import wrapped
 from wizard.ui.wizard_state import WizardContext
 from wizard.ui.worker import Job
 from wizard.vsphere.errors import VmNotFound, VsphereError
@@ -122,12 +122,7 @@ class ChooseVmPage(BasePage):
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
 
-        self.busy = BusyRow(self)
-        self.busy.cancelRequested.connect(self.on_busy_cancel_requested)
-        layout.addWidget(self.busy)
-        self.banner = Banner(self, icon_size=24)
-        self.banner.hide()
-        layout.addWidget(self.banner)
+        self.busy, self.banner = self.busy_and_banner(layout, self.on_busy_cancel_requested)
 
         self.find_edit = QLineEdit(self)
         self.find_edit.setPlaceholderText("e.g. HD-W7-042, pc042.corp.local or 10.1.2.42")
