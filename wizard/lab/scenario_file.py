@@ -74,8 +74,9 @@ def _lone_surrogate(token: str) -> int | None:
     return high[0] if high is not None else None
 
 
-def _check_structure(text: str, source: str) -> None:
-    """Refuse nesting deeper than :data:`MAX_NESTING` and escapes that name no character.
+def _check_structure(text: str) -> None:
+    """Refuse nesting deeper than :data:`MAX_NESTING` and escapes that name no character
+    (:class:`JsonTextError`).
 
     Python's decoder would give a lone surrogate back as is (unprintable, unsendable), Go's
     turns it into U+FFFD silently: both readers refuse the file instead.
@@ -85,9 +86,7 @@ def _check_structure(text: str, source: str) -> None:
         lexeme = m.group()
         if lexeme[0] == '"':
             if "\\u" in lexeme and (lone := _lone_surrogate(lexeme)) is not None:
-                raise ScenarioError(
-                    source,
-                    "(file)",
+                raise JsonTextError(
                     f"invalid JSON at {_where(text, m.start() + lone)}: the escape "
                     f"{lexeme[lone : lone + 6]} is half of a UTF-16 surrogate pair, "
                     "not a character",
@@ -96,9 +95,7 @@ def _check_structure(text: str, source: str) -> None:
         elif lexeme in "[{":
             depth += 1
             if depth > MAX_NESTING:
-                raise ScenarioError(
-                    source,
-                    "(file)",
+                raise JsonTextError(
                     f"nested deeper than {MAX_NESTING} levels (at {_where(text, m.start())})",
                     "A scenario needs only a few levels: correct the brackets",
                 )
@@ -124,10 +121,10 @@ def decode_json(text: str | bytes, source: str) -> object:
                     f"holds a character that is not one (a lone surrogate at {exc.start})",
                     "Save the file as UTF-8",
                 ) from None
-        _check_structure(text, source)
+        _check_structure(text)
         return strict_loads(text, object_pairs_hook=_object_pairs, parse_int=_parse_int)
     except JsonTextError as exc:
-        raise ScenarioError(source, "(file)", exc.problem, exc.next_step) from None
+        raise _file_error(source, exc.problem, exc.next_step) from None
 
 
 def _file_kind(mode: int) -> str:
@@ -144,22 +141,19 @@ def _file_kind(mode: int) -> str:
     return "a special file"
 
 
+def _file_error(source: str, problem: str, next_step: str) -> ScenarioError:
+    """A problem with the file as a whole, before any of its fields."""
+    return ScenarioError(source, "(file)", problem, next_step)
+
+
 def _not_regular(source: str, mode: int) -> ScenarioError:
-    return ScenarioError(
-        source,
-        "(file)",
-        f"is {_file_kind(mode)}, not a regular file",
-        "Give the path of a scenario's .json file",
-    )
+    problem = f"is {_file_kind(mode)}, not a regular file"
+    return _file_error(source, problem, "Give the path of a scenario's .json file")
 
 
 def _unreadable(source: str, exc: OSError) -> ScenarioError:
-    return ScenarioError(
-        source,
-        "(file)",
-        f"cannot be read: {exc.strerror or exc}",
-        "Check that the file exists and that you may read it",
-    )
+    problem = f"cannot be read: {exc.strerror or exc}"
+    return _file_error(source, problem, "Check that the file exists and that you may read it")
 
 
 _OPEN_FLAGS: Final = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -201,9 +195,8 @@ def read_scenario_file(path: Path) -> bytes:
     except OSError as exc:
         raise _unreadable(source, exc) from None
     if len(raw) > MAX_FILE_BYTES:
-        raise ScenarioError(
+        raise _file_error(
             source,
-            "(file)",
             f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB",
             "A scenario is a small JSON file: use filler_vms for a large inventory",
         )
