@@ -292,17 +292,15 @@ class FakeGateway(ByTheRules):
         self, session: FakeSession, request: UndoRequest, *, cancel: CancelFlag, report: ReportStep
     ) -> ApplyResult:
         self.calls.append(f"undo {request.entry_id}")
-        report(StepUpdate("reconfigure", "done", 100, "The old values are back."))
-        ran = [StepResult("reconfigure", "done", "The old values are back.")]
-        return _result("journal-0002", Outcome.APPLIED, ran, (), "The old values are back.")
+        return _one_step(report, "reconfigure", "The old values are back.", "journal-0002")
 
     def retry_power_on(
         self, session: FakeSession, entry_id: str, *, cancel: CancelFlag, report: ReportStep
     ) -> ApplyResult:
         self.calls.append(f"retry_power_on {entry_id}")
-        report(StepUpdate("power_on", "done", 100, "Powered on."))
-        ran = [StepResult("power_on", "done", "Powered on.")]
-        return _result("journal-0003", Outcome.APPLIED, ran, (), "The VM is powered on again.")
+        return _one_step(
+            report, "power_on", "Powered on.", "journal-0003", "The VM is powered on again."
+        )
 
     def reconcile_dangling(self, session: FakeSession) -> Sequence[Reconciliation]:
         self.calls.append("reconcile_dangling")
@@ -331,6 +329,15 @@ class FakeGateway(ByTheRules):
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
+
+
+def _one_step(
+    report: ReportStep, step: str, line: str, entry_id: str, message: str = ""
+) -> ApplyResult:
+    """A run of one step that went well, reported as it runs (``line``) and in the result."""
+    report(StepUpdate(step, "done", 100, line))
+    ran = [StepResult(step, "done", line)]
+    return _result(entry_id, Outcome.APPLIED, ran, (), message or line)
 
 
 def _result(
