@@ -67,6 +67,18 @@ class JournalError(Exception):
         self.message = message
         self.reason = reason or message
 
+    @classmethod
+    def from_os(
+        cls,
+        exc: OSError,
+        what: str,
+        fix: str = "Free some disk space or fix the folder's permissions, then try again.",
+    ) -> JournalError:
+        """``what`` failed ("The journal X cannot be written") for the system's reason in
+        ``exc``; ``fix`` says what to do."""
+        reason = str(exc.strerror or exc)
+        return cls(f"{what} ({reason}). {fix}", reason)
+
 
 class VmBusy(Exception):
     """Another run (of this product, on this computer) holds the VM's lease."""
@@ -268,11 +280,8 @@ class Journal:
                     f.flush()
                     os.fsync(f.fileno())
             except OSError as exc:
-                reason = str(exc.strerror or exc)
-                raise JournalError(
-                    f"The journal {self.path} cannot be written ({reason}). Free some disk "
-                    "space or fix the folder's permissions, then try again.",
-                    reason,
+                raise JournalError.from_os(
+                    exc, f"The journal {self.path} cannot be written"
                 ) from exc
 
     def begin(
@@ -369,11 +378,10 @@ class Journal:
             folder.mkdir(parents=True, exist_ok=True)
             free = shutil.disk_usage(folder).free
         except OSError as exc:
-            reason = str(exc.strerror or exc)
-            raise JournalError(
-                f"The journal's folder {folder} cannot be used ({reason}). Fix the folder's "
-                "permissions, then try again.",
-                reason,
+            raise JournalError.from_os(
+                exc,
+                f"The journal's folder {folder} cannot be used",
+                "Fix the folder's permissions, then try again.",
             ) from exc
         if free < needed:
             raise JournalError(
@@ -401,12 +409,7 @@ class Journal:
             folder.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
-            reason = str(exc.strerror or exc)
-            raise JournalError(
-                f"The lock file {path} cannot be created ({reason}). Free some disk space or "
-                "fix the folder's permissions, then try again.",
-                reason,
-            ) from exc
+            raise JournalError.from_os(exc, f"The lock file {path} cannot be created") from exc
         try:
             if not _try_lock(fd):
                 owner = _read_owner(fd)

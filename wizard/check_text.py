@@ -27,6 +27,13 @@ def _wrap(text: str, indent: str, width: int = 96) -> list[str]:
     ]
 
 
+def _listed(title: str, items: Sequence[str]) -> list[str]:
+    """A blank line, ``title`` and the items as a list (nothing at all without items)."""
+    if not items:
+        return []
+    return ["", title, *(line for item in items for line in _wrap(item, "  - "))]
+
+
 def check_text(facts: VmFacts, assessment: Assessment, remedies: Sequence[Remedy]) -> str:
     """The human-readable result of ``check``: verdict first, then why, then what to do."""
     lines: list[str] = []
@@ -39,11 +46,7 @@ def check_text(facts: VmFacts, assessment: Assessment, remedies: Sequence[Remedy
         lines.append(f"  {_STATE_MARK[c.state]} {c.id.value}: {c.value}")
         lines.append(f"            from {c.source}")
         lines.extend(_wrap(c.detail, "            "))
-    if assessment.mitigations:
-        lines.append("")
-        lines.append("Already in place")
-        for m in assessment.mitigations:
-            lines.extend(_wrap(m, "  - "))
+    lines.extend(_listed("Already in place", assessment.mitigations))
     lines.append("")
     if assessment.evidence:
         lines.append("Evidence of the failure")
@@ -52,11 +55,7 @@ def check_text(facts: VmFacts, assessment: Assessment, remedies: Sequence[Remedy
             lines.append(f"  - {when}{e.source}: {e.text}")
     else:
         lines.append("Evidence of the failure: none found in the events searched")
-    if assessment.notes:
-        lines.append("")
-        lines.append("Notes")
-        for n in assessment.notes:
-            lines.extend(_wrap(n, "  - "))
+    lines.extend(_listed("Notes", assessment.notes))
     lines.append("")
     lines.append("Workarounds")
     for r in remedies:

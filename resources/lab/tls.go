@@ -346,6 +346,13 @@ func newAuthority() (*authority, error) {
 
 // newLeaf makes the lab's certificate for 127.0.0.1 and localhost, valid for two years.
 func newLeaf(ca *authority) (certPEM, keyPEM []byte, err error) {
+	return newServerCert("localhost", 2, ca)
+}
+
+// newServerCert makes a certificate for 127.0.0.1 and localhost valid for the given years, and
+// its key, as PEM: signed by ca or, with ca nil, by its own key (then it is also its own
+// authority, so that a client can trust it as one).
+func newServerCert(commonName string, years int, ca *authority) (certPEM, keyPEM []byte, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, err
@@ -357,16 +364,23 @@ func newLeaf(ca *authority) (certPEM, keyPEM []byte, err error) {
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "localhost", Organization: []string{labOrganization}},
+		Subject:               pkix.Name{CommonName: commonName, Organization: []string{labOrganization}},
 		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.AddDate(2, 0, 0),
+		NotAfter:              now.AddDate(years, 0, 0),
 		KeyUsage:              x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
 		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
 		DNSNames:              []string{"localhost"},
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	parent, parentKey := tmpl, crypto.Signer(key)
+	if ca != nil {
+		parent, parentKey = ca.cert, ca.key
+	} else {
+		tmpl.KeyUsage |= x509.KeyUsageKeyEncipherment | x509.KeyUsageCertSign
+		tmpl.IsCA = true
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -435,40 +449,10 @@ func writeNew(path string, data []byte) error {
 	return werr
 }
 
-// newSelfSigned makes a certificate signed by its own key (for --cert-file when missing).
+// newSelfSigned makes a certificate signed by its own key (for --cert-file when missing),
+// valid for ten years.
 func newSelfSigned() (certPEM, keyPEM []byte, err error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
-	serial, err := randomSerial()
-	if err != nil {
-		return nil, nil, err
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "127.0.0.1", Organization: []string{labOrganization}},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.AddDate(10, 0, 0),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		DNSNames:              []string{"localhost"},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, nil, err
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, nil, err
-	}
-	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
-	return certPEM, keyPEM, nil
+	return newServerCert("127.0.0.1", 10, nil)
 }
 
 // fingerprint is a certificate's SHA-256 fingerprint as openssl prints it.

@@ -13,15 +13,16 @@ from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
 from tests.gui.fakes import FakeGateway, FakeLab
-from tests.gui.lab_flow import open_windows
+from tests.gui.lab_flow import DUAL_SCENARIO, open_windows
 from tests.gui.lab_flow import to_done as next_to_done
-from tests.helpers.lab import lab_binary_path, start_lab  # noqa: F401 - the lab tests' fixtures
+from tests.helpers.lab import StartLab, lab_binary_path, start_lab
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
 from wizard.ui.gateway import Gateway
 from wizard.ui.pages.base import PageId
 
 if TYPE_CHECKING:
+    from wizard.lab.process import LabInfo
     from wizard.ui.pages.apply import ApplyPage
     from wizard.ui.pages.done import DonePage
 
@@ -30,6 +31,8 @@ OFFSCREEN_NOTICES = (
     "This plugin does not support propagateSizeHints()",
     "This plugin does not support raise()",
 )
+
+__all__ = ["lab_binary_path", "start_lab"]  # the lab tests' fixtures, used by name
 
 
 @pytest.fixture(autouse=True)
@@ -75,6 +78,26 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> DialogRecorder:
 @pytest.fixture
 def gateway() -> FakeGateway:
     return FakeGateway()
+
+
+@pytest.fixture
+def trust_once(recorder: DialogRecorder) -> None:
+    """The certificate dialog is answered "Trust once" (for ``pytest.mark.usefixtures``)."""
+    recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_ONCE
+
+
+@pytest.fixture
+def lab(start_lab: StartLab) -> LabInfo:
+    """A lab on the dual-screen Windows 7 case (a module may define its own ``lab``)."""
+    info: LabInfo = start_lab(DUAL_SCENARIO)
+    return info
+
+
+@pytest.fixture
+def window(qtbot: QtBot) -> Iterator[MainWindow]:
+    """A main window on the real gateway, closed after the test (a module may define its own)."""
+    with open_windows(qtbot) as open_window:
+        yield open_window()
 
 
 WindowFactory = Callable[..., MainWindow]

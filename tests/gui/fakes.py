@@ -19,7 +19,6 @@ from tests.helpers.facts import make_evidence, make_facts
 from wizard.kb import assess
 from wizard.kb.facts import EvidenceItem, EvidenceKind, VmFacts, VmSummary
 from wizard.kb.model import Change
-from wizard.kb.plan import PlannedStep
 from wizard.ui.gateway import ByTheRules, CancelFlag, CheckResult, ReportMove, ReportStep
 from wizard.vsphere.certificate import CertificateInfo
 from wizard.vsphere.errors import (
@@ -34,12 +33,12 @@ from wizard.vsphere.records import HostChoice, MigrationOutcome, VmRef
 from wizard.vsphere.results import (
     ApplyRequest,
     ApplyResult,
-    GuestCredentials,
     Outcome,
     Reason,
     Reconciliation,
     StepResult,
     StepUpdate,
+    UndoRequest,
 )
 
 if TYPE_CHECKING:
@@ -128,20 +127,6 @@ def summaries(count: int, *, of_interest: VmFacts | None = None) -> list[VmSumma
             )
         )
     return out
-
-
-def step(step_id: str, title: str, cancellable_before: bool) -> PlannedStep:
-    return PlannedStep(step_id, title, cancellable_before)
-
-
-APPLY_STEPS = (
-    step("reread", "Read the VM again and compare", True),
-    step("shutdown", "Shut down the guest", True),
-    step("reconfigure", "Change the settings", False),
-    step("power_on", "Power the VM on", False),
-    step("verify", "Read back and check again", False),
-)
-UNDO_STEPS = (step("reconfigure", "Put the old values back", True),)
 
 
 @dataclass
@@ -262,9 +247,6 @@ class FakeGateway(ByTheRules):
 
     # ---------------------------------------------------------------- changing
 
-    def steps(self, request: ApplyRequest) -> Sequence[PlannedStep]:
-        return APPLY_STEPS
-
     def apply(
         self,
         session: FakeSession,
@@ -277,7 +259,7 @@ class FakeGateway(ByTheRules):
         self.calls.append(f"apply {remedy.id.value}")
         self.requests.append(request)
         ran: list[StepResult] = []
-        for s in APPLY_STEPS:
+        for s in self.steps(request):
             if s.cancellable_before and cancel.cancelled:
                 report(StepUpdate(s.id, "cancelled", None, "Stopped before this step."))
                 ran.append(StepResult(s.id, "cancelled", "Stopped before this step."))
@@ -306,42 +288,19 @@ class FakeGateway(ByTheRules):
             task_ids=("task-101", "task-102", "task-103"),
         )
 
-    def undo_steps(
-        self,
-        changes: Sequence[Change],
-        facts: VmFacts | None,
-        *,
-        allow_hard_poweroff: bool = False,
-        leave_powered_off: bool = False,
-    ) -> Sequence[PlannedStep]:
-        return UNDO_STEPS
-
     def undo(
-        self,
-        session: FakeSession,
-        entry_id: str,
-        *,
-        facts: VmFacts | None,
-        allow_shutdown: bool = False,
-        allow_hard_poweroff: bool = False,
-        leave_powered_off: bool = False,
-        guest_credentials: GuestCredentials | None = None,
-        shutdown_timeout: float = 300.0,
-        cancel: CancelFlag,
-        report: ReportStep,
+        self, session: FakeSession, request: UndoRequest, *, cancel: CancelFlag, report: ReportStep
     ) -> ApplyResult:
-        self.calls.append(f"undo {entry_id}")
-        report(StepUpdate("reconfigure", "done", 100, "The old values are back."))
-        ran = [StepResult("reconfigure", "done", "The old values are back.")]
-        return _result("journal-0002", Outcome.APPLIED, ran, (), "The old values are back.")
+        self.calls.append(f"undo {request.entry_id}")
+        return _one_step(report, "reconfigure", "The old values are back.", "journal-0002")
 
     def retry_power_on(
         self, session: FakeSession, entry_id: str, *, cancel: CancelFlag, report: ReportStep
     ) -> ApplyResult:
         self.calls.append(f"retry_power_on {entry_id}")
-        report(StepUpdate("power_on", "done", 100, "Powered on."))
-        ran = [StepResult("power_on", "done", "Powered on.")]
-        return _result("journal-0003", Outcome.APPLIED, ran, (), "The VM is powered on again.")
+        return _one_step(
+            report, "power_on", "Powered on.", "journal-0003", "The VM is powered on again."
+        )
 
     def reconcile_dangling(self, session: FakeSession) -> Sequence[Reconciliation]:
         self.calls.append("reconcile_dangling")
@@ -370,6 +329,15 @@ class FakeGateway(ByTheRules):
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
+
+
+def _one_step(
+    report: ReportStep, step: str, line: str, entry_id: str, message: str = ""
+) -> ApplyResult:
+    """A run of one step that went well, reported as it runs (``line``) and in the result."""
+    report(StepUpdate(step, "done", 100, line))
+    ran = [StepResult(step, "done", line)]
+    return _result(entry_id, Outcome.APPLIED, ran, (), message or line)
 
 
 def _result(

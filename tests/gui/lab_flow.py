@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from PySide6.QtWidgets import QWizard
 from pytestqt.qtbot import QtBot
 
+from tests.helpers.lab import lab_binary_for_tests
+from wizard.lab.process import LabProcess
+from wizard.lab.scenario import bundled_scenarios_dir
 from wizard.ui.app import MainWindow
 from wizard.ui.pages.apply import ApplyPage
 from wizard.ui.pages.base import PageId
@@ -23,6 +27,7 @@ from wizard.ui.pages.choose_vm import ChooseVmPage
 from wizard.ui.pages.connect import ConnectPage
 from wizard.ui.pages.done import DonePage
 from wizard.ui.pages.ready import ReadyPage
+from wizard.ui.wizard_state import LabHandle
 
 if TYPE_CHECKING:
     from wizard.lab.process import LabInfo
@@ -34,6 +39,16 @@ SLOW = 60000
 """How long one step may take against the lab, in milliseconds."""
 
 OpenWindow = Callable[..., MainWindow]
+
+DUAL_SCENARIO = Path(bundled_scenarios_dir()) / "dual-screen-win7.json"
+"""The bundled dual-screen Windows 7 case that most lab tests of the window run on."""
+
+
+def lab_process(scenario: Path) -> LabHandle:
+    """Start a lab for a training scenario, as the training mode does (a window's
+    ``lab_factory``), from the tests' build of the lab."""
+    handle: LabHandle = LabProcess(scenario, binary=lab_binary_for_tests())
+    return handle
 
 
 def close_window(win: MainWindow) -> None:

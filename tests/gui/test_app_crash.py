@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.lab import lab_binary_for_tests
+from tests.helpers.lab import wizard_process_env
 from wizard.lab.scenario import bundled_scenarios_dir
 
 pytestmark = pytest.mark.lab
@@ -28,8 +28,6 @@ SCENARIO = bundled_scenarios_dir() / "dual-screen-win7.json"
 def run_broken_wizard(tmp_path: Path, breakage: str) -> tuple[int, str, str]:
     """Run the wizard in training mode after ``breakage`` (Python run first); return its exit
     code, its stderr and its log file."""
-    temp = tmp_path / "temp"
-    temp.mkdir()
     script = tmp_path / "broken.py"
     script.write_text(
         textwrap.dedent(breakage)
@@ -42,16 +40,8 @@ def run_broken_wizard(tmp_path: Path, breakage: str) -> tuple[int, str, str]:
         ),
         encoding="utf-8",
     )
-    env = dict(os.environ)
-    env.update(
-        {
-            "CHECKPOINT_WIZARD_BASEDIR": str(tmp_path / "base"),
-            "CHECKPOINT_WIZARD_LAB_BIN": str(lab_binary_for_tests()),
-            "TMPDIR": str(temp),
-            "QT_QPA_PLATFORM": "offscreen",
-            "PYTHONPATH": str(REPO),
-        }
-    )
+    env = wizard_process_env(tmp_path)
+    temp = Path(env["TMPDIR"])
     result = subprocess.run(
         [sys.executable, str(script)],
         env=env,

@@ -8,7 +8,6 @@ run offers the same. The Stop button must stay where it is while the steps' rows
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -18,27 +17,19 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder
-from tests.gui.lab_flow import LAB_MARKS, SLOW, open_windows, to_fix, to_ready
+from tests.gui.lab_flow import LAB_MARKS, SLOW, to_fix, to_ready
 from tests.helpers.apply import SCENARIO, read
 from tests.helpers.lab import StartLab
 from tests.helpers.vsphere_lab import session_to
 from wizard.lab.process import LabInfo
-from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
 from wizard.ui.pages.apply import ApplyPage, StepState
 from wizard.ui.pages.base import PageId
 from wizard.vsphere.results import ApplyResult, Outcome
 
-pytestmark = LAB_MARKS
+pytestmark = [*LAB_MARKS, pytest.mark.usefixtures("trust_once")]
 
 KEY = "migrate.baseCptCacheSize"
-
-
-@pytest.fixture
-def window(qtbot: QtBot, recorder: DialogRecorder) -> Iterator[MainWindow]:
-    recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_ONCE
-    with open_windows(qtbot) as open_window:
-        yield open_window()
 
 
 def start_apply(qtbot: QtBot, win: MainWindow, lab: LabInfo) -> ApplyPage:
@@ -55,6 +46,14 @@ def start_apply(qtbot: QtBot, win: MainWindow, lab: LabInfo) -> ApplyPage:
 def state(page: ApplyPage, step: str) -> StepState | None:
     row = page.runner.row(step)
     return row.state if row is not None else None
+
+
+def assert_unchanged_and_running(lab: LabInfo) -> None:
+    """The VM has no buffer setting yet and runs, as before the apply."""
+    with session_to(lab) as session:
+        now = read(session, "Dual W7")
+        assert now.extra(KEY) is None  # noqa: S610 (VmFacts.extra)
+        assert now.power_state == "poweredOn"
 
 
 def test_stop_during_the_shutdown_says_so_and_gives_the_vm_back_unchanged(
@@ -81,10 +80,7 @@ def test_stop_during_the_shutdown_says_so_and_gives_the_vm_back_unchanged(
     result = window.ctx.result
     assert isinstance(result, ApplyResult)
     assert result.outcome is Outcome.CANCELLED, result.message
-    with session_to(lab) as session:
-        now = read(session, "Dual W7")
-        assert now.extra(KEY) is None  # noqa: S610 (VmFacts.extra)
-        assert now.power_state == "poweredOn"
+    assert_unchanged_and_running(lab)
 
 
 def test_stop_after_the_change_was_sent_says_it_is_too_late(
@@ -114,10 +110,7 @@ def test_quit_during_the_run_offers_a_safe_stop_then_closes(
     # The run ends safely; the record question follows (answered: copy the note and close).
     recorder.answers["QMessageBox"] = int(QMessageBox.StandardButton.Save)
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=SLOW)
-    with session_to(lab) as session:
-        now = read(session, "Dual W7")
-        assert now.extra(KEY) is None  # noqa: S610 (VmFacts.extra)
-        assert now.power_state == "poweredOn"
+    assert_unchanged_and_running(lab)
 
 
 def test_the_log_speaks_of_steps_by_their_titles_and_the_subtitle_follows_the_run(

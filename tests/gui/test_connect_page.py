@@ -34,13 +34,29 @@ def _fill(page: ConnectPage, password: str = PASSWORD) -> None:
     page.password_edit.setText(password)
 
 
-def _sign_in(win: object) -> ConnectPage:
-    """From Welcome: fill in the Connect page and press Next on it."""
+def _filled(win: object, password: str = PASSWORD) -> ConnectPage:
+    """From Welcome: go to the Connect page and fill it in."""
     win.wizard.next()  # type: ignore[attr-defined]
     page = _page(win)
-    _fill(page)
+    _fill(page, password)
+    return page
+
+
+def _sign_in(win: object, password: str = PASSWORD) -> ConnectPage:
+    """From Welcome: fill in the Connect page and press Next on it."""
+    page = _filled(win, password)
     win.wizard.next()  # type: ignore[attr-defined]
     return page
+
+
+@pytest.fixture
+def no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A keyring that refuses to store a password (as one without a backend does)."""
+
+    def refuse(*_args: object) -> None:
+        raise KeyringError("no backend")
+
+    monkeypatch.setattr(keyring, "set_password", refuse)
 
 
 def test_wrong_password_shows_the_error_and_next_step(
@@ -48,10 +64,7 @@ def test_wrong_password_shows_the_error_and_next_step(
 ) -> None:
     gw = FakeGateway(trusted=True)
     win = make_window(gw)
-    win.wizard.next()
-    page = _page(win)
-    _fill(page, "wrong")
-    win.wizard.next()
+    page = _sign_in(win, "wrong")
     qtbot.waitUntil(lambda: page.banner.isVisible() and page.isComplete())
     assert win.wizard.currentId() == PageId.CONNECT
     assert "refused" in page.banner.body_text()
@@ -59,30 +72,32 @@ def test_wrong_password_shows_the_error_and_next_step(
     assert not win.ctx.worker.connected
 
 
-def test_untrusted_certificate_dialog_then_trust_once(
-    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+@pytest.mark.parametrize(
+    ("answer", "pinned"),
+    [
+        pytest.param(dialogs.CertificateDialog.TRUST_ONCE, [], id="trust-once-pins-nothing"),
+        pytest.param(
+            dialogs.CertificateDialog.ALWAYS_TRUST, [FAKE_FINGERPRINT], id="always-trust-pins"
+        ),
+    ],
+)
+def test_an_untrusted_certificate_is_shown_then_trusted(
+    qtbot: QtBot,
+    make_window: WindowFactory,
+    recorder: DialogRecorder,
+    answer: int,
+    pinned: list[str],
 ) -> None:
     gw = FakeGateway()
     win = make_window(gw)
-    recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_ONCE
+    recorder.answers["CertificateDialog"] = answer
     _sign_in(win)
     qtbot.waitUntil(lambda: win.wizard.currentId() == PageId.CHOOSE_VM)
     (dialog,) = recorder.of(dialogs.CertificateDialog)
     assert dialog.fingerprint_label.text().replace("\n", ":") == FAKE_FINGERPRINT
-    assert gw.pinned == []
+    assert gw.pinned == pinned
     assert win.ctx.worker.connected
     assert "Connected to vc01.lab.local as helpdesk@lab.local" in win.connection.label.text()
-
-
-def test_always_trust_pins(
-    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
-) -> None:
-    gw = FakeGateway()
-    win = make_window(gw)
-    recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.ALWAYS_TRUST
-    _sign_in(win)
-    qtbot.waitUntil(lambda: win.wizard.currentId() == PageId.CHOOSE_VM)
-    assert gw.pinned == [FAKE_FINGERPRINT]
 
 
 def test_cancelled_trust_stays_with_a_message(
@@ -188,9 +203,7 @@ def test_invalid_address_is_said_at_once(
     qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
 ) -> None:
     win = make_window(FakeGateway())
-    win.wizard.next()
-    page = _page(win)
-    _fill(page)
+    page = _filled(win)
     page.endpoint_combo.setEditText("vc01:99999")
     win.wizard.next()
     assert page.banner.isVisible()
@@ -201,9 +214,7 @@ def test_remember_saves_in_the_keyring_only(
     qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
 ) -> None:
     win = make_window(FakeGateway(trusted=True))
-    win.wizard.next()
-    page = _page(win)
-    _fill(page)
+    page = _filled(win)
     page.remember_check.setChecked(True)
     win.wizard.next()
     qtbot.waitUntil(
@@ -218,16 +229,10 @@ def test_no_keyring_is_said_once(
     qtbot: QtBot,
     make_window: WindowFactory,
     recorder: DialogRecorder,
-    monkeypatch: pytest.MonkeyPatch,
+    no_keyring: None,
 ) -> None:
-    def refuse(*_args: object) -> None:
-        raise KeyringError("no backend")
-
-    monkeypatch.setattr(keyring, "set_password", refuse)
     win = make_window(FakeGateway(trusted=True))
-    win.wizard.next()
-    page = _page(win)
-    _fill(page)
+    page = _filled(win)
     page.remember_check.setChecked(True)
     with qtbot.waitSignal(win.ctx.notice) as blocker:
         win.wizard.next()
@@ -271,17 +276,11 @@ def test_a_password_that_could_not_be_remembered_is_not_called_remembered(
     qtbot: QtBot,
     make_window: WindowFactory,
     recorder: DialogRecorder,
-    monkeypatch: pytest.MonkeyPatch,
+    no_keyring: None,
 ) -> None:
-    def refuse(*_args: object) -> None:
-        raise KeyringError("no backend")
-
-    monkeypatch.setattr(keyring, "set_password", refuse)
     GuiSettings().set_keyring_warning_shown()  # said once before: it must still not lie
     win = make_window(FakeGateway(trusted=True))
-    win.wizard.next()
-    page = _page(win)
-    _fill(page)
+    page = _filled(win)
     page.remember_check.setChecked(True)
     win.wizard.next()
     qtbot.waitUntil(lambda: not page.remember_check.isChecked())

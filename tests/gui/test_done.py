@@ -59,6 +59,14 @@ def gw() -> FakeGateway:
     return FakeGateway(trusted=True, facts=replace(confirmed_facts(), name=VM_NAME), hosts=HOSTS)
 
 
+@pytest.fixture
+def done(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder, gw: FakeGateway
+) -> DonePage:
+    """The Done page after ``gw`` applied the fix (a test sets what ``gw`` answers later)."""
+    return to_done(qtbot, make_window(gw), recorder)
+
+
 def test_back_does_not_lead_into_apply_after_a_change(
     qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder, gw: FakeGateway
 ) -> None:
@@ -86,14 +94,12 @@ def test_back_stays_possible_when_nothing_was_changed(
 
 
 def test_vmotion_needs_a_confirmation_and_its_outcome_goes_into_the_note(
-    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder, gw: FakeGateway
+    qtbot: QtBot, recorder: DialogRecorder, gw: FakeGateway, done: DonePage
 ) -> None:
     gw.outcomes = [
         moved(False, MESSAGE, "task-44"),
         moved(True, f"{VM_NAME} moved from esx-a1.lab.local to esx-a2.lab.local.", "task-45"),
     ]
-    win = make_window(gw)
-    done = to_done(qtbot, win, recorder)
     _hosts_read(qtbot, done)
     section = done.vmotion
     assert section.isVisible()
@@ -126,11 +132,9 @@ def test_vmotion_needs_a_confirmation_and_its_outcome_goes_into_the_note(
 
 
 def test_a_refused_test_says_why_and_leaves_the_note_alone(
-    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder, gw: FakeGateway
+    qtbot: QtBot, recorder: DialogRecorder, gw: FakeGateway, done: DonePage
 ) -> None:
     gw.outcomes = [NoPermission("Resource.HotMigrate", "HD-W7-042 (vm-42)")]
-    win = make_window(gw)
-    done = to_done(qtbot, win, recorder)
     _hosts_read(qtbot, done)
     before = done.note.text()
     _test_vmotion(qtbot, done, recorder)
@@ -170,17 +174,16 @@ def _save_as(monkeypatch: pytest.MonkeyPatch, target: Path) -> list[QDialog]:
 
 def test_save_report_writes_html_and_pdf_after_undo(
     qtbot: QtBot,
-    make_window: WindowFactory,
     recorder: DialogRecorder,
     gw: FakeGateway,
+    done: DonePage,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
     gw.outcomes = [moved(True, "moved", "task-45")]
-    win = make_window(gw)
-    done = to_done(qtbot, win, recorder)
     _hosts_read(qtbot, done)
     _test_vmotion(qtbot, done, recorder)
+    recorder.answers["UndoConfirmDialog"] = int(QDialog.DialogCode.Accepted)  # it shuts down
     done.undo_button.click()
     qtbot.waitUntil(lambda: done.banner.title_text() == "Change undone")
     assert "Change undone at " in done.note.text()
@@ -207,7 +210,7 @@ def test_save_report_writes_html_and_pdf_after_undo(
         "migrate.baseCptCacheSize",
         "The change was undone",
         "task-45",
-        "Read back and check again",  # a step, from the step list the technician watched
+        "Read the VM again and verify",  # a step, from the step list the technician watched
         "helpdesk@lab.local",
     ):
         assert expected in page, expected
@@ -216,15 +219,8 @@ def test_save_report_writes_html_and_pdf_after_undo(
 
 
 def test_a_report_that_cannot_be_written_says_so(
-    qtbot: QtBot,
-    make_window: WindowFactory,
-    recorder: DialogRecorder,
-    gw: FakeGateway,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    done: DonePage, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    win = make_window(gw)
-    done = to_done(qtbot, win, recorder)
     _save_as(monkeypatch, tmp_path / "no-such-folder" / "report.html")
     done.report_button.click()
     assert done.report_note.text().startswith("The report was not saved:")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,16 +16,13 @@ from tests.gui.lab_flow import (
     apply_fix,
     check_vm,
     choose_fix,
-    open_windows,
     pick_vm,
     sign_in,
     to_done,
     to_ready,
 )
-from tests.helpers.lab import StartLab
 from wizard.kb.model import Verdict
 from wizard.lab.process import LabInfo
-from wizard.lab.scenario import bundled_scenarios_dir
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
 from wizard.ui.pages.done import DonePage
@@ -35,18 +32,6 @@ pytestmark = LAB_MARKS
 
 VM = "HD-W7-042"
 MESSAGE = "A general system error occurred: Failed to flush checkpoint data!"
-
-
-@pytest.fixture
-def lab(start_lab: StartLab) -> LabInfo:
-    info: LabInfo = start_lab(Path(bundled_scenarios_dir()) / "dual-screen-win7.json")
-    return info
-
-
-@pytest.fixture
-def window(qtbot: QtBot) -> Iterator[MainWindow]:
-    with open_windows(qtbot) as open_window:
-        yield open_window()
 
 
 def walk_to_done(qtbot: QtBot, win: MainWindow, lab: LabInfo) -> DonePage:

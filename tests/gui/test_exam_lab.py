@@ -9,7 +9,9 @@ is raised by hand both say it was edited.
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,11 +21,9 @@ from PySide6.QtWidgets import QMessageBox, QWizard
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder
-from tests.gui.lab_flow import LAB_MARKS, open_windows
-from tests.helpers.lab import lab_binary_for_tests
+from tests.gui.lab_flow import LAB_MARKS, lab_process, open_windows
 from wizard import cli
 from wizard.lab.exam import Integrity, materialise, parse_cases, verify
-from wizard.lab.process import LabProcess
 from wizard.training_report import build_report, render_html
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
@@ -34,7 +34,6 @@ from wizard.ui.pages.welcome import WelcomePage
 from wizard.ui.training.debrief_page import DEBRIEF_PAGE_ID, DebriefPage
 from wizard.ui.training.exam import ExamController, ExamPlan
 from wizard.ui.training.session import TrainingSession
-from wizard.ui.wizard_state import LabHandle
 
 pytestmark = LAB_MARKS
 
@@ -42,11 +41,6 @@ CASES = "single-screen-boundary,hex-buffer-mitigated"
 KEY = b"trainer's session key"
 LAB_MS = 120_000
 STEP_MS = 60_000
-
-
-def _lab(scenario: Path) -> LabHandle:
-    handle: LabHandle = LabProcess(scenario, binary=lab_binary_for_tests())
-    return handle
 
 
 def _click(widget: object) -> None:
@@ -73,6 +67,16 @@ def _plan(tmp_path: Path) -> ExamPlan:
         key=KEY,
         results=results,
     )
+
+
+@contextlib.contextmanager
+def _exam_opened(qtbot: QtBot, plan: ExamPlan) -> Iterator[tuple[MainWindow, ExamController]]:
+    """A window with an exam on ``plan``, its start dialog shown (asking for a name)."""
+    with open_windows(qtbot) as open_window:
+        win = open_window(lab_factory=lab_process)
+        exam = ExamController(win, plan)
+        qtbot.waitUntil(exam.start_dialog.isVisible)
+        yield win, exam
 
 
 def _work_case(qtbot: QtBot, win: MainWindow, exam: ExamController, n: int) -> DebriefPage:
@@ -137,11 +141,8 @@ def test_an_exam_in_the_window_leaves_a_signed_result_the_report_reads(
     recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_ONCE
     plan = _plan(tmp_path)
     results = plan.results
-    with open_windows(qtbot) as open_window:
-        win = open_window(lab_factory=_lab)
-        exam = ExamController(win, plan)
+    with _exam_opened(qtbot, plan) as (win, exam):
         dialog = exam.start_dialog
-        qtbot.waitUntil(dialog.isVisible)
         assert not dialog.start_button.isEnabled()  # a name first
         _click(dialog.name_edit)
         QTest.keyClicks(dialog.name_edit, "Ines O'Neill")
@@ -208,11 +209,8 @@ def test_leaving_an_exam_half_way_asks_and_back_keeps_the_exam_going(
 
     plan = _plan(tmp_path)
     results = plan.results
-    with open_windows(qtbot) as open_window:
-        win = open_window(lab_factory=_lab)
-        exam = ExamController(win, plan)
+    with _exam_opened(qtbot, plan) as (win, exam):
         dialog = exam.start_dialog
-        qtbot.waitUntil(dialog.isVisible)
         _click(dialog.name_edit)
         QTest.keyClicks(dialog.name_edit, "Sam")
         QTest.keyClick(dialog.name_edit, Qt.Key.Key_Return)

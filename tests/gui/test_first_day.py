@@ -18,11 +18,9 @@ from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder, WindowFactory, connect, to_check
 from tests.gui.fakes import FakeGateway, confirmed_facts
-from tests.gui.lab_flow import open_windows
-from tests.helpers.lab import lab_binary_for_tests
+from tests.gui.lab_flow import lab_process, open_windows
 from wizard import paths
 from wizard.kb.model import RemedyId
-from wizard.lab.process import LabProcess
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
 from wizard.ui.gateway import TRAINING_FOLDER
@@ -31,7 +29,6 @@ from wizard.ui.pages.choose_fix import ChooseFixPage
 from wizard.ui.pages.choose_vm import ChooseVmPage
 from wizard.ui.pages.connect import ConnectPage
 from wizard.ui.widgets import Badge
-from wizard.ui.wizard_state import LabHandle
 from wizard.vsphere.tls import PIN_FILE_NAME
 
 pytestmark = [pytest.mark.lab]
@@ -42,12 +39,8 @@ LAB_MS = 120_000
 
 @pytest.fixture
 def training_window(qtbot: QtBot) -> Iterator[MainWindow]:
-    def lab(scenario: Path) -> LabHandle:
-        handle: LabHandle = LabProcess(scenario, binary=lab_binary_for_tests())
-        return handle
-
     with open_windows(qtbot) as open_window:
-        yield open_window(lab_factory=lab, training_scenario=SCENARIO)
+        yield open_window(lab_factory=lab_process, training_scenario=SCENARIO)
 
 
 def type_keys(text: str) -> None:

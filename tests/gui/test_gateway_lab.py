@@ -15,7 +15,7 @@ from tests.helpers.lab import StartLab
 from tests.helpers.vsphere_lab import session_to
 from wizard.kb import RemedyId
 from wizard.ui.gateway import VsphereGateway
-from wizard.vsphere.results import ApplyRequest, StepUpdate
+from wizard.vsphere.results import ApplyRequest, StepUpdate, UndoRequest
 
 pytestmark = pytest.mark.lab
 
@@ -44,9 +44,7 @@ def test_apply_and_undo_report_every_planned_step(start_lab: StartLab, tmp_path:
         undo_planned = [s.id for s in gateway.undo_steps(result.changes, after)]
         undone = gateway.undo(
             session,
-            result.journal_id,
-            facts=after,
-            allow_shutdown=True,
+            UndoRequest(result.journal_id, after, allow_shutdown=True),
             cancel=NeverCancelled(),
             report=reported.append,
         )

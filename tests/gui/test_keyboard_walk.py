@@ -33,10 +33,9 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from tests.gui.lab_flow import LAB_MARKS, open_windows
+from tests.gui.lab_flow import LAB_MARKS, lab_process, open_windows
 from tests.gui.plain_words import IDS, main_text
-from tests.helpers.lab import StartLab, lab_binary_for_tests
-from wizard.lab.process import LabInfo, LabProcess
+from wizard.lab.process import LabInfo
 from wizard.lab.scenario import bundled_scenarios_dir
 from wizard.ui.app import MainWindow
 from wizard.ui.pages.base import BasePage, PageId
@@ -45,7 +44,6 @@ from wizard.ui.pages.choose_fix import ChooseFixPage
 from wizard.ui.pages.choose_vm import ChooseVmPage
 from wizard.ui.pages.done import DonePage
 from wizard.ui.pages.ready import ReadyPage
-from wizard.ui.wizard_state import LabHandle
 
 pytestmark = LAB_MARKS
 
@@ -283,14 +281,10 @@ def confirm_and_apply(qtbot: QtBot, win: MainWindow) -> None:
 
 @pytest.fixture
 def training_window(qtbot: QtBot) -> Iterator[Callable[[Path], MainWindow]]:
-    def lab(scenario: Path) -> LabHandle:
-        handle: LabHandle = LabProcess(scenario, binary=lab_binary_for_tests())
-        return handle
-
     with open_windows(qtbot) as open_window:
 
         def make(scenario: Path) -> MainWindow:
-            win = open_window(lab_factory=lab, training_scenario=scenario)
+            win = open_window(lab_factory=lab_process, training_scenario=scenario)
             win.resize(1280, 760)
             return win
 
@@ -365,12 +359,6 @@ def test_a_newcomer_completes_every_training_scenario_with_the_keyboard_alone(
 
 
 # ------------------------------------------------------------------------------------ real mode
-
-
-@pytest.fixture
-def lab(start_lab: StartLab) -> LabInfo:
-    info: LabInfo = start_lab(Path(bundled_scenarios_dir()) / "dual-screen-win7.json")
-    return info
 
 
 def test_a_real_fix_and_its_undo_with_the_keyboard_alone(qtbot: QtBot, lab: LabInfo) -> None:

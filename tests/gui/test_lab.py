@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder
@@ -14,11 +10,8 @@ from tests.gui.lab_flow import (
     check_vm,
     choose_fix,
     connect_to_lab,
-    open_windows,
 )
-from tests.helpers.lab import StartLab
 from wizard.lab.process import LabInfo
-from wizard.lab.scenario import bundled_scenarios_dir
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
 from wizard.ui.pages.base import PageId
@@ -27,20 +20,7 @@ from wizard.ui.pages.choose_vm import ChooseVmPage
 pytestmark = LAB_MARKS
 
 
-SCENARIO = "dual-screen-win7.json"
 VM = "HD-W7-042"
-
-
-@pytest.fixture
-def lab(start_lab: StartLab) -> LabInfo:
-    info: LabInfo = start_lab(Path(bundled_scenarios_dir()) / SCENARIO)
-    return info
-
-
-@pytest.fixture
-def window(qtbot: QtBot) -> Iterator[MainWindow]:
-    with open_windows(qtbot) as open_window:
-        yield open_window()
 
 
 def test_wrong_password_against_the_lab(

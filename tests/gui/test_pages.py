@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder, WindowFactory, connect, to_check
@@ -103,10 +105,15 @@ def _to_choose_fix(qtbot: QtBot, win: MainWindow, recorder: DialogRecorder) -> C
     return page
 
 
+@pytest.fixture
+def win(make_window: WindowFactory) -> MainWindow:
+    """A window on a VM whose vMotion already failed for this reason."""
+    return make_window(FakeGateway(trusted=True, facts=confirmed_facts()))
+
+
 def test_recommended_card_first_and_preselected(
-    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+    qtbot: QtBot, win: MainWindow, recorder: DialogRecorder
 ) -> None:
-    win = make_window(FakeGateway(trusted=True, facts=confirmed_facts()))
     page = _to_choose_fix(qtbot, win, recorder)
     first = page.cards[0]
     assert first.remedy.recommended
@@ -119,9 +126,8 @@ def test_recommended_card_first_and_preselected(
 
 
 def test_buffer_below_need_blocks_next(
-    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+    qtbot: QtBot, win: MainWindow, recorder: DialogRecorder
 ) -> None:
-    win = make_window(FakeGateway(trusted=True, facts=confirmed_facts()))
     page = _to_choose_fix(qtbot, win, recorder)
     card = next(c for c in page.cards if c.remedy.id == RemedyId.RAISE_BUFFER)
     assert card.buffer_spin is not None
@@ -162,9 +168,8 @@ def _to_ready(qtbot: QtBot, win: object, recorder: DialogRecorder) -> ReadyPage:
 
 
 def test_ready_requires_the_confirmation(
-    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+    qtbot: QtBot, win: MainWindow, recorder: DialogRecorder
 ) -> None:
-    win = make_window(FakeGateway(trusted=True, facts=confirmed_facts()))
     page = _to_ready(qtbot, win, recorder)
     next_button = win.wizard.button(win.wizard.WizardButton.CommitButton)
     assert not page.isComplete()
@@ -205,6 +210,7 @@ def test_apply_done_copy_and_undo(
     done.note.button.click()
     assert QGuiApplication.clipboard().text() == note
     assert done.undo_button.isVisible()
+    recorder.answers["UndoConfirmDialog"] = int(QDialog.DialogCode.Accepted)  # it shuts down
     done.undo_button.click()
     qtbot.waitUntil(lambda: done.banner.title_text() == "Change undone")
     assert [c for c in gw.calls if c.startswith(("apply", "undo"))] == [

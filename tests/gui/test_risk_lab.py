@@ -7,7 +7,6 @@ technician who chooses it anyway must see that as a badge, a warning before conf
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,24 +16,16 @@ from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder
-from tests.gui.lab_flow import LAB_MARKS, SLOW, apply_fix, open_windows, to_done, to_fix, to_ready
+from tests.gui.lab_flow import LAB_MARKS, SLOW, apply_fix, to_done, to_fix, to_ready
 from tests.helpers.lab import StartLab
 from wizard.kb.model import RemedyId
-from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
 from wizard.ui.pages.done import VmotionConfirmDialog
 from wizard.ui.widgets import Badge
 
-pytestmark = LAB_MARKS
+pytestmark = [*LAB_MARKS, pytest.mark.usefixtures("trust_once")]
 
 SCENARIO = Path(__file__).resolve().parents[2] / "resources" / "scenarios" / "old-cpu-no-sse41.json"
-
-
-@pytest.fixture
-def window(qtbot: QtBot, recorder: DialogRecorder) -> Iterator[MainWindow]:
-    recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_ONCE
-    with open_windows(qtbot) as open_window:
-        yield open_window()
 
 
 def test_turning_on_3d_beside_an_old_host_is_flagged_everywhere(

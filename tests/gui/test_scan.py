@@ -8,9 +8,6 @@ screen without scrolling.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtTest import QTest
@@ -22,34 +19,17 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from tests.gui.conftest import DialogRecorder
-from tests.gui.lab_flow import LAB_MARKS, check_vm, choose_fix, open_windows, pick_vm, sign_in
+from tests.gui.lab_flow import LAB_MARKS, check_vm, choose_fix, pick_vm, sign_in
 from tests.gui.plain_words import ids_in, main_text
-from tests.helpers.lab import StartLab
 from wizard.lab.process import LabInfo
-from wizard.lab.scenario import bundled_scenarios_dir
-from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.check import CheckPage
 from wizard.ui.steps import CURRENT_MARK, DONE_MARK
 
-pytestmark = LAB_MARKS
+pytestmark = [*LAB_MARKS, pytest.mark.usefixtures("trust_once")]
 
 VM = "HD-W7-042"
-
-
-@pytest.fixture
-def lab(start_lab: StartLab) -> LabInfo:
-    info: LabInfo = start_lab(Path(bundled_scenarios_dir()) / "dual-screen-win7.json")
-    return info
-
-
-@pytest.fixture
-def window(qtbot: QtBot, recorder: DialogRecorder) -> Iterator[MainWindow]:
-    recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_ONCE
-    with open_windows(qtbot) as open_window:
-        yield open_window()
 
 
 def to_check(qtbot: QtBot, win: MainWindow, lab: LabInfo) -> CheckPage:

@@ -16,16 +16,13 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder
-from tests.gui.lab_flow import LAB_MARKS, SLOW, open_windows
-from tests.helpers.lab import lab_binary_for_tests
-from wizard.lab.process import LabProcess
+from tests.gui.lab_flow import LAB_MARKS, SLOW, lab_process, open_windows
 from wizard.lab.scenario import bundled_scenarios_dir
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.welcome import WelcomePage
 from wizard.ui.training.session import TrainingSession
-from wizard.ui.wizard_state import LabHandle
 
 pytestmark = LAB_MARKS
 
@@ -36,12 +33,8 @@ LAB_MS = 120_000
 def training(qtbot: QtBot) -> Iterator[Callable[[], MainWindow]]:
     scenario = Path(bundled_scenarios_dir()) / "renewed-certificate.json"
 
-    def lab(path: Path) -> LabHandle:
-        handle: LabHandle = LabProcess(path, binary=lab_binary_for_tests())
-        return handle
-
     with open_windows(qtbot) as open_window:
-        yield lambda: open_window(lab_factory=lab, training_scenario=scenario)
+        yield lambda: open_window(lab_factory=lab_process, training_scenario=scenario)
 
 
 def _sign_in(qtbot: QtBot, win: MainWindow) -> TrainingSession:
@@ -97,26 +90,39 @@ def test_trusting_the_authority_lets_the_renewal_through(
         assert win.grab().save(str(Path(shots) / "coach-renewal.png"))
 
 
-def test_trusting_the_certificate_itself_is_stopped_by_the_renewal(
-    qtbot: QtBot, training: Callable[[], MainWindow], recorder: DialogRecorder
+@pytest.mark.parametrize(
+    ("answer", "outcome", "said", "coach_says"),
+    [
+        pytest.param(
+            dialogs.CertificateDialog.ALWAYS_TRUST,
+            "changed",
+            "certificate changed",
+            "Never click it away",
+            id="the-pinned-certificate-is-stopped",
+        ),
+        pytest.param(
+            dialogs.CertificateDialog.TRUST_ONCE,
+            "asked",
+            "Asked again",
+            "trust the authority instead",
+            id="trusted-once-it-asks-again",
+        ),
+    ],
+)
+def test_trusting_the_certificate_itself_does_not_let_the_renewal_through(
+    qtbot: QtBot,
+    training: Callable[[], MainWindow],
+    recorder: DialogRecorder,
+    answer: int,
+    outcome: str,
+    said: str,
+    coach_says: str,
 ) -> None:
-    recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.ALWAYS_TRUST
+    recorder.answers["CertificateDialog"] = answer
     win = training()
     session = _sign_in(qtbot, win)
     text = _renew(qtbot, win, session)
     assert session.renewal is not None
-    assert session.renewal.outcome == "changed"
-    assert "certificate changed" in text
-    assert "Never click it away" in win.training.panel.text.toPlainText()
-
-
-def test_trusting_it_once_asks_again_after_the_renewal(
-    qtbot: QtBot, training: Callable[[], MainWindow], recorder: DialogRecorder
-) -> None:
-    recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_ONCE
-    win = training()
-    session = _sign_in(qtbot, win)
-    text = _renew(qtbot, win, session)
-    assert session.renewal is not None
-    assert session.renewal.outcome == "asked"
-    assert "Asked again" in text
+    assert session.renewal.outcome == outcome
+    assert said in text
+    assert coach_says in win.training.panel.text.toPlainText()

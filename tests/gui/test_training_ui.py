@@ -13,6 +13,7 @@ from tests.gui.fakes import FakeGateway
 from wizard.lab.results import read_result_file
 from wizard.lab.scenario import bundled_scenario_files, bundled_scenarios_dir
 from wizard.training_report import build_report
+from wizard.ui.app import MainWindow
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.welcome import WelcomePage
 from wizard.ui.training import debrief_page, picker
@@ -27,6 +28,27 @@ def _welcome(win: object) -> WelcomePage:
     page = win.wizard.page_of(PageId.WELCOME)  # type: ignore[attr-defined]
     assert isinstance(page, WelcomePage)
     return page
+
+
+def _to_done_in_training(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> MainWindow:
+    """Practise the dual-screen case: show the verdict without a guess, apply the recommended
+    fix, and go on to Done."""
+    win = make_window(FakeGateway(), training_scenario=DUAL)
+    qtbot.waitUntil(_welcome(win).isComplete)
+    to_check(qtbot, win, recorder)
+    win.training.panel.reveal_button.click()
+    wz = win.wizard
+    wz.next()  # Choose fix: the recommended one is chosen
+    wz.next()
+    ready = wz.page_of(PageId.READY)
+    ready.confirm_check.setChecked(True)  # type: ignore[attr-defined]
+    wz.next()
+    qtbot.waitUntil(lambda: wz.currentPage().isComplete())
+    wz.next()
+    assert wz.currentId() == PageId.DONE
+    return win
 
 
 def test_picker_lists_trainer_scenarios_and_explains_broken_files(qtbot: QtBot) -> None:
@@ -177,19 +199,8 @@ def test_debrief_saves_html_and_text(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    win = make_window(FakeGateway(), training_scenario=DUAL)
-    qtbot.waitUntil(_welcome(win).isComplete)
-    to_check(qtbot, win, recorder)
-    win.training.panel.reveal_button.click()
+    win = _to_done_in_training(qtbot, make_window, recorder)
     wz = win.wizard
-    wz.next()  # Choose fix: the recommended one is chosen
-    wz.next()
-    ready = wz.page_of(PageId.READY)
-    ready.confirm_check.setChecked(True)  # type: ignore[attr-defined]
-    wz.next()
-    qtbot.waitUntil(lambda: wz.currentPage().isComplete())
-    wz.next()
-    assert wz.currentId() == PageId.DONE
     assert not win.training.panel.vmotion_button.isVisible()  # Done has a test of its own
     wz.next()
     page = wz.currentPage()
@@ -229,18 +240,8 @@ def test_picker_module_needs_no_lab_process() -> None:
 def test_finish_after_the_debrief_offers_the_next_scenario_instead_of_quitting(
     qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
 ) -> None:
-    win = make_window(FakeGateway(), training_scenario=DUAL)
-    qtbot.waitUntil(_welcome(win).isComplete)
-    to_check(qtbot, win, recorder)
-    win.training.panel.reveal_button.click()
+    win = _to_done_in_training(qtbot, make_window, recorder)
     wz = win.wizard
-    wz.next()
-    wz.next()
-    ready = wz.page_of(PageId.READY)
-    ready.confirm_check.setChecked(True)  # type: ignore[attr-defined]
-    wz.next()
-    qtbot.waitUntil(lambda: wz.currentPage().isComplete())
-    wz.next()
     wz.next()
     assert isinstance(wz.currentPage(), DebriefPage)
     finish = wz.button(wz.WizardButton.FinishButton)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.helpers.faultproxy import FaultProxy
-from tests.helpers.lab import WaitForTask, connect, scenario_vm, vm_of
+from tests.helpers.lab import WaitForTask, cli_login, connect, scenario_vm, vm_of
 from tests.helpers.vsphere_lab import session_to
 from wizard.audit import Journal, JournalEntry
 from wizard.kb import RemedyId, RemedyOptions, assess, remedies
@@ -145,13 +145,7 @@ def start_cli(basedir: Path, lab: LabInfo, *args: str) -> subprocess.Popen[str]:
             "-m",
             "wizard",
             *args,
-            "--vcenter",
-            f"{lab.host}:{lab.port}",
-            "--user",
-            lab.user,
-            "--password-stdin",
-            "--trust-fingerprint",
-            lab.thumbprint_sha256,
+            *cli_login(lab),
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,

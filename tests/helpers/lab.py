@@ -56,6 +56,22 @@ def lab_binary_for_tests() -> Path:
         pytest.skip(str(exc))
 
 
+def wizard_process_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of the wizard run as a process of its own: its data folder
+    (``tmp_path/base``) and temporary folder (``tmp_path/temp``, made here), the tests' lab, no
+    screen, and this checkout on the Python path."""
+    temp = tmp_path / "temp"
+    temp.mkdir(exist_ok=True)
+    return {
+        **os.environ,
+        "CHECKPOINT_WIZARD_BASEDIR": str(tmp_path / "base"),
+        "CHECKPOINT_WIZARD_LAB_BIN": str(lab_binary_for_tests()),
+        "TMPDIR": str(temp),
+        "QT_QPA_PLATFORM": "offscreen",
+        "PYTHONPATH": str(REPO),
+    }
+
+
 def load_scenario(path: Path = RICH_SCENARIO) -> dict[str, Any]:
     """Read a scenario file as a dict."""
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
@@ -109,6 +125,20 @@ def pinned_ssl_context(info: LabInfo) -> ssl.SSLContext:
     context.check_hostname = False
     context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
     return context
+
+
+def cli_login(info: LabInfo, *, user: str | None = None) -> list[str]:
+    """The command line's options that sign in to the lab as its user (or ``user``), with the
+    password on stdin and the lab's certificate trusted by its fingerprint."""
+    return [
+        "--vcenter",
+        f"{info.host}:{info.port}",
+        "--user",
+        user or info.user,
+        "--password-stdin",
+        "--trust-fingerprint",
+        info.thumbprint_sha256,
+    ]
 
 
 @contextlib.contextmanager

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import ipaddress
 import zipfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -128,21 +129,29 @@ def leaf(
     return Issued(builder.sign(issuer.key if issuer else key, hashes.SHA256()), key)
 
 
+def zipped(members: Mapping[str, bytes] | Iterable[tuple[str, bytes]]) -> bytes:
+    """A compressed zip archive of these members (name and content), in this order."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items() if isinstance(members, Mapping) else members:
+            archive.writestr(name, data)
+    return buf.getvalue()
+
+
 def vcenter_zip(*roots: Issued, extra: dict[str, bytes] | None = None) -> bytes:
     """A ``download.zip`` as vCenter lays it out: PEM under lin/ and mac/, DER under win/, and
     a revocation list beside each."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
-        for number, root in enumerate(roots):
-            stem = f"{number:08x}"
-            archive.writestr(f"certs/lin/{stem}.0", root.pem)
-            archive.writestr(f"certs/lin/{stem}.r0", b"-----BEGIN X509 CRL-----\nAA==\n")
-            archive.writestr(f"certs/mac/{stem}.0", root.pem)
-            archive.writestr(f"certs/win/{stem}.0.crt", root.der)
-            archive.writestr(f"certs/win/{stem}.0.crl", b"\x30\x00")
-        for member, data in (extra or {}).items():
-            archive.writestr(member, data)
-    return buf.getvalue()
+    members: list[tuple[str, bytes]] = []
+    for number, root in enumerate(roots):
+        stem = f"{number:08x}"
+        members += [
+            (f"certs/lin/{stem}.0", root.pem),
+            (f"certs/lin/{stem}.r0", b"-----BEGIN X509 CRL-----\nAA==\n"),
+            (f"certs/mac/{stem}.0", root.pem),
+            (f"certs/win/{stem}.0.crt", root.der),
+            (f"certs/win/{stem}.0.crl", b"\x30\x00"),
+        ]
+    return zipped([*members, *(extra or {}).items()])
 
 
 def zip_bomb(unpacked: int = 64 * 1024 * 1024) -> bytes:

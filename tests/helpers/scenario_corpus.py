@@ -753,19 +753,19 @@ _VALUES: list[Any] = [
 _KEYS = ["colour", "name", "Name", "na me", "\x07", "\u202e", "", "x" * 45, "vram_kb", "id"]
 
 
-def _nodes(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
+def nodes(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    """Every node of a JSON document with its path (keys and list indexes), the root first."""
     yield path, value
     if isinstance(value, dict):
         for k, v in value.items():
-            yield from _nodes(v, (*path, k))
+            yield from nodes(v, (*path, k))
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            yield from _nodes(v, (*path, i))
+            yield from nodes(v, (*path, i))
 
 
 def _mutate(doc: Doc, rng: random.Random) -> None:
-    nodes = list(_nodes(doc))
-    path, node = rng.choice(nodes[1:])
+    path, node = rng.choice(list(nodes(doc))[1:])
     parent: Any = doc
     for key in path[:-1]:
         parent = parent[key]

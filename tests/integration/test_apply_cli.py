@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.helpers.apply import SCENARIO, VIEWER, read
-from tests.helpers.lab import write_scenario
+from tests.helpers.lab import cli_login, write_scenario
 from tests.helpers.vsphere_lab import session_to
 from wizard import cli
 from wizard.audit import Journal, VmIdentity
@@ -31,17 +33,7 @@ def run(
     argv = list(args)
     if lab is not None:
         who, password = user or (lab.user, lab.password)
-        argv += [
-            "--vcenter",
-            f"{lab.host}:{lab.port}",
-            "--user",
-            who,
-            "--password-stdin",
-            "--trust-fingerprint",
-            lab.thumbprint_sha256,
-            "--timeout",
-            "5",
-        ]
+        argv += [*cli_login(lab, user=who), "--timeout", "5"]
         stdin = f"{password}\n{stdin or ''}"
     monkeypatch.setattr("sys.stdin", io.StringIO(stdin or ""))
     code = cli.main(argv)
@@ -49,17 +41,24 @@ def run(
     return code, captured.out, captured.err
 
 
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def wizard(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
+    """:func:`run` with this test's stdin and output: ``wizard(lab or None, *args, ...)``."""
+    return functools.partial(run, monkeypatch, capsys)
+
+
 def as_json(out: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(out)
     return data
 
 
-def test_apply_then_again_then_undo_then_journal(
-    lab: LabInfo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_apply_then_again_then_undo_then_journal(lab: LabInfo, wizard: Run) -> None:
     apply_args = ["apply", "--vm", "Dual W7", "--remedy", "raise_buffer", "--json"]
     apply_args += ["--yes", "--allow-shutdown", "--shutdown-timeout", "10"]
-    code, out, _ = run(monkeypatch, capsys, lab, *apply_args)
+    code, out, _ = wizard(lab, *apply_args)
     assert code == cli.EXIT_OK
     result = as_json(out)
     assert result["outcome"] == "applied"
@@ -77,13 +76,11 @@ def test_apply_then_again_then_undo_then_journal(
     assert result["verification"]["verdict"] == "mitigated"
     entry_id = result["entry_id"]
 
-    code, out, _ = run(monkeypatch, capsys, lab, *apply_args)
+    code, out, _ = wizard(lab, *apply_args)
     assert code == cli.EXIT_OK
     assert as_json(out)["outcome"] == "nothing_to_do"
 
-    code, out, _ = run(
-        monkeypatch, capsys, lab, "undo", entry_id, "--yes", "--allow-shutdown", "--json"
-    )
+    code, out, _ = wizard(lab, "undo", entry_id, "--yes", "--allow-shutdown", "--json")
     assert code == cli.EXIT_OK
     undone = as_json(out)
     assert undone["outcome"] == "applied"
@@ -91,7 +88,7 @@ def test_apply_then_again_then_undo_then_journal(
     with session_to(lab) as session:
         assert read(session, "Dual W7").extra("migrate.baseCptCacheSize") is None  # noqa: S610
 
-    code, out, _ = run(monkeypatch, capsys, None, "journal", "--json")
+    code, out, _ = wizard(None, "journal", "--json")
     assert code == cli.EXIT_OK
     listing = as_json(out)
     assert listing["dangling"] == []
@@ -103,12 +100,8 @@ def test_apply_then_again_then_undo_then_journal(
     assert listing["entries"][2]["undo_of"] == entry_id
 
 
-def test_without_yes_and_without_a_terminal_nothing_is_changed(
-    lab: LabInfo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, out, err = run(
-        monkeypatch, capsys, lab, "apply", "--vm", "Dual W7", "--remedy", "raise_buffer"
-    )
+def test_without_yes_and_without_a_terminal_nothing_is_changed(lab: LabInfo, wizard: Run) -> None:
+    code, out, err = wizard(lab, "apply", "--vm", "Dual W7", "--remedy", "raise_buffer")
     assert code == cli.EXIT_REFUSED
     assert "--yes" in err
     assert out == ""
@@ -117,23 +110,15 @@ def test_without_yes_and_without_a_terminal_nothing_is_changed(
         assert read(session, "Dual W7").extra("migrate.baseCptCacheSize") is None  # noqa: S610
 
 
-def test_missing_consent_is_refused_with_exit_5(
-    lab: LabInfo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, out, _ = run(
-        monkeypatch, capsys, lab, "apply", "--vm", "Dual W7", "--remedy", "enable_3d", "--yes"
-    )
+def test_missing_consent_is_refused_with_exit_5(lab: LabInfo, wizard: Run) -> None:
+    code, out, _ = wizard(lab, "apply", "--vm", "Dual W7", "--remedy", "enable_3d", "--yes")
     assert code == cli.EXIT_REFUSED
     assert out.startswith("REFUSED: Dual W7 must be shut down")
     assert "--allow-shutdown" in out
 
 
-def test_read_only_user_gets_exit_5_naming_the_privilege(
-    lab: LabInfo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, out, _ = run(
-        monkeypatch,
-        capsys,
+def test_read_only_user_gets_exit_5_naming_the_privilege(lab: LabInfo, wizard: Run) -> None:
+    code, out, _ = wizard(
         lab,
         "apply",
         "--vm",
@@ -152,23 +137,17 @@ def test_read_only_user_gets_exit_5_naming_the_privilege(
     )
 
 
-def test_unknown_vm_gives_exit_4(
-    lab: LabInfo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, _, err = run(
-        monkeypatch, capsys, lab, "apply", "--vm", "Nope", "--remedy", "raise_buffer", "--yes"
-    )
+def test_unknown_vm_gives_exit_4(lab: LabInfo, wizard: Run) -> None:
+    code, _, err = wizard(lab, "apply", "--vm", "Nope", "--remedy", "raise_buffer", "--yes")
     assert code == cli.EXIT_NOT_FOUND
     assert "Nope" in err
 
 
 def test_guest_variant_reads_the_guest_password_from_stdin_and_never_journals_it(
-    lab: LabInfo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    lab: LabInfo, wizard: Run
 ) -> None:
     secret = "Gu3st-Only-Once"
-    code, out, _ = run(
-        monkeypatch,
-        capsys,
+    code, out, _ = wizard(
         lab,
         "apply",
         "--vm",
@@ -189,13 +168,9 @@ def test_guest_variant_reads_the_guest_password_from_stdin_and_never_journals_it
     assert secret not in Journal().path.read_text(encoding="utf-8")
 
 
-def test_scenario_option_applies_on_a_fresh_lab(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_scenario_option_applies_on_a_fresh_lab(tmp_path: Path, wizard: Run) -> None:
     scenario = write_scenario(SCENARIO, tmp_path)
-    code, out, _ = run(
-        monkeypatch,
-        capsys,
+    code, out, _ = wizard(
         None,
         "apply",
         "--scenario",
@@ -211,9 +186,7 @@ def test_scenario_option_applies_on_a_fresh_lab(
     assert "Journal entry:" in out
 
 
-def test_journal_shows_dangling_entries_prominently(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_journal_shows_dangling_entries_prominently(wizard: Run) -> None:
     journal = Journal()
     entry = journal.begin(
         action="apply",
@@ -224,7 +197,7 @@ def test_journal_shows_dangling_entries_prominently(
         changes=[{"target": "videoCard", "key": "enable3DSupport", "from": "false", "to": "true"}],
     )
     journal.intent(entry, "reconfigure")
-    code, out, _ = run(monkeypatch, capsys, None, "journal")
+    code, out, _ = wizard(None, "journal")
     assert code == cli.EXIT_OK
     first = out.splitlines()[0]
     assert first.startswith("!! 1 entry did not finish")

@@ -10,9 +10,10 @@ renames), as a colleague would in vCenter.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,17 @@ def run(
     return code, captured.out, captured.err
 
 
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def wizard(
+    lab: LabInfo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Run:
+    """:func:`run` on this test's lab, stdin and output: ``wizard(*args, fingerprint=...)``."""
+    return functools.partial(run, monkeypatch, capsys, lab)
+
+
 def checked_vm(out: str) -> dict[str, Any]:
     vm: dict[str, Any] = json.loads(out)["vm"]
     return vm
@@ -123,25 +135,21 @@ def buffer_of(lab: LabInfo, name: str) -> Any:
 
 
 def test_an_exact_name_wins_over_one_that_differs_in_case(
-    lab: LabInfo,
     morefs: dict[str, list[str]],
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    wizard: Run,
 ) -> None:
     for name in (UPPER, LOWER):
-        code, out, err = run(monkeypatch, capsys, lab, "check", "--vm", name, "--json")
+        code, out, err = wizard("check", "--vm", name, "--json")
         assert code == cli.EXIT_OK, err
         assert checked_vm(out)["name"] == name
         assert checked_vm(out)["moref"] == morefs[name][0]
 
 
 def test_several_case_insensitive_matches_and_no_exact_one_are_ambiguous(
-    lab: LabInfo,
     morefs: dict[str, list[str]],
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    wizard: Run,
 ) -> None:
-    code, out, err = run(monkeypatch, capsys, lab, "check", "--vm", "Hd-W7-042")
+    code, out, err = wizard("check", "--vm", "Hd-W7-042")
     assert code == cli.EXIT_NOT_FOUND, err
     assert out == ""
     for name in (UPPER, LOWER):
@@ -150,12 +158,10 @@ def test_several_case_insensitive_matches_and_no_exact_one_are_ambiguous(
 
 
 def test_two_vms_of_one_name_are_listed_so_they_can_be_told_apart(
-    lab: LabInfo,
     morefs: dict[str, list[str]],
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    wizard: Run,
 ) -> None:
-    code, _, err = run(monkeypatch, capsys, lab, "check", "--vm", TWIN)
+    code, _, err = wizard("check", "--vm", TWIN)
     assert code == cli.EXIT_NOT_FOUND, err
     assert "2 VMs match 'Twin'" in err
     assert "folder " in err
@@ -166,40 +172,36 @@ def test_two_vms_of_one_name_are_listed_so_they_can_be_told_apart(
     first, second = sorted(morefs[TWIN])
     assert f"--moref {first}" in err
     for moref in (first, second):
-        code, out, err = run(monkeypatch, capsys, lab, "check", "--moref", moref, "--json")
+        code, out, err = wizard("check", "--moref", moref, "--json")
         assert code == cli.EXIT_OK, err
         assert (checked_vm(out)["name"], checked_vm(out)["moref"]) == (TWIN, moref)
 
 
 def test_a_vm_named_like_another_vms_moref_is_told_apart_with_moref(
-    lab: LabInfo,
     morefs: dict[str, list[str]],
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    wizard: Run,
 ) -> None:
     (real,) = morefs[UPPER]
     (lookalike,) = morefs[real]  # the VM whose *name* is the other's moref
-    code, _, err = run(monkeypatch, capsys, lab, "check", "--vm", real)
+    code, _, err = wizard("check", "--vm", real)
     assert code == cli.EXIT_NOT_FOUND, err
     assert f"{UPPER} ({real};" in err
     assert f"{real} ({lookalike};" in err
     assert "--moref" in err
     assert "never a name" in err
-    code, out, err = run(monkeypatch, capsys, lab, "check", "--moref", real, "--json")
+    code, out, err = wizard("check", "--moref", real, "--json")
     assert code == cli.EXIT_OK, err
     assert (checked_vm(out)["name"], checked_vm(out)["moref"]) == (UPPER, real)
-    code, out, err = run(monkeypatch, capsys, lab, "check", "--moref", lookalike, "--json")
+    code, out, err = wizard("check", "--moref", lookalike, "--json")
     assert code == cli.EXIT_OK, err
     assert (checked_vm(out)["name"], checked_vm(out)["moref"]) == (real, lookalike)
 
 
-def test_an_unknown_moref_is_not_found(
-    lab: LabInfo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, _, err = run(monkeypatch, capsys, lab, "check", "--moref", "vm-999999")
+def test_an_unknown_moref_is_not_found(wizard: Run) -> None:
+    code, _, err = wizard("check", "--moref", "vm-999999")
     assert code == cli.EXIT_NOT_FOUND, err
     assert "vm-999999" in err
-    code, _, err = run(monkeypatch, capsys, lab, "check", "--moref", UPPER)  # a name is no moref
+    code, _, err = wizard("check", "--moref", UPPER)  # a name is no moref
     assert code == cli.EXIT_NOT_FOUND, err
 
 
@@ -221,11 +223,9 @@ def test_the_api_gives_the_exact_match_and_describes_the_ambiguous_ones(
 # ------------------------------------------------------------------------------- the certificate
 
 
-def test_a_wrong_trust_fingerprint_says_it_did_not_match(
-    lab: LabInfo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_wrong_trust_fingerprint_says_it_did_not_match(lab: LabInfo, wizard: Run) -> None:
     wrong = ":".join(["AB"] * 32)
-    code, _, err = run(monkeypatch, capsys, lab, "check", "--vm", UPPER, fingerprint=wrong)
+    code, _, err = wizard("check", "--vm", UPPER, fingerprint=wrong)
     assert code == cli.EXIT_CONNECTION
     assert "does not match" in err
     assert wrong in err
@@ -240,15 +240,14 @@ def test_a_wrong_trust_fingerprint_says_it_did_not_match(
 def test_apply_with_a_data_folder_that_cannot_be_created_changes_nothing(
     lab: LabInfo,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    wizard: Run,
 ) -> None:
     before = buffer_of(lab, DUAL)
     blocker = tmp_path / "a-file"
     blocker.write_text("", encoding="utf-8")
     paths.set_basedir(blocker / "wizard")
     args = ["apply", "--vm", DUAL, "--remedy", "raise_buffer", "--yes", "--allow-shutdown"]
-    code, out, err = run(monkeypatch, capsys, lab, *args)
+    code, out, err = wizard(*args)
     assert code == cli.EXIT_USAGE, err
     assert str(blocker / "wizard" / "data") in err
     assert "Nothing was changed" in err

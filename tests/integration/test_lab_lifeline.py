@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.lab import lab_binary_for_tests
+from tests.helpers.lab import lab_binary_for_tests, wizard_process_env
 from wizard.lab.scenario import bundled_scenarios_dir
 
 pytestmark = [
@@ -141,19 +141,7 @@ def seconds_until_ended(pid: int, timeout: float = 30.0) -> float:
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     """The parent's environment: hermetic folders, the test lab, its own temporary folder."""
-    temp = tmp_path / "temp"
-    temp.mkdir()
-    out = dict(os.environ)
-    out.update(
-        {
-            "CHECKPOINT_WIZARD_BASEDIR": str(tmp_path / "base"),
-            "CHECKPOINT_WIZARD_LAB_BIN": str(lab_binary_for_tests()),
-            "TMPDIR": str(temp),
-            "QT_QPA_PLATFORM": "offscreen",
-            "PYTHONPATH": str(REPO),
-        }
-    )
-    return out
+    return wizard_process_env(tmp_path)
 
 
 def lab_leftovers(env: dict[str, str]) -> list[str]:

@@ -90,6 +90,15 @@ def _lab_on(binary: Path, scenario: Path, timeout: float = 30) -> subprocess.Com
     )
 
 
+@pytest.fixture
+def temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The temporary folder the lab gets (its datastore lives there), one of the test's own."""
+    folder = tmp_path / "temp"
+    folder.mkdir()
+    monkeypatch.setenv("TMPDIR", str(folder))
+    return folder
+
+
 @pytest.mark.parametrize(("change", "message"), BAD_SCENARIOS)
 def test_bad_scenario_exits_2_naming_the_field(
     lab_binary_path: Path, tmp_path: Path, change: Any, message: str
@@ -121,12 +130,7 @@ def test_lab_process_raises_with_the_labs_message(lab_binary_path: Path, tmp_pat
     assert lab.returncode == 2
 
 
-def test_sigterm_leaves_no_process_and_no_files(
-    lab_binary_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    temp = tmp_path / "temp"
-    temp.mkdir()
-    monkeypatch.setenv("TMPDIR", str(temp))
+def test_sigterm_leaves_no_process_and_no_files(lab_binary_path: Path, temp: Path) -> None:
     lab = LabProcess(RICH_SCENARIO, binary=lab_binary_path)
     info = lab.start()
     assert info.url == f"https://127.0.0.1:{info.port}/sdk"
@@ -182,11 +186,8 @@ def test_port_filler_and_delays(lab_binary_path: Path, tmp_path: Path) -> None:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 def test_next_start_removes_what_a_killed_lab_left(
-    lab_binary_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    lab_binary_path: Path, tmp_path: Path, temp: Path
 ) -> None:
-    temp = tmp_path / "temp"
-    temp.mkdir()
-    monkeypatch.setenv("TMPDIR", str(temp))
     killed = LabProcess(RICH_SCENARIO, binary=lab_binary_path)
     killed.start()
     assert killed.pid is not None

@@ -32,6 +32,17 @@ def wait_for(predicate: Any, timeout: float = 5.0) -> None:
         time.sleep(0.05)
 
 
+REFUSED_WHILE_ON = "The attempted operation cannot be performed in the current state (Powered on)."
+"""vCenter's words when an operation needs the VM powered off."""
+
+
+def _refused_while_on(task: vim.Task) -> None:
+    """The task fails as vCenter fails it for a running VM."""
+    with pytest.raises(vim.fault.InvalidPowerState):
+        WaitForTask(task, maxWaitTime=30)
+    assert task.info.error.msg == REFUSED_WHILE_ON
+
+
 def test_extra_config_replaces_and_deletes_keys(lab: LabInfo) -> None:
     with connect(lab) as si:
         vm = by_name(si, vim.VirtualMachine, "HD-W7-042")
@@ -82,9 +93,7 @@ def test_video_card_changes_only_while_off(lab: LabInfo) -> None:
         spec = vim.vm.device.VirtualDeviceSpec(operation="edit", device=card)
         with pytest.raises(vim.fault.InvalidPowerState) as raised:
             run(vm.ReconfigVM_Task(vim.vm.ConfigSpec(deviceChange=[spec])))
-        assert raised.value.msg == (
-            "The attempted operation cannot be performed in the current state (Powered on)."
-        )
+        assert raised.value.msg == REFUSED_WHILE_ON
         assert video_card(vm).numDisplays == 2
 
         shutdown_then_wait(vm)
@@ -154,11 +163,7 @@ def test_failed_tasks_carry_real_messages(lab: LabInfo) -> None:
     with connect(lab) as si:
         vm = by_name(si, vim.VirtualMachine, "Single 1080p")
         task = vm.PowerOnVM_Task()
-        with pytest.raises(vim.fault.InvalidPowerState):
-            WaitForTask(task, maxWaitTime=30)
-        assert task.info.error.msg == (
-            "The attempted operation cannot be performed in the current state (Powered on)."
-        )
+        _refused_while_on(task)
 
 
 def test_simulator_tasks_that_fail_carry_real_messages(lab: LabInfo) -> None:
@@ -172,11 +177,7 @@ def test_simulator_tasks_that_fail_carry_real_messages(lab: LabInfo) -> None:
             nicSettingMap=[],
         )
         task = vm.CustomizeVM_Task(spec)
-        with pytest.raises(vim.fault.InvalidPowerState):
-            WaitForTask(task, maxWaitTime=30)
-        assert task.info.error.msg == (
-            "The attempted operation cannot be performed in the current state (Powered on)."
-        )
+        _refused_while_on(task)
 
 
 def test_scheduled_upgrade_runs_at_the_next_soft_power_off(lab: LabInfo) -> None:

@@ -164,9 +164,8 @@ def test_a_change_that_lands_after_the_run_gave_up_is_settled_and_can_be_undone(
 
 
 def test_a_link_that_stays_down_leaves_an_open_entry_and_no_second_change(
-    start_lab: StartLab, journal: Journal
+    lab: LabInfo, journal: Journal
 ) -> None:
-    lab = start_lab(SCENARIO)
     with behind_proxy(lab, lifetime=90.0, timeout=2.0) as (proxy, session):
 
         def link_goes_down_for_good() -> None:
@@ -201,10 +200,7 @@ def test_a_link_that_stays_down_leaves_an_open_entry_and_no_second_change(
 # ------------------------------------------------------------------- a second apply
 
 
-def test_a_second_apply_on_a_vm_now_off_changes_nothing(
-    start_lab: StartLab, journal: Journal
-) -> None:
-    lab = start_lab(SCENARIO)
+def test_a_second_apply_on_a_vm_now_off_changes_nothing(lab: LabInfo, journal: Journal) -> None:
     with session_to(lab) as session:
         first = apply(session, journal)
         assert first.verified, first.message
@@ -228,9 +224,8 @@ def test_a_second_apply_on_a_vm_now_off_changes_nothing(
 
 
 def test_undoing_a_forced_undo_puts_back_the_value_it_really_found(
-    start_lab: StartLab, journal: Journal
+    lab: LabInfo, journal: Journal
 ) -> None:
-    lab = start_lab(SCENARIO)
     with session_to(lab) as session:
         first = apply(session, journal)
         assert first.verified, first.message
@@ -258,10 +253,9 @@ def test_undoing_a_forced_undo_puts_back_the_value_it_really_found(
 
 
 def test_a_guest_that_goes_off_after_the_time_limit_gets_its_power_back_next_run(
-    start_lab: StartLab, journal: Journal
+    lab: LabInfo, journal: Journal
 ) -> None:
     # The lab's guests shut down in 0.5 s: a 0.2 s limit gives up just before the guest goes.
-    lab = start_lab(SCENARIO)
     with session_to(lab) as session:
         timed_out = apply(session, journal, shutdown_timeout=0.2)
         assert timed_out.reason is Reason.SHUTDOWN_TIMEOUT
@@ -317,11 +311,10 @@ def other_run(journal: Journal) -> Iterator[Callable[[str, str], subprocess.Pope
 
 
 def test_a_second_run_on_the_same_vm_is_refused_and_leaves_the_live_entry_alone(
-    start_lab: StartLab,
+    lab: LabInfo,
     journal: Journal,
     other_run: Callable[[str, str], subprocess.Popen[str]],
 ) -> None:
-    lab = start_lab(SCENARIO)
     with session_to(lab) as session:
         facts, _ = check(session, "Dual W7", RemedyId.RAISE_BUFFER)
         vm = VmIdentity(facts.name, facts.moref, facts.instance_uuid)
@@ -396,9 +389,8 @@ def test_a_second_technician_mid_way_through_the_first_run_is_told_and_changes_n
 
 
 def test_an_entry_is_settled_through_another_name_of_the_same_vcenter(
-    start_lab: StartLab, journal: Journal
+    lab: LabInfo, journal: Journal
 ) -> None:
-    lab = start_lab(SCENARIO)
 
     class Killed(BaseException):
         pass
@@ -467,10 +459,7 @@ def fill(folder: Path, leave: int = 0) -> Path:
     return filler
 
 
-def test_a_disk_too_full_to_record_a_run_changes_nothing(
-    start_lab: StartLab, tiny_disk: Path
-) -> None:
-    lab = start_lab(SCENARIO)
+def test_a_disk_too_full_to_record_a_run_changes_nothing(lab: LabInfo, tiny_disk: Path) -> None:
     journal = Journal(tiny_disk / "journal.jsonl")
     fill(tiny_disk, leave=200 * 1024)
     with session_to(lab) as session:
@@ -485,9 +474,8 @@ def test_a_disk_too_full_to_record_a_run_changes_nothing(
 
 
 def test_a_disk_that_fills_up_mid_run_stops_before_the_change_and_gives_power_back(
-    start_lab: StartLab, tiny_disk: Path
+    lab: LabInfo, tiny_disk: Path
 ) -> None:
-    lab = start_lab(SCENARIO)
     journal = Journal(tiny_disk / "journal.jsonl")
     filler: list[Path] = []
     with session_to(lab) as session:

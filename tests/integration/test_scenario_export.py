@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.lab import StartLab, connect, vm_of
+from tests.helpers.lab import StartLab, cli_login, connect, vm_of
 from wizard import cli
 from wizard.lab.process import LabInfo
 from wizard.lab.scenario import Scenario, bundled_scenario_files, load_scenario
@@ -49,18 +49,6 @@ def _run(argv: list[str], stdin: str = "") -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def _connection(info: LabInfo) -> list[str]:
-    return [
-        "--vcenter",
-        f"{info.host}:{info.port}",
-        "--user",
-        info.user,
-        "--password-stdin",
-        "--trust-fingerprint",
-        info.thumbprint_sha256,
-    ]
-
-
 def _verdict(argv: list[str], stdin: str = "") -> tuple[str, str | None]:
     code, out, err = _run(["check", *argv, "--json"], stdin)
     assert code == cli.EXIT_OK, err
@@ -71,7 +59,7 @@ def _verdict(argv: list[str], stdin: str = "") -> tuple[str, str | None]:
 
 def _export(info: LabInfo, vm: str, out: Path, *extra: str) -> tuple[int, str, str]:
     return _run(
-        ["scenario", "export", *_connection(info), "--vm", vm, "--out", str(out), *extra],
+        ["scenario", "export", *cli_login(info), "--vm", vm, "--out", str(out), *extra],
         info.password + "\n",
     )
 
@@ -90,7 +78,7 @@ def test_an_exported_scenario_gives_the_real_vm_s_verdict_in_a_second_lab(
     vm = _vm_of_interest(original)
     first = start_lab(path)
     before = _change_version(first, vm)
-    real = _verdict([*_connection(first), "--vm", vm], first.password + "\n")
+    real = _verdict([*cli_login(first), "--vm", vm], first.password + "\n")
 
     target = tmp_path / "ticket-4711.json"
     code, out, err = _export(first, vm, target)
@@ -129,7 +117,7 @@ def test_keep_names_keeps_odd_names_exactly(start_lab: StartLab, tmp_path: Path)
     assert exported.vms[0].host == original.vm(vm).host
     assert exported.login.user == original.login.user
     assert exported.login.password == "Exported-Case-1"  # never the real account's
-    real = _verdict([*_connection(first), "--vm", vm], first.password + "\n")
+    real = _verdict([*cli_login(first), "--vm", vm], first.password + "\n")
     assert _verdict(["--scenario", str(target), "--vm", vm]) == real
 
 
@@ -149,7 +137,7 @@ def test_a_wrong_password_exits_3_and_writes_nothing(start_lab: StartLab, tmp_pa
         [
             "scenario",
             "export",
-            *_connection(first),
+            *cli_login(first),
             "--vm",
             "x",
             "--out",

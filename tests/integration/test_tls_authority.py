@@ -14,11 +14,9 @@ authority, while running or between starts. What the technician gets:
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import socket
-import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -233,25 +231,17 @@ def _tree(*folders: Path) -> dict[str, tuple[int, int]]:
     return found
 
 
-def _zip(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buf.getvalue()
-
-
 EVIL = f"checkpoint-wizard-test-{os.getpid()}"
 HOSTILE: dict[str, tuple[Callable[[bytes], bytes], str]] = {
     "traversal": (
-        lambda root: _zip({"certs/lin/x.0": root, f"../../../../tmp/{EVIL}.0": root}),
+        lambda root: pki.zipped({"certs/lin/x.0": root, f"../../../../tmp/{EVIL}.0": root}),
         "climbs out of the archive",
     ),
-    "absolute": (lambda root: _zip({f"/tmp/{EVIL}.crt": root}), "absolute path"),
+    "absolute": (lambda root: pki.zipped({f"/tmp/{EVIL}.crt": root}), "absolute path"),
     "bomb": (lambda root: pki.zip_bomb(32 * 1024 * 1024), "larger than 256 KB unpacked"),
     "huge": (lambda root: os.urandom(5 * 1024 * 1024), "too large"),
     "not a zip": (lambda root: b"<html>It works!</html>", "not a zip file"),
-    "no certificate": (lambda root: _zip({"certs/lin/x.r0": b"crl"}), "no certificate"),
+    "no certificate": (lambda root: pki.zipped({"certs/lin/x.r0": b"crl"}), "no certificate"),
     "another authority": (
         lambda root: pki.vcenter_zip(pki.authority("Someone else")),
         "none of the 1 certificates in its download.zip issued",

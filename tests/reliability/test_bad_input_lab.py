@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 
 from tests.helpers.apply import SCENARIO
-from tests.helpers.lab import StartLab, scenario_vm
+from tests.helpers.lab import StartLab, cli_login, scenario_vm
 from tests.helpers.scenario_corpus import disagreement, fixed_cases, judge, mutated_cases, write
 from tests.helpers.vsphere_lab import session_to
 from tests.reliability.figures import current_size, record
-from tests.reliability.test_secrets import connection, run_cli
+from tests.reliability.test_secrets import run_cli
 from wizard import paths
 from wizard.kb import assess
 from wizard.vsphere.facts import collect_facts
@@ -75,7 +75,7 @@ def test_vms_with_odd_names_are_found_and_checked(start_lab: StartLab) -> None:
                 problems.append(f"{name!r}: {type(exc).__name__}: {exc}")
     for name in FIXED_NAMES[:4]:
         code, out, err = run_cli(
-            ["check", *connection(lab), "--vm", name, "--json"], lab.password + "\n"
+            ["check", *cli_login(lab), "--vm", name, "--json"], lab.password + "\n"
         )
         if code != 0 or json.loads(out)["vm"]["name"] != name:
             problems.append(f"command line {name!r}: exit {code}: {err}")
@@ -102,7 +102,7 @@ def test_damaged_scenario_files_are_judged_alike_by_both_readers(
 
 def test_undo_from_a_damaged_journal(start_lab: StartLab) -> None:
     lab = start_lab(SCENARIO)
-    base = connection(lab)
+    base = cli_login(lab)
     entries = []
     for vm in ("Off W7", "HW10 W7"):
         code, out, err = run_cli(

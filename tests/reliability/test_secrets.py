@@ -31,10 +31,10 @@ from typing import Any
 import pytest
 
 from tests.helpers.apply import SCENARIO
-from tests.helpers.lab import running_lab
+from tests.helpers.lab import cli_login, running_lab
 from tests.reliability.figures import record
 from wizard import cli
-from wizard.lab.process import LabInfo, LabProcess
+from wizard.lab.process import LabProcess
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -110,18 +110,6 @@ def run_cli(argv: list[str], stdin: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def connection(info: LabInfo) -> list[str]:
-    return [
-        "--vcenter",
-        f"{info.host}:{info.port}",
-        "--user",
-        info.user,
-        "--password-stdin",
-        "--trust-fingerprint",
-        info.thumbprint_sha256,
-    ]
-
-
 def test_command_line_flows_write_no_secret(
     lab_binary_path: Path,
     tmp_path: Path,
@@ -138,7 +126,7 @@ def test_command_line_flows_write_no_secret(
         info = lab.info
         assert lab.pid is not None
         search.process(lab.pid)
-        base = connection(info)
+        base = cli_login(info)
 
         def run(name: str, argv: list[str], stdin: str) -> tuple[int, str, str]:
             code, out, err = run_cli(argv, stdin)

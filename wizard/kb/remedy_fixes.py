@@ -86,76 +86,85 @@ class Draft:
         )
 
 
-def unavailable(
-    rid: RemedyId,
-    title: str,
-    summary: str,
-    why_not: str,
-    caveats: Sequence[Caveat],
-    *,
-    variant: str | None = None,
-) -> Draft:
-    """A fix that cannot be applied to this VM, and why."""
-    return Draft(rid, title, summary, False, why_not, False, (), (), (), tuple(caveats), variant)
+@dataclass(frozen=True)
+class Fix:
+    """Which fix a draft is about, in the words the technician reads on its card.
 
+    Attributes:
+        id: the fix.
+        title: its name.
+        summary: what it does, in a sentence or two.
+        variant: how it is applied, where there are several ways (lower_resolution: ``cap`` or
+            ``guest``).
+    """
 
-def in_place_already(
-    rid: RemedyId,
-    title: str,
-    summary: str,
-    in_place: str,
-    caveats: Sequence[Caveat],
-    *,
-    variant: str | None = None,
-    manual_steps: tuple[str, ...] = (),
-) -> Draft:
-    """A fix already in effect on this VM: nothing to change, so no privilege is needed."""
-    return Draft(
-        rid,
-        title,
-        summary,
-        True,
-        None,
-        False,
-        (),
-        (),
-        (),
-        tuple(caveats),
-        variant,
-        manual_steps,
-        in_place,
-    )
+    id: RemedyId
+    title: str
+    summary: str
+    variant: str | None = None
 
+    def unavailable(self, why_not: str, caveats: Sequence[Caveat]) -> Draft:
+        """It cannot be applied to this VM, and why."""
+        return Draft(
+            self.id,
+            self.title,
+            self.summary,
+            False,
+            why_not,
+            False,
+            (),
+            (),
+            (),
+            tuple(caveats),
+            self.variant,
+        )
 
-def changing(
-    rid: RemedyId,
-    title: str,
-    summary: str,
-    facts: VmFacts,
-    own: Privilege,
-    changes: Sequence[Change],
-    caveats: Sequence[Caveat],
-    *,
-    needs_off: bool,
-    variant: str | None = None,
-    manual_steps: tuple[str, ...] = (),
-) -> Draft:
-    """A fix that changes this VM: its own privilege, and power-off and -on when it needs them."""
-    required, missing = privilege_needs(facts, (own,), needs_off)
-    return Draft(
-        rid,
-        title,
-        summary,
-        True,
-        None,
-        needs_off,
-        required,
-        missing,
-        tuple(changes),
-        tuple(caveats),
-        variant,
-        manual_steps,
-    )
+    def in_place(
+        self, in_place: str, caveats: Sequence[Caveat], *, manual_steps: tuple[str, ...] = ()
+    ) -> Draft:
+        """It is in effect on this VM already: nothing to change, so no privilege is needed."""
+        return Draft(
+            self.id,
+            self.title,
+            self.summary,
+            True,
+            None,
+            False,
+            (),
+            (),
+            (),
+            tuple(caveats),
+            self.variant,
+            manual_steps,
+            in_place,
+        )
+
+    def changing(
+        self,
+        facts: VmFacts,
+        own: Privilege,
+        changes: Sequence[Change],
+        caveats: Sequence[Caveat],
+        *,
+        needs_off: bool,
+        manual_steps: tuple[str, ...] = (),
+    ) -> Draft:
+        """It changes this VM: its own privilege, and power-off and -on when it needs them."""
+        required, missing = privilege_needs(facts, (own,), needs_off)
+        return Draft(
+            self.id,
+            self.title,
+            self.summary,
+            True,
+            None,
+            needs_off,
+            required,
+            missing,
+            tuple(changes),
+            tuple(caveats),
+            self.variant,
+            manual_steps,
+        )
 
 
 def lower_resolution_cap(assessment: Assessment, facts: VmFacts) -> Draft:
@@ -164,6 +173,7 @@ def lower_resolution_cap(assessment: Assessment, facts: VmFacts) -> Draft:
         f"Set the video card to one display with {mb(CAP_VIDEO_RAM_KB * 1024)} of video memory, "
         "so the guest can't go above 1280x1024. Lasts until someone changes the video card."
     )
+    fix = Fix(RemedyId.LOWER_RESOLUTION, title, summary, variant="cap")
     caveats_common = (
         loses_resolution(assessment),
         Caveat(CaveatId.NOT_DURABLE, False, "The limit is in the VM's settings; it stays."),
@@ -171,13 +181,8 @@ def lower_resolution_cap(assessment: Assessment, facts: VmFacts) -> Draft:
     )
     video = facts.video
     if video is None:
-        return unavailable(
-            RemedyId.LOWER_RESOLUTION,
-            title,
-            summary,
-            "The VM has no video card to limit.",
-            (power_caveat(facts, False), *caveats_common),
-            variant="cap",
+        return fix.unavailable(
+            "The VM has no video card to limit.", (power_caveat(facts, False), *caveats_common)
         )
     wanted: list[Change] = []
     if video.num_displays > 1:
@@ -194,24 +199,16 @@ def lower_resolution_cap(assessment: Assessment, facts: VmFacts) -> Draft:
             )
         )
     if not wanted:
-        return in_place_already(
-            RemedyId.LOWER_RESOLUTION,
-            title,
-            summary,
+        return fix.in_place(
             "The video card already allows only one display of at most 1280x1024.",
             (power_caveat(facts, False), *caveats_common),
-            variant="cap",
         )
-    return changing(
-        RemedyId.LOWER_RESOLUTION,
-        title,
-        summary,
+    return fix.changing(
         facts,
         Privilege.EDIT_DEVICE,
         wanted,
         (power_caveat(facts, True), *caveats_common),
         needs_off=True,
-        variant="cap",
     )
 
 
@@ -221,6 +218,7 @@ def lower_resolution_guest(assessment: Assessment, facts: VmFacts) -> Draft:
         "Run Tools' resolution tool in the guest to set one 1280x1024 screen now, with no "
         "shutdown. The user can raise it again."
     )
+    fix = Fix(RemedyId.LOWER_RESOLUTION, title, summary, variant="guest")
     tools_ok = facts.tools_running and facts.interactive_guest_ops_ready
     if tools_ok:
         tools = Caveat(
@@ -267,32 +265,15 @@ def lower_resolution_guest(assessment: Assessment, facts: VmFacts) -> Draft:
     elif not tools_ok:
         why_not = f"{tools.detail} Limit the screen from the VM instead."
     if why_not is not None:
-        return unavailable(
-            RemedyId.LOWER_RESOLUTION, title, summary, why_not, caveats, variant="guest"
-        )
+        return fix.unavailable(why_not, caveats)
     screen = reported_screen(facts)
     if screen is not None and screen[0] * screen[1] <= MAX_SINGLE_SCREEN_PIXELS:
-        return in_place_already(
-            RemedyId.LOWER_RESOLUTION,
-            title,
-            summary,
-            f"The guest already shows {screen[0]}x{screen[1]}, within 1280x1024.",
-            caveats,
-            variant="guest",
+        return fix.in_place(
+            f"The guest already shows {screen[0]}x{screen[1]}, within 1280x1024.", caveats
         )
     before = f"{screen[0]}x{screen[1]}" if screen is not None else None
     change = Change(ChangeTarget.GUEST, "screen", before, f"{CAP_SCREEN[0]}x{CAP_SCREEN[1]}")
-    return changing(
-        RemedyId.LOWER_RESOLUTION,
-        title,
-        summary,
-        facts,
-        Privilege.GUEST_EXECUTE,
-        (change,),
-        caveats,
-        needs_off=False,
-        variant="guest",
-    )
+    return fix.changing(facts, Privilege.GUEST_EXECUTE, (change,), caveats, needs_off=False)
 
 
 def stay_on_hw7(facts: VmFacts) -> Draft:
@@ -301,6 +282,7 @@ def stay_on_hw7(facts: VmFacts) -> Draft:
         "Set the scheduled hardware upgrade to 'never', so nothing upgrades this VM to "
         "version 8. No shutdown."
     )
+    fix = Fix(RemedyId.STAY_ON_HW7, title, summary)
     version = parse_hardware_version(facts.hardware_version)
     power = power_caveat(facts, False)
     if version != AT_RISK_VERSION:
@@ -328,26 +310,20 @@ def stay_on_hw7(facts: VmFacts) -> Draft:
                 False,
                 f"Version {version} is below 7: nothing to take back.",
             )
-        return unavailable(RemedyId.STAY_ON_HW7, title, summary, why_not, (power, downgrade))
+        return fix.unavailable(why_not, (power, downgrade))
     downgrade = Caveat(
         CaveatId.DOWNGRADE_NOT_IN_PLACE, False, "The VM is still on version 7: nothing to undo."
     )
     policy = facts.upgrade_policy
     current = policy.policy if policy is not None else None
     if current is not None and current.strip().lower() == "never":
-        return in_place_already(
-            RemedyId.STAY_ON_HW7,
-            title,
-            summary,
+        return fix.in_place(
             "The upgrade policy is already 'never'.",
             (power, downgrade),
         )
     # scheduledHardwareUpgradeInfo is set through ReconfigVM_Task. vSphere guards scheduling an
     # upgrade with the hardware-upgrade privilege, so we ask for that one.
-    return changing(
-        RemedyId.STAY_ON_HW7,
-        title,
-        summary,
+    return fix.changing(
         facts,
         Privilege.UPGRADE_POLICY,
         (Change(ChangeTarget.UPGRADE_POLICY, "upgradePolicy", current, "never"),),
@@ -372,10 +348,8 @@ def raise_buffer(facts: VmFacts, override: int | None) -> Draft:
             else "We can't size it: Tools don't report the screen and auto-detect hides the "
             "number of displays. Check again with the VM running and Tools started."
         )
-        return unavailable(
-            RemedyId.RAISE_BUFFER,
-            title,
-            "Set migrate.baseCptCacheSize on the VM so the screen fits in the vMotion buffer.",
+        summary = "Set migrate.baseCptCacheSize on the VM so the screen fits in the vMotion buffer."
+        return Fix(RemedyId.RAISE_BUFFER, title, summary).unavailable(
             why_not,
             (
                 power_caveat(facts, False),
@@ -395,6 +369,7 @@ def raise_buffer(facts: VmFacts, override: int | None) -> Draft:
         f"Set the VM's checkpoint buffer to {mb(new_value)}, so the screen fits in the "
         "vMotion buffer."
     )
+    fix = Fix(RemedyId.RAISE_BUFFER, title, summary)
     if size.estimate and override is None:
         estimate = Caveat(
             CaveatId.ESTIMATE_BEYOND_ARTICLE,
@@ -421,10 +396,7 @@ def raise_buffer(facts: VmFacts, override: int | None) -> Draft:
         "hosts gets it, and the wizard cannot write that file for you.",
     )
     if current.value is not None and current.value >= target:
-        return in_place_already(
-            RemedyId.RAISE_BUFFER,
-            title,
-            summary,
+        return fix.in_place(
             f"The checkpoint buffer is already set ({mb(current.value)}). Tools don't report the "
             "screen, so we keep that value rather than size for the most the video memory "
             "could show; check again with the VM running to size it from the real screen."
@@ -434,10 +406,7 @@ def raise_buffer(facts: VmFacts, override: int | None) -> Draft:
             (power_caveat(facts, False), estimate),
             manual_steps=manual,
         )
-    return changing(
-        RemedyId.RAISE_BUFFER,
-        title,
-        summary,
+    return fix.changing(
         facts,
         Privilege.ADVANCED_CONFIG,
         (Change(ChangeTarget.EXTRA_CONFIG, CPT_CACHE_KEY, current.raw, str(new_value)),),
@@ -453,6 +422,7 @@ def enable_3d(facts: VmFacts) -> Draft:
         "Enable 3D on the video card (the same as mks.enable3d = TRUE); vSphere then sizes the "
         "buffer for the screen itself."
     )
+    fix = Fix(RemedyId.ENABLE_3D, title, summary)
     caveats = (
         Caveat(
             CaveatId.OVERHEAD_256MB,
@@ -465,26 +435,17 @@ def enable_3d(facts: VmFacts) -> Draft:
     )
     video = facts.video
     if video is None:
-        return unavailable(
-            RemedyId.ENABLE_3D,
-            title,
-            summary,
+        return fix.unavailable(
             "The VM has no video card.",
             (power_caveat(facts, False), *caveats),
         )
     state = three_d(facts)
     if state.on:
-        return in_place_already(
-            RemedyId.ENABLE_3D,
-            title,
-            summary,
+        return fix.in_place(
             f"3D is already on ({state.source}).",
             (power_caveat(facts, False), *caveats),
         )
-    return changing(
-        RemedyId.ENABLE_3D,
-        title,
-        summary,
+    return fix.changing(
         facts,
         Privilege.EDIT_DEVICE,
         (Change(ChangeTarget.VIDEO_CARD, "enable3DSupport", "false", "true"),),

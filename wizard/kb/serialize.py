@@ -12,7 +12,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from wizard.kb.facts import EvidenceItem, VmFacts
-from wizard.kb.model import Assessment, Caveat, Change, Condition, Remedy
+from wizard.kb.model import Assessment, Caveat, Condition, Remedy
+from wizard.kb.plan import change_to_json
 
 FORMAT = 1
 """Version of this JSON layout; fields are only ever added."""
@@ -33,17 +34,7 @@ def assessment_to_json(
         A dict of str, int, bool, None, lists and dicts only.
     """
     return {
-        "format": FORMAT,
-        "tool_version": version,
-        "scope": "full",
-        "vm": {
-            "name": facts.name,
-            "moref": facts.moref,
-            "instance_uuid": facts.instance_uuid,
-            "vcenter": facts.vcenter,
-        },
-        "verdict": assessment.verdict.value,
-        "reason": assessment.reason,
+        **_head("full", assessment, facts, version),
         "conditions": [_condition(c) for c in assessment.conditions],
         "mitigations": list(assessment.mitigations),
         "required_cpt_cache_bytes": assessment.required_cpt_cache_bytes,
@@ -67,17 +58,7 @@ def assessment_summary_json(
     ``"scope": "full"``.
     """
     return {
-        "format": FORMAT,
-        "tool_version": version,
-        "scope": "summary",
-        "vm": {
-            "name": facts.name,
-            "moref": facts.moref,
-            "instance_uuid": facts.instance_uuid,
-            "vcenter": facts.vcenter,
-        },
-        "verdict": assessment.verdict.value,
-        "reason": assessment.reason,
+        **_head("summary", assessment, facts, version),
         "conditions": [
             {"id": c.id.value, "state": c.state.value, "value": c.value, "source": c.source}
             for c in assessment.conditions
@@ -90,7 +71,7 @@ def assessment_summary_json(
                 "recommended": r.recommended,
                 "needs_power_off": r.needs_power_off,
                 "missing_privileges": list(r.missing_privileges),
-                "changes": [_change(c) for c in r.changes],
+                "changes": [change_to_json(c) for c in r.changes],
                 "caveats": [{"id": c.id.value, "applies": c.applies} for c in r.caveats],
             }
             for r in remedies
@@ -124,6 +105,23 @@ def to_json_text(
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
+def _head(scope: str, assessment: Assessment, facts: VmFacts, version: str) -> dict[str, Any]:
+    """What the full and the summary form both begin with: the layout, the VM, the verdict."""
+    return {
+        "format": FORMAT,
+        "tool_version": version,
+        "scope": scope,
+        "vm": {
+            "name": facts.name,
+            "moref": facts.moref,
+            "instance_uuid": facts.instance_uuid,
+            "vcenter": facts.vcenter,
+        },
+        "verdict": assessment.verdict.value,
+        "reason": assessment.reason,
+    }
+
+
 def _condition(condition: Condition) -> dict[str, Any]:
     return {
         "id": condition.id.value,
@@ -147,18 +145,9 @@ def _remedy(remedy: Remedy) -> dict[str, Any]:
         "needs_power_off": remedy.needs_power_off,
         "required_privileges": list(remedy.required_privileges),
         "missing_privileges": list(remedy.missing_privileges),
-        "changes": [_change(c) for c in remedy.changes],
+        "changes": [change_to_json(c) for c in remedy.changes],
         "caveats": [_caveat(c) for c in remedy.caveats],
         "manual_steps": list(remedy.manual_steps),
-    }
-
-
-def _change(change: Change) -> dict[str, Any]:
-    return {
-        "target": change.target.value,
-        "key": change.key,
-        "from": change.before,
-        "to": change.after,
     }
 
 

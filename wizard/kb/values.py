@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -61,6 +62,34 @@ class Parsed(Generic[_T]):
         return self.state is ValueState.UNPARSABLE
 
 
+def _read_int(text: str) -> int | None:
+    if len(text) <= MAX_INTEGER_DIGITS + 2:
+        if _DECIMAL.fullmatch(text) and len(text) <= MAX_INTEGER_DIGITS:
+            return int(text, 10)
+        if _HEX.fullmatch(text):
+            return int(text[2:], 16)
+    return None
+
+
+def _read_bool(text: str) -> bool | None:
+    word = text.lower()
+    return True if word in _TRUE_WORDS else False if word in _FALSE_WORDS else None
+
+
+def _parse(raw: str | None, read: Callable[[str], _T | None]) -> Parsed[_T]:
+    """Not set when ``raw`` is absent or blank; else what ``read`` makes of it without the
+    blanks around it (None: unparsable)."""
+    if raw is None:
+        return Parsed(ValueState.NOT_SET, None, None)
+    text = raw.strip()
+    if not text:
+        return Parsed(ValueState.NOT_SET, None, raw)
+    value = read(text)
+    if value is None:
+        return Parsed(ValueState.UNPARSABLE, None, raw)
+    return Parsed(ValueState.PARSED, value, raw)
+
+
 def parse_int(raw: str | None) -> Parsed[int]:
     """Read a non-negative integer: decimal or ``0x`` hex, blanks around it ignored.
 
@@ -73,17 +102,7 @@ def parse_int(raw: str | None) -> Parsed[int]:
     Returns:
         The parse result; never raises.
     """
-    if raw is None:
-        return Parsed(ValueState.NOT_SET, None, None)
-    text = raw.strip()
-    if not text:
-        return Parsed(ValueState.NOT_SET, None, raw)
-    if len(text) <= MAX_INTEGER_DIGITS + 2:
-        if _DECIMAL.fullmatch(text) and len(text) <= MAX_INTEGER_DIGITS:
-            return Parsed(ValueState.PARSED, int(text, 10), raw)
-        if _HEX.fullmatch(text):
-            return Parsed(ValueState.PARSED, int(text[2:], 16), raw)
-    return Parsed(ValueState.UNPARSABLE, None, raw)
+    return _parse(raw, _read_int)
 
 
 def parse_bool(raw: str | None) -> Parsed[bool]:
@@ -98,16 +117,7 @@ def parse_bool(raw: str | None) -> Parsed[bool]:
     Returns:
         The parse result; never raises.
     """
-    if raw is None:
-        return Parsed(ValueState.NOT_SET, None, None)
-    text = raw.strip().lower()
-    if not text:
-        return Parsed(ValueState.NOT_SET, None, raw)
-    if text in _TRUE_WORDS:
-        return Parsed(ValueState.PARSED, True, raw)
-    if text in _FALSE_WORDS:
-        return Parsed(ValueState.PARSED, False, raw)
-    return Parsed(ValueState.UNPARSABLE, None, raw)
+    return _parse(raw, _read_bool)
 
 
 _HARDWARE_VERSION = re.compile(r"vmx-(\d{1,3})")

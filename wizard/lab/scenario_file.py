@@ -5,14 +5,14 @@ kept on the object, for the field checks to name). The lab's reader refuses the 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
 import sys
 from pathlib import Path
-from typing import Final, NoReturn
+from typing import Final
 
+from wizard.lab.json_text import BOM, JsonTextError, strict_loads, utf8_text
 from wizard.lab.scenario_model import MAX_FILE_BYTES, MAX_NESTING, ScenarioError
 
 
@@ -35,11 +35,6 @@ def _object_pairs(pairs: list[tuple[str, object]]) -> _Pairs:
     return obj
 
 
-def _refuse_constant(name: str) -> NoReturn:
-    # Python's json accepts NaN and Infinity; JSON (and the Go lab) does not.
-    raise ValueError(f"{name} is not valid JSON")
-
-
 class LongNumber:
     """A JSON integer too long for Python to convert (over 4300 digits): never a valid value."""
 
@@ -54,7 +49,6 @@ def _parse_int(text: str) -> int | LongNumber:
 
 _STRING_OR_BRACKET: Final = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 _ESCAPE: Final = re.compile(r"\\(?:u([0-9a-fA-F]{4})|.)", re.DOTALL)
-_BOM: Final = "\ufeff"
 
 
 def _where(text: str, offset: int) -> str:
@@ -80,8 +74,9 @@ def _lone_surrogate(token: str) -> int | None:
     return high[0] if high is not None else None
 
 
-def _check_structure(text: str, source: str) -> None:
-    """Refuse nesting deeper than :data:`MAX_NESTING` and escapes that name no character.
+def _check_structure(text: str) -> None:
+    """Refuse nesting deeper than :data:`MAX_NESTING` and escapes that name no character
+    (:class:`JsonTextError`).
 
     Python's decoder would give a lone surrogate back as is (unprintable, unsendable), Go's
     turns it into U+FFFD silently: both readers refuse the file instead.
@@ -91,9 +86,7 @@ def _check_structure(text: str, source: str) -> None:
         lexeme = m.group()
         if lexeme[0] == '"':
             if "\\u" in lexeme and (lone := _lone_surrogate(lexeme)) is not None:
-                raise ScenarioError(
-                    source,
-                    "(file)",
+                raise JsonTextError(
                     f"invalid JSON at {_where(text, m.start() + lone)}: the escape "
                     f"{lexeme[lone : lone + 6]} is half of a UTF-16 surrogate pair, "
                     "not a character",
@@ -102,9 +95,7 @@ def _check_structure(text: str, source: str) -> None:
         elif lexeme in "[{":
             depth += 1
             if depth > MAX_NESTING:
-                raise ScenarioError(
-                    source,
-                    "(file)",
+                raise JsonTextError(
                     f"nested deeper than {MAX_NESTING} levels (at {_where(text, m.start())})",
                     "A scenario needs only a few levels: correct the brackets",
                 )
@@ -118,47 +109,22 @@ def decode_json(text: str | bytes, source: str) -> object:
     Raises:
         ScenarioError: for text that is not UTF-8 or not JSON (with line and column).
     """
-    if isinstance(text, bytes):
-        bom = text.startswith(_BOM.encode("utf-8"))
-        try:
-            text = text[3 if bom else 0 :].decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ScenarioError(
-                source,
-                "(file)",
-                f"is not UTF-8 text (byte {exc.start + (3 if bom else 0)})",
-                "Save the file as UTF-8",
-            ) from None
-    else:
-        text = text.removeprefix(_BOM)
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise ScenarioError(
-                source,
-                "(file)",
-                f"holds a character that is not one (a lone surrogate at {exc.start})",
-                "Save the file as UTF-8",
-            ) from None
-    _check_structure(text, source)
     try:
-        data = json.loads(
-            text,
-            object_pairs_hook=_object_pairs,
-            parse_constant=_refuse_constant,
-            parse_int=_parse_int,
-        )
-    except json.JSONDecodeError as exc:
-        raise ScenarioError(
-            source,
-            "(file)",
-            f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-            "Correct the JSON there (a JSON validator or editor shows the spot)",
-        ) from None
-    except (ValueError, RecursionError) as exc:
-        # NaN and Infinity, which JSON (and the lab) does not know.
-        raise ScenarioError(source, "(file)", f"invalid JSON: {exc}", "Correct the JSON") from None
-    return data
+        if isinstance(text, bytes):
+            text = utf8_text(text)
+        else:
+            text = text.removeprefix(BOM)
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise JsonTextError(
+                    f"holds a character that is not one (a lone surrogate at {exc.start})",
+                    "Save the file as UTF-8",
+                ) from None
+        _check_structure(text)
+        return strict_loads(text, object_pairs_hook=_object_pairs, parse_int=_parse_int)
+    except JsonTextError as exc:
+        raise _file_error(source, exc.problem, exc.next_step) from None
 
 
 def _file_kind(mode: int) -> str:
@@ -175,22 +141,19 @@ def _file_kind(mode: int) -> str:
     return "a special file"
 
 
+def _file_error(source: str, problem: str, next_step: str) -> ScenarioError:
+    """A problem with the file as a whole, before any of its fields."""
+    return ScenarioError(source, "(file)", problem, next_step)
+
+
 def _not_regular(source: str, mode: int) -> ScenarioError:
-    return ScenarioError(
-        source,
-        "(file)",
-        f"is {_file_kind(mode)}, not a regular file",
-        "Give the path of a scenario's .json file",
-    )
+    problem = f"is {_file_kind(mode)}, not a regular file"
+    return _file_error(source, problem, "Give the path of a scenario's .json file")
 
 
 def _unreadable(source: str, exc: OSError) -> ScenarioError:
-    return ScenarioError(
-        source,
-        "(file)",
-        f"cannot be read: {exc.strerror or exc}",
-        "Check that the file exists and that you may read it",
-    )
+    problem = f"cannot be read: {exc.strerror or exc}"
+    return _file_error(source, problem, "Check that the file exists and that you may read it")
 
 
 _OPEN_FLAGS: Final = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -232,9 +195,8 @@ def read_scenario_file(path: Path) -> bytes:
     except OSError as exc:
         raise _unreadable(source, exc) from None
     if len(raw) > MAX_FILE_BYTES:
-        raise ScenarioError(
+        raise _file_error(
             source,
-            "(file)",
             f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB",
             "A scenario is a small JSON file: use filler_vms for a large inventory",
         )

@@ -39,9 +39,9 @@ if TYPE_CHECKING:
     from wizard.vsphere.results import (
         ApplyRequest,
         ApplyResult,
-        GuestCredentials,
         Reconciliation,
         StepUpdate,
+        UndoRequest,
     )
     from wizard.vsphere.session import Session
     from wizard.vsphere.tls import TrustPolicy
@@ -205,21 +205,10 @@ class Gateway(Protocol[S]):
         ...
 
     def undo(
-        self,
-        session: S,
-        entry_id: str,
-        *,
-        facts: VmFacts | None,
-        allow_shutdown: bool = False,
-        allow_hard_poweroff: bool = False,
-        leave_powered_off: bool = False,
-        guest_credentials: GuestCredentials | None = None,
-        shutdown_timeout: float = 300.0,
-        cancel: CancelFlag,
-        report: ReportStep,
+        self, session: S, request: UndoRequest, *, cancel: CancelFlag, report: ReportStep
     ) -> ApplyResult:
-        """Put back the values journal entry ``entry_id`` recorded as "before" (the VM last read
-        as ``facts``), with the same power handling as an apply."""
+        """Put back the values the request's journal entry recorded as "before", with what the
+        request consents to (the same power handling as an apply)."""
         ...
 
     def retry_power_on(
@@ -297,9 +286,10 @@ TRAINING_FOLDER = "training"
 
 
 class ByTheRules:
-    """The gateway's calls that need no vCenter: the article's rules over facts already read.
+    """The gateway's calls that need no vCenter: the article's rules over facts already read,
+    and the steps a change or its undo will run.
 
-    The real gateway and the tests' fake both are one, so both judge by the same rules.
+    The real gateway and the tests' fake both are one, so both judge and plan by the same rules.
     """
 
     def judge(self, facts: VmFacts) -> CheckResult:
@@ -318,6 +308,33 @@ class ByTheRules:
             buffer_bytes=buffer_bytes, lower_resolution_variant=lower_resolution_variant
         )
         return tuple(remedies(assessment, facts, options=options))
+
+    def steps(self, request: ApplyRequest) -> Sequence[PlannedStep]:
+        return planned_run(
+            request.remedy.changes,
+            request.facts_at_check,
+            allow_hard_poweroff=request.allow_hard_poweroff,
+            leave_powered_off=request.leave_powered_off,
+        )
+
+    def undo_steps(
+        self,
+        changes: Sequence[Change],
+        facts: VmFacts | None,
+        *,
+        allow_hard_poweroff: bool = False,
+        leave_powered_off: bool = False,
+    ) -> Sequence[PlannedStep]:
+        try:
+            back = undo_changes(changes)
+        except CannotUndo:
+            back = ()
+        return planned_run(
+            back,
+            facts,
+            allow_hard_poweroff=allow_hard_poweroff,
+            leave_powered_off=leave_powered_off,
+        )
 
 
 class VsphereGateway(ByTheRules):
@@ -434,59 +451,21 @@ class VsphereGateway(ByTheRules):
             executor.tools_timeout = 0.0  # Tools did not run before: do not wait for them after
         return executor
 
-    def steps(self, request: ApplyRequest) -> Sequence[PlannedStep]:
-        return planned_run(
-            request.remedy.changes,
-            request.facts_at_check,
-            allow_hard_poweroff=request.allow_hard_poweroff,
-            leave_powered_off=request.leave_powered_off,
-        )
-
     def apply(
         self, session: Session, request: ApplyRequest, *, cancel: CancelFlag, report: ReportStep
     ) -> ApplyResult:
         return self._executor(session, cancel, report, request.facts_at_check).apply(request)
 
-    def undo_steps(
-        self,
-        changes: Sequence[Change],
-        facts: VmFacts | None,
-        *,
-        allow_hard_poweroff: bool = False,
-        leave_powered_off: bool = False,
-    ) -> Sequence[PlannedStep]:
-        try:
-            back = undo_changes(changes)
-        except CannotUndo:
-            back = ()
-        return planned_run(
-            back,
-            facts,
-            allow_hard_poweroff=allow_hard_poweroff,
-            leave_powered_off=leave_powered_off,
-        )
-
     def undo(
-        self,
-        session: Session,
-        entry_id: str,
-        *,
-        facts: VmFacts | None,
-        allow_shutdown: bool = False,
-        allow_hard_poweroff: bool = False,
-        leave_powered_off: bool = False,
-        guest_credentials: GuestCredentials | None = None,
-        shutdown_timeout: float = 300.0,
-        cancel: CancelFlag,
-        report: ReportStep,
+        self, session: Session, request: UndoRequest, *, cancel: CancelFlag, report: ReportStep
     ) -> ApplyResult:
-        return self._executor(session, cancel, report, facts).undo(
-            entry_id,
-            allow_shutdown=allow_shutdown,
-            allow_hard_poweroff=allow_hard_poweroff,
-            leave_powered_off=leave_powered_off,
-            guest_credentials=guest_credentials,
-            shutdown_timeout=shutdown_timeout,
+        return self._executor(session, cancel, report, request.facts).undo(
+            request.entry_id,
+            allow_shutdown=request.allow_shutdown,
+            allow_hard_poweroff=request.allow_hard_poweroff,
+            leave_powered_off=request.leave_powered_off,
+            guest_credentials=request.guest_credentials,
+            shutdown_timeout=request.shutdown_timeout,
         )
 
     def retry_power_on(

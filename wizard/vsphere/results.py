@@ -65,27 +65,50 @@ class GuestCredentials:
         return f"GuestCredentials(user={self.user!r}, password='***')"
 
 
-@dataclass(frozen=True)
-class ApplyRequest:
-    """What the technician chose and consented to.
+@dataclass(frozen=True, kw_only=True)
+class Consent:
+    """What the technician agreed the wizard may do to the VM for a change or its undo.
 
     Attributes:
-        facts_at_check: the VM as checked; the plan relies on these values.
-        remedy: the remedy to apply (from ``wizard.kb.remedies`` for ``facts_at_check``).
         allow_shutdown: consent to shut the guest down through Tools when the change needs it.
         allow_hard_poweroff: consent to a hard power-off (Tools not running, or suspended VM).
         leave_powered_off: do not power the VM on again after the change.
-        guest_credentials: the guest login for the ``guest`` variant of lower_resolution.
+        guest_credentials: the guest login, for a change in the guest (the ``guest`` variant of
+            lower_resolution).
         shutdown_timeout: seconds to wait for the guest to shut down.
     """
 
-    facts_at_check: VmFacts
-    remedy: Remedy
     allow_shutdown: bool = False
     allow_hard_poweroff: bool = False
     leave_powered_off: bool = False
     guest_credentials: GuestCredentials | None = None
     shutdown_timeout: float = 300.0
+
+
+@dataclass(frozen=True)
+class ApplyRequest(Consent):
+    """What the technician chose, and consented to (:class:`Consent`, by keyword).
+
+    Attributes:
+        facts_at_check: the VM as checked; the plan relies on these values.
+        remedy: the remedy to apply (from ``wizard.kb.remedies`` for ``facts_at_check``).
+    """
+
+    facts_at_check: VmFacts
+    remedy: Remedy
+
+
+@dataclass(frozen=True)
+class UndoRequest(Consent):
+    """Which change to take back, and what the technician consented to (:class:`Consent`).
+
+    Attributes:
+        entry_id: the journal entry of the change.
+        facts: the VM as last read (after the change), or None when not read.
+    """
+
+    entry_id: str
+    facts: VmFacts | None
 
 
 @dataclass(frozen=True)

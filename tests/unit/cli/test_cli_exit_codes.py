@@ -38,60 +38,47 @@ def _check(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) 
     return code, capsys.readouterr().err
 
 
-def _connect_raises(monkeypatch: pytest.MonkeyPatch, error: errors.VsphereError) -> None:
-    def connect(*_args: Any, **_kwargs: Any) -> Any:
-        raise error
+CONNECT = "wizard.vsphere.session.Session.connect"
+RESOLVE_VM = "wizard.vsphere.inventory.resolve_vm"
 
-    monkeypatch.setattr("wizard.vsphere.session.Session.connect", connect)
-
-
-@pytest.mark.parametrize(
-    ("error", "code"),
-    [
-        (errors.LoginFailed("helpdesk@vsphere.local"), cli.EXIT_CONNECTION),
-        (errors.HostNotFound("vc01.corp.local"), cli.EXIT_CONNECTION),
-        (errors.TimedOut("vc01.corp.local:443", 30), cli.EXIT_CONNECTION),
-        (errors.ApiTooOld("6.0"), cli.EXIT_CONNECTION),
-        (errors.NoPermission("System.View", "group-d1"), cli.EXIT_REFUSED),
-        (errors.VsphereError("Unexpected error talking to vCenter.", "Try again."), 6),
-    ],
-    ids=lambda v: type(v).__name__ if isinstance(v, Exception) else str(v),
-)
-def test_an_error_while_connecting_exits_with_its_category_code(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    error: errors.VsphereError,
-    code: int,
-) -> None:
-    _connect_raises(monkeypatch, error)
-    exit_code, err = _check(monkeypatch, capsys)
-    assert exit_code == code, err
-    assert error.message in err
+ERRORS = [
+    # while connecting
+    (CONNECT, errors.LoginFailed("helpdesk@vsphere.local"), cli.EXIT_CONNECTION),
+    (CONNECT, errors.HostNotFound("vc01.corp.local"), cli.EXIT_CONNECTION),
+    (CONNECT, errors.TimedOut("vc01.corp.local:443", 30), cli.EXIT_CONNECTION),
+    (CONNECT, errors.ApiTooOld("6.0"), cli.EXIT_CONNECTION),
+    (CONNECT, errors.NoPermission("System.View", "group-d1"), cli.EXIT_REFUSED),
+    (CONNECT, errors.VsphereError("Unexpected error talking to vCenter.", "Try again."), 6),
+    # while checking
+    (RESOLVE_VM, errors.NoPermission("VirtualMachine.Config.AdvancedConfig", "vm-42"), 5),
+    (RESOLVE_VM, errors.VmNotFound("HD-W7-042"), cli.EXIT_NOT_FOUND),
+    (RESOLVE_VM, errors.VmGone("vm-42"), cli.EXIT_NOT_FOUND),
+    (RESOLVE_VM, errors.ConnectionLost("vc01.corp.local:443"), cli.EXIT_CONNECTION),
+    (RESOLVE_VM, errors.SessionExpired(), cli.EXIT_CONNECTION),
+    (RESOLVE_VM, errors.ServerFault("SystemError", "boom"), cli.EXIT_FAILED),
+]
 
 
 @pytest.mark.parametrize(
-    ("error", "code"),
-    [
-        (errors.NoPermission("VirtualMachine.Config.AdvancedConfig", "vm-42"), 5),
-        (errors.VmNotFound("HD-W7-042"), cli.EXIT_NOT_FOUND),
-        (errors.VmGone("vm-42"), cli.EXIT_NOT_FOUND),
-        (errors.ConnectionLost("vc01.corp.local:443"), cli.EXIT_CONNECTION),
-        (errors.SessionExpired(), cli.EXIT_CONNECTION),
-        (errors.ServerFault("SystemError", "boom"), cli.EXIT_FAILED),
+    ("where", "error", "code"),
+    ERRORS,
+    ids=[
+        f"{'connecting' if where == CONNECT else 'checking'}-{type(error).__name__}"
+        for where, error, _ in ERRORS
     ],
-    ids=lambda v: type(v).__name__ if isinstance(v, Exception) else str(v),
 )
-def test_an_error_while_checking_exits_with_its_category_code(
+def test_an_error_while_connecting_or_checking_exits_with_its_category_code(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    where: str,
     error: errors.VsphereError,
     code: int,
 ) -> None:
-    def find(*_args: Any, **_kwargs: Any) -> Any:
+    def fail(*_args: Any, **_kwargs: Any) -> Any:
         raise error
 
-    monkeypatch.setattr("wizard.vsphere.session.Session.connect", lambda *a, **k: _Session())
-    monkeypatch.setattr("wizard.vsphere.inventory.resolve_vm", find)
+    monkeypatch.setattr(CONNECT, lambda *a, **k: _Session())
+    monkeypatch.setattr(where, fail)  # the step under test raises the error
     exit_code, err = _check(monkeypatch, capsys)
     assert exit_code == code, err
     assert error.message in err

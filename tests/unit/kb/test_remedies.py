@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.helpers.facts import (
@@ -424,17 +426,24 @@ def test_guest_variant_sets_the_screen_in_the_guest_without_a_shutdown() -> None
     assert not caveat(remedy, CaveatId.POWER_OFF_REQUIRED)[0]
 
 
+def _one_screen(*, tools_running: bool, interactive: bool, **more: Any) -> VmFacts:
+    """A VM on one display whose guest may or may not take a resolution from the wizard: it
+    needs VMware Tools running and a user logged on (``interactive``)."""
+    return make_facts(
+        video=make_video(num_displays=1),
+        tools_running=tools_running,
+        interactive_guest_ops_ready=interactive,
+        **more,
+    )
+
+
 @pytest.mark.parametrize(
     ("tools_running", "interactive"), [(False, False), (True, False), (False, True)]
 )
 def test_guest_variant_needs_tools_and_a_desktop_session(
     tools_running: bool, interactive: bool
 ) -> None:
-    facts = make_facts(
-        video=make_video(num_displays=1),
-        tools_running=tools_running,
-        interactive_guest_ops_ready=interactive,
-    )
+    facts = _one_screen(tools_running=tools_running, interactive=interactive)
     remedy = plan(facts, RemedyOptions(lower_resolution_variant="guest"))[RemedyId.LOWER_RESOLUTION]
     assert caveat(remedy, CaveatId.TOOLS_NEEDED)[0]
 
@@ -612,10 +621,9 @@ def test_a_powered_off_vm_keeps_the_durable_resolution_cap() -> None:
 def test_the_guest_resolution_fix_is_unavailable_without_a_running_desktop(
     tools_running: bool, interactive: bool
 ) -> None:
-    facts = make_facts(
-        video=make_video(num_displays=1),
+    facts = _one_screen(
         tools_running=tools_running,
-        interactive_guest_ops_ready=interactive,
+        interactive=interactive,
         privileges=privileges(POWER_OFF=False, POWER_ON=False),
     )
     lower = next(r for r in remedies(assess(facts), facts) if r.id is RemedyId.LOWER_RESOLUTION)

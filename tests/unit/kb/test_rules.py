@@ -227,10 +227,19 @@ def test_c4_mks_enable3d_off_leaves_the_vm_affected(raw: str) -> None:
     assert result.verdict is Verdict.AFFECTED
 
 
-def test_c4_unreadable_mks_enable3d_is_off_and_noted() -> None:
-    result = assess(with_extra(make_facts(), mks3d="yes please"))
+@pytest.mark.parametrize(
+    ("setting", "shown"),
+    [
+        pytest.param({"mks3d": "yes please"}, "yes please", id="c4-mks-enable3d-is-off"),
+        pytest.param({"cpt": "24 MB"}, "'24 MB'", id="buffer"),
+    ],
+)
+def test_an_unreadable_setting_counts_as_not_set_with_a_note(
+    setting: dict[str, str], shown: str
+) -> None:
+    result = assess(with_extra(make_facts(), **setting))
     assert result.verdict is Verdict.AFFECTED
-    assert "yes please" in notes_text(result)
+    assert shown in notes_text(result)
     assert "not set" in notes_text(result)
 
 
@@ -256,13 +265,6 @@ def test_buffer_one_byte_short_does_not_mitigate_and_says_so() -> None:
 @pytest.mark.parametrize("raw", ["0x1700000", " 24117248 ", "0x2000000"])
 def test_buffer_in_hex_or_with_blanks_is_understood(raw: str) -> None:
     assert assess(with_extra(make_facts(), cpt=raw)).verdict is Verdict.MITIGATED
-
-
-def test_unreadable_buffer_counts_as_not_set_with_a_note() -> None:
-    result = assess(with_extra(make_facts(), cpt="24 MB"))
-    assert result.verdict is Verdict.AFFECTED
-    assert "'24 MB'" in notes_text(result)
-    assert "not set" in notes_text(result)
 
 
 def test_the_articles_20mb_mitigates_two_1600x1200_screens_but_not_1601() -> None:

@@ -14,6 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.helpers.lab import scenario_vm
+from tests.helpers.scenario_corpus import base as corpus_base
+from tests.helpers.scenario_corpus import nodes
 from wizard.kb.model import RemedyId, Verdict
 from wizard.lab import scenario as sc
 from wizard.lab.scenario import (
@@ -36,18 +38,12 @@ Doc = dict[str, Any]
 PathT = tuple[str | int, ...]
 
 _BASE: Doc = {
-    "format": 1,
+    **corpus_base(),  # its login, users and VM of interest
     "id": "test-scenario",
     "title": "Test scenario",
     "briefing": "A VM fails to migrate. Fix it.",
     "ticket": "From: someone\nSubject: HD-W7-042 will not move",
-    "difficulty": "beginner",
-    "teaches": ["Read the conditions"],
     "datacenter": "DC-Test",
-    "vm_of_interest": "HD-W7-042",
-    "login": {"user": "helpdesk@lab.local", "password": "pw-1"},
-    "users": [{"user": "viewer@lab.local", "password": "pw-2", "role": "read-only"}],
-    "filler_vms": 0,
     "clusters": [
         {
             "name": "Cluster-A",
@@ -97,38 +93,9 @@ _FREE_KEYS = {"extra_config", "expect"}
 _NULLABLE = {"tools_guest_id", "screen", "version", "recommended", "upgrade_policy"}
 _ALL_FIELD_NAMES = {
     *_TOP_OPTIONAL,
-    *(k for k in _BASE if isinstance(k, str)),
-    "user",
-    "password",
-    "role",
-    "name",
-    "ha",
-    "hosts",
-    "enabled",
-    "admission_control",
-    "cpu_model",
-    "sse41",
-    "host",
-    "hardware_version",
-    "guest_id",
-    "tools_guest_id",
-    "tools_running",
-    "power_state",
-    "screen",
-    "video",
-    "displays",
-    "vram_kb",
-    "auto_detect",
-    "enable_3d",
-    "extra_config",
-    "upgrade_policy",
-    "policy",
-    "version",
-    "history",
-    "failed_vmotion",
-    "verdict",
-    "recommended",
+    *(path[-1] for path, _ in nodes(_BASE) if path and isinstance(path[-1], str)),
 }
+"""Every field name the base scenario uses (and some names of VMs and settings)."""
 
 
 def _doc() -> Doc:
@@ -191,16 +158,6 @@ def _refused(doc: object) -> ScenarioError:
     with pytest.raises(ScenarioError) as info:
         parse_scenario(doc, "test.json")
     return info.value
-
-
-def _walk(node: object, path: PathT = ()) -> Iterator[tuple[PathT, object]]:
-    yield path, node
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _walk(value, (*path, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _walk(value, (*path, index))
 
 
 # --- a valid document -----------------------------------------------------------------------
@@ -595,7 +552,7 @@ def test_broken_files(name: str, path: str, fragment: str) -> None:
 
 # --- property tests: broken documents give ScenarioError naming the field, never anything else
 
-_NODES = list(_walk(_BASE))[1:]
+_NODES = list(nodes(_BASE))[1:]
 _REQUIRED_FIELDS = [
     p
     for p, _ in _NODES

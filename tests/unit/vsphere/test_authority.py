@@ -7,7 +7,6 @@ certificate at all is refused whole, with a message that says why.
 
 from __future__ import annotations
 
-import io
 import zipfile
 
 import pytest
@@ -33,14 +32,6 @@ def refused(data: bytes) -> str:
     return caught.value.detail
 
 
-def zipped(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buf.getvalue()
-
-
 def test_vcenter_layout_gives_each_root_once_in_pem_and_der() -> None:
     first, second = pki.authority("Root A"), pki.authority("Root B", rsa_key=True)
     found = read(pki.vcenter_zip(first, second))
@@ -50,7 +41,9 @@ def test_vcenter_layout_gives_each_root_once_in_pem_and_der() -> None:
 
 def test_a_pem_bundle_and_windows_style_names_are_read() -> None:
     first, second = pki.authority("A"), pki.authority("B")
-    data = zipped({"certs\\win\\bundle.crt": first.pem + b"\n" + second.pem, "README.txt": b"x"})
+    data = pki.zipped(
+        {"certs\\win\\bundle.crt": first.pem + b"\n" + second.pem, "README.txt": b"x"}
+    )
     assert read(data).certificates == (first.der, second.der)
 
 
@@ -112,7 +105,7 @@ def test_a_member_lying_about_its_size_is_cut_at_the_limit(
 
 def test_too_many_members_are_refused() -> None:
     members = {f"certs/lin/{i:08x}.r0": b"" for i in range(authority.MAX_MEMBERS + 1)}
-    assert "1,001 files" in refused(zipped(members))
+    assert "1,001 files" in refused(pki.zipped(members))
 
 
 def test_the_whole_unpacked_size_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -133,7 +126,7 @@ def test_an_encrypted_member_is_refused() -> None:
 
 
 def test_a_zip_without_certificates_is_refused() -> None:
-    detail = refused(zipped({"certs/lin/0.r0": b"crl", "certs/win/x.0.crt": b"not a cert"}))
+    detail = refused(pki.zipped({"certs/lin/0.r0": b"crl", "certs/win/x.0.crt": b"not a cert"}))
     assert "no certificate" in detail
 
 

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from wizard.kb.plan import PlannedStep
-from wizard.ui.pages.base import BasePage, PageId
+from wizard.ui.pages.base import PAGE_TEXTS, BasePage, PageId
 from wizard.ui.theme import Tone, monospace, scaled_font
 from wizard.ui.widgets import Banner, IconLabel, heading, wrapped
 from wizard.ui.wizard_state import PoweredOnAgain, WizardContext
@@ -238,7 +238,7 @@ class StepRunner(QWidget):
         return text
 
 
-RUNNING_SUBTITLE = "Do not close the wizard until the steps are done."
+RUNNING_SUBTITLE = PAGE_TEXTS[PageId.APPLY].subtitle
 ENDED_SUBTITLE = "The run has ended: what happened is below. Next shows the ticket note."
 
 
@@ -254,13 +254,11 @@ class ApplyPage(BasePage):
         runEnded: an apply (or power-on retry) ended, whatever its outcome.
     """
 
-    help_topic = "apply"
+    page_id = PageId.APPLY
     runEnded = Signal()
 
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self.setTitle("Applying the fix")
-        self.setSubTitle(RUNNING_SUBTITLE)
         layout = self.plain_body()
         self.banner = Banner(self, icon_size=28)
         self.banner.hide()

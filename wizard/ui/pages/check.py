@@ -24,7 +24,7 @@ from wizard.ui.gateway import CheckResult
 from wizard.ui.pages.base import BasePage, PageId
 from wizard.ui.theme import Tone, monospace, scaled_font
 from wizard.ui.vm_model import POWER_WORDS, guest_name, hw_label
-from wizard.ui.widgets import Banner, BusyRow, IconLabel, heading, wrapped
+from wizard.ui.widgets import BusyRow, IconLabel, heading, wrapped
 from wizard.ui.wizard_state import WizardContext
 from wizard.ui.worker import Job
 from wizard.vsphere.errors import VsphereError
@@ -153,15 +153,13 @@ class CheckPage(BasePage):
         log_button: "Read the VM's log".
     """
 
-    help_topic = "check"
+    page_id = PageId.CHECK
 
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self._judgement_hidden = False
         self._condition_rows: list[ConditionRow] = []
         self._judging: list[QWidget] = []
-        self.setTitle("Check")
-        self.setSubTitle("What the VM's settings say about this failure.")
         layout = self.scroll_body()
         self.vm_line = QLabel(self)
         self.vm_line.setFont(scaled_font(self.vm_line, 1.05, bold=True))
@@ -169,13 +167,10 @@ class CheckPage(BasePage):
         self.vm_line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.vm_line.setWordWrap(True)
         layout.addWidget(self.vm_line)
-        self.busy = BusyRow(self)
-        self.busy.cancelRequested.connect(self.on_busy_cancel_requested)
-        layout.addWidget(self.busy)
-        self.banner = Banner(self, icon_size=40)
+        self.busy, self.banner = self.busy_and_banner(
+            layout, self.on_busy_cancel_requested, icon_size=40
+        )
         self.banner.set_title_scale(1.25)
-        self.banner.hide()
-        layout.addWidget(self.banner)
 
         self._results = QWidget(self)
         self._rl = QGridLayout(self._results)

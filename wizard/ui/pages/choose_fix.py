@@ -453,12 +453,10 @@ class ChooseFixPage(BasePage):
         intro: what the page recommends, in one line.
     """
 
-    help_topic = "choose_fix"
+    page_id = PageId.CHOOSE_FIX
 
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self.setTitle("Choose a fix")
-        self.setSubTitle("Four ways around this failure, judged for this VM. Nothing changes yet.")
         self._layout = self.scroll_body()
         self.intro = Banner(self, icon_size=24)
         self._layout.addWidget(self.intro)

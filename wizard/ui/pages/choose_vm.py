@@ -25,7 +25,7 @@ from wizard.kb.facts import VmSummary
 from wizard.ui.pages.base import BasePage, PageId
 from wizard.ui.theme import Tone
 from wizard.ui.vm_model import Column, VmFilterProxy, VmTableModel
-from wizard.ui.widgets import Banner, BusyRow, wrapped
+from wizard.ui.widgets import wrapped
 from wizard.ui.wizard_state import WizardContext
 from wizard.ui.worker import Job
 from wizard.vsphere.errors import VmNotFound, VsphereError
@@ -62,12 +62,10 @@ class ChooseVmPage(BasePage):
         found_list: what the find returned.
     """
 
-    help_topic = "choose_vm"
+    page_id = PageId.CHOOSE_VM
 
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self.setTitle("Choose the VM")
-        self.setSubTitle("Type part of its name to filter, or find it by DNS name or IP address.")
         layout = self.plain_body()
 
         self.model = VmTableModel(self)
@@ -124,12 +122,7 @@ class ChooseVmPage(BasePage):
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
 
-        self.busy = BusyRow(self)
-        self.busy.cancelRequested.connect(self.on_busy_cancel_requested)
-        layout.addWidget(self.busy)
-        self.banner = Banner(self, icon_size=24)
-        self.banner.hide()
-        layout.addWidget(self.banner)
+        self.busy, self.banner = self.busy_and_banner(layout, self.on_busy_cancel_requested)
 
         self.find_edit = QLineEdit(self)
         self.find_edit.setPlaceholderText("e.g. HD-W7-042, pc042.corp.local or 10.1.2.42")

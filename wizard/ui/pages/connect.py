@@ -22,7 +22,7 @@ from wizard.policy import VCENTERS, PolicyVcenter
 from wizard.ui import dialogs
 from wizard.ui.pages.base import BasePage, PageId
 from wizard.ui.theme import Tone
-from wizard.ui.widgets import Banner, BusyRow, wrapped
+from wizard.ui.widgets import Banner, wrapped
 from wizard.ui.wizard_state import WizardContext
 from wizard.ui.worker import Job
 from wizard.vsphere.certificate import CertificateInfo
@@ -52,12 +52,10 @@ class ConnectPage(BasePage):
         busy: progress and Cancel while connecting.
     """
 
-    help_topic = "connect"
+    page_id = PageId.CONNECT
 
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self.setTitle("Connect to vCenter")
-        self.setSubTitle("Sign in with your own vCenter account. The wizard changes nothing yet.")
         layout = self.plain_body()
 
         self.endpoint_combo = QComboBox(self)
@@ -101,12 +99,7 @@ class ConnectPage(BasePage):
         self._lab_note = Banner(self, icon_size=20)
         self._lab_note.hide()
         layout.addWidget(self._lab_note)
-        self.busy = BusyRow(self)
-        self.busy.cancelRequested.connect(self.on_busy_cancel_requested)
-        layout.addWidget(self.busy)
-        self.banner = Banner(self, icon_size=24)
-        self.banner.hide()
-        layout.addWidget(self.banner)
+        self.busy, self.banner = self.busy_and_banner(layout, self.on_busy_cancel_requested)
         layout.addStretch(1)
 
         self.setTabOrder(self.endpoint_combo, self.user_edit)

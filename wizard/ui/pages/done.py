@@ -74,12 +74,10 @@ class DonePage(UndoMixin, VmotionTestMixin, BasePage):
         report_note: where the report was saved.
     """
 
-    help_topic = "done"
+    page_id = PageId.DONE
 
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self.setTitle("Done")
-        self.setSubTitle("Paste the note into the ticket, and keep the report.")
         layout = self.scroll_body()
         self.banner = Banner(self, icon_size=40)
         self.banner.set_title_scale(1.25)

@@ -6,7 +6,6 @@ own (the page's ``_job``, ``undo_runner`` and ``_undo_note`` are its).
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Sequence
 from datetime import datetime
@@ -213,6 +212,8 @@ class UndoMixin(_PageBase):
         leave_powered_off: bool = False,
     ) -> None:
         """Undo the change with what the technician agreed to (nothing: no power action)."""
+        from wizard.vsphere.results import UndoRequest
+
         result = self.ctx.result
         if result is None or result.journal_id is None or self._busy():
             return
@@ -228,9 +229,9 @@ class UndoMixin(_PageBase):
         )
         self.undo_runner.add_log("Undoing the change.")
         self.ctx.applying = True
-        undo = functools.partial(
-            self.ctx.gateway.undo,
-            facts=facts,
+        request = UndoRequest(
+            result.journal_id,
+            facts,
             allow_shutdown=allow_shutdown,
             allow_hard_poweroff=allow_hard_poweroff,
             leave_powered_off=leave_powered_off,
@@ -238,8 +239,8 @@ class UndoMixin(_PageBase):
             shutdown_timeout=float(self.ctx.settings.shutdown_timeout_s),
         )
         job = self.ctx.worker.submit_session(
-            undo,
-            result.journal_id,
+            self.ctx.gateway.undo,
+            request,
             description="undo",
             with_token=True,
             with_report=True,

@@ -55,12 +55,10 @@ class ReadyPage(BasePage):
         govc: the equivalent govc commands.
     """
 
-    help_topic = "ready"
+    page_id = PageId.READY
 
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self.setTitle("Ready to complete")
-        self.setSubTitle("Review what will change. Nothing has been changed so far.")
         layout = self.scroll_body()
         self.what = QLabel(self)
         self.what.setWordWrap(True)

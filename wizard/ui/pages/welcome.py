@@ -34,12 +34,10 @@ class WelcomePage(BasePage):
         picker: the training scenarios with the chosen one's briefing and ticket.
     """
 
-    help_topic = "welcome"
+    page_id = PageId.WELCOME
 
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self.setTitle("Fix a vMotion checkpoint failure")
-        self.setSubTitle("For VMs whose vMotion fails with “Failed to flush checkpoint data!”")
         layout = self.plain_body()
 
         intro = wrapped(

@@ -140,15 +140,8 @@ class CoachPanel(QDockWidget):
         self.vmotion_button.setToolTip("Moves the VM to another host of its cluster, in the lab.")
         self.vmotion_button.setAutoDefault(False)
         self.vmotion_button.clicked.connect(self.on_vmotion_button_clicked)
-        self.vmotion_busy = BusyRow(body, cancellable=False)
-        self.vmotion_label = wrapped(parent=body, selectable=True)
-        self.vmotion_label.hide()
-        vrow = QHBoxLayout()
-        vrow.addWidget(self.vmotion_button)
-        vrow.addStretch(1)
-        col.addLayout(vrow)
-        col.addWidget(self.vmotion_busy)
-        col.addWidget(self.vmotion_label)
+        self._vmotion = _LabAction(col, self.vmotion_button, body)
+        self.vmotion_busy, self.vmotion_label = self._vmotion.busy, self._vmotion.note
 
         self.renew_button = QPushButton("&Renew and sign in again", body)
         self.renew_button.setAccessibleName("Renew the lab's certificate and sign in again")
@@ -158,15 +151,8 @@ class CoachPanel(QDockWidget):
         )
         self.renew_button.setAutoDefault(False)
         self.renew_button.clicked.connect(self.on_renew_button_clicked)
-        self.renew_busy = BusyRow(body, cancellable=False)
-        self.renew_label = wrapped(parent=body, selectable=True)
-        self.renew_label.hide()
-        rrow = QHBoxLayout()
-        rrow.addWidget(self.renew_button)
-        rrow.addStretch(1)
-        col.addLayout(rrow)
-        col.addWidget(self.renew_busy)
-        col.addWidget(self.renew_label)
+        self._renew = _LabAction(col, self.renew_button, body)
+        self.renew_busy, self.renew_label = self._renew.busy, self._renew.note
 
         self.hint_button = QPushButton("&Hint", body)
         self.hint_button.setAccessibleName("Show the next hint")
@@ -262,28 +248,15 @@ class CoachPanel(QDockWidget):
     def set_actions(self, *, guess: bool, vmotion: bool, renew: bool = False) -> None:
         """Show the verdict question, the vMotion button and/or the renewal button."""
         self.guess_box.setVisible(guess)
-        self.vmotion_button.setVisible(vmotion)
-        if not vmotion:
-            self.vmotion_label.hide()
-            self.vmotion_busy.stop()
-        self.renew_button.setVisible(renew)
-        if not renew:
-            self.renew_label.hide()
-            self.renew_busy.stop()
+        self._vmotion.set_shown(vmotion)
+        self._renew.set_shown(renew)
 
     def renew_started(self) -> None:
-        self.renew_button.setEnabled(False)
-        self.renew_label.hide()
-        self.renew_busy.start("Renewing the certificate, then signing in again…")
+        self._renew.start("Renewing the certificate, then signing in again…")
 
     def renew_finished(self, ok: bool | None, text: str) -> None:
         """Show how signing in again went (ok None: it could not be tried)."""
-        self.renew_busy.stop()
-        self.renew_button.setEnabled(True)
-        tone = Tone.UNKNOWN if ok is None else (Tone.GOOD if ok else Tone.BAD)
-        self.renew_label.setText(text)
-        self.renew_label.setStyleSheet(f"color: {tone.fg}; font-weight: bold;")
-        self.renew_label.show()
+        self._renew.finish(ok, text)
 
     def set_guess_result(self, text: str, tone: Tone | None) -> None:
         self.guess_result.setText(text)
@@ -293,18 +266,11 @@ class CoachPanel(QDockWidget):
         self.guess_result.setVisible(bool(text))
 
     def vmotion_started(self, vm: str) -> None:
-        self.vmotion_button.setEnabled(False)
-        self.vmotion_label.hide()
-        self.vmotion_busy.start(f"Moving {vm} to another host…")
+        self._vmotion.start(f"Moving {vm} to another host…")
 
     def vmotion_finished(self, ok: bool | None, text: str) -> None:
         """Show how the vMotion went (ok None: it could not be tried)."""
-        self.vmotion_busy.stop()
-        self.vmotion_button.setEnabled(True)
-        tone = Tone.UNKNOWN if ok is None else (Tone.GOOD if ok else Tone.BAD)
-        self.vmotion_label.setText(text)
-        self.vmotion_label.setStyleSheet(f"color: {tone.fg}; font-weight: bold;")
-        self.vmotion_label.show()
+        self._vmotion.finish(ok, text)
 
     def reset_guess(self) -> None:
         self.verdict_combo.setCurrentIndex(0)
@@ -364,3 +330,46 @@ def guess_words(guess: Verdict | None, actual: Verdict) -> tuple[str, Tone]:
         f"\u201c{VERDICT_CHOICES[actual]}\u201d. The hints say why.",
         Tone.WARN,
     )
+
+
+class _LabAction:
+    """A button that runs something in the lab, on a row of its own in ``col``, with a busy
+    row and a note for the outcome under it.
+
+    Attributes:
+        button: starts it.
+        busy: shown while it runs.
+        note: how it went (hidden until then).
+    """
+
+    def __init__(self, col: QVBoxLayout, button: QPushButton, body: QWidget) -> None:
+        self.button = button
+        self.busy = BusyRow(body, cancellable=False)
+        self.note = wrapped(parent=body, selectable=True)
+        self.note.hide()
+        row = QHBoxLayout()
+        row.addWidget(button)
+        row.addStretch(1)
+        col.addLayout(row)
+        col.addWidget(self.busy)
+        col.addWidget(self.note)
+
+    def set_shown(self, shown: bool) -> None:
+        self.button.setVisible(shown)
+        if not shown:
+            self.note.hide()
+            self.busy.stop()
+
+    def start(self, doing: str) -> None:
+        self.button.setEnabled(False)
+        self.note.hide()
+        self.busy.start(doing)
+
+    def finish(self, ok: bool | None, text: str) -> None:
+        """Show the outcome: good, bad, or (ok None) not tried."""
+        self.busy.stop()
+        self.button.setEnabled(True)
+        tone = Tone.UNKNOWN if ok is None else (Tone.GOOD if ok else Tone.BAD)
+        self.note.setText(text)
+        self.note.setStyleSheet(f"color: {tone.fg}; font-weight: bold;")
+        self.note.show()
