@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Final, NoReturn, TextIO
 
 from wizard import paths
+from wizard.lab.json_text import JsonTextError, strict_loads, utf8_text
 from wizard.lab.scenario import escape_controls
 from wizard.limits import LIMITS, Limit
 from wizard.vsphere.endpoint import parse_endpoint
@@ -59,7 +60,6 @@ LOCKABLE: Final = (VCENTERS, *(limit.key for limit in LIMITS))
 """What ``locked`` may name."""
 _TOP: Final = ("format", "vcenters", "limits", "locked")
 _VCENTER_KEYS: Final = ("address", "certificate_sha256", "authority_sha256")
-_BOM: Final = "\ufeff"
 
 
 class PolicyError(Exception):
@@ -204,10 +204,6 @@ def _pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return out
 
 
-def _no_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def parse_policy_json(raw: bytes, source: str) -> Policy:
     """Decode (UTF-8, one byte-order mark allowed) and check a policy.
 
@@ -215,22 +211,9 @@ def parse_policy_json(raw: bytes, source: str) -> Policy:
         PolicyError: naming the field and what to do.
     """
     try:
-        text = raw.decode("utf-8").removeprefix(_BOM)
-    except UnicodeDecodeError as exc:
-        raise PolicyError(
-            source, "(file)", f"is not UTF-8 text (byte {exc.start})", "Save the file as UTF-8"
-        ) from None
-    try:
-        data = json.loads(text, object_pairs_hook=_pairs, parse_constant=_no_constant)
-    except json.JSONDecodeError as exc:
-        raise PolicyError(
-            source,
-            "(file)",
-            f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-            "Correct the JSON there (a JSON validator or editor shows the spot)",
-        ) from None
-    except (ValueError, RecursionError) as exc:
-        raise PolicyError(source, "(file)", f"invalid JSON: {exc}", "Correct the JSON") from None
+        data = strict_loads(utf8_text(raw), object_pairs_hook=_pairs)
+    except JsonTextError as exc:
+        raise PolicyError(source, "(file)", exc.problem, exc.next_step) from None
     return parse_policy(data, source)
 
 
