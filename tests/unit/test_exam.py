@@ -129,6 +129,13 @@ def test_verify_and_report_flag_an_edited_file_from_the_command_line(
     assert f"{TRAINEES[1]}: EDITED after the exam" in said
     assert said.count("signature verified") == 2
 
+    # A path that is no exam result (a typo, a folder): exit 2, and the terminal says why.
+    missing = tmp_path / "results" / "exam-typo.json"
+    assert cli.main(["training", "verify", str(missing), "--key-file", str(key)]) == 2
+    said = capsys.readouterr()
+    assert f"checkpoint-wizard: {missing} is not an exam result" in said.err
+    assert said.out == ""
+
     out = tmp_path / "class.html"
     args = ["training", "report", str(tmp_path / "results"), "--out", str(out)]
     assert cli.main([*args, "--key-file", str(key)]) == 0
