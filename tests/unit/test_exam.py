@@ -132,9 +132,9 @@ def test_verify_and_report_flag_an_edited_file_from_the_command_line(
     # A path that is no exam result (a typo, a folder): exit 2, and the terminal says why.
     missing = tmp_path / "results" / "exam-typo.json"
     assert cli.main(["training", "verify", str(missing), "--key-file", str(key)]) == 2
-    said = capsys.readouterr()
-    assert f"checkpoint-wizard: {missing} is not an exam result" in said.err
-    assert said.out == ""
+    told = capsys.readouterr()
+    assert f"checkpoint-wizard: {missing} is not an exam result" in told.err
+    assert told.out == ""
 
     out = tmp_path / "class.html"
     args = ["training", "report", str(tmp_path / "results"), "--out", str(out)]
@@ -184,5 +184,5 @@ def test_verify_reads_no_device_and_no_folder(
     key = tmp_path / "session.key"
     key.write_bytes(EXAM_KEY)
     assert cli.main(["training", "verify", "/dev/zero", str(tmp_path), "--key-file", str(key)]) == 2
-    said = capsys.readouterr().out
+    said = capsys.readouterr().err
     assert said.count("not a regular file") == 2
