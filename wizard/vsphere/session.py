@@ -366,9 +366,8 @@ def _open_spares(stub: Any) -> None:
     for _ in range(SPARE_CONNECTIONS):
         conn = stub.scheme(host=host, port=stub.port, **stub.schemeArgs)
         try:
-            SoapAdapter._Connect(
-                connection=conn, serverPemCert=stub.serverPemCert, thumbprint=stub.thumbprint
-            )
+            # No pyVmomi pinning to pass on: the stub's TLS context verifies the certificate.
+            SoapAdapter._Connect(connection=conn)
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
             log.info("A spare connection to %s could not be opened (%s)", stub.host, exc)
