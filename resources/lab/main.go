@@ -163,6 +163,10 @@ func run(args []string) int {
 	stop := newStopper()
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// A starter that dies closes its ends of the lab's stdout and stderr too. Go ends a program
+	// that writes to such a broken pipe (the ready line, a log line) with SIGPIPE, skipping the
+	// cleanup below; ignored, the write just fails and the lab stops as its stdin closes.
+	signal.Ignore(syscall.SIGPIPE)
 	go func() {
 		sig := <-sigs
 		stop.stop("on " + sig.String())

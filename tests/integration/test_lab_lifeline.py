@@ -330,3 +330,32 @@ def test_report_how_fast_labs_end() -> None:
     """Print the figures (run with -s); the other tests assert the bound."""
     for name, seconds in sorted(ENDED.items()):
         print(f"lab ended {seconds * 1000:7.1f} ms after its parent: {name}")
+
+
+def test_a_lab_whose_starter_closed_its_output_still_removes_its_folder(
+    env: dict[str, str],
+) -> None:
+    """A starter that dies while the lab starts closes the lab's stdout before the ready line is
+    written. The write used to end the lab by SIGPIPE, before it removed its datastore folder."""
+    proc = subprocess.Popen(
+        [env["CHECKPOINT_WIZARD_LAB_BIN"], "--scenario", str(SCENARIO), "--exit-with-parent"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+    proc.stdout.close()  # nobody reads the ready line
+    try:
+        # The ready line is written once the lab answers; the lab's port answers HTTPS by then.
+        wait_for("listening lab", lambda: listening(proc.pid), START_WITHIN_S, proc)
+        time.sleep(1.0)  # let it write (and fail to write) its ready line
+        proc.stdin.close()
+        code = proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(30)
+    assert code == 0, f"the lab ended with {code} (a negative code is the signal that ended it)"
+    assert lab_leftovers(env) == []

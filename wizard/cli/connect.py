@@ -3,6 +3,13 @@
 The login comes from the options (``--vcenter``, ``--user``) and the password from standard
 input, the keyring or a prompt, in that order; or from the training lab a command started.
 Certificates are judged by the same trust policy as the wizard's.
+
+The administrator's policy file (:mod:`wizard.policy`) applies as in the window: a locked vCenter
+list refuses any other ``--vcenter`` (a training lab, ``--scenario``, is always allowed); the
+policy's certificate or authority fingerprint for the vCenter counts as if given with
+``--trust-fingerprint`` / ``--trust-ca-fingerprint`` (a different one given on the command line
+is refused); a locked limit replaces its option, with a note on stderr; a refused policy file
+is reported once on stderr and the command goes on with its own defaults.
 """
 
 from __future__ import annotations
@@ -12,13 +19,14 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from wizard.cli.exits import EXIT_NOT_FOUND, EXIT_USAGE, CliError, error_exit
 from wizard.cli.prompts import ask_secret, stdin_secret
 
 if TYPE_CHECKING:
     from wizard.lab.process import LabInfo
+    from wizard.policy import Policy
     from wizard.vsphere.inventory import VmRef
     from wizard.vsphere.session import Session
 
@@ -37,6 +45,77 @@ class Login:
         return cls(f"{info.host}:{info.port}", info.user, info.password, info.thumbprint_sha256)
 
 
+# Limit key (wizard.limits) -> (the option's attribute, the option as typed).
+_LIMIT_OPTIONS = {
+    "call_timeout_s": ("timeout", "--timeout"),
+    "evidence_days": ("evidence_days", "--evidence-days"),
+    "shutdown_timeout_s": ("shutdown_timeout", "--shutdown-timeout"),
+}
+
+
+def apply_policy(args: argparse.Namespace, err: TextIO) -> Policy:
+    """Read the administrator's policy for a command that connects, and put its locked limits
+    in place of the options (a note on ``err`` for each one changed). A refused policy file is
+    said on ``err`` and the command goes on without a policy. Kept on ``args`` for
+    :func:`login_from_args`."""
+    from wizard.policy import load_policy_or_problem
+
+    policy, problem = load_policy_or_problem()
+    if problem is not None:
+        print(f"checkpoint-wizard: warning: {problem}", file=err)
+    for key, (attr, option) in _LIMIT_OPTIONS.items():
+        if not policy.is_locked(key) or key not in policy.limits or not hasattr(args, attr):
+            continue
+        value = policy.limits[key]
+        if getattr(args, attr) != value:
+            print(
+                f"checkpoint-wizard: note: the administrator's policy sets {option} to {value} "
+                f"(locked); {getattr(args, attr):g} is not used.",
+                file=err,
+            )
+            setattr(args, attr, type(getattr(args, attr))(value))
+    args.policy = policy
+    return policy
+
+
+def _policy_of(args: argparse.Namespace) -> Policy:
+    from wizard.policy import Policy
+
+    policy = getattr(args, "policy", None)
+    return policy if isinstance(policy, Policy) else Policy()
+
+
+def _trust_from_policy(args: argparse.Namespace, address: str) -> tuple[str | None, str | None]:
+    """The certificate and authority fingerprints to expect: the options', or the policy's for
+    this vCenter; a locked list refuses a vCenter it does not name."""
+    from wizard.policy import VCENTERS
+
+    policy = _policy_of(args)
+    entry = policy.vcenter(address)
+    if entry is None and policy.is_locked(VCENTERS):
+        allowed = ", ".join(v.address for v in policy.vcenters) or "none"
+        raise CliError(
+            f"--vcenter {address}: the administrator's policy ({policy.source}) allows only "
+            f"these vCenters: {allowed}. Use one of them, or ask your administrator to add it.",
+            EXIT_USAGE,
+        )
+    fingerprint, authority = args.trust_fingerprint, args.trust_ca_fingerprint
+    if entry is None:
+        return fingerprint, authority
+    for given, pinned, option in (
+        (fingerprint, entry.certificate_sha256, "--trust-fingerprint"),
+        (authority, entry.authority_sha256, "--trust-ca-fingerprint"),
+    ):
+        if given is not None and pinned is not None and given.upper() != pinned.upper():
+            raise CliError(
+                f"{option} {given} is not the fingerprint the administrator's policy "
+                f"({policy.source}) sets for {address} ({pinned}). Leave {option} out to use "
+                "the policy's, or ask your administrator which one is right.",
+                EXIT_USAGE,
+            )
+    return fingerprint or entry.certificate_sha256, authority or entry.authority_sha256
+
+
 def login_from_args(args: argparse.Namespace) -> Login:
     if not args.vcenter or not args.user:
         raise CliError(
@@ -47,9 +126,11 @@ def login_from_args(args: argparse.Namespace) -> Login:
     from wizard.vsphere.session import parse_endpoint
 
     try:
-        parse_endpoint(args.vcenter)  # a wrong address is said before a password is asked for
+        # A wrong address (or one the policy refuses) is said before a password is asked for.
+        address = str(parse_endpoint(args.vcenter))
     except ValueError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
+    fingerprint, authority = _trust_from_policy(args, address)
     if args.password_stdin:
         password = stdin_secret("password")
     else:
@@ -65,9 +146,7 @@ def login_from_args(args: argparse.Namespace) -> Login:
             password = ask_secret(
                 f"Password for {args.user} on {args.vcenter}: ", "password", "--password-stdin"
             )
-    return Login(
-        args.vcenter, args.user, password, args.trust_fingerprint, args.trust_ca_fingerprint
-    )
+    return Login(args.vcenter, args.user, password, fingerprint, authority)
 
 
 @contextlib.contextmanager

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from wizard import __version__
-from wizard.cli import change, check, forget, gui, journal, lab, training
+from wizard.cli import change, check, connect, forget, gui, journal, lab, training
 from wizard.cli.exits import EXIT_OK, EXIT_USAGE, CliError
 from wizard.cli.options import Parser
 from wizard.paths import FolderError
@@ -65,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_selftest(strict_keyring=args.selftest_strict_keyring)
     try:
+        if args.command in ("check", "apply", "undo", "power-on") or (
+            args.command == "scenario" and args.scenario_command == "export"
+        ):
+            connect.apply_policy(args, sys.stderr)
         if args.command == "tour":
             return gui.tour_command(args)
         if args.command == "lab":

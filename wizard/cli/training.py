@@ -285,7 +285,8 @@ def _exam_key(key_file: Path | None, *, ask: bool, twice: bool = False) -> bytes
 def _exam(args: argparse.Namespace, out: TextIO) -> int:
     import shutil
 
-    from wizard.lab.exam import ExamError, materialise, parse_cases
+    from wizard.lab.exam import EXAM_TEMP_PREFIX, ExamError, materialise, parse_cases
+    from wizard.lab.stale import make_owned_temp_dir
 
     results: Path = args.results
     try:
@@ -314,7 +315,8 @@ def _exam(args: argparse.Namespace, out: TextIO) -> int:
             "set). Start it from the trainee's desktop session. Nothing was started."
         )
     key = _exam_key(args.key_file, ask=True, twice=True)
-    folder = Path(tempfile.mkdtemp(prefix="checkpoint-wizard-exam-"))
+    # Named after this process: a later exam removes it if this one is killed.
+    folder = make_owned_temp_dir(EXAM_TEMP_PREFIX)
     try:
         paths = materialise(cases, folder)
         from wizard.ui.training.exam import ExamPlan, run_exam

@@ -56,6 +56,11 @@ _KEY_CHECK_TEXT: Final = b"checkpoint-wizard exam key check"
 _SEED: Final = re.compile(r"seed:(?P<seed>[^:]*):(?P<level>.*)")
 
 
+# The exam's cases are written to a temporary folder named after the exam's process
+# (wizard.lab.stale): an exam that is killed leaves it, the next exam removes it.
+EXAM_TEMP_PREFIX = "checkpoint-wizard-exam-"
+
+
 class ExamError(ValueError):
     """An exam that cannot be run or a key that cannot be used: what to do, in words."""
 
