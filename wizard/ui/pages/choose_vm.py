@@ -210,6 +210,7 @@ class ChooseVmPage(BasePage):
         for job in (self._list_job, self._find_job):
             if job is not None:
                 job.cancel()
+        self.ctx.drop_early_check()
 
     def isComplete(self) -> bool:
         return self.ctx.vm is not None
@@ -225,7 +226,8 @@ class ChooseVmPage(BasePage):
     def _start_list(self) -> None:
         self.banner.hide()
         self.busy.start(f"Reading the VM list from {self.ctx.endpoint}…")
-        job = self.ctx.worker.submit_session(self.ctx.gateway.list_vms, description="list VMs")
+        # On a thread of its own: finding and checking the VM of the ticket never wait for it.
+        job = self.ctx.worker.submit_bulk(self.ctx.gateway.list_vms, description="list VMs")
         job.succeeded.connect(self.on_list_succeeded)
         job.failed.connect(self.on_list_failed)
         job.finished.connect(self.on_list_finished)
@@ -416,7 +418,12 @@ class ChooseVmPage(BasePage):
         self.find_button.setEnabled(bool(self.find_edit.text().strip()))
 
     def show_found(self, refs: Sequence[VmRef], close: Sequence[str]) -> None:
-        """List what the find returned; one exact hit is selected at once."""
+        """List what the find returned; one exact hit is selected at once.
+
+        When that VM is the one named on the command line, its check starts at once, beside the
+        list: Next then shows its verdict without waiting for it.
+        """
+        asked_for = self._pending_select
         self.found_list.clear()
         names = [ref.name for ref in refs]
         for ref in refs:
@@ -439,6 +446,8 @@ class ChooseVmPage(BasePage):
         elif len(refs) == 1:
             self.find_note.setText("Found one VM; it is selected.")
             self.found_list.setCurrentRow(0)
+            if asked_for and self.ctx.vm == refs[0]:
+                self.ctx.check_early(refs[0])
         else:
             self.find_note.setText(f"Found {len(refs)} VMs: pick one.")
         self._pending_select = None
