@@ -18,7 +18,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 
 from wizard.kb.facts import VmFacts
 from wizard.kb.model import Assessment, Change, Remedy
-from wizard.ui.gateway import CheckResult, Gateway
+from wizard.ui.gateway import CheckResult, Gateway, find_then_check
 from wizard.ui.settings import GuiSettings
 from wizard.ui.worker import Cancelled, CancelToken, Job, SessionWorker
 from wizard.vsphere.records import VmRef
@@ -287,10 +287,22 @@ class WizardContext(QObject):
         check = functools.partial(self.gateway.check, evidence_days=self.settings.evidence_days)
         return self.worker.submit_session(check, moref, description="check")
 
-    def check_early(self, vm: VmRef) -> None:
-        """Start checking ``vm`` now, before the Check page asks (see :class:`EarlyCheck`)."""
+    def submit_find_then_check(self, query: str) -> Job:
+        """Find ``query`` on the worker and check it at once if it names one VM (the VM named
+        on the command line): the job's ``progress`` brings the VMs found (a list of
+        ``VmRef``), its result the check (or None), see :func:`find_then_check`."""
+        call = functools.partial(
+            find_then_check, self.gateway, evidence_days=self.settings.evidence_days
+        )
+        return self.worker.submit_session(
+            call, query, description="find and check VM", with_token=True, with_report=True
+        )
+
+    def check_early(self, vm: VmRef, job: Job) -> None:
+        """Keep ``job``, a check of ``vm`` already running, for the Check page to take over
+        (see :class:`EarlyCheck`)."""
         self.drop_early_check()
-        self.early_check = EarlyCheck(vm.moref, self.submit_check(vm.moref), self)
+        self.early_check = EarlyCheck(vm.moref, job, self)
 
     def take_early_check(self, moref: str) -> EarlyCheck | None:
         """The early check of ``moref``, handed over once (None: there is none to take)."""

@@ -231,7 +231,7 @@ class CheckPage(BasePage):
             self.show_result(self.ctx.check)
             return
         early = self.ctx.take_early_check(vm.moref)
-        if early is None or early.outcome == ("cancelled", None):
+        if early is None or early.outcome in (("cancelled", None), ("ok", None)):
             self._start_check()
         elif early.job is not None:
             self._start_check(early.job)  # started on Choose VM: its verdict is on its way

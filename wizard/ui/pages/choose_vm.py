@@ -201,7 +201,7 @@ class ChooseVmPage(BasePage):
                 # Find first: the named VM is ready before the whole list arrives.
                 self.find_edit.setText(preselect)
                 self._pending_select = preselect
-                self._start_find(preselect)
+                self._start_find(preselect, then_check=True)
             self._start_list()
         self._show_selected()
         self.first_focus = self.filter_edit
@@ -385,16 +385,23 @@ class ChooseVmPage(BasePage):
         if query:
             self._start_find(query)
 
-    def _start_find(self, query: str) -> None:
+    def _start_find(self, query: str, *, then_check: bool = False) -> None:
+        """Find ``query``; ``then_check``: and check the VM at once if it is the only one (the
+        VM named on the command line), beside the list, so that Next finds its verdict ready
+        or on its way."""
         if self._find_job is not None:
             self._find_job.cancel()
         self.find_note.setText(f"Looking for “{query}”…")
         self.find_note.show()
         self.find_button.setEnabled(False)
-        job = self.ctx.worker.submit_session(
-            self.ctx.gateway.find_vms, query, description="find VM"
-        )
-        job.succeeded.connect(self.on_find_succeeded)
+        if then_check:
+            job = self.ctx.submit_find_then_check(query)
+            job.progress.connect(self.on_find_then_check_found)
+        else:
+            job = self.ctx.worker.submit_session(
+                self.ctx.gateway.find_vms, query, description="find VM"
+            )
+            job.succeeded.connect(self.on_find_succeeded)
         job.failed.connect(self.on_find_failed)
         job.finished.connect(self.on_find_finished)
         self._find_job = job
@@ -403,6 +410,22 @@ class ChooseVmPage(BasePage):
     def on_find_succeeded(self, refs: object) -> None:
         assert isinstance(refs, list)
         self.show_found(refs, ())
+
+    @Slot(object)
+    def on_find_then_check_found(self, refs: object) -> None:
+        assert isinstance(refs, list)
+        job = self._find_job
+        if job is None:
+            return
+        # The find is over; what the job does next is the check, the Check page's business.
+        job.failed.disconnect(self.on_find_failed)
+        job.finished.disconnect(self.on_find_finished)
+        self.on_find_finished()
+        self.show_found(refs, ())
+        if len(refs) == 1 and self.ctx.vm == refs[0]:
+            self.ctx.check_early(refs[0], job)
+        else:
+            job.cancel()
 
     @Slot(object)
     def on_find_failed(self, exc: object) -> None:
@@ -418,12 +441,7 @@ class ChooseVmPage(BasePage):
         self.find_button.setEnabled(bool(self.find_edit.text().strip()))
 
     def show_found(self, refs: Sequence[VmRef], close: Sequence[str]) -> None:
-        """List what the find returned; one exact hit is selected at once.
-
-        When that VM is the one named on the command line, its check starts at once, beside the
-        list: Next then shows its verdict without waiting for it.
-        """
-        asked_for = self._pending_select
+        """List what the find returned; one exact hit is selected at once."""
         self.found_list.clear()
         names = [ref.name for ref in refs]
         for ref in refs:
@@ -446,8 +464,6 @@ class ChooseVmPage(BasePage):
         elif len(refs) == 1:
             self.find_note.setText("Found one VM; it is selected.")
             self.found_list.setCurrentRow(0)
-            if asked_for and self.ctx.vm == refs[0]:
-                self.ctx.check_early(refs[0])
         else:
             self.find_note.setText(f"Found {len(refs)} VMs: pick one.")
         self._pending_select = None
