@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 from PySide6.QtGui import QGuiApplication
@@ -9,7 +10,7 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder, WindowFactory, connect, to_check
-from tests.gui.fakes import FakeGateway, confirmed_facts, log_item
+from tests.gui.fakes import FakeGateway, FakeSession, confirmed_facts, log_item
 from tests.helpers.facts import make_facts, with_extra
 from wizard.kb.model import RemedyId
 from wizard.ui.app import MainWindow
@@ -20,6 +21,7 @@ from wizard.ui.pages.choose_fix import ChooseFixPage
 from wizard.ui.pages.choose_vm import ChooseVmPage
 from wizard.ui.pages.done import DonePage
 from wizard.ui.pages.ready import ReadyPage
+from wizard.vsphere.records import VmRef
 
 
 def test_choose_by_type_ahead(
@@ -88,6 +90,37 @@ def test_vm_from_the_command_line_is_checked_once_before_next(
     qtbot.waitUntil(check.isComplete)
     assert check.banner.title_text().startswith("Affected:")
     assert gw.calls.count(f"check {moref}") == 1
+
+
+class FindHeldBack(FakeGateway):
+    """Its find waits for :attr:`release`: the list arrives first."""
+
+    def __init__(self) -> None:
+        super().__init__(trusted=True)
+        self.release = threading.Event()
+
+    def find_vms(self, session: FakeSession, query: str) -> list[VmRef]:
+        self.release.wait(10)
+        return super().find_vms(session, query)
+
+
+def test_next_before_the_find_reports_checks_the_vm_once(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    gw = FindHeldBack()
+    win = make_window(gw, vm="HD-W7-042")
+    try:
+        connect(qtbot, win, recorder)
+        # The list arrives first and selects the VM named on the command line.
+        qtbot.waitUntil(lambda: win.ctx.vm is not None)
+        win.wizard.next()
+        check = win.wizard.page_of(PageId.CHECK)
+        assert isinstance(check, CheckPage)
+    finally:
+        gw.release.set()
+    qtbot.waitUntil(check.isComplete)
+    qtbot.waitUntil(lambda: not win.ctx.worker.busy)
+    assert gw.calls.count(f"check {gw.facts.moref}") == 1
 
 
 def test_choosing_another_vm_drops_the_early_check(

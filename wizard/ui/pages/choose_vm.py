@@ -186,6 +186,7 @@ class ChooseVmPage(BasePage):
         self.proxy.layoutChanged.connect(self._update_count)
         self._list_job: Job | None = None
         self._find_job: Job | None = None
+        self._find_checks = False  # the find running checks the VM it finds (find_then_check)
         self._loaded_for = -1  # the connection the list was read on (ctx.connection_serial)
         self._pending_select: str | None = None
         self._update_count()
@@ -216,7 +217,13 @@ class ChooseVmPage(BasePage):
         return self.ctx.vm is not None
 
     def validatePage(self) -> bool:
-        return self.ctx.vm is not None
+        if self.ctx.vm is None:
+            return False
+        if self._find_job is not None and self._find_checks:
+            # The VM was chosen (from the list) before the find of the named VM reported: the
+            # Check page checks it; the find must not check it a second time.
+            self._find_job.cancel()
+        return True
 
     def nextId(self) -> int:
         return int(PageId.CHECK)
@@ -394,6 +401,7 @@ class ChooseVmPage(BasePage):
         self.find_note.setText(f"Looking for “{query}”…")
         self.find_note.show()
         self.find_button.setEnabled(False)
+        self._find_checks = then_check
         if then_check:
             job = self.ctx.submit_find_then_check(query)
             job.progress.connect(self.on_find_then_check_found)
