@@ -70,7 +70,7 @@ def test_the_named_vm_gets_its_verdict_while_the_list_is_still_read(
             qtbot.waitUntil(lambda: win.ctx.vm is not None, timeout=30000)
             assert win.ctx.vm is not None
             assert win.ctx.vm.name == VM
-            assert gateway.list_started.is_set()
+            qtbot.waitUntil(gateway.list_started.is_set, timeout=30000)
             check = check_vm(qtbot, win, timeout=30000)
             assert check.banner.title_text().startswith("Confirmed:")
             # The list is still being read: its rows are not there, its progress still shows.

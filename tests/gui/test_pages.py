@@ -14,6 +14,7 @@ from tests.gui.fakes import FakeGateway, FakeSession, confirmed_facts, log_item
 from tests.helpers.facts import make_facts, with_extra
 from wizard.kb.model import RemedyId
 from wizard.ui.app import MainWindow
+from wizard.ui.gateway import CheckResult
 from wizard.ui.pages.apply import ApplyPage
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.check import CheckPage
@@ -21,7 +22,6 @@ from wizard.ui.pages.choose_fix import ChooseFixPage
 from wizard.ui.pages.choose_vm import ChooseVmPage
 from wizard.ui.pages.done import DonePage
 from wizard.ui.pages.ready import ReadyPage
-from wizard.vsphere.records import VmRef
 
 
 def test_choose_by_type_ahead(
@@ -92,33 +92,35 @@ def test_vm_from_the_command_line_is_checked_once_before_next(
     assert gw.calls.count(f"check {moref}") == 1
 
 
-class FindHeldBack(FakeGateway):
-    """Its find waits for :attr:`release`: the list arrives first."""
+class CheckHeldBack(FakeGateway):
+    """Its check waits for :attr:`release`: Next comes while the early check still runs."""
 
     def __init__(self) -> None:
         super().__init__(trusted=True)
         self.release = threading.Event()
 
-    def find_vms(self, session: FakeSession, query: str) -> list[VmRef]:
+    def check(self, session: FakeSession, moref: str, *, evidence_days: int = 30) -> CheckResult:
         self.release.wait(10)
-        return super().find_vms(session, query)
+        return super().check(session, moref, evidence_days=evidence_days)
 
 
-def test_next_before_the_find_reports_checks_the_vm_once(
+def test_next_while_the_early_check_runs_shows_that_check(
     qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
 ) -> None:
-    gw = FindHeldBack()
+    gw = CheckHeldBack()
     win = make_window(gw, vm="HD-W7-042")
     try:
         connect(qtbot, win, recorder)
-        # The list arrives first and selects the VM named on the command line.
-        qtbot.waitUntil(lambda: win.ctx.vm is not None)
+        qtbot.waitUntil(lambda: win.ctx.early_check is not None)
         win.wizard.next()
         check = win.wizard.page_of(PageId.CHECK)
         assert isinstance(check, CheckPage)
+        assert not check.busy.isHidden()
+        assert not check.isComplete()
     finally:
         gw.release.set()
     qtbot.waitUntil(check.isComplete)
+    assert check.banner.title_text().startswith("Affected:")
     qtbot.waitUntil(lambda: not win.ctx.worker.busy)
     assert gw.calls.count(f"check {gw.facts.moref}") == 1
 

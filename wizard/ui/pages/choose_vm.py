@@ -187,6 +187,7 @@ class ChooseVmPage(BasePage):
         self._list_job: Job | None = None
         self._find_job: Job | None = None
         self._find_checks = False  # the find running checks the VM it finds (find_then_check)
+        self._list_after_find = False  # the list is read once the find has ended
         self._loaded_for = -1  # the connection the list was read on (ctx.connection_serial)
         self._pending_select: str | None = None
         self._update_count()
@@ -199,15 +200,20 @@ class ChooseVmPage(BasePage):
             self.ctx.vm = None
             preselect = self.ctx.preselect_vm
             if preselect:
-                # Find first: the named VM is ready before the whole list arrives.
+                # Find first, the list once the VM is found: the list's answer (megabytes at
+                # 10,000 VMs) would otherwise be read at the same time as the find's, and slow
+                # it down. The VM is selected one round trip after the login, its check follows.
                 self.find_edit.setText(preselect)
                 self._pending_select = preselect
+                self._list_after_find = True
                 self._start_find(preselect, then_check=True)
-            self._start_list()
+            else:
+                self._start_list()
         self._show_selected()
         self.first_focus = self.filter_edit
 
     def cleanupPage(self) -> None:
+        self._list_after_find = False
         for job in (self._list_job, self._find_job):
             if job is not None:
                 job.cancel()
@@ -447,6 +453,9 @@ class ChooseVmPage(BasePage):
     def on_find_finished(self) -> None:
         self._find_job = None
         self.find_button.setEnabled(bool(self.find_edit.text().strip()))
+        if self._list_after_find:
+            self._list_after_find = False
+            self._start_list()
 
     def show_found(self, refs: Sequence[VmRef], close: Sequence[str]) -> None:
         """List what the find returned; one exact hit is selected at once."""
