@@ -43,9 +43,13 @@ def test_every_figure_is_produced(tmp_path: Path) -> None:
         assert f["naive_s"] > 0
         assert f["go_s"] > 0
     assert figures["latency"][1]["ticket_critical"] > 0
+    assert [f["latency_ms"] for f in figures["gui_verdict"]] == [0, 50]
+    for f in figures["gui_verdict"]:
+        assert f["verdict_s"] > 0
+        assert f["critical"] > 0
     assert figures["cold_start"]["first_paint_s"] > 0
     assert figures["cold_start"]["connect_page_s"] > 0
     assert figures["gui_stall"]["stall_in_flight_ms"]
     assert figures["memory"]["rows"] == 1000
     assert figures["memory"]["peak_rss_mib"] > 0
-    assert len(figures["targets"]) == 12
+    assert len(figures["targets"]) == 13

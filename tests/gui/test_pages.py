@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 import pytest
@@ -11,10 +12,11 @@ from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder, WindowFactory, connect, to_check
-from tests.gui.fakes import FakeGateway, confirmed_facts, log_item
+from tests.gui.fakes import FakeGateway, FakeSession, confirmed_facts, log_item
 from tests.helpers.facts import make_facts, with_extra
 from wizard.kb.model import RemedyId
 from wizard.ui.app import MainWindow
+from wizard.ui.gateway import CheckResult
 from wizard.ui.pages.apply import ApplyPage
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.check import CheckPage
@@ -66,11 +68,90 @@ def test_vm_from_the_command_line_is_found_before_the_list(
     win = make_window(gw, vm="HD-W7-042")
     connect(qtbot, win, recorder)
     qtbot.waitUntil(lambda: win.ctx.vm is not None)
-    assert gw.calls.index("find_vms HD-W7-042") < gw.calls.index("list_vms")
+    assert "find_vms HD-W7-042" in gw.calls
     page = win.wizard.page_of(PageId.CHOOSE_VM)
     assert isinstance(page, ChooseVmPage)
     qtbot.waitUntil(lambda: page.model.rowCount() > 0)
     assert page.table.selectionModel().selectedRows()
+
+
+def test_vm_from_the_command_line_is_checked_once_before_next(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    gw = FakeGateway(trusted=True)
+    win = make_window(gw, vm="HD-W7-042")
+    connect(qtbot, win, recorder)
+    moref = gw.facts.moref
+    # Its check starts as soon as it is found, before Next is pressed ...
+    qtbot.waitUntil(lambda: f"check {moref}" in gw.calls)
+    qtbot.waitUntil(lambda: win.ctx.early_check is not None and win.ctx.early_check.job is None)
+    win.wizard.next()
+    check = win.wizard.page_of(PageId.CHECK)
+    assert isinstance(check, CheckPage)
+    # ... and the Check page shows that check: no second read of the VM.
+    qtbot.waitUntil(check.isComplete)
+    assert check.banner.title_text().startswith("Affected:")
+    assert gw.calls.count(f"check {moref}") == 1
+
+
+class CheckHeldBack(FakeGateway):
+    """Its check waits for :attr:`release`: Next comes while the early check still runs."""
+
+    def __init__(self) -> None:
+        super().__init__(trusted=True)
+        self.release = threading.Event()
+
+    def check(self, session: FakeSession, moref: str, *, evidence_days: int = 30) -> CheckResult:
+        self.release.wait(10)
+        return super().check(session, moref, evidence_days=evidence_days)
+
+
+def test_next_while_the_early_check_runs_shows_that_check(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    gw = CheckHeldBack()
+    win = make_window(gw, vm="HD-W7-042")
+    try:
+        connect(qtbot, win, recorder)
+        qtbot.waitUntil(lambda: win.ctx.early_check is not None)
+        win.wizard.next()
+        check = win.wizard.page_of(PageId.CHECK)
+        assert isinstance(check, CheckPage)
+        assert not check.busy.isHidden()
+        assert not check.isComplete()
+    finally:
+        gw.release.set()
+    qtbot.waitUntil(check.isComplete)
+    assert check.banner.title_text().startswith("Affected:")
+    qtbot.waitUntil(lambda: not win.ctx.worker.busy)
+    assert gw.calls.count(f"check {gw.facts.moref}") == 1
+
+
+def test_choosing_another_vm_drops_the_early_check(
+    qtbot: QtBot, make_window: WindowFactory, recorder: DialogRecorder
+) -> None:
+    gw = FakeGateway(trusted=True)
+    win = make_window(gw, vm="HD-W7-042")
+    connect(qtbot, win, recorder)
+    qtbot.waitUntil(lambda: win.ctx.early_check is not None)
+    page = win.wizard.page_of(PageId.CHOOSE_VM)
+    assert isinstance(page, ChooseVmPage)
+    qtbot.waitUntil(lambda: page.model.rowCount() > 1)
+    page.table.setFocus()
+    row = next(
+        r for r in range(page.proxy.rowCount()) if page.proxy.index(r, 0).data() != "HD-W7-042"
+    )
+    page.table.selectRow(row)
+    other = win.ctx.vm
+    assert other is not None
+    assert other.name != "HD-W7-042"
+    assert win.ctx.early_check is None
+    win.wizard.next()
+    check = win.wizard.page_of(PageId.CHECK)
+    assert isinstance(check, CheckPage)
+    qtbot.waitUntil(check.isComplete)
+    # The Check page read the VM now chosen (the fake answers every check with one VM's facts).
+    assert f"check {other.moref}" in gw.calls
 
 
 def test_check_shows_the_verdict_in_words(

@@ -128,3 +128,59 @@ def test_stop_while_a_job_runs_leaves_no_running_thread(qtbot: QtBot) -> None:
     threading.Timer(0.05, gate.set).start()
     worker.stop()
     assert worker._thread.isFinished()
+
+
+def test_a_bulk_read_does_not_hold_up_session_calls(qtbot: QtBot, worker: SessionWorker) -> None:
+    session = FakeSession()
+    worker.open_session(lambda: session, description="connect")
+    with qtbot.waitSignal(worker.sessionChanged):
+        pass
+    gate = threading.Event()
+    bulk = worker.submit_bulk(lambda s: gate.wait(10) and s is session, description="list")
+    order: list[str] = []
+    bulk.succeeded.connect(lambda _r: order.append("bulk"))
+    quick = worker.submit_session(lambda s: s is session, description="check")
+    quick.succeeded.connect(lambda r: order.append(f"quick {r}"))
+    # The quick call ends while the bulk read is still held: it did not queue behind it.
+    with qtbot.waitSignal(quick.succeeded, timeout=5000):
+        pass
+    assert order == ["quick True"]
+    gate.set()
+    with qtbot.waitSignal(bulk.succeeded, timeout=5000):
+        pass
+    assert order == ["quick True", "bulk"]
+
+
+def test_bulk_jobs_need_a_session(qtbot: QtBot, worker: SessionWorker) -> None:
+    job = worker.submit_bulk(lambda s: s)
+    with qtbot.waitSignal(job.failed) as blocker:
+        pass
+    assert isinstance(blocker.args[0], NotConnected)
+
+
+def test_stop_during_a_bulk_read_logs_out_and_stops_both_threads(qtbot: QtBot) -> None:
+    worker = SessionWorker()
+    session = FakeSession()
+    worker.open_session(lambda: session, description="connect")
+    with qtbot.waitSignal(worker.sessionChanged):
+        pass
+    gate = threading.Event()
+    started = threading.Event()
+
+    def long_read(_s: object) -> None:
+        started.set()
+        gate.wait(5)
+
+    job = worker.submit_bulk(long_read)
+    got: list[str] = []
+    job.succeeded.connect(lambda _r: got.append("late result"))
+    job.cancelled.connect(lambda: got.append("cancelled"))
+    assert started.wait(5)
+    threading.Timer(0.05, gate.set).start()
+    worker.stop()
+    assert session.closed
+    assert worker._thread.isFinished()
+    assert worker._bulk_thread is not None
+    assert worker._bulk_thread.isFinished()
+    qtbot.wait(50)  # the read's late outcome arrives on the GUI thread, and is dropped
+    assert got == ["cancelled"]

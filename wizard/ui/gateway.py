@@ -246,6 +246,36 @@ class Gateway(Protocol[S]):
         ...
 
 
+def find_then_check(
+    gateway: Gateway[S],
+    session: S,
+    query: str,
+    *,
+    evidence_days: int = DEFAULT_EVIDENCE_DAYS,
+    cancel: CancelFlag,
+    report: Callable[[list[VmRef]], None],
+) -> CheckResult | None:
+    """Find the VMs ``query`` names, hand them to ``report``, and when there is exactly one,
+    check it at once (the VM named on the command line). Blocks: run it on the worker.
+
+    The check follows the find on the same thread, without a trip through the GUI thread
+    (which may be busy filling the VM list): on a slow link the verdict is one round trip
+    after the VM is found.
+
+    Returns:
+        The check, or None: not exactly one VM matched, or ``cancel`` was set after the find.
+
+    Raises:
+        VmNotFound: nothing matched (see :meth:`Gateway.find_vms`).
+        VsphereError: the find or the check failed.
+    """
+    refs = gateway.find_vms(session, query)
+    report(refs)
+    if len(refs) != 1 or cancel.cancelled:
+        return None
+    return gateway.check(session, refs[0].moref, evidence_days=evidence_days)
+
+
 def try_vmotion(
     gateway: Gateway[S], session: S, facts: VmFacts, *, cancel: CancelFlag
 ) -> MigrationOutcome:

@@ -7,6 +7,7 @@ so that closing the window always stops it.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,9 +18,10 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 
 from wizard.kb.facts import VmFacts
 from wizard.kb.model import Assessment, Change, Remedy
-from wizard.ui.gateway import CheckResult, Gateway
+from wizard.ui.gateway import CheckResult, Gateway, find_then_check
 from wizard.ui.settings import GuiSettings
 from wizard.ui.worker import Cancelled, CancelToken, Job, SessionWorker
+from wizard.vsphere.records import VmRef
 
 if TYPE_CHECKING:
     from wizard.vsphere.records import VmRef
@@ -128,6 +130,45 @@ Result: TypeAlias = "ApplyResult | PoweredOnAgain"
 """What applying the fix gave, as the Done page, the note, the report and training read it."""
 
 
+class EarlyCheck(QObject):
+    """A check started before the Check page asks for it: the VM named on the command line is
+    read and judged as soon as it is found, beside the VM list, so that its verdict is there
+    (or on its way) when the technician presses Next.
+
+    Attributes:
+        moref: the VM checked.
+        job: the check while it runs, then None.
+        outcome: ``("ok", CheckResult)``, ``("error", exception)`` or ``("cancelled", None)``
+            once it has ended.
+    """
+
+    def __init__(self, moref: str, job: Job, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.moref = moref
+        self.job: Job | None = job
+        self.outcome: tuple[str, object] | None = None
+        job.succeeded.connect(self.on_job_succeeded)
+        job.failed.connect(self.on_job_failed)
+        job.cancelled.connect(self.on_job_cancelled)
+
+    @Slot(object)
+    def on_job_succeeded(self, result: object) -> None:
+        self.job, self.outcome = None, ("ok", result)
+
+    @Slot(object)
+    def on_job_failed(self, exc: object) -> None:
+        self.job, self.outcome = None, ("error", exc)
+
+    @Slot()
+    def on_job_cancelled(self) -> None:
+        self.job, self.outcome = None, ("cancelled", None)
+
+    def cancel(self) -> None:
+        """Stop the check if it still runs."""
+        if self.job is not None:
+            self.job.cancel()
+
+
 class WizardContext(QObject):
     """Shared state of one wizard window.
 
@@ -201,6 +242,7 @@ class WizardContext(QObject):
         self.undo_result: ApplyResult | None = None
         self.applying = False
         self.connection_serial = 0
+        self.early_check: EarlyCheck | None = None
         self.training: QObject | None = None
         self.worker.sessionChanged.connect(self.on_worker_session_changed)
         app = QCoreApplication.instance()
@@ -216,6 +258,7 @@ class WizardContext(QObject):
         # Every sign-in is a new inventory (another lab may reuse the same address and morefs):
         # pages compare this number, not the address, to know that what they show is stale.
         self.connection_serial += 1
+        self.drop_early_check()
         self.connectionChanged.emit(f"Connected to {endpoint} as {user}")
 
     @Slot(bool)
@@ -231,7 +274,51 @@ class WizardContext(QObject):
     def vm(self, choice: VmRef | None) -> None:
         if choice != self._vm:
             self.forget_guest_login()  # a guest login belongs to one VM
+        if self.early_check is not None and (
+            choice is None or choice.moref != self.early_check.moref
+        ):
+            self.drop_early_check()
         self._vm = choice
+
+    # ------------------------------------------------------------------ checking
+
+    def submit_check(self, moref: str) -> Job:
+        """Read and judge the VM ``moref`` on the worker (its result: a ``CheckResult``)."""
+        check = functools.partial(self.gateway.check, evidence_days=self.settings.evidence_days)
+        return self.worker.submit_session(check, moref, description="check")
+
+    def submit_find_then_check(self, query: str) -> Job:
+        """Find ``query`` on the worker and check it at once if it names one VM (the VM named
+        on the command line): the job's ``progress`` brings the VMs found (a list of
+        ``VmRef``), its result the check (or None), see :func:`find_then_check`."""
+        call = functools.partial(
+            find_then_check, self.gateway, evidence_days=self.settings.evidence_days
+        )
+        return self.worker.submit_session(
+            call, query, description="find and check VM", with_token=True, with_report=True
+        )
+
+    def check_early(self, vm: VmRef, job: Job) -> None:
+        """Keep ``job``, a check of ``vm`` already running, for the Check page to take over
+        (see :class:`EarlyCheck`)."""
+        self.drop_early_check()
+        self.early_check = EarlyCheck(vm.moref, job, self)
+
+    def take_early_check(self, moref: str) -> EarlyCheck | None:
+        """The early check of ``moref``, handed over once (None: there is none to take)."""
+        early, self.early_check = self.early_check, None
+        if early is not None and early.moref != moref:
+            early.cancel()
+            early.deleteLater()
+            return None
+        return early
+
+    def drop_early_check(self) -> None:
+        """Cancel and forget the early check, if any (another VM, another connection, Back)."""
+        early, self.early_check = self.early_check, None
+        if early is not None:
+            early.cancel()
+            early.deleteLater()
 
     def forget_guest_login(self) -> None:
         """Drop the guest login (and the request that carries it) from memory."""

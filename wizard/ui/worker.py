@@ -1,4 +1,4 @@
-"""The thread bridge: one worker thread per vCenter session, so the GUI never waits on the network.
+"""The thread bridge: worker threads per vCenter session, so the GUI never waits on the network.
 
 pyVmomi blocks. A :class:`SessionWorker` owns a ``QThread`` and, inside it, the session; pages
 hand it callables with :meth:`SessionWorker.submit` (any function) or
@@ -8,9 +8,15 @@ in submission order; a cancelled job that has not started is skipped, and the re
 was already running is dropped when it arrives. Long jobs made of several remote calls receive a
 :class:`CancelToken` and check it between calls.
 
+A long read (the whole VM list) goes to :meth:`SessionWorker.submit_bulk`: a second thread of its
+own, using the same session, so that the short calls (finding and checking the VM of a ticket)
+never queue behind it. The two threads share the session as ``together()`` in
+``wizard.vsphere.collector`` does: pyVmomi hands each request its own pooled connection.
+
 The owner calls :meth:`SessionWorker.stop` when its window closes: it closes the session in the
-worker thread, then quits and waits for the thread (a ``QThread`` destroyed while running aborts
-the process).
+worker thread, then quits and waits for both threads (a ``QThread`` destroyed while running
+aborts the process). A bulk read still in flight then fails or ends on its own; its job was
+cancelled, so what it brings is dropped.
 """
 
 from __future__ import annotations
@@ -133,9 +139,15 @@ class _ThreadRunner(QObject):
     done = Signal(int, str, object)
     progress = Signal(int, object)
 
-    def __init__(self) -> None:
+    def __init__(self, owner: _ThreadRunner | None = None) -> None:
         super().__init__()
         self._session: Closable | None = None
+        self._owner = owner
+
+    @property
+    def session(self) -> Closable | None:
+        """The session: this runner's own, or (the bulk runner) its owner's."""
+        return self._owner._session if self._owner is not None else self._session
 
     @Slot(int, object)
     def on_worker_run(self, job_id: int, call: object) -> None:
@@ -166,6 +178,7 @@ class SessionWorker(QObject):
         sessionChanged(bool): a session was opened (True) or closed (False).
         busyChanged(bool): whether any job is queued or running.
         _run(int, object): internal, queues a call to the worker thread.
+        _run_bulk(int, object): internal, queues a call to the bulk thread.
 
     Attributes:
         connected: whether the worker holds a session (as last reported to the GUI thread).
@@ -174,22 +187,30 @@ class SessionWorker(QObject):
     sessionChanged = Signal(bool)
     busyChanged = Signal(bool)
     _run = Signal(int, object)
+    _run_bulk = Signal(int, object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._ids = itertools.count(1)
         self._jobs: dict[int, Job] = {}
-        self._thread = QThread()
-        self._thread.setObjectName("vcenter-worker")
         self._runner = _ThreadRunner()
-        self._runner.moveToThread(self._thread)
-        self._run.connect(self._runner.on_worker_run)
-        self._runner.done.connect(self.on_runner_done)
-        self._runner.progress.connect(self.on_runner_progress)
-        self._thread.finished.connect(self._runner.deleteLater)
-        self._thread.start()
+        self._thread = self._start_thread("vcenter-worker", self._runner, self._run)
+        # Started on the first bulk job only: most workers (the lab's) never need it.
+        self._bulk_runner: _ThreadRunner | None = None
+        self._bulk_thread: QThread | None = None
         self._stopped = False
         self.connected = False
+
+    def _start_thread(self, name: str, runner: _ThreadRunner, run: Any) -> QThread:
+        thread = QThread()
+        thread.setObjectName(name)
+        runner.moveToThread(thread)
+        run.connect(runner.on_worker_run)
+        runner.done.connect(self.on_runner_done)
+        runner.progress.connect(self.on_runner_progress)
+        thread.finished.connect(runner.deleteLater)
+        thread.start()
+        return thread
 
     # ------------------------------------------------------------------------ submitting
 
@@ -222,6 +243,21 @@ class SessionWorker(QObject):
     ) -> Job:
         """Run ``fn(session, *args)`` on the worker thread; fails with NotConnected without one."""
         return self._queue(fn, args, description, with_token, with_report, needs_session=True)
+
+    def submit_bulk(self, fn: Callable[..., Any], *args: Any, description: str = "") -> Job:
+        """Run ``fn(session, *args)`` on the bulk thread, beside the jobs of :meth:`submit_session`.
+
+        For one long read that other calls must not wait for (the whole VM list). Bulk jobs run
+        one after another; they fail with NotConnected without a session.
+        """
+        if self._bulk_thread is None and not self._stopped:
+            self._bulk_runner = _ThreadRunner(owner=self._runner)
+            self._bulk_thread = self._start_thread(
+                "vcenter-bulk", self._bulk_runner, self._run_bulk
+            )
+        return self._queue(
+            fn, args, description, False, False, needs_session=True, run=self._run_bulk
+        )
 
     def open_session(self, factory: Callable[..., Closable], *args: Any, description: str) -> Job:
         """Run ``factory(*args)`` on the worker thread and keep what it returns as the session.
@@ -264,6 +300,7 @@ class SessionWorker(QObject):
         with_report: bool,
         *,
         needs_session: bool,
+        run: Any = None,
     ) -> Job:
         job = self._new_job(description or getattr(fn, "__name__", "job"))
         job_id, token = job.id, job.token
@@ -278,12 +315,13 @@ class SessionWorker(QObject):
             if with_report:
                 kwargs["report"] = lambda payload: progress.emit(job_id, payload)
             if needs_session:
-                if runner._session is None:
+                session = runner.session
+                if session is None:
                     raise NotConnected
-                return fn(runner._session, *args, **kwargs)
+                return fn(session, *args, **kwargs)
             return fn(*args, **kwargs)
 
-        self._run.emit(job.id, call)
+        (run if run is not None else self._run).emit(job.id, call)
         return job
 
     def _new_job(self, description: str) -> Job:
@@ -353,12 +391,18 @@ class SessionWorker(QObject):
             runner.close_session()
             QThread.currentThread().quit()
 
+        def quit_bulk(_runner: _ThreadRunner) -> None:
+            QThread.currentThread().quit()
+
+        if self._bulk_thread is not None:
+            self._run_bulk.emit(0, quit_bulk)
         self._run.emit(0, logout_and_quit)
-        if not self._thread.wait(timeout_ms):
-            # A remote call that never returns: the process is ending anyway, and a running
-            # QThread must not be destroyed, so keep it referenced until then.
-            _log.warning("the vCenter worker did not stop within %d ms", timeout_ms)
-            _STUCK.append(self._thread)
+        for thread in (self._thread, self._bulk_thread):
+            if thread is not None and not thread.wait(timeout_ms):
+                # A remote call that never returns: the process is ending anyway, and a running
+                # QThread must not be destroyed, so keep it referenced until then.
+                _log.warning("the vCenter worker did not stop within %d ms", timeout_ms)
+                _STUCK.append(thread)
         self.connected = False
 
 

@@ -7,7 +7,10 @@ session builds pyVmomi's ``SoapStubAdapter`` itself, with ``httpConnectionTimeou
 timeout of every connect and read; ``connectionPoolTimeout`` is only how long idle pooled
 connections are kept).
 
-A session is used by one thread at a time (the GUI's worker thread, or the CLI).
+A session is used by the CLI's thread, or by the GUI's two worker threads (the short calls, and
+the VM list beside them); its requests at the same time each get a pooled connection of their
+own, as in ``together()``. Should the session expire under both at once, both log in again; the
+later login is the one kept, and the earlier session ends at vCenter's idle timeout.
 
 The address is read by :mod:`wizard.vsphere.endpoint`, which loads no pyVmomi (the GUI checks
 what was typed on its own thread); ``Endpoint`` and ``parse_endpoint`` are importable from here

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 
 from PySide6.QtCore import Qt, Slot
@@ -225,8 +224,22 @@ class CheckPage(BasePage):
         self.vm_line.setText(vm.name)
         if self.ctx.check is not None and self._checked_moref == vm.moref:
             self.show_result(self.ctx.check)
-        else:
+            return
+        early = self.ctx.take_early_check(vm.moref)
+        if early is None or early.outcome in (("cancelled", None), ("ok", None)):
             self._start_check()
+        elif early.job is not None:
+            self._start_check(early.job)  # started on Choose VM: its verdict is on its way
+        else:
+            self._show_checking()  # it has ended already: show what it brought
+            kind, payload = early.outcome or ("cancelled", None)
+            if kind == "ok":
+                self.on_check_succeeded(payload)
+            else:
+                self.on_check_failed(payload)
+            self.on_check_finished()
+        if early is not None:
+            early.deleteLater()
 
     def cleanupPage(self) -> None:
         for job in (self._job, self._log_job):
@@ -241,7 +254,7 @@ class CheckPage(BasePage):
 
     # ---------------------------------------------------------------- check
 
-    def _start_check(self) -> None:
+    def _show_checking(self) -> None:
         vm = self.ctx.vm
         assert vm is not None
         self.ctx.check = None
@@ -249,10 +262,14 @@ class CheckPage(BasePage):
         self._clear_results()
         self.log_note.hide()
         self.busy.start(f"Reading {vm.name}'s settings, its host and cluster, and recent events…")
-        check = functools.partial(
-            self.ctx.gateway.check, evidence_days=self.ctx.settings.evidence_days
-        )
-        job = self.ctx.worker.submit_session(check, vm.moref, description="check")
+
+    def _start_check(self, job: Job | None = None) -> None:
+        """Read and judge the chosen VM, or follow ``job``, a check of it already running."""
+        self._show_checking()
+        vm = self.ctx.vm
+        assert vm is not None
+        if job is None:
+            job = self.ctx.submit_check(vm.moref)
         job.succeeded.connect(self.on_check_succeeded)
         job.failed.connect(self.on_check_failed)
         job.finished.connect(self.on_check_finished)

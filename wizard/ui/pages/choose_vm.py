@@ -179,6 +179,8 @@ class ChooseVmPage(BasePage):
         self.proxy.layoutChanged.connect(self._update_count)
         self._list_job: Job | None = None
         self._find_job: Job | None = None
+        self._find_checks = False  # the find running checks the VM it finds (find_then_check)
+        self._list_after_find = False  # the list is read once the find has ended
         self._loaded_for = -1  # the connection the list was read on (ctx.connection_serial)
         self._pending_select: str | None = None
         self._update_count()
@@ -191,24 +193,36 @@ class ChooseVmPage(BasePage):
             self.ctx.vm = None
             preselect = self.ctx.preselect_vm
             if preselect:
-                # Find first: the named VM is ready before the whole list arrives.
+                # Find first, the list once the VM is found: the list's answer (megabytes at
+                # 10,000 VMs) would otherwise be read at the same time as the find's, and slow
+                # it down. The VM is selected one round trip after the login, its check follows.
                 self.find_edit.setText(preselect)
                 self._pending_select = preselect
-                self._start_find(preselect)
-            self._start_list()
+                self._list_after_find = True
+                self._start_find(preselect, then_check=True)
+            else:
+                self._start_list()
         self._show_selected()
         self.first_focus = self.filter_edit
 
     def cleanupPage(self) -> None:
+        self._list_after_find = False
         for job in (self._list_job, self._find_job):
             if job is not None:
                 job.cancel()
+        self.ctx.drop_early_check()
 
     def isComplete(self) -> bool:
         return self.ctx.vm is not None
 
     def validatePage(self) -> bool:
-        return self.ctx.vm is not None
+        if self.ctx.vm is None:
+            return False
+        if self._find_job is not None and self._find_checks:
+            # The VM was chosen (from the list) before the find of the named VM reported: the
+            # Check page checks it; the find must not check it a second time.
+            self._find_job.cancel()
+        return True
 
     def nextId(self) -> int:
         return int(PageId.CHECK)
@@ -218,7 +232,8 @@ class ChooseVmPage(BasePage):
     def _start_list(self) -> None:
         self.banner.hide()
         self.busy.start(f"Reading the VM list from {self.ctx.endpoint}…")
-        job = self.ctx.worker.submit_session(self.ctx.gateway.list_vms, description="list VMs")
+        # On a thread of its own: finding and checking the VM of the ticket never wait for it.
+        job = self.ctx.worker.submit_bulk(self.ctx.gateway.list_vms, description="list VMs")
         job.succeeded.connect(self.on_list_succeeded)
         job.failed.connect(self.on_list_failed)
         job.finished.connect(self.on_list_finished)
@@ -376,16 +391,24 @@ class ChooseVmPage(BasePage):
         if query:
             self._start_find(query)
 
-    def _start_find(self, query: str) -> None:
+    def _start_find(self, query: str, *, then_check: bool = False) -> None:
+        """Find ``query``; ``then_check``: and check the VM at once if it is the only one (the
+        VM named on the command line), beside the list, so that Next finds its verdict ready
+        or on its way."""
         if self._find_job is not None:
             self._find_job.cancel()
         self.find_note.setText(f"Looking for “{query}”…")
         self.find_note.show()
         self.find_button.setEnabled(False)
-        job = self.ctx.worker.submit_session(
-            self.ctx.gateway.find_vms, query, description="find VM"
-        )
-        job.succeeded.connect(self.on_find_succeeded)
+        self._find_checks = then_check
+        if then_check:
+            job = self.ctx.submit_find_then_check(query)
+            job.progress.connect(self.on_find_then_check_found)
+        else:
+            job = self.ctx.worker.submit_session(
+                self.ctx.gateway.find_vms, query, description="find VM"
+            )
+            job.succeeded.connect(self.on_find_succeeded)
         job.failed.connect(self.on_find_failed)
         job.finished.connect(self.on_find_finished)
         self._find_job = job
@@ -394,6 +417,22 @@ class ChooseVmPage(BasePage):
     def on_find_succeeded(self, refs: object) -> None:
         assert isinstance(refs, list)
         self.show_found(refs, ())
+
+    @Slot(object)
+    def on_find_then_check_found(self, refs: object) -> None:
+        assert isinstance(refs, list)
+        job = self._find_job
+        if job is None:
+            return
+        # The find is over; what the job does next is the check, the Check page's business.
+        job.failed.disconnect(self.on_find_failed)
+        job.finished.disconnect(self.on_find_finished)
+        self.on_find_finished()
+        self.show_found(refs, ())
+        if len(refs) == 1 and self.ctx.vm == refs[0]:
+            self.ctx.check_early(refs[0], job)
+        else:
+            job.cancel()
 
     @Slot(object)
     def on_find_failed(self, exc: object) -> None:
@@ -407,6 +446,9 @@ class ChooseVmPage(BasePage):
     def on_find_finished(self) -> None:
         self._find_job = None
         self.find_button.setEnabled(bool(self.find_edit.text().strip()))
+        if self._list_after_find:
+            self._list_after_find = False
+            self._start_list()
 
     def show_found(self, refs: Sequence[VmRef], close: Sequence[str]) -> None:
         """List what the find returned; one exact hit is selected at once."""
