@@ -56,13 +56,6 @@ VERDICT_CHOICES: dict[Verdict, str] = {
 }
 """The verdicts as the trainee picks one, in the order of the question."""
 
-REMEDY_NAMES: dict[RemedyId, str] = {
-    RemedyId.LOWER_RESOLUTION: "Limit the screen to 1280x1024",
-    RemedyId.STAY_ON_HW7: "Stay on hardware version 7",
-    RemedyId.RAISE_BUFFER: "Raise the checkpoint buffer",
-    RemedyId.ENABLE_3D: "Turn on 3D",
-}
-
 CONDITION_NAMES: dict[ConditionId, str] = {
     ConditionId.DISPLAY: "Display",
     ConditionId.WDDM: "WDDM guest",
