@@ -6,7 +6,7 @@ place, its caveats and the privileges it needs. Which one is recommended is
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 from wizard.kb.facts import VmFacts
 from wizard.kb.model import (
@@ -47,43 +47,15 @@ from wizard.kb.values import parse_hardware_version
 CAP_SCREEN = (1280, 1024)
 
 
-@dataclass
-class Draft:
-    """A remedy while it is being judged; frozen into a ``Remedy`` at the end."""
+@dataclass(frozen=True)
+class Draft(Remedy):
+    """A remedy while the four are compared: not yet recommended, and with what shows it is in
+    effect already (``in_place``), which only that comparison needs."""
 
-    id: RemedyId
-    title: str
-    summary: str
-    available: bool
-    why_not: str | None
-    needs_power_off: bool
-    required_privileges: tuple[str, ...]
-    missing_privileges: tuple[str, ...]
-    changes: tuple[Change, ...]
-    caveats: tuple[Caveat, ...]
-    variant: str | None = None
-    manual_steps: tuple[str, ...] = ()
     in_place: str = ""
-    recommended: bool = False
-    reason: str = ""
 
     def freeze(self) -> Remedy:
-        return Remedy(
-            id=self.id,
-            title=self.title,
-            summary=self.summary,
-            available=self.available,
-            why_not=self.why_not,
-            recommended=self.recommended,
-            reason=self.reason,
-            needs_power_off=self.needs_power_off,
-            required_privileges=self.required_privileges,
-            missing_privileges=self.missing_privileges,
-            changes=self.changes,
-            caveats=self.caveats,
-            variant=self.variant,
-            manual_steps=self.manual_steps,
-        )
+        return Remedy(**{f.name: getattr(self, f.name) for f in fields(Remedy)})
 
 
 @dataclass(frozen=True)
@@ -142,6 +114,8 @@ class Fix:
             self.summary,
             available=True,
             why_not=None,
+            recommended=False,
+            reason="",
             needs_power_off=False,
             required_privileges=(),
             missing_privileges=(),
