@@ -352,18 +352,12 @@ def _verify(args: argparse.Namespace, out: TextIO) -> int:
             if path.stat().st_size > MAX_RESULT_BYTES:
                 raise ValueError("larger than 2 MB, too large for an exam result")
             data = json.loads(path.read_text(encoding="utf-8-sig"))
+            if not isinstance(data, dict) or data.get("kind") != KIND:
+                raise ValueError(f'no "kind": "{KIND}"')
         except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
             print(
                 f"checkpoint-wizard: {path} is not an exam result ({exc}): give the files the "
                 "exam wrote (exam-NAME-DATE-TIME.json).",
-                file=sys.stderr,
-            )
-            worst = max(worst, EXIT_USAGE) if worst != EXIT_REFUSED else worst
-            continue
-        if not isinstance(data, dict) or data.get("kind") != KIND:
-            print(
-                f'checkpoint-wizard: {path} is not an exam result (no "kind": "exam"): give '
-                "the files the exam wrote (exam-NAME-DATE-TIME.json).",
                 file=sys.stderr,
             )
             worst = max(worst, EXIT_USAGE) if worst != EXIT_REFUSED else worst
