@@ -279,46 +279,30 @@ def _judge_guest(facts: VmFacts, notes: list[str]) -> Condition:
         info, source = classify(config_id), "config.guestId"
     # Words only: the id itself is in the source the technician can open (guest.guestId).
     value = info.name if info.guest_id else "not named"
+
+    def wddm(state: ConditionState, detail: str) -> Condition:
+        return Condition(ConditionId.WDDM, state, value, source, detail, WHY_WDDM)
+
     if info.cls is GuestClass.WDDM_ARTICLE:
-        return Condition(
-            ConditionId.WDDM,
-            ConditionState.MET,
-            value,
-            source,
-            f"{info.name} drives the screen with WDDM; the article names it.",
-            WHY_WDDM,
+        return wddm(
+            ConditionState.MET, f"{info.name} drives the screen with WDDM; the article names it."
         )
     if info.cls is GuestClass.WDDM_LATER:
         notes.append(
             f"{info.name} is newer than the article; we treat it as a WDDM guest like Windows 7."
         )
-        return Condition(
-            ConditionId.WDDM,
+        return wddm(
             ConditionState.MET,
-            value,
-            source,
             f"{info.name} drives the screen with WDDM. The article predates it; we treat it "
             "like Windows 7.",
-            WHY_WDDM,
         )
     if info.cls is GuestClass.NOT_WDDM:
-        return Condition(
-            ConditionId.WDDM,
-            ConditionState.NOT_MET,
-            value,
-            source,
-            f"{info.name} does not use WDDM.",
-            WHY_WDDM,
-        )
-    return Condition(
-        ConditionId.WDDM,
+        return wddm(ConditionState.NOT_MET, f"{info.name} does not use WDDM.")
+    return wddm(
         ConditionState.UNKNOWN,
-        value,
-        source,
         "We can't tell which display driver model this guest uses."
         if info.guest_id
         else "Neither Tools nor the VM's settings name the guest OS.",
-        WHY_WDDM,
     )
 
 
