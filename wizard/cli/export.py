@@ -16,12 +16,11 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from wizard.cli.connect import Login, connected, login_from_args, one_vm
+from wizard.cli.connect import Login, connected, one_vm
 from wizard.cli.exits import EXIT_OK, EXIT_USAGE, CliError, error_exit
 from wizard.cli.files import write_atomically
-from wizard.cli.lab import running_lab, scenario_path
+from wizard.cli.lab import with_login
 from wizard.cli.options import add_connection_options, days
-from wizard.cli.signals import Stopped, stop_on_signals, stopped
 
 
 def add_parser(actions: argparse._SubParsersAction[Any]) -> None:
@@ -67,14 +66,11 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             "ticket-4711 (at most 64 characters).",
             EXIT_USAGE,
         )
-    if args.scenario is None:
-        return _export(args, login_from_args(args), out)
-    with stop_on_signals("SIGTERM", "SIGHUP"):
-        try:
-            with running_lab(scenario_path(args.scenario)) as info:
-                return _export(args, Login.of_lab(info), out)
-        except Stopped as exc:
-            return stopped(exc, "the training lab is stopped, nothing was written")
+    return with_login(
+        args,
+        lambda login: _export(args, login, out),
+        "the training lab is stopped, nothing was written",
+    )
 
 
 def _export(args: argparse.Namespace, login: Login, out: TextIO) -> int:

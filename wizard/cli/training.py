@@ -28,7 +28,6 @@ that does not exist or holds no result, a file that cannot be written, a short k
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -41,6 +40,7 @@ from wizard.cli.exits import (
     EXIT_USAGE,
 )
 from wizard.cli.files import write_atomically
+from wizard.cli.gui import no_screen
 
 
 class _Refused(Exception):
@@ -304,11 +304,7 @@ def _exam(args: argparse.Namespace, out: TextIO) -> int:
         raise _Refused(
             f"{str(results)!r}: the results folder cannot be written ({why}). Nothing was started."
         ) from None
-    if (
-        sys.platform.startswith("linux")
-        and not os.environ.get("QT_QPA_PLATFORM")
-        and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    ):
+    if no_screen():
         raise _Refused(
             "there is no screen to open the exam on (neither DISPLAY nor WAYLAND_DISPLAY is "
             "set). Start it from the trainee's desktop session. Nothing was started."
