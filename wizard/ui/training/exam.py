@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -149,11 +149,7 @@ class LeaveExamBox(QMessageBox):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             parent,
         )
-        self.setTextFormat(Qt.TextFormat.PlainText)
-        self.button(QMessageBox.StandardButton.Yes).setText("&Leave the exam")
-        self.button(QMessageBox.StandardButton.No).setText("&Back to the exam")
-        self.setDefaultButton(QMessageBox.StandardButton.No)
-        self.setEscapeButton(QMessageBox.StandardButton.No)
+        dialogs.word_the_answers(self, "&Leave the exam", "&Back to the exam")
         self.setAccessibleName("Leave the exam")
 
 
