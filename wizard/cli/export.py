@@ -21,6 +21,7 @@ from wizard.cli.exits import EXIT_OK, EXIT_USAGE, CliError, error_exit
 from wizard.cli.files import write_atomically
 from wizard.cli.lab import with_login
 from wizard.cli.options import add_connection_options, days
+from wizard.kb.rules import plural
 
 
 def add_parser(actions: argparse._SubParsersAction[Any]) -> None:
@@ -93,11 +94,7 @@ def _export(args: argparse.Namespace, login: Login, out: TextIO) -> int:
     except ExportError as exc:
         raise CliError(f"{exc} Nothing was written.", EXIT_USAGE) from None
     write_atomically(target, case.text)
-    names = (
-        "real names kept"
-        if args.keep_names
-        else f"{case.renamed} name{'s' if case.renamed != 1 else ''} made up"
-    )
+    names = "real names kept" if args.keep_names else f"{plural(case.renamed, 'name')} made up"
     print(
         f"Wrote {target}: {case.vm} ({names}); in the lab it is {case.lab[0].value}"
         f"{' with ' + case.lab[1].value if case.lab[1] else ''}"

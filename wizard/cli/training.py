@@ -41,6 +41,7 @@ from wizard.cli.exits import (
 )
 from wizard.cli.files import write_atomically
 from wizard.cli.gui import no_screen
+from wizard.kb.rules import plural
 
 
 class _Refused(Exception):
@@ -240,9 +241,9 @@ def _report(args: argparse.Namespace, out: TextIO) -> int:
     print(
         f"Wrote {target}"
         + (f" and {args.csv}" if args.csv is not None else "")
-        + f": {len(report.trainees)} trainee{'s' if len(report.trainees) != 1 else ''}, "
-        f"{len(report.cases)} case{'s' if len(report.cases) != 1 else ''}, "
-        f"{len(report.attempts)} attempt{'s' if len(report.attempts) != 1 else ''} "
+        + f": {plural(len(report.trainees), 'trainee')}, "
+        f"{plural(len(report.cases), 'case')}, "
+        f"{plural(len(report.attempts), 'attempt')} "
         f"({took:.2f} s).",
         file=out,
     )

@@ -171,7 +171,8 @@ def _fmt_screen(screen: tuple[int, int]) -> str:
     return f"{screen[0]}x{screen[1]}"
 
 
-def _plural(count: int, word: str) -> str:
+def plural(count: int, word: str) -> str:
+    """A count and its noun ("1 trace", "2 traces"): plural after any number but one."""
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
@@ -192,7 +193,7 @@ def _judge_display(facts: VmFacts, demand: DisplayDemand) -> Condition:
             ConditionId.DISPLAY, state, value, "; ".join([*sources, *extra]), detail, WHY_DISPLAY
         )
 
-    count_text = "display count unknown" if displays is None else _plural(displays, "display")
+    count_text = "display count unknown" if displays is None else plural(displays, "display")
     if video is None:
         if screen is not None and screen[0] * screen[1] > MAX_SINGLE_SCREEN_PIXELS:
             return cond(
@@ -559,7 +560,7 @@ def _verdict(
         return (
             Verdict.CONFIRMED,
             "vMotion of this VM already failed with this error "
-            f"({_plural(len(facts.evidence), 'trace')} found).",
+            f"({plural(len(facts.evidence), 'trace')} found).",
         )
     at_risk_version = version == AT_RISK_VERSION
     failing = [c for c in (c1, c2) if c.state is ConditionState.NOT_MET]

@@ -29,6 +29,7 @@ from datetime import datetime
 from wizard import __version__
 from wizard.kb.model import ARTICLE_ID, Remedy, RemedyId, Verdict
 from wizard.kb.remedy_fixes import REMEDY_TITLES
+from wizard.kb.rules import plural
 from wizard.lab.results import Point, embed_in_html, embed_in_text, make_record
 from wizard.ui.training.coach import (
     VERDICT_CHOICES,
@@ -142,7 +143,7 @@ class Debrief:
         if self.passed:
             return "Well done: you handled this ticket the way the case expects."
         count = len(self.misses)
-        return f"{count} point{'s' if count != 1 else ''} to look at again before the next ticket."
+        return f"{plural(count, 'point')} to look at again before the next ticket."
 
 
 def _name(rid: RemedyId | None, remedies: Sequence[Remedy]) -> str:
