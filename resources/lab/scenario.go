@@ -131,6 +131,15 @@ func fail(path, format string, args ...interface{}) {
 	panic(&scenarioError{path: path, msg: fmt.Sprintf(format, args...)})
 }
 
+// once fails at path when name is already in seen ("<name> is listed twice", or "used"), else
+// adds it.
+func once(seen map[string]bool, path, name, how string) {
+	if seen[name] {
+		fail(path, "%s is %s twice", pyQuote(name), how)
+	}
+	seen[name] = true
+}
+
 var (
 	hwVersionRe  = regexp.MustCompile(`^vmx-[0-9]{2}$`)
 	idRe         = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
@@ -691,10 +700,7 @@ func parseTop(root interface{}) *Scenario {
 		p := item("users", i)
 		um := fields(p, u, []string{"user", "password", "role"}, nil)
 		a := Account{User: nonEmpty(p+".user", um.vals["user"])}
-		if seenUser[a.User] {
-			fail(p+".user", "%s is listed twice", pyQuote(a.User))
-		}
-		seenUser[a.User] = true
+		once(seenUser, p+".user", a.User, "listed")
 		a.Password = nonEmpty(p+".password", um.vals["password"])
 		if a.User == sc.Login.User && a.Password != sc.Login.Password {
 			fail(p+".password", "differs from login.password for the same user")
@@ -715,10 +721,7 @@ func parseTop(root interface{}) *Scenario {
 		p := item("clusters", i)
 		cm := fields(p, c, []string{"name", "ha", "hosts"}, nil)
 		cl := Cluster{Name: entityName(p+".name", cm.vals["name"])}
-		if clusterNames[cl.Name] {
-			fail(p+".name", "%s is used twice", pyQuote(cl.Name))
-		}
-		clusterNames[cl.Name] = true
+		once(clusterNames, p+".name", cl.Name, "used")
 		ha := fields(p+".ha", cm.vals["ha"], []string{"enabled", "admission_control"}, nil)
 		cl.HAEnabled = boolean(p+".ha.enabled", ha.vals["enabled"])
 		cl.AdmissionControl = boolean(p+".ha.admission_control", ha.vals["admission_control"])
@@ -726,10 +729,7 @@ func parseTop(root interface{}) *Scenario {
 			hp := item(p+".hosts", j)
 			hm := fields(hp, h, []string{"name", "cpu_model", "sse41"}, nil)
 			host := Host{Name: entityName(hp+".name", hm.vals["name"])}
-			if hosts[host.Name] {
-				fail(hp+".name", "%s is used twice", pyQuote(host.Name))
-			}
-			hosts[host.Name] = true
+			once(hosts, hp+".name", host.Name, "used")
 			host.CPUModel = nonEmpty(hp+".cpu_model", hm.vals["cpu_model"])
 			host.SSE41 = boolean(hp+".sse41", hm.vals["sse41"])
 			cl.Hosts = append(cl.Hosts, host)

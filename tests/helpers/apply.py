@@ -95,6 +95,12 @@ def read(session: Session, name: str) -> VmFacts:
     return collect_facts(session, resolve_vm(session, name).moref)
 
 
+def assert_on_and_unchanged(session: Session, facts: VmFacts) -> None:
+    """The VM of ``facts`` is still on, and nothing changed it since they were read."""
+    now = read(session, facts.name)
+    assert (now.power_state, now.change_version) == ("poweredOn", facts.change_version)
+
+
 @contextlib.contextmanager
 def someone_else(info: LabInfo) -> Iterator[Any]:
     """A second administrator's plain pyVmomi login: the colleague acting meanwhile."""

@@ -34,7 +34,8 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from types import TracebackType
+
+from wizard.lab.process import StopsOnExit
 
 LOOPBACK = "127.0.0.1"
 
@@ -58,7 +59,7 @@ class _Armed:
     skip: int = 0
 
 
-class FaultProxy:
+class FaultProxy(StopsOnExit):
     """Relay 127.0.0.1:<port> to the lab at 127.0.0.1:``target_port``, with faults on demand.
 
     Args:
@@ -134,14 +135,6 @@ class FaultProxy:
     def __enter__(self) -> FaultProxy:
         self.start()
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # ------------------------------------------------------------------------------ relay
 

@@ -144,6 +144,11 @@ def _both(*changes: Callable[[Doc], None]) -> Callable[[Doc], None]:
     return change
 
 
+def _users(*users: tuple[str, str, str]) -> bytes:
+    """The base scenario with these lab accounts, each (user, password, role)."""
+    return _doc(_set("users", [{"user": u, "password": p, "role": r} for u, p, r in users]))
+
+
 def _with_pairs(edit: Callable[[Doc], Any]) -> bytes:
     """A document in which ``edit`` may swap dicts for :class:`Obj` (to repeat a key)."""
     doc = base()
@@ -246,6 +251,11 @@ def fixed_cases() -> list[Case]:
 
     # --- escapes that name no character
     named = _doc(_set("vms", 0, "name", "HD-W7-042")).decode()
+
+    def raw_title(escaped: str) -> bytes:
+        """The base scenario with this title as raw JSON text, its escapes as written."""
+        return named.replace('"title": "Corpus base"', f'"title": "{escaped}"', 1).encode()
+
     c.append(
         Case(
             "lone-high-surrogate",
@@ -253,41 +263,11 @@ def fixed_cases() -> list[Case]:
             "(file)",
         )
     )
-    c.append(
-        Case(
-            "lone-low-surrogate",
-            named.replace('"title": "Corpus base"', '"title": "x\\udc00y"', 1).encode(),
-            "(file)",
-        )
-    )
-    c.append(
-        Case(
-            "reversed-surrogates",
-            named.replace('"title": "Corpus base"', '"title": "\\udc00\\ud800"', 1).encode(),
-            "(file)",
-        )
-    )
-    c.append(
-        Case(
-            "high-surrogate-at-end",
-            named.replace('"title": "Corpus base"', '"title": "x\\ud83d"', 1).encode(),
-            "(file)",
-        )
-    )
-    c.append(
-        Case(
-            "surrogate-pair",
-            named.replace('"title": "Corpus base"', '"title": "\\ud83d\\ude00"', 1).encode(),
-            None,
-        )
-    )
-    c.append(
-        Case(
-            "escaped-backslash-then-u",
-            named.replace('"title": "Corpus base"', '"title": "\\\\ud800"', 1).encode(),
-            None,
-        )
-    )
+    c.append(Case("lone-low-surrogate", raw_title("x\\udc00y"), "(file)"))
+    c.append(Case("reversed-surrogates", raw_title("\\udc00\\ud800"), "(file)"))
+    c.append(Case("high-surrogate-at-end", raw_title("x\\ud83d"), "(file)"))
+    c.append(Case("surrogate-pair", raw_title("\\ud83d\\ude00"), None))
+    c.append(Case("escaped-backslash-then-u", raw_title("\\\\ud800"), None))
     c.append(Case("nul-escape", _doc(_set("title", "a\x00b")), "title"))
     c.append(Case("vm-name-nul", _doc(_set("vms", 1, "name", "Off\x00W7")), "vms[1].name"))
     c.append(Case("vm-name-ufffe", _doc(_set("vms", 1, "name", "Off\ufffe")), "vms[1].name"))
@@ -614,39 +594,17 @@ def fixed_cases() -> list[Case]:
     c.append(
         Case(
             "order-user-twice-then-role",
-            _doc(
-                _set(
-                    "users",
-                    [
-                        {"user": "a", "password": "p", "role": "x"},
-                        {"user": "a", "password": "p", "role": "root"},
-                    ],
-                )
-            ),
+            _users(("a", "p", "x"), ("a", "p", "root")),
             "users[0].role",
         )
     )
     c.append(
-        Case(
-            "order-user-repeated",
-            _doc(
-                _set(
-                    "users",
-                    [
-                        {"user": "a", "password": "p", "role": "admin"},
-                        {"user": "a", "password": "", "role": "root"},
-                    ],
-                )
-            ),
-            "users[1].user",
-        )
+        Case("order-user-repeated", _users(("a", "p", "admin"), ("a", "", "root")), "users[1].user")
     )
     c.append(
         Case(
             "order-login-password-differs",
-            _doc(
-                _set("users", [{"user": "helpdesk@lab.local", "password": "other", "role": "root"}])
-            ),
+            _users(("helpdesk@lab.local", "other", "root")),
             "users[0].password",
         )
     )

@@ -16,6 +16,7 @@ import pytest
 from tests.helpers.apply import (
     OPERATOR,
     VIEWER,
+    assert_on_and_unchanged,
     check,
     read,
     records,
@@ -259,8 +260,7 @@ def test_a_read_only_user_changes_nothing_and_is_told_the_privilege(
         assert "VirtualMachine.Config.AdvancedConfig" in result.message
         assert "Dual W7" in result.message
         assert result.task_ids == ()
-        now = read(session, "Dual W7")
-        assert (now.power_state, now.change_version) == ("poweredOn", facts.change_version)
+        assert_on_and_unchanged(session, facts)
         entry = journal.read().entry(result.entry_id or "")
         assert entry is not None
         assert entry.outcome == "refused"
@@ -284,8 +284,7 @@ def test_no_shutdown_without_consent(lab: LabInfo, journal: Journal) -> None:
         result = apply(session, journal, facts, remedy)
         assert result.outcome is Outcome.REFUSED
         assert result.reason is Reason.CONSENT_SHUTDOWN
-        now = read(session, "Dual W7")
-        assert (now.power_state, now.change_version) == ("poweredOn", facts.change_version)
+        assert_on_and_unchanged(session, facts)
 
 
 def test_tools_not_running_offers_the_choices_and_hard_power_off_needs_its_own_consent(
@@ -381,5 +380,4 @@ def test_stop_before_the_shutdown_changes_nothing(lab: LabInfo, journal: Journal
         result = executor.apply(ApplyRequest(facts, remedy, allow_shutdown=True))
         assert result.outcome is Outcome.CANCELLED
         assert steps_of(result) == [("reread", "done"), ("shutdown", "cancelled")]
-        now = read(session, "Dual W7")
-        assert (now.power_state, now.change_version) == ("poweredOn", facts.change_version)
+        assert_on_and_unchanged(session, facts)

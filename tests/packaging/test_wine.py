@@ -137,17 +137,21 @@ class Wine:
             text = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
         return subprocess.CompletedProcess(done.args, done.returncode, *text)
 
-    def start_server(self) -> None:
-        """Keep one wineserver for the whole module: a fresh one per command costs seconds."""
+    def run_quietly(self, *argv: str, timeout: float) -> None:
+        """Run a Wine tool that must succeed, with no input and its output discarded."""
         subprocess.run(
-            ["wineserver", "-p"],
+            argv,
             env=self.env(),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            timeout=60,
+            timeout=timeout,
             check=True,
         )
+
+    def start_server(self) -> None:
+        """Keep one wineserver for the whole module: a fresh one per command costs seconds."""
+        self.run_quietly("wineserver", "-p", timeout=60)
 
     def stop_server(self) -> None:
         subprocess.run(["wineserver", "-k"], env=self.env(), timeout=60, check=False)
@@ -197,6 +201,11 @@ class Places:
     program_files: Path
     standin_log: Path
 
+    def leave_data(self, name: str, text: str) -> None:
+        """A file in the user's data folder, as the wizard would have left it there."""
+        self.data.mkdir(parents=True, exist_ok=True)
+        (self.data / name).write_text(text, encoding="utf-8")
+
 
 @pytest.fixture(scope="module")
 def wine() -> Iterator[Wine]:
@@ -210,15 +219,7 @@ def wine() -> Iterator[Wine]:
     wine = Wine(prefix)
     prefix.mkdir(parents=True, exist_ok=True)  # wineserver needs the folder; wineboot fills it
     wine.start_server()
-    subprocess.run(
-        ["wineboot", "--init"],
-        env=wine.env(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        timeout=600,
-        check=True,
-    )
+    wine.run_quietly("wineboot", "--init", timeout=600)
     record(
         "Wine prefix " + ("created" if fresh else "reused (build/wine/prefix)"),
         time.monotonic() - started,
@@ -407,8 +408,7 @@ def test_upgrade_over_an_older_version_leaves_nothing_stale(
     stale = places.install / "_internal" / "stale-from-0.0.9.txt"
     assert stale.is_file()
     assert wine.reg_value(KEY, "DisplayVersion") == OLD_VERSION
-    places.data.mkdir(parents=True, exist_ok=True)
-    (places.data / "journal.jsonl").write_text("{}\n", encoding="utf-8")
+    places.leave_data("journal.jsonl", "{}\n")
 
     _install(wine, setup.new, f"upgrade {OLD_VERSION} -> {wizard.__version__} in place")
 
@@ -422,9 +422,8 @@ def test_silent_uninstall_keeps_journal_settings_and_passwords(
     wine: Wine, setup: Setup, places: Places
 ) -> None:
     _install(wine, setup.new, "install before the uninstall")
-    places.data.mkdir(parents=True, exist_ok=True)
-    (places.data / "journal.jsonl").write_text("{}\n", encoding="utf-8")
-    (places.data / "gui.json").write_text("{}", encoding="utf-8")
+    places.leave_data("journal.jsonl", "{}\n")
+    places.leave_data("gui.json", "{}")
     (places.data / "Cache").mkdir()
 
     _uninstall(wine, places, step="silent uninstall (keeps journal and settings)")
@@ -444,8 +443,7 @@ def test_uninstall_with_removal_forgets_passwords_and_data(
     wine: Wine, setup: Setup, places: Places
 ) -> None:
     _install(wine, setup.new, "install before the full removal")
-    places.data.mkdir(parents=True, exist_ok=True)
-    (places.data / "journal.jsonl").write_text("{}\n", encoding="utf-8")
+    places.leave_data("journal.jsonl", "{}\n")
 
     _uninstall(
         wine,

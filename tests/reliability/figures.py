@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,3 +68,25 @@ def record(area: str, **figures: Any) -> None:
     line = json.dumps({"area": area, **figures}, sort_keys=True, default=str)
     with Path(path).open("a", encoding="utf-8") as f:
         f.write(line + "\n")
+
+
+@dataclass
+class Sweep:
+    """What one operation's sweep of injected faults did: how many runs came through, and what
+    went wrong in the others (each labelled with the operation and the run)."""
+
+    op: str
+    survived: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def settle(self, label: str, problems: list[str], *, counts: bool = True) -> None:
+        """Keep the run's problems, or count it as survived when there are none (and it
+        ``counts``: a fault that never fired proves nothing)."""
+        if problems:
+            self.problems.extend(f"{self.op} {label}: {p}" for p in problems)
+        elif counts:
+            self.survived += 1
+
+    def publish(self, area: str, **figures: Any) -> None:
+        """Append the sweep's figures, with how many runs survived and how many had problems."""
+        record(area, op=self.op, survived=self.survived, problems=len(self.problems), **figures)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ from tests.helpers.apply import SCENARIO, check, journal_in
 from tests.helpers.faultproxy import Fault, FaultProxy
 from tests.helpers.lab import fresh_labs, running_lab
 from tests.reliability import observe
-from tests.reliability.figures import Size, current_size, record
+from tests.reliability.figures import Size, Sweep, current_size, record
 from wizard.audit import Journal, JournalEntry
 from wizard.kb import RemedyId, assess, remedies
 from wizard.lab.process import LabInfo
@@ -73,34 +73,20 @@ WANTED_ON_OFF = {OFF_VM: "poweredOff", ON_VM: "poweredOn"}
 
 
 @dataclass
-class Tally:
+class Tally(Sweep):
     """What one operation's sweep did."""
 
-    op: str
     steps: int = 0
     runs: int = 0
     fired: int = 0
-    survived: int = 0
-    problems: list[str] = field(default_factory=list)
 
     def judge(self, label: str, fired: bool, problems: list[str]) -> None:
         self.runs += 1
         self.fired += int(fired)
-        if problems:
-            self.problems.extend(f"{self.op} {label}: {p}" for p in problems)
-        elif fired:
-            self.survived += 1
+        self.settle(label, problems, counts=fired)
 
-    def publish(self) -> None:
-        record(
-            "faults",
-            op=self.op,
-            steps=self.steps,
-            runs=self.runs,
-            injected=self.fired,
-            survived=self.survived,
-            problems=len(self.problems),
-        )
+    def publish_faults(self) -> None:
+        self.publish("faults", steps=self.steps, runs=self.runs, injected=self.fired)
 
 
 def plan(op: str, steps: int, size: Size = SIZE, *, stride: int = 1) -> list[tuple[int, Fault]]:
@@ -408,7 +394,7 @@ def read_lab(lab_binary_path: Path, tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.mark.parametrize("op", ["connect", "list", "check"])
 def test_read_operations_survive_a_fault_at_every_step(read_lab: LabInfo, op: str) -> None:
     tally = sweep_read(read_lab, op)
-    tally.publish()
+    tally.publish_faults()
     assert tally.steps >= 2
     assert tally.fired >= len(plan(op, tally.steps)) * 0.8, "most faults must really fire"
     assert not tally.problems, "\n".join(tally.problems)
@@ -424,7 +410,7 @@ def test_changes_survive_a_fault_at_every_step(
     lab_binary_path: Path, tmp_path: Path, op: str, vm: str
 ) -> None:
     tally = sweep_change(lab_binary_path, tmp_path, op, vm)
-    tally.publish()
+    tally.publish_faults()
     assert tally.steps >= 5
     assert not tally.problems, "\n".join(tally.problems)
 

@@ -32,7 +32,7 @@ from tests.helpers.apply import SCENARIO, check
 from tests.helpers.lab import fresh_labs
 from tests.helpers.vsphere_lab import session_to
 from tests.reliability import observe
-from tests.reliability.figures import current_size, record
+from tests.reliability.figures import Sweep, current_size
 from wizard.audit import Journal, JournalError
 from wizard.kb import RemedyId
 from wizard.kb.model import Change
@@ -83,22 +83,16 @@ class FillingJournal(Journal):
 
 
 @dataclass
-class Tally:
-    op: str
+class Tally(Sweep):
     points: int = 0
     writes: int = 0
     injected: int = 0
-    survived: int = 0
     kinds: dict[str, int] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
 
     def judge(self, kind: str, label: str, problems: list[str]) -> None:
         self.injected += 1
         self.kinds[kind] = self.kinds.get(kind, 0) + 1
-        if problems:
-            self.problems.extend(f"{self.op} {label}: {p}" for p in problems)
-        else:
-            self.survived += 1
+        self.settle(label, problems)
 
 
 def executor(
@@ -255,15 +249,12 @@ def test_a_run_broken_at_any_point_is_finished_by_the_next_one(
     lab_binary_path: Path, tmp_path: Path, op: str, remedy: RemedyId, vm: str
 ) -> None:
     tally = sweep(lab_binary_path, tmp_path, op, remedy, vm)
-    record(
+    tally.publish(
         "interruptions",
-        op=tally.op,
         points=tally.points,
         writes=tally.writes,
         injected=tally.injected,
-        survived=tally.survived,
         kinds=tally.kinds,
-        problems=len(tally.problems),
     )
     assert tally.points >= 6
     assert not tally.problems, "\n".join(tally.problems)

@@ -135,6 +135,12 @@ def test_verify_and_report_flag_an_edited_file_from_the_command_line(
     told = capsys.readouterr()
     assert f"checkpoint-wizard: {missing} is not an exam result" in told.err
     assert told.out == ""
+    # JSON, but not what an exam writes (a scenario, a settings file): the same advice.
+    other = tmp_path / "settings.json"
+    other.write_text('{"kind": "settings"}', encoding="utf-8")
+    assert cli.main(["training", "verify", str(other), "--key-file", str(key)]) == 2
+    told = capsys.readouterr()
+    assert f'{other} is not an exam result (no "kind": "exam"): give the files' in told.err
 
     out = tmp_path / "class.html"
     args = ["training", "report", str(tmp_path / "results"), "--out", str(out)]

@@ -6,11 +6,10 @@ import argparse
 from typing import Any, TextIO
 
 from wizard import __version__
-from wizard.cli.connect import Login, connected, login_from_args, one_vm
+from wizard.cli.connect import Login, connected, one_vm
 from wizard.cli.exits import EXIT_OK, EXIT_USAGE, CliError, error_exit
-from wizard.cli.lab import running_lab, scenario_path
+from wizard.cli.lab import with_login
 from wizard.cli.options import MOREF_HELP, add_connection_options, days
-from wizard.cli.signals import Stopped, stop_on_signals, stopped
 
 
 def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
@@ -36,14 +35,11 @@ def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
 def run(args: argparse.Namespace, out: TextIO) -> int:
     if not args.check_vm and not args.check_moref and not args.all:
         raise CliError("say which VM: --vm NAME, --moref ID, or --all for every VM.", EXIT_USAGE)
-    if args.scenario is not None:
-        with stop_on_signals("SIGTERM", "SIGHUP"):
-            try:
-                with running_lab(scenario_path(args.scenario)) as info:
-                    return _check(args, Login.of_lab(info), out)
-            except Stopped as exc:
-                return stopped(exc, "the training lab is stopped, nothing was changed")
-    return _check(args, login_from_args(args), out)
+    return with_login(
+        args,
+        lambda login: _check(args, login, out),
+        "the training lab is stopped, nothing was changed",
+    )
 
 
 def _check(args: argparse.Namespace, login: Login, out: TextIO) -> int:

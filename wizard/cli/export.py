@@ -16,12 +16,12 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from wizard.cli.connect import Login, connected, login_from_args, one_vm
+from wizard.cli.connect import Login, connected, one_vm
 from wizard.cli.exits import EXIT_OK, EXIT_USAGE, CliError, error_exit
 from wizard.cli.files import write_atomically
-from wizard.cli.lab import running_lab, scenario_path
+from wizard.cli.lab import with_login
 from wizard.cli.options import add_connection_options, days
-from wizard.cli.signals import Stopped, stop_on_signals, stopped
+from wizard.kb.rules import plural
 
 
 def add_parser(actions: argparse._SubParsersAction[Any]) -> None:
@@ -67,14 +67,11 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             "ticket-4711 (at most 64 characters).",
             EXIT_USAGE,
         )
-    if args.scenario is None:
-        return _export(args, login_from_args(args), out)
-    with stop_on_signals("SIGTERM", "SIGHUP"):
-        try:
-            with running_lab(scenario_path(args.scenario)) as info:
-                return _export(args, Login.of_lab(info), out)
-        except Stopped as exc:
-            return stopped(exc, "the training lab is stopped, nothing was written")
+    return with_login(
+        args,
+        lambda login: _export(args, login, out),
+        "the training lab is stopped, nothing was written",
+    )
 
 
 def _export(args: argparse.Namespace, login: Login, out: TextIO) -> int:
@@ -97,11 +94,7 @@ def _export(args: argparse.Namespace, login: Login, out: TextIO) -> int:
     except ExportError as exc:
         raise CliError(f"{exc} Nothing was written.", EXIT_USAGE) from None
     write_atomically(target, case.text)
-    names = (
-        "real names kept"
-        if args.keep_names
-        else f"{case.renamed} name{'s' if case.renamed != 1 else ''} made up"
-    )
+    names = "real names kept" if args.keep_names else f"{plural(case.renamed, 'name')} made up"
     print(
         f"Wrote {target}: {case.vm} ({names}); in the lab it is {case.lab[0].value}"
         f"{' with ' + case.lab[1].value if case.lab[1] else ''}"

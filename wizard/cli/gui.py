@@ -35,16 +35,21 @@ def add_tour_parser(sub: argparse._SubParsersAction[Any]) -> None:
     )
 
 
-def open_wizard(args: argparse.Namespace) -> int:
-    """Open the wizard; in training mode on the embedded lab when asked."""
+def no_screen() -> bool:
+    """On Linux, no desktop session to open a window in (and no Qt platform chosen instead)."""
     import os
 
-    scenario = scenario_path(args.training) if args.training is not None else None
-    if (
+    return (
         sys.platform.startswith("linux")
         and not os.environ.get("QT_QPA_PLATFORM")
         and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    ):
+    )
+
+
+def open_wizard(args: argparse.Namespace) -> int:
+    """Open the wizard; in training mode on the embedded lab when asked."""
+    scenario = scenario_path(args.training) if args.training is not None else None
+    if no_screen():
         raise CliError(
             "there is no screen to open the wizard on (neither DISPLAY nor WAYLAND_DISPLAY is "
             "set). Run it from a desktop session, or under a virtual screen with "

@@ -7,10 +7,11 @@ import argparse
 import contextlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wizard.cli.connect import Login, login_from_args
 from wizard.cli.exits import EXIT_USAGE, CliError
 from wizard.cli.options import filler_vms, whole
 from wizard.cli.signals import Stopped, stop_on_signals, stopped
@@ -81,6 +82,20 @@ def running_lab(
             yield lab.info
     except (LabUnavailable, LabError) as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
+
+
+def with_login(args: argparse.Namespace, work: Callable[[Login], int], stopped_note: str) -> int:
+    """``work`` signed in as the arguments say or, with ``--scenario``, on that scenario's lab,
+    started for it and stopped afterwards (also on SIGTERM or SIGHUP: the exit then says
+    ``stopped_note``)."""
+    if args.scenario is None:
+        return work(login_from_args(args))
+    with stop_on_signals("SIGTERM", "SIGHUP"):
+        try:
+            with running_lab(scenario_path(args.scenario)) as info:
+                return work(Login.of_lab(info))
+        except Stopped as exc:
+            return stopped(exc, stopped_note)
 
 
 def run(args: argparse.Namespace) -> int:

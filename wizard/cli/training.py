@@ -28,7 +28,6 @@ that does not exist or holds no result, a file that cannot be written, a short k
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -41,6 +40,8 @@ from wizard.cli.exits import (
     EXIT_USAGE,
 )
 from wizard.cli.files import write_atomically
+from wizard.cli.gui import no_screen
+from wizard.kb.rules import plural
 
 
 class _Refused(Exception):
@@ -240,9 +241,9 @@ def _report(args: argparse.Namespace, out: TextIO) -> int:
     print(
         f"Wrote {target}"
         + (f" and {args.csv}" if args.csv is not None else "")
-        + f": {len(report.trainees)} trainee{'s' if len(report.trainees) != 1 else ''}, "
-        f"{len(report.cases)} case{'s' if len(report.cases) != 1 else ''}, "
-        f"{len(report.attempts)} attempt{'s' if len(report.attempts) != 1 else ''} "
+        + f": {plural(len(report.trainees), 'trainee')}, "
+        f"{plural(len(report.cases), 'case')}, "
+        f"{plural(len(report.attempts), 'attempt')} "
         f"({took:.2f} s).",
         file=out,
     )
@@ -305,11 +306,7 @@ def _exam(args: argparse.Namespace, out: TextIO) -> int:
         raise _Refused(
             f"{str(results)!r}: the results folder cannot be written ({why}). Nothing was started."
         ) from None
-    if (
-        sys.platform.startswith("linux")
-        and not os.environ.get("QT_QPA_PLATFORM")
-        and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    ):
+    if no_screen():
         raise _Refused(
             "there is no screen to open the exam on (neither DISPLAY nor WAYLAND_DISPLAY is "
             "set). Start it from the trainee's desktop session. Nothing was started."
@@ -354,18 +351,12 @@ def _verify(args: argparse.Namespace, out: TextIO) -> int:
             if path.stat().st_size > MAX_RESULT_BYTES:
                 raise ValueError("larger than 2 MB, too large for an exam result")
             data = json.loads(path.read_text(encoding="utf-8-sig"))
+            if not isinstance(data, dict) or data.get("kind") != KIND:
+                raise ValueError(f'no "kind": "{KIND}"')
         except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
             print(
                 f"checkpoint-wizard: {path} is not an exam result ({exc}): give the files the "
                 "exam wrote (exam-NAME-DATE-TIME.json).",
-                file=sys.stderr,
-            )
-            worst = max(worst, EXIT_USAGE) if worst != EXIT_REFUSED else worst
-            continue
-        if not isinstance(data, dict) or data.get("kind") != KIND:
-            print(
-                f'checkpoint-wizard: {path} is not an exam result (no "kind": "exam"): give '
-                "the files the exam wrote (exam-NAME-DATE-TIME.json).",
                 file=sys.stderr,
             )
             worst = max(worst, EXIT_USAGE) if worst != EXIT_REFUSED else worst

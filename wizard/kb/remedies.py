@@ -30,7 +30,7 @@ Recommendation policy (at most one; see ``_recommend``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from wizard.kb.facts import VmFacts
@@ -139,10 +139,7 @@ def remedies(
     chosen, reasons = _recommend(assessment, built)
     result: list[Draft] = []
     for rid in BASE_ORDER:
-        draft = built[rid]
-        draft.recommended = rid is chosen
-        draft.reason = reasons[rid]
-        result.append(draft)
+        result.append(replace(built[rid], recommended=rid is chosen, reason=reasons[rid]))
     result.sort(key=lambda d: not d.recommended)  # stable: the rest keep the article's order
     return tuple(d.freeze() for d in result)
 

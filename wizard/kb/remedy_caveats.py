@@ -4,6 +4,8 @@ the privileges each needs."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from wizard.kb.facts import PowerState, VmFacts
 from wizard.kb.model import Assessment, Caveat, CaveatId, ConditionId, ConditionState, Privilege
 from wizard.kb.rules import configured_displays, reported_screen
@@ -20,31 +22,25 @@ def vm_is_off(facts: VmFacts) -> bool:
 
 
 def power_caveat(facts: VmFacts, needs_power_off: bool) -> Caveat:
+    power = partial(Caveat, CaveatId.POWER_OFF_REQUIRED)
     if not needs_power_off:
-        return Caveat(
-            CaveatId.POWER_OFF_REQUIRED, False, "This change is made with the VM running."
-        )
+        return power(False, "This change is made with the VM running.")
     if vm_is_off(facts):
-        return Caveat(
-            CaveatId.POWER_OFF_REQUIRED, False, "The VM is already off: no shutdown needed."
-        )
+        return power(False, "The VM is already off: no shutdown needed.")
     if facts.power_state == PowerState.SUSPENDED:
-        return Caveat(
-            CaveatId.POWER_OFF_REQUIRED,
+        return power(
             True,
             "The VM is suspended: it must be powered off (losing its suspended state) and "
             "started again.",
         )
     if not facts.tools_running:
-        return Caveat(
-            CaveatId.POWER_OFF_REQUIRED,
+        return power(
             True,
             "The VM is running and VMware Tools are not, so it cannot be shut down cleanly: it "
             "must be powered off hard (unsaved work in the guest is lost) and started again. "
             "Have the user save and shut down, or start Tools, if you can.",
         )
-    return Caveat(
-        CaveatId.POWER_OFF_REQUIRED,
+    return power(
         True,
         "The VM is running: it must be shut down for this change and started again. Warn the "
         "user first.",
@@ -74,52 +70,40 @@ def demand_exceeds_cap(assessment: Assessment) -> bool | None:
 
 
 def loses_resolution(assessment: Assessment) -> Caveat:
+    loses = partial(Caveat, CaveatId.USER_LOSES_RESOLUTION)
     c1 = assessment.condition(ConditionId.DISPLAY)
     exceeds = demand_exceeds_cap(assessment)
     if exceeds is None:
-        return Caveat(
-            CaveatId.USER_LOSES_RESOLUTION,
+        return loses(
             True,
             f"The current screen is not known ({c1.value}): if it is larger than 1280x1024 or "
             "uses a second screen, the user loses that.",
         )
     if exceeds:
-        return Caveat(
-            CaveatId.USER_LOSES_RESOLUTION,
-            True,
-            f"The user now has {c1.value}: they drop to one 1280x1024 screen.",
-        )
-    return Caveat(
-        CaveatId.USER_LOSES_RESOLUTION,
-        False,
-        f"The user now has {c1.value}, which already fits one 1280x1024 screen.",
-    )
+        return loses(True, f"The user now has {c1.value}: they drop to one 1280x1024 screen.")
+    return loses(False, f"The user now has {c1.value}, which already fits one 1280x1024 screen.")
 
 
 def ha_caveat(facts: VmFacts) -> Caveat:
+    ha = partial(Caveat, CaveatId.HA_ADMISSION_CONTROL)
     cluster = facts.cluster
     if cluster is None:
-        return Caveat(
-            CaveatId.HA_ADMISSION_CONTROL,
-            False,
-            "The VM is not in a cluster: no HA admission control.",
-        )
+        return ha(False, "The VM is not in a cluster: no HA admission control.")
     if cluster.ha_enabled and cluster.admission_control_enabled:
-        return Caveat(
-            CaveatId.HA_ADMISSION_CONTROL,
+        return ha(
             True,
             f"Cluster {cluster.name} has HA admission control on: the extra 256 MB counts "
             "against its failover capacity and may stop other VMs from starting.",
         )
     what = "HA is off" if not cluster.ha_enabled else "admission control is off"
-    return Caveat(
-        CaveatId.HA_ADMISSION_CONTROL,
+    return ha(
         False,
         f"Cluster {cluster.name}: {what}, so the extra memory does not reduce failover capacity.",
     )
 
 
 def sse41_caveat(facts: VmFacts) -> Caveat:
+    sse41 = partial(Caveat, CaveatId.CPU_WITHOUT_SSE41)
     hosts = facts.candidate_hosts
     lacking = [h.name for h in hosts if h.sse41 is False]
     unknown = [h.name for h in hosts if h.sse41 is None]
@@ -129,37 +113,27 @@ def sse41_caveat(facts: VmFacts) -> Caveat:
         else ""
     )
     if lacking:
-        return Caveat(
-            CaveatId.CPU_WITHOUT_SSE41,
+        return sse41(
             True,
             f"{', '.join(lacking)} {'has' if len(lacking) == 1 else 'have'} a CPU without SSE4.1 "
             f"(older than Nehalem): 3D is not recommended there.{unknown_text}",
         )
     if not hosts:
-        return Caveat(
-            CaveatId.CPU_WITHOUT_SSE41,
+        return sse41(
             False,
             "We don't know which hosts the VM may move to: check that their CPUs have SSE4.1.",
         )
     if len(unknown) == len(hosts):
-        return Caveat(
-            CaveatId.CPU_WITHOUT_SSE41,
-            False,
-            f"No host reported its SSE4.1 support.{unknown_text}",
-        )
-    return Caveat(
-        CaveatId.CPU_WITHOUT_SSE41,
-        False,
-        f"No host the VM may move to lacks SSE4.1.{unknown_text}",
-    )
+        return sse41(False, f"No host reported its SSE4.1 support.{unknown_text}")
+    return sse41(False, f"No host the VM may move to lacks SSE4.1.{unknown_text}")
 
 
 def resolution_3d_caveat(facts: VmFacts) -> Caveat:
+    too_big = partial(Caveat, CaveatId.RESOLUTION_ABOVE_3D_MAX)
     screen = reported_screen(facts)
     displays = configured_displays(facts)
     if screen is None:
-        return Caveat(
-            CaveatId.RESOLUTION_ABOVE_3D_MAX,
+        return too_big(
             False,
             "Tools don't report the screen: make sure two screens stay at or below 1920x1200.",
         )
@@ -168,26 +142,18 @@ def resolution_3d_caveat(facts: VmFacts) -> Caveat:
     if displays is None:
         # Auto-detect hides the count: a second screen is possible, so a large one counts.
         if big:
-            return Caveat(
-                CaveatId.RESOLUTION_ABOVE_3D_MAX,
+            return too_big(
                 True,
                 f"{text} is above 1920x1200 and auto-detect may give a second screen: 3D is "
                 "not recommended.",
             )
-        return Caveat(CaveatId.RESOLUTION_ABOVE_3D_MAX, False, f"{text} is within 1920x1200.")
+        return too_big(False, f"{text} is within 1920x1200.")
     if displays > 1 and big:
-        return Caveat(
-            CaveatId.RESOLUTION_ABOVE_3D_MAX,
+        return too_big(
             True,
             f"{displays} screens at {text} is above 1920x1200 on two screens: 3D is not "
             "recommended.",
         )
     if displays > 1:
-        return Caveat(
-            CaveatId.RESOLUTION_ABOVE_3D_MAX,
-            False,
-            f"{displays} screens at {text}: within 1920x1200.",
-        )
-    return Caveat(
-        CaveatId.RESOLUTION_ABOVE_3D_MAX, False, f"One screen at {text}: the limit is for two."
-    )
+        return too_big(False, f"{displays} screens at {text}: within 1920x1200.")
+    return too_big(False, f"One screen at {text}: the limit is for two.")

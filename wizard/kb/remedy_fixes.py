@@ -6,7 +6,7 @@ place, its caveats and the privileges it needs. Which one is recommended is
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 from wizard.kb.facts import VmFacts
 from wizard.kb.model import (
@@ -47,43 +47,15 @@ from wizard.kb.values import parse_hardware_version
 CAP_SCREEN = (1280, 1024)
 
 
-@dataclass
-class Draft:
-    """A remedy while it is being judged; frozen into a ``Remedy`` at the end."""
+@dataclass(frozen=True)
+class Draft(Remedy):
+    """A remedy while the four are compared: not yet recommended, and with what shows it is in
+    effect already (``in_place``), which only that comparison needs."""
 
-    id: RemedyId
-    title: str
-    summary: str
-    available: bool
-    why_not: str | None
-    needs_power_off: bool
-    required_privileges: tuple[str, ...]
-    missing_privileges: tuple[str, ...]
-    changes: tuple[Change, ...]
-    caveats: tuple[Caveat, ...]
-    variant: str | None = None
-    manual_steps: tuple[str, ...] = ()
     in_place: str = ""
-    recommended: bool = False
-    reason: str = ""
 
     def freeze(self) -> Remedy:
-        return Remedy(
-            id=self.id,
-            title=self.title,
-            summary=self.summary,
-            available=self.available,
-            why_not=self.why_not,
-            recommended=self.recommended,
-            reason=self.reason,
-            needs_power_off=self.needs_power_off,
-            required_privileges=self.required_privileges,
-            missing_privileges=self.missing_privileges,
-            changes=self.changes,
-            caveats=self.caveats,
-            variant=self.variant,
-            manual_steps=self.manual_steps,
-        )
+        return Remedy(**{f.name: getattr(self, f.name) for f in fields(Remedy)})
 
 
 @dataclass(frozen=True)
@@ -105,39 +77,13 @@ class Fix:
 
     def unavailable(self, why_not: str, caveats: Sequence[Caveat]) -> Draft:
         """It cannot be applied to this VM, and why."""
-        return Draft(
-            self.id,
-            self.title,
-            self.summary,
-            False,
-            why_not,
-            False,
-            (),
-            (),
-            (),
-            tuple(caveats),
-            self.variant,
-        )
+        return replace(self._draft(caveats), available=False, why_not=why_not)
 
     def in_place(
         self, in_place: str, caveats: Sequence[Caveat], *, manual_steps: tuple[str, ...] = ()
     ) -> Draft:
         """It is in effect on this VM already: nothing to change, so no privilege is needed."""
-        return Draft(
-            self.id,
-            self.title,
-            self.summary,
-            True,
-            None,
-            False,
-            (),
-            (),
-            (),
-            tuple(caveats),
-            self.variant,
-            manual_steps,
-            in_place,
-        )
+        return replace(self._draft(caveats), manual_steps=manual_steps, in_place=in_place)
 
     def changing(
         self,
@@ -151,29 +97,75 @@ class Fix:
     ) -> Draft:
         """It changes this VM: its own privilege, and power-off and -on when it needs them."""
         required, missing = privilege_needs(facts, (own,), needs_off)
+        return replace(
+            self._draft(caveats),
+            needs_power_off=needs_off,
+            required_privileges=required,
+            missing_privileges=missing,
+            changes=tuple(changes),
+            manual_steps=manual_steps,
+        )
+
+    def _draft(self, caveats: Sequence[Caveat]) -> Draft:
+        """Available with nothing to change or to hold: what each case above then adjusts."""
         return Draft(
             self.id,
             self.title,
             self.summary,
-            True,
-            None,
-            needs_off,
-            required,
-            missing,
-            tuple(changes),
-            tuple(caveats),
-            self.variant,
-            manual_steps,
+            available=True,
+            why_not=None,
+            recommended=False,
+            reason="",
+            needs_power_off=False,
+            required_privileges=(),
+            missing_privileges=(),
+            changes=(),
+            caveats=tuple(caveats),
+            variant=self.variant,
         )
 
 
+SCREEN_CAP_FIX = Fix(
+    RemedyId.LOWER_RESOLUTION,
+    "Limit the screen to 1280x1024",
+    f"Set the video card to one display with {mb(CAP_VIDEO_RAM_KB * 1024)} of video memory, "
+    "so the guest can't go above 1280x1024. Lasts until someone changes the video card.",
+    variant="cap",
+)
+GUEST_SCREEN_FIX = Fix(
+    RemedyId.LOWER_RESOLUTION,
+    "Lower the resolution in the guest",
+    "Run Tools' resolution tool in the guest to set one 1280x1024 screen now, with no "
+    "shutdown. The user can raise it again.",
+    variant="guest",
+)
+HW7_FIX = Fix(
+    RemedyId.STAY_ON_HW7,
+    "Stay on hardware version 7",
+    "Set the scheduled hardware upgrade to 'never', so nothing upgrades this VM to "
+    "version 8. No shutdown.",
+)
+BUFFER_FIX = Fix(
+    RemedyId.RAISE_BUFFER,
+    "Raise the checkpoint buffer",
+    # Once the size is worked out, the summary names it.
+    "Set migrate.baseCptCacheSize on the VM so the screen fits in the vMotion buffer.",
+)
+THREE_D_FIX = Fix(
+    RemedyId.ENABLE_3D,
+    "Turn on 3D",
+    "Enable 3D on the video card (the same as mks.enable3d = TRUE); vSphere then sizes the "
+    "buffer for the screen itself.",
+)
+
+REMEDY_TITLES: dict[RemedyId, str] = {
+    fix.id: fix.title for fix in (SCREEN_CAP_FIX, HW7_FIX, BUFFER_FIX, THREE_D_FIX)
+}
+"""Each fix by the name on its card; lowering the resolution by the way that needs no Tools."""
+
+
 def lower_resolution_cap(assessment: Assessment, facts: VmFacts) -> Draft:
-    title = "Limit the screen to 1280x1024"
-    summary = (
-        f"Set the video card to one display with {mb(CAP_VIDEO_RAM_KB * 1024)} of video memory, "
-        "so the guest can't go above 1280x1024. Lasts until someone changes the video card."
-    )
-    fix = Fix(RemedyId.LOWER_RESOLUTION, title, summary, variant="cap")
+    fix = SCREEN_CAP_FIX
     caveats_common = (
         loses_resolution(assessment),
         Caveat(CaveatId.NOT_DURABLE, False, "The limit is in the VM's settings; it stays."),
@@ -213,12 +205,7 @@ def lower_resolution_cap(assessment: Assessment, facts: VmFacts) -> Draft:
 
 
 def lower_resolution_guest(assessment: Assessment, facts: VmFacts) -> Draft:
-    title = "Lower the resolution in the guest"
-    summary = (
-        "Run Tools' resolution tool in the guest to set one 1280x1024 screen now, with no "
-        "shutdown. The user can raise it again."
-    )
-    fix = Fix(RemedyId.LOWER_RESOLUTION, title, summary, variant="guest")
+    fix = GUEST_SCREEN_FIX
     tools_ok = facts.tools_running and facts.interactive_guest_ops_ready
     if tools_ok:
         tools = Caveat(
@@ -277,12 +264,7 @@ def lower_resolution_guest(assessment: Assessment, facts: VmFacts) -> Draft:
 
 
 def stay_on_hw7(facts: VmFacts) -> Draft:
-    title = "Stay on hardware version 7"
-    summary = (
-        "Set the scheduled hardware upgrade to 'never', so nothing upgrades this VM to "
-        "version 8. No shutdown."
-    )
-    fix = Fix(RemedyId.STAY_ON_HW7, title, summary)
+    fix = HW7_FIX
     version = parse_hardware_version(facts.hardware_version)
     power = power_caveat(facts, False)
     if version != AT_RISK_VERSION:
@@ -338,7 +320,6 @@ def host_list(facts: VmFacts) -> str:
 
 
 def raise_buffer(facts: VmFacts, override: int | None) -> Draft:
-    title = "Raise the checkpoint buffer"
     demand = display_demand(facts)
     size = demand.size
     if size is None:
@@ -348,8 +329,7 @@ def raise_buffer(facts: VmFacts, override: int | None) -> Draft:
             else "We can't size it: Tools don't report the screen and auto-detect hides the "
             "number of displays. Check again with the VM running and Tools started."
         )
-        summary = "Set migrate.baseCptCacheSize on the VM so the screen fits in the vMotion buffer."
-        return Fix(RemedyId.RAISE_BUFFER, title, summary).unavailable(
+        return BUFFER_FIX.unavailable(
             why_not,
             (
                 power_caveat(facts, False),
@@ -365,11 +345,11 @@ def raise_buffer(facts: VmFacts, override: int | None) -> Draft:
         # a second apply change what the first one set and verified.
         target = current.value
     new_value = value_to_set(target, current.value)
-    summary = (
-        f"Set the VM's checkpoint buffer to {mb(new_value)}, so the screen fits in the "
-        "vMotion buffer."
+    fix = replace(
+        BUFFER_FIX,
+        summary=f"Set the VM's checkpoint buffer to {mb(new_value)}, so the screen fits in the "
+        "vMotion buffer.",
     )
-    fix = Fix(RemedyId.RAISE_BUFFER, title, summary)
     if size.estimate and override is None:
         estimate = Caveat(
             CaveatId.ESTIMATE_BEYOND_ARTICLE,
@@ -417,12 +397,7 @@ def raise_buffer(facts: VmFacts, override: int | None) -> Draft:
 
 
 def enable_3d(facts: VmFacts) -> Draft:
-    title = "Turn on 3D"
-    summary = (
-        "Enable 3D on the video card (the same as mks.enable3d = TRUE); vSphere then sizes the "
-        "buffer for the screen itself."
-    )
-    fix = Fix(RemedyId.ENABLE_3D, title, summary)
+    fix = THREE_D_FIX
     caveats = (
         Caveat(
             CaveatId.OVERHEAD_256MB,

@@ -171,7 +171,8 @@ def _fmt_screen(screen: tuple[int, int]) -> str:
     return f"{screen[0]}x{screen[1]}"
 
 
-def _plural(count: int, word: str) -> str:
+def plural(count: int, word: str) -> str:
+    """A count and its noun ("1 trace", "2 traces"): plural after any number but one."""
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
@@ -192,7 +193,7 @@ def _judge_display(facts: VmFacts, demand: DisplayDemand) -> Condition:
             ConditionId.DISPLAY, state, value, "; ".join([*sources, *extra]), detail, WHY_DISPLAY
         )
 
-    count_text = "display count unknown" if displays is None else _plural(displays, "display")
+    count_text = "display count unknown" if displays is None else plural(displays, "display")
     if video is None:
         if screen is not None and screen[0] * screen[1] > MAX_SINGLE_SCREEN_PIXELS:
             return cond(
@@ -279,46 +280,30 @@ def _judge_guest(facts: VmFacts, notes: list[str]) -> Condition:
         info, source = classify(config_id), "config.guestId"
     # Words only: the id itself is in the source the technician can open (guest.guestId).
     value = info.name if info.guest_id else "not named"
+
+    def wddm(state: ConditionState, detail: str) -> Condition:
+        return Condition(ConditionId.WDDM, state, value, source, detail, WHY_WDDM)
+
     if info.cls is GuestClass.WDDM_ARTICLE:
-        return Condition(
-            ConditionId.WDDM,
-            ConditionState.MET,
-            value,
-            source,
-            f"{info.name} drives the screen with WDDM; the article names it.",
-            WHY_WDDM,
+        return wddm(
+            ConditionState.MET, f"{info.name} drives the screen with WDDM; the article names it."
         )
     if info.cls is GuestClass.WDDM_LATER:
         notes.append(
             f"{info.name} is newer than the article; we treat it as a WDDM guest like Windows 7."
         )
-        return Condition(
-            ConditionId.WDDM,
+        return wddm(
             ConditionState.MET,
-            value,
-            source,
             f"{info.name} drives the screen with WDDM. The article predates it; we treat it "
             "like Windows 7.",
-            WHY_WDDM,
         )
     if info.cls is GuestClass.NOT_WDDM:
-        return Condition(
-            ConditionId.WDDM,
-            ConditionState.NOT_MET,
-            value,
-            source,
-            f"{info.name} does not use WDDM.",
-            WHY_WDDM,
-        )
-    return Condition(
-        ConditionId.WDDM,
+        return wddm(ConditionState.NOT_MET, f"{info.name} does not use WDDM.")
+    return wddm(
         ConditionState.UNKNOWN,
-        value,
-        source,
         "We can't tell which display driver model this guest uses."
         if info.guest_id
         else "Neither Tools nor the VM's settings name the guest OS.",
-        WHY_WDDM,
     )
 
 
@@ -575,7 +560,7 @@ def _verdict(
         return (
             Verdict.CONFIRMED,
             "vMotion of this VM already failed with this error "
-            f"({_plural(len(facts.evidence), 'trace')} found).",
+            f"({plural(len(facts.evidence), 'trace')} found).",
         )
     at_risk_version = version == AT_RISK_VERSION
     failing = [c for c in (c1, c2) if c.state is ConditionState.NOT_MET]

@@ -22,6 +22,7 @@ from wizard.lab.case_parts import (
     SMALL,
     WDDM_ARTICLE,
     WDDM_LATER,
+    CaseCluster,
     CaseDraft,
     CaseVm,
     new_cluster,
@@ -67,6 +68,14 @@ def _screens(d: CaseDraft, pool: Sequence[tuple[int, int]], displays: int) -> No
     d.vm.fit_vram()
 
 
+def _pair_or_big_single(d: CaseDraft, pair_chance: float) -> None:
+    """Two screens of the article's sizes with this chance, else one large screen."""
+    if d.rng.random() < pair_chance:
+        _screens(d, ARTICLE_PAIR, 2)
+    else:
+        _screens(d, BIG_SINGLE, 1)
+
+
 def _needs_fix(d: CaseDraft, verdict: Verdict) -> None:
     d.vm.failed_vmotion = verdict is Verdict.CONFIRMED
     _guest(d, _wddm(d))
@@ -75,10 +84,7 @@ def _needs_fix(d: CaseDraft, verdict: Verdict) -> None:
 
 def _plan_classic(d: CaseDraft, verdict: Verdict) -> None:
     _needs_fix(d, verdict)
-    if d.rng.random() < 0.65:
-        _screens(d, ARTICLE_PAIR, 2)
-    else:
-        _screens(d, BIG_SINGLE, 1)
+    _pair_or_big_single(d, 0.65)
     d.teaches.append("Check all four conditions before choosing a fix")
     d.teaches.append("The article's own figures size the checkpoint buffer: 16 MB or 20 MB")
 
@@ -176,10 +182,7 @@ def _hw7(d: CaseDraft) -> None:
     _guest(d, _wddm(d))
     d.vm.hardware_version = "vmx-07"
     d.vm.failed_vmotion = False
-    if d.rng.random() < 0.6:
-        _screens(d, ARTICLE_PAIR, 2)
-    else:
-        _screens(d, BIG_SINGLE, 1)
+    _pair_or_big_single(d, 0.6)
 
 
 def _plan_at_risk_pin(d: CaseDraft, verdict: Verdict) -> None:
@@ -234,10 +237,7 @@ def _plan_no_power(d: CaseDraft, verdict: Verdict) -> None:
 
 def _plan_read_only(d: CaseDraft, verdict: Verdict) -> None:
     _needs_fix(d, verdict)
-    if d.rng.random() < 0.5:
-        _screens(d, ARTICLE_PAIR, 2)
-    else:
-        _screens(d, BIG_SINGLE, 1)
+    _pair_or_big_single(d, 0.5)
     d.role = "read-only"
     d.teaches.append("A read-only account checks and plans, then escalates with the plan")
 
@@ -390,12 +390,19 @@ def _pending_upgrade(d: CaseDraft) -> None:
     d.teaches.append("Judge the VM in the ticket; note other risks you see for later")
 
 
+def _here_or_elsewhere(d: CaseDraft, chance: float, other: str) -> tuple[bool, CaseCluster]:
+    """Where a cost of 3D goes: the VM's own cluster (``True``) with this chance or when the plan
+    needs 3D to be costly, never when it needs 3D to be free; else a second cluster, named
+    ``Cluster-<city>-<other>`` if it has to be made."""
+    here = not d.needs_free_3d and (d.needs_costly_3d or d.rng.random() < chance)
+    if not here and len(d.clusters) < 2:
+        d.clusters.append(new_cluster(d, f"Cluster-{d.city}-{other}", 2))
+    return here, d.home if here else d.clusters[1]
+
+
 def old_host(d: CaseDraft) -> None:
     """A host without SSE4.1: in the VM's cluster unless the plan needs 3D to be free there."""
-    here = not d.needs_free_3d and (d.needs_costly_3d or d.rng.random() < 0.5)
-    if not here and len(d.clusters) < 2:
-        d.clusters.append(new_cluster(d, f"Cluster-{d.city}-Legacy", 2))
-    cluster = d.home if here else d.clusters[1]
+    here, cluster = _here_or_elsewhere(d, 0.5, "Legacy")
     n = len(cluster.hosts) + 1
     site = cluster.hosts[0][0].split(".")[0].rstrip("0123456789")
     cluster.hosts.append((f"{site}{n:02d}.lab.local", d.rng.choice(OLD_CPUS), False))
@@ -404,10 +411,7 @@ def old_host(d: CaseDraft) -> None:
 
 
 def admission_control(d: CaseDraft) -> None:
-    here = not d.needs_free_3d and (d.needs_costly_3d or d.rng.random() < 0.6)
-    if not here and len(d.clusters) < 2:
-        d.clusters.append(new_cluster(d, f"Cluster-{d.city}-B", 2))
-    cluster = d.home if here else d.clusters[1]
+    here, cluster = _here_or_elsewhere(d, 0.6, "B")
     cluster.ha, cluster.admission_control = True, True
     d.story["admission"] = "here" if here else "elsewhere"
     d.teaches.append("HA admission control makes 3D's 256 MB count against failover capacity")

@@ -40,6 +40,7 @@ from typing import Any, Final
 from wizard.kb import assess, remedies
 from wizard.kb.facts import HostFacts, VmFacts
 from wizard.kb.model import CPT_CACHE_KEY, MKS_3D_KEY, Privilege, RemedyId, Verdict
+from wizard.kb.rules import plural
 from wizard.lab.generate import dumps
 from wizard.lab.scenario import (
     FORMAT,
@@ -325,7 +326,7 @@ def export_scenario(
     if dropped:
         warnings.insert(
             0,
-            f"{dropped} advanced setting{'s' if dropped != 1 else ''} the rules do not read "
+            f"{plural(dropped, 'advanced setting')} the rules do not read "
             "left out (they can hold names and addresses)",
         )
     return Export(doc, vm_name, real, lab, tuple(warnings), len(name.mapping))

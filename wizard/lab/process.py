@@ -18,6 +18,7 @@ line with a time limit, and makes sure the process never outlives its owner:
 
 from __future__ import annotations
 
+import abc
 import collections
 import contextlib
 import json
@@ -31,7 +32,6 @@ import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any, Self, TypeVar
 
 from wizard.lab.binary import lab_binary
@@ -251,7 +251,19 @@ else:
         pass
 
 
-class LabProcess:
+class StopsOnExit(abc.ABC):
+    """Something that runs until :meth:`stop`: a ``with`` block that holds it stops it on the
+    way out, however the block ends. The lab process and the tests' fault proxy share it."""
+
+    @abc.abstractmethod
+    def stop(self) -> object:
+        """Stop running and release what it holds."""
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+class LabProcess(StopsOnExit):
     """One run of the lab binary for a scenario.
 
     Use it as a context manager, or call :meth:`start` and :meth:`stop`::
@@ -547,14 +559,6 @@ class LabProcess:
         if self._proc is None:
             self.start()
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def _pump_lines(stream: IO[str], lines: queue.Queue[str | None]) -> None:

@@ -283,11 +283,7 @@ class MainWindow(QMainWindow):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             self,
         )
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        box.button(QMessageBox.StandardButton.Yes).setText("&Stop safely, then close")
-        box.button(QMessageBox.StandardButton.No).setText("&Keep going")
-        box.setDefaultButton(QMessageBox.StandardButton.No)
-        box.setEscapeButton(QMessageBox.StandardButton.No)
+        dialogs.word_the_answers(box, "&Stop safely, then close", "&Keep going")
 
         def answered(result: int) -> None:
             if result != int(QMessageBox.StandardButton.Yes) or not self.ctx.applying:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QTextBrowser,
@@ -44,6 +45,16 @@ def show_modal(dialog: QDialog, on_done: Callable[[int], None]) -> None:
 
     dialog.finished.connect(finished)
     dialog.open()
+
+
+def word_the_answers(box: QMessageBox, yes: str, no: str) -> None:
+    """A Yes/No question whose buttons say what they do, its text shown as written; No, the
+    answer that changes nothing, is the default and what Escape gives."""
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.button(QMessageBox.StandardButton.Yes).setText(yes)
+    box.button(QMessageBox.StandardButton.No).setText(no)
+    box.setDefaultButton(QMessageBox.StandardButton.No)
+    box.setEscapeButton(QMessageBox.StandardButton.No)
 
 
 def _when(value: datetime | None) -> str:

@@ -104,6 +104,11 @@ def e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
+def _bullets(title: str, items: Iterable[object]) -> list[str]:
+    """A bold title and a bulleted list, as lines of HTML."""
+    return [f"<p><b>{e(title)}:</b></p><ul>", *(f"<li>{e(i)}</li>" for i in items), "</ul>"]
+
+
 def _value(value: str | None, missing: str) -> str:
     return f"<code>{e(value)}</code>" if value is not None else f"<i>{e(missing)}</i>"
 
@@ -175,13 +180,9 @@ def _verdict_section(a: Assessment) -> str:
         ),
     ]
     if a.mitigations:
-        out.append("<p><b>Mitigations in place:</b></p><ul>")
-        out += [f"<li>{e(m)}</li>" for m in a.mitigations]
-        out.append("</ul>")
+        out += _bullets("Mitigations in place", a.mitigations)
     if a.notes:
-        out.append("<p><b>Notes:</b></p><ul>")
-        out += [f"<li>{e(n)}</li>" for n in a.notes]
-        out.append("</ul>")
+        out += _bullets("Notes", a.notes)
     return "\n".join(out)
 
 
@@ -223,15 +224,11 @@ def _fix_section(d: ReportData) -> str:
         out.append(f"<p>{e(r.reason)}</p>")
     applying = [c for c in r.caveats if c.applies]
     if applying:
-        out.append("<p><b>Caveats that apply to this VM:</b></p><ul>")
-        out += [f"<li>{e(c.detail)}</li>" for c in applying]
-        out.append("</ul>")
+        out += _bullets("Caveats that apply to this VM", (c.detail for c in applying))
     else:
         out.append("<p>No caveat of this fix applies to this VM.</p>")
     if r.manual_steps:
-        out.append("<p><b>Also possible by hand:</b></p><ul>")
-        out += [f"<li>{e(m)}</li>" for m in r.manual_steps]
-        out.append("</ul>")
+        out += _bullets("Also possible by hand", r.manual_steps)
     if not d.applied:
         out.append("<p><b>The fix was not applied from the wizard; nothing was changed.</b></p>")
     return "\n".join(out)

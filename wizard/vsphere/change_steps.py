@@ -200,15 +200,7 @@ class ChangeSteps(JobSteps):
         try:
             raise_for(state)
         except TaskFailed as exc:
-            self._outcome(
-                job,
-                step,
-                "failed",
-                task_id=exc.task_id,
-                fault=exc.fault,
-                error=exc.message,
-            )
-            self._step(job, step, "failed", exc.message, exc.task_id)
+            self._task_failed(job, step, exc, fault=exc.fault)
             if exc.fault == "ConcurrentAccess":
                 # Show what the other change did to the settings this plan touches, as a stale
                 # plan does (the power state is left out: we may have shut the VM down).

@@ -26,7 +26,7 @@ from wizard.vsphere.results import (
     result_to_json,
 )
 from wizard.vsphere.session import Session
-from wizard.vsphere.tasks import TRANSIENT_ERRORS
+from wizard.vsphere.tasks import TRANSIENT_ERRORS, TaskFailed
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +159,11 @@ class JobSteps:
 
     def _outcome(self, job: Job, step: str, outcome: str, **details: Any) -> None:
         self._write(job, lambda: self.journal.outcome(job.entry_id or "", step, outcome, **details))
+
+    def _task_failed(self, job: Job, step: str, exc: TaskFailed, **details: Any) -> None:
+        """Journal and show that the task of ``step`` failed, with its id and vCenter's words."""
+        self._outcome(job, step, "failed", task_id=exc.task_id, error=exc.message, **details)
+        self._step(job, step, "failed", exc.message, exc.task_id)
 
     def _end(self, job: Job, outcome: str, **details: Any) -> None:
         self._write(job, lambda: self.journal.end(job.entry_id or "", outcome, **details))

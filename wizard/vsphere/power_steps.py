@@ -158,8 +158,7 @@ class PowerSteps(JobSteps):
             ) from None
         except TaskFailed as exc:
             job.powered_down = False
-            self._outcome(job, step, "failed", task_id=exc.task_id, error=exc.message)
-            self._step(job, step, "failed", exc.message, exc.task_id)
+            self._task_failed(job, step, exc)
             raise self._stop_for(exc.cause, job) from None
         except VsphereError as exc:
             # After a broken connection the request may still have been carried out: say the
@@ -237,15 +236,7 @@ class PowerSteps(JobSteps):
                 )
                 self._step(job, step, "done", "The VM is on (someone else started it).")
                 return
-            self._outcome(
-                job,
-                step,
-                "failed",
-                task_id=exc.task_id,
-                error=exc.message,
-                power_state=job.power_state,
-            )
-            self._step(job, step, "failed", exc.message, exc.task_id)
+            self._task_failed(job, step, exc, power_state=job.power_state)
             raise Stop(Outcome.FAILED, Reason.POWER_ON_FAILED, exc.message, exc.next_step) from None
         except VsphereError as exc:
             job.power_state = self._power_state_now(moref)

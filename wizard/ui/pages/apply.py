@@ -291,13 +291,7 @@ class ApplyPage(BasePage):
         self.runner.add_log(f"Applying “{request.remedy.title}” to {request.facts_at_check.name}.")
         self.ctx.applying = True
         self._set_cancel_enabled(False)
-        job = self.ctx.worker.submit_session(
-            self.ctx.gateway.apply,
-            request,
-            description="apply",
-            with_token=True,
-            with_report=True,
-        )
+        job = self.submit_change(self.ctx.gateway.apply, request, "apply")
         self._follow(job, self.on_apply_succeeded, self.on_apply_failed)
         self.runner.begin()
         self.completeChanged.emit()
@@ -377,13 +371,7 @@ class ApplyPage(BasePage):
         self._set_cancel_enabled(False)
         self.retry_button.setEnabled(False)
         self.runner.add_log("Trying the power-on again.")
-        job = self.ctx.worker.submit_session(
-            self.ctx.gateway.retry_power_on,
-            entry_id,
-            description="retry the power-on",
-            with_token=True,
-            with_report=True,
-        )
+        job = self.submit_change(self.ctx.gateway.retry_power_on, entry_id, "retry the power-on")
         self._follow(job, self.on_retry_succeeded, self.on_retry_failed)
         self.completeChanged.emit()
 

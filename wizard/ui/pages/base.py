@@ -5,12 +5,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget, QWizard, QWizardPage
 
 from wizard.ui.widgets import Banner, BusyRow
 from wizard.ui.wizard_state import WizardContext
+from wizard.ui.worker import Job
 
 PAGE_MARGINS = (4, 4, 4, 4)
 SPACING = 10
@@ -122,6 +124,13 @@ class BasePage(QWizardPage):
         banner.hide()
         layout.addWidget(banner)
         return busy, banner
+
+    def submit_change(self, call: Callable[..., Any], what: object, description: str) -> Job:
+        """Run a change of a VM (``call(session, what)``) on the worker thread: with a token
+        that stops it at its next safe point, and reporting each step as it goes."""
+        return self.ctx.worker.submit_session(
+            call, what, description=description, with_token=True, with_report=True
+        )
 
     def go_next(self) -> None:
         """Advance, as if the technician pressed Next (used when a job finishes)."""

@@ -238,13 +238,7 @@ class UndoMixin(_PageBase):
             guest_credentials=self.ctx.guest_login,
             shutdown_timeout=float(self.ctx.settings.shutdown_timeout_s),
         )
-        job = self.ctx.worker.submit_session(
-            self.ctx.gateway.undo,
-            request,
-            description="undo",
-            with_token=True,
-            with_report=True,
-        )
+        job = self.submit_change(self.ctx.gateway.undo, request, "undo")
         job.progress.connect(self.undo_runner.on_progress)
         job.succeeded.connect(self.on_undo_succeeded)
         job.failed.connect(self.on_undo_failed)

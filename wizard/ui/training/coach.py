@@ -56,18 +56,44 @@ VERDICT_CHOICES: dict[Verdict, str] = {
 }
 """The verdicts as the trainee picks one, in the order of the question."""
 
-REMEDY_NAMES: dict[RemedyId, str] = {
-    RemedyId.LOWER_RESOLUTION: "Limit the screen to 1280x1024",
-    RemedyId.STAY_ON_HW7: "Stay on hardware version 7",
-    RemedyId.RAISE_BUFFER: "Raise the checkpoint buffer",
-    RemedyId.ENABLE_3D: "Turn on 3D",
-}
 
-CONDITION_NAMES: dict[ConditionId, str] = {
-    ConditionId.DISPLAY: "Display",
-    ConditionId.WDDM: "WDDM guest",
-    ConditionId.HW8: "Hardware version 8",
-    ConditionId.NO_3D: "3D off",
+@dataclass(frozen=True)
+class ConditionTopic:
+    """How the coach speaks of one of the article's four conditions.
+
+    Attributes:
+        name: its short name.
+        look_for: what to read for it, without saying what it shows (before the trainee
+            answers).
+        help: its help topic.
+    """
+
+    name: str
+    look_for: str
+    help: str
+
+
+CONDITIONS: dict[ConditionId, ConditionTopic] = {
+    ConditionId.DISPLAY: ConditionTopic(
+        "Display",
+        "how many displays, and how many pixels each shows, against one 1280x1024 screen.",
+        "training/c1-display",
+    ),
+    ConditionId.WDDM: ConditionTopic(
+        "WDDM guest",
+        "the guest OS the VM runs (Tools' own report wins over the configured one).",
+        "training/c2-wddm",
+    ),
+    ConditionId.HW8: ConditionTopic(
+        "Hardware version 8",
+        "the virtual hardware version, and any upgrade waiting for the next power cycle.",
+        "training/c3-hardware",
+    ),
+    ConditionId.NO_3D: ConditionTopic(
+        "3D off",
+        "whether 3D is on, on the video card or in the VM's advanced settings.",
+        "training/c4-3d",
+    ),
 }
 
 CAVEAT_NAMES: dict[CaveatId, str] = {
@@ -81,13 +107,6 @@ CAVEAT_NAMES: dict[CaveatId, str] = {
     CaveatId.RESOLUTION_ABOVE_3D_MAX: "screens above the 3D limit",
     CaveatId.DOWNGRADE_NOT_IN_PLACE: "no way back to version 7 in place",
     CaveatId.TOOLS_NEEDED: "it needs VMware Tools",
-}
-
-HELP_FOR_CONDITION: dict[ConditionId, str] = {
-    ConditionId.DISPLAY: "training/c1-display",
-    ConditionId.WDDM: "training/c2-wddm",
-    ConditionId.HW8: "training/c3-hardware",
-    ConditionId.NO_3D: "training/c4-3d",
 }
 
 HELP_FOR_REMEDY: dict[RemedyId, str] = {
@@ -273,7 +292,7 @@ def remedy_by_id(remedies: Sequence[Remedy], rid: RemedyId | None) -> Remedy | N
 
 def condition_sentence(cond: Condition, facts: VmFacts | None) -> str:
     """One condition, said for this VM in a technician's words."""
-    name = CONDITION_NAMES[cond.id]
+    name = CONDITIONS[cond.id].name
     if cond.id == ConditionId.DISPLAY and facts is not None:
         displays = configured_displays(facts)
         screen = reported_screen(facts)
@@ -480,17 +499,6 @@ def _choose_vm(inp: CoachInput, b: ScenarioBrief) -> CoachNote:
     return CoachNote("Find the VM from the ticket", tuple(look), facts, tuple(hints), "choose_vm")
 
 
-LOOK_FOR: dict[ConditionId, str] = {
-    ConditionId.DISPLAY: "how many displays, and how many pixels each shows, against one "
-    "1280x1024 screen.",
-    ConditionId.WDDM: "the guest OS the VM runs (Tools' own report wins over the configured one).",
-    ConditionId.HW8: "the virtual hardware version, and any upgrade waiting for the next "
-    "power cycle.",
-    ConditionId.NO_3D: "whether 3D is on, on the video card or in the VM's advanced settings.",
-}
-"""What to read for each condition, without saying what it shows (training, before answering)."""
-
-
 def _check(inp: CoachInput, b: ScenarioBrief) -> CoachNote:
     a = inp.assessment
     if a is None:
@@ -522,7 +530,7 @@ def _check(inp: CoachInput, b: ScenarioBrief) -> CoachNote:
         "vMotion makes it certain.",
     )
     met = sum(1 for c in a.conditions if c.state == ConditionState.MET)
-    unknown = [CONDITION_NAMES[c.id] for c in a.conditions if c.state == ConditionState.UNKNOWN]
+    unknown = [CONDITIONS[c.id].name for c in a.conditions if c.state == ConditionState.UNKNOWN]
     hints = [f"{met} of the 4 conditions hold here."]
     if unknown:
         hints.append(f"Unknown: {', '.join(unknown)}. An unknown is not a \u201cno\u201d.")
@@ -538,7 +546,7 @@ def _check(inp: CoachInput, b: ScenarioBrief) -> CoachNote:
             "Read the four conditions",
             (
                 "Before the verdict is shown: which one do you expect? Answer below.",
-                *(f"{CONDITION_NAMES[c.id]}: {LOOK_FOR[c.id]}" for c in a.conditions),
+                *(f"{CONDITIONS[c.id].name}: {CONDITIONS[c.id].look_for}" for c in a.conditions),
                 "Evidence: a trace of this very failure decides the verdict on its own; "
                 "without one, read the VM's log too.",
             ),
@@ -557,7 +565,7 @@ def _check(inp: CoachInput, b: ScenarioBrief) -> CoachNote:
             action="check",
         )
     topic = next(
-        (HELP_FOR_CONDITION[c.id] for c in a.conditions if c.state != ConditionState.MET),
+        (CONDITIONS[c.id].help for c in a.conditions if c.state != ConditionState.MET),
         "training/failure",
     )
     return CoachNote(

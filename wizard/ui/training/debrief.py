@@ -28,9 +28,10 @@ from datetime import datetime
 
 from wizard import __version__
 from wizard.kb.model import ARTICLE_ID, Remedy, RemedyId, Verdict
+from wizard.kb.remedy_fixes import REMEDY_TITLES
+from wizard.kb.rules import plural
 from wizard.lab.results import Point, embed_in_html, embed_in_text, make_record
 from wizard.ui.training.coach import (
-    REMEDY_NAMES,
     VERDICT_CHOICES,
     ScenarioBrief,
     VmotionTry,
@@ -142,14 +143,14 @@ class Debrief:
         if self.passed:
             return "Well done: you handled this ticket the way the case expects."
         count = len(self.misses)
-        return f"{count} point{'s' if count != 1 else ''} to look at again before the next ticket."
+        return f"{plural(count, 'point')} to look at again before the next ticket."
 
 
 def _name(rid: RemedyId | None, remedies: Sequence[Remedy]) -> str:
     if rid is None:
         return "no change"
     r = remedy_by_id(remedies, rid)
-    return f"\u201c{r.title if r is not None else REMEDY_NAMES[rid]}\u201d"
+    return f"\u201c{r.title if r is not None else REMEDY_TITLES[rid]}\u201d"
 
 
 def _verdict_line(brief: ScenarioBrief, rec: TrainingRecord, seen: Verdict | None) -> DebriefLine:
@@ -199,7 +200,7 @@ def _fix_line(
             Mark.MISS,
             f"You chose {_name(rec.chosen, remedies)}, but this VM needed no change. Close "
             "such a ticket with the reason and leave the VM alone.",
-            f"changed a VM that needed no fix (\u201c{REMEDY_NAMES[rec.chosen]}\u201d)",
+            f"changed a VM that needed no fix (\u201c{REMEDY_TITLES[rec.chosen]}\u201d)",
         )
     if escalate:
         missing = ", ".join(expected.missing_privileges) if expected is not None else ""
@@ -260,7 +261,7 @@ def _fix_line(
             Mark.MISS,
             f"You made no change, but this VM needed one. The case expects "
             f"{_name(brief.expected_remedy, remedies)}: {why_expected}",
-            f"no change where \u201c{REMEDY_NAMES[brief.expected_remedy]}\u201d was needed",
+            f"no change where \u201c{REMEDY_TITLES[brief.expected_remedy]}\u201d was needed",
         )
     costs = [c.detail for c in chosen.caveats if c.applies] if chosen is not None else []
     cost_text = f" What yours costs here: {' '.join(costs)}" if costs else ""
@@ -270,8 +271,8 @@ def _fix_line(
         Mark.MISS,
         f"You chose {_name(rec.chosen, remedies)}; the case expects "
         f"{_name(brief.expected_remedy, remedies)}. {why_expected}{cost_text}",
-        f"chose \u201c{REMEDY_NAMES[rec.chosen]}\u201d instead of "
-        f"\u201c{REMEDY_NAMES[brief.expected_remedy]}\u201d",
+        f"chose \u201c{REMEDY_TITLES[rec.chosen]}\u201d instead of "
+        f"\u201c{REMEDY_TITLES[brief.expected_remedy]}\u201d",
     )
 
 

@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from wizard import __version__
+from wizard.kb.rules import plural
 from wizard.lab.exam import add_case, dumps, new_result, result_file_name, sign
 from wizard.ui import dialogs
 from wizard.ui.pages.base import PageId
@@ -98,7 +99,7 @@ class ExamStartDialog(QDialog):
         n = len(plan.paths)
         layout.addWidget(
             wrapped(
-                f"{n} case{'s' if n != 1 else ''}, one after the other, in the training lab. "
+                f"{plural(n, 'case')}, one after the other, in the training lab. "
                 "There is no coach, no hint and no help, and the wizard shows its verdict only "
                 "after you gave yours. A timer runs from the moment you start; each case's time "
                 "is recorded. After each case your result is saved for your trainer.",
@@ -137,7 +138,7 @@ class LeaveExamBox(QMessageBox):
 
     def __init__(self, recorded: int, total: int, path: Path | None, parent: QWidget) -> None:
         kept = (
-            f"The {recorded} case{'s' if recorded != 1 else ''} recorded so far stay in "
+            f"The {plural(recorded, 'case')} recorded so far stay in "
             f"{path}; the other {total - recorded} count as not done."
             if recorded
             else f"No case is recorded yet: all {total} count as not done."
@@ -149,11 +150,7 @@ class LeaveExamBox(QMessageBox):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             parent,
         )
-        self.setTextFormat(Qt.TextFormat.PlainText)
-        self.button(QMessageBox.StandardButton.Yes).setText("&Leave the exam")
-        self.button(QMessageBox.StandardButton.No).setText("&Back to the exam")
-        self.setDefaultButton(QMessageBox.StandardButton.No)
-        self.setEscapeButton(QMessageBox.StandardButton.No)
+        dialogs.word_the_answers(self, "&Leave the exam", "&Back to the exam")
         self.setAccessibleName("Leave the exam")
 
 
