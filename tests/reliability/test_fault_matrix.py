@@ -158,11 +158,14 @@ def sweep_read(lab: LabInfo, op: str) -> Tally:
     with proxy_to(lab) as proxy:
         if work is None:
             do_connect(lab, proxy)
+            tally.steps = proxy.exchanges
         else:
             with connect(lab, proxy.port, READ_TIMEOUT_S) as session:
                 proxy.exchanges = 0
                 work(session)
-        tally.steps = proxy.exchanges
+                # The operation's own exchanges: the logout that follows is outside it (a fault
+                # armed for it is taken back before it happens, and would never fire).
+                tally.steps = proxy.exchanges
 
     def faulted(proxy: FaultProxy, step: int, kind: Fault) -> list[str]:
         problems: list[str] = []
@@ -395,7 +398,7 @@ def read_lab(lab_binary_path: Path, tmp_path_factory: pytest.TempPathFactory) ->
 def test_read_operations_survive_a_fault_at_every_step(read_lab: LabInfo, op: str) -> None:
     tally = sweep_read(read_lab, op)
     tally.publish_faults()
-    assert tally.steps >= 2
+    assert tally.steps >= 1
     assert tally.fired >= len(plan(op, tally.steps)) * 0.8, "most faults must really fire"
     assert not tally.problems, "\n".join(tally.problems)
 
