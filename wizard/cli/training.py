@@ -10,8 +10,8 @@ The command line registers them (:func:`add_parsers`) and hands them their argum
   (:mod:`wizard.lab.scenario`), so a file it accepts the lab accepts, and a file it refuses the
   lab refuses naming the same field. It also works out what the rules conclude for each VM with
   an ``expect`` entry and warns where the file says otherwise.
-- ``scenario export``: a real VM as a training scenario, in :mod:`wizard.cli.export`. A real VM,
-  read read-only through :mod:`wizard.vsphere`, as a training scenario (:mod:`wizard.lab.export`).
+- ``scenario export``: a real VM, read read-only through :mod:`wizard.vsphere`, as a training
+  scenario (:mod:`wizard.lab.export`); the command itself is :mod:`wizard.cli.export`.
 - ``training report FOLDER [--out FILE.html] [--csv FILE.csv] [--key-file KEY]``: one page for a
   class from a folder of saved debriefs and exam results (:mod:`wizard.training_report`); with
   the exam session's key, edited exam results are marked.
