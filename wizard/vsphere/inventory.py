@@ -3,10 +3,11 @@
 Round trips do not grow with the inventory: :func:`list_vms` makes one request (a
 ``RetrievePropertiesEx`` for VMs, hosts and clusters together, reaching them from the root
 folder with traversal specs rather than through a container view, which would cost two more)
-plus one ``ContinueRetrievePropertiesEx`` per further page of 1,000 objects that vCenter hands
-out. The answer is read with the collector's lean reader, as plain text (``simple=True``: every
-property the picker shows is a string, an enumeration or a reference): for 10,000 VMs pyVmomi's
-own deserializer would take four times as long as vCenter (tests/bench).
+plus one ``ContinueRetrievePropertiesEx`` per further page, if vCenter chooses to page an answer
+of fewer objects than ``maxObjects`` asks for. The answer is read with the collector's lean
+reader, as plain text (``simple=True``: every property the picker shows is a string, an
+enumeration or a reference): for 10,000 VMs pyVmomi's own deserializer would take four times as
+long as vCenter (tests/bench).
 """
 
 from __future__ import annotations
