@@ -39,7 +39,9 @@ type Lab struct {
 	accounts map[string]Account
 
 	mu            sync.Mutex
-	sessions      map[string]string // session key (the vmware_soap_session cookie) -> user
+	sessions      map[string]string       // session key (the vmware_soap_session cookie) -> user
+	pages         map[string]*pagedResult // token -> what is left of a paged read (paging.go)
+	nextToken     int64
 	lastChange    time.Time
 	nextPid       int64
 	shutdownDelay time.Duration
@@ -59,6 +61,7 @@ func NewLab(sc *Scenario) *Lab {
 		guests:        map[types.ManagedObjectReference]*guestModel{},
 		accounts:      map[string]Account{sc.Login.User: sc.Login},
 		sessions:      map[string]string{},
+		pages:         map[string]*pagedResult{},
 		nextPid:       4100,
 		shutdownDelay: 500 * time.Millisecond,
 		stopping:      make(chan struct{}),

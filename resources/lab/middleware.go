@@ -55,6 +55,15 @@ var handlers = map[string]handlerFunc{
 	"HasPrivilegeOnEntities": func(l *Lab, c *callContext, m *simulator.Method) soap.HasFault {
 		return l.hasPrivilegeOnEntities(c, m.Body.(*types.HasPrivilegeOnEntities))
 	},
+	"RetrievePropertiesEx": func(l *Lab, c *callContext, m *simulator.Method) soap.HasFault {
+		return l.retrievePaged(c, m.Body.(*types.RetrievePropertiesEx))
+	},
+	"ContinueRetrievePropertiesEx": func(l *Lab, c *callContext, m *simulator.Method) soap.HasFault {
+		return l.continuePaged(c, m.Body.(*types.ContinueRetrievePropertiesEx))
+	},
+	"CancelRetrievePropertiesEx": func(l *Lab, c *callContext, m *simulator.Method) soap.HasFault {
+		return l.cancelPaged(c, m.Body.(*types.CancelRetrievePropertiesEx))
+	},
 	"FetchUserPrivilegeOnEntities": func(l *Lab, c *callContext, m *simulator.Method) soap.HasFault {
 		return l.fetchUserPrivilegeOnEntities(c, m.Body.(*types.FetchUserPrivilegeOnEntities))
 	},
@@ -199,6 +208,10 @@ func (l *Lab) serveSDK(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h, ok := handlers[method.Name]; ok {
+		if method.Name == "RetrievePropertiesEx" && !pagedRead(method.Body.(*types.RetrievePropertiesEx)) {
+			l.passThrough(w, r, method.Name)
+			return
+		}
 		l.delayCall(method.Name)
 		writeSOAP(w, l.safely(ctx, method, h))
 		return
@@ -243,6 +256,7 @@ func (l *Lab) login(w http.ResponseWriter, r *http.Request, req *types.Login) {
 func (l *Lab) forget(key string) {
 	l.mu.Lock()
 	delete(l.sessions, key)
+	l.forgetPages(key)
 	l.mu.Unlock()
 }
 

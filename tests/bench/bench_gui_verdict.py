@@ -73,8 +73,14 @@ def _trust_once(dialog: Any, on_done: Callable[[int], None]) -> None:
 def one_thread() -> None:
     """The wizard as it was: the list on the session's one thread, no early check."""
 
-    def submit_bulk(self: SessionWorker, fn: Any, *args: Any, description: str = "") -> Job:
-        return self.submit_session(fn, *args, description=description)
+    def submit_bulk(
+        self: SessionWorker,
+        fn: Callable[..., Any],
+        *args: Any,
+        description: str = "",
+        with_report: bool = False,
+    ) -> Job:
+        return self.submit_session(fn, *args, description=description, with_report=with_report)
 
     find = ChooseVmPage._start_find
 

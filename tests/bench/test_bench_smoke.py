@@ -32,7 +32,16 @@ def test_every_figure_is_produced(tmp_path: Path) -> None:
     )
     figures = json.loads(out.read_text(encoding="utf-8"))
     inventory = figures["inventory"][0]
-    for key in ("list_vms_s", "floor_s", "wire_bytes", "pyvmomi_bulk_s", "naive_s", "go_s"):
+    for key in (
+        "list_vms_s",
+        "first_rows_s",
+        "streamed_s",
+        "floor_s",
+        "wire_bytes",
+        "pyvmomi_bulk_s",
+        "naive_s",
+        "go_s",
+    ):
         assert inventory[key] > 0, key
     assert [t["vms"] for t in figures["ticket"]] == [25, 1000]
     assert all(t["ticket_round_trips"] > 0 and t["ticket_s"] > 0 for t in figures["ticket"])
@@ -47,9 +56,13 @@ def test_every_figure_is_produced(tmp_path: Path) -> None:
     for f in figures["gui_verdict"]:
         assert f["verdict_s"] > 0
         assert f["critical"] > 0
+    (gui_list,) = figures["gui_list"]
+    assert gui_list["vms"] == 1000
+    assert gui_list["first_rows_s"] > 0
+    assert gui_list["whole_s"] >= gui_list["first_rows_s"]
     assert figures["cold_start"]["first_paint_s"] > 0
     assert figures["cold_start"]["connect_page_s"] > 0
     assert figures["gui_stall"]["stall_in_flight_ms"]
     assert figures["memory"]["rows"] == 1000
     assert figures["memory"]["peak_rss_mib"] > 0
-    assert len(figures["targets"]) == 13
+    assert len(figures["targets"]) == 14

@@ -10,7 +10,7 @@ the pages show what they will show for real.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -223,11 +223,15 @@ class FakeGateway(ByTheRules):
 
     # ---------------------------------------------------------------- reading and judging
 
-    def list_vms(self, session: FakeSession) -> list[VmSummary]:
+    def list_vms(
+        self, session: FakeSession, report: Callable[[list[VmSummary]], None]
+    ) -> list[VmSummary]:
         self.calls.append("list_vms")
         if self.gate is not None:
             self.gate.wait(10)
-        return summaries(self.filler, of_interest=self.facts)
+        rows = summaries(self.filler, of_interest=self.facts)
+        report(rows)
+        return rows
 
     def find_vms(self, session: FakeSession, query: str) -> list[VmRef]:
         self.calls.append(f"find_vms {query}")

@@ -10,6 +10,7 @@ test timed out.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -42,10 +43,12 @@ class ListHeldBack(VsphereGateway):
         self.release = threading.Event()
         self.list_started = threading.Event()
 
-    def list_vms(self, session: Session) -> list[VmSummary]:
+    def list_vms(
+        self, session: Session, report: Callable[[list[VmSummary]], None]
+    ) -> list[VmSummary]:
         self.list_started.set()
         self.release.wait(60)
-        return super().list_vms(session)
+        return super().list_vms(session, report)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QTableView
 from pytestqt.qtbot import QtBot
 
 from tests.gui.fakes import summaries
@@ -48,8 +49,40 @@ def test_only_flagged_and_sort_by_hardware(qtbot: QtBot) -> None:
 
 def test_cells_read_as_words(qtbot: QtBot) -> None:
     model, _ = _model()
-    idx = model.index(0, Column.POWER)
+    row = model.row_of("HD-W7-042")
+    assert row is not None
+    idx = model.index(row, Column.POWER)
     assert idx.data() == "On"
     assert idx.data(Qt.ItemDataRole.AccessibleTextRole) == "Power: On"
-    assert model.index(0, Column.PRESCREEN).data() == "May be affected"
-    assert model.index(0, Column.GUEST).data() == "Windows 7 (64-bit)"
+    assert model.index(row, Column.PRESCREEN).data() == "May be affected"
+    assert model.index(row, Column.GUEST).data() == "Windows 7 (64-bit)"
+
+
+def test_rows_arriving_in_pages_land_in_order_and_the_chosen_vm_stays_selected(
+    qtbot: QtBot,
+) -> None:
+    vms = summaries(3_000, of_interest=make_facts())
+    model = VmTableModel()
+    proxy = VmFilterProxy()
+    proxy.setSourceModel(model)
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(proxy)
+    view.setSortingEnabled(True)
+    view.sortByColumn(Column.NAME, Qt.SortOrder.AscendingOrder)
+    # The first page: the tail of the alphabet, the technician selects the named VM.
+    first = [*sorted(vms, key=lambda v: v.name.lower())[-250:], vms[0]]
+    model.add_vms(first)
+    chosen = proxy.mapFromSource(model.index(model.row_of("HD-W7-042") or 0, Column.NAME))
+    view.selectRow(chosen.row())
+    # The whole list arrives, the first page's VMs among it once more.
+    model.add_vms(vms)
+    assert model.rowCount() == proxy.rowCount() == len(vms)
+    names = [proxy.index(r, Column.NAME).data() for r in range(proxy.rowCount())]
+    assert names == sorted(names, key=str.lower)
+    selected = view.selectionModel().selectedRows()
+    assert [i.data() for i in selected] == ["HD-W7-042"]
+    # A click on another column's header sorts by it, the selection still on its VM.
+    view.sortByColumn(Column.HARDWARE, Qt.SortOrder.DescendingOrder)
+    assert proxy.index(0, Column.HARDWARE).data() == "19"
+    assert [i.data() for i in view.selectionModel().selectedRows()] == ["HD-W7-042"]

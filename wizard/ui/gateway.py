@@ -139,8 +139,9 @@ class Gateway(Protocol[S]):
 
     # ---------------------------------------------------------------- reading and judging
 
-    def list_vms(self, session: S) -> list[VmSummary]:
-        """Every VM, from one bulk read."""
+    def list_vms(self, session: S, report: Callable[[list[VmSummary]], None]) -> list[VmSummary]:
+        """Every VM; ``report`` is called with rows as they arrive (each VM once), the first
+        ones before the whole list has been read."""
         ...
 
     def find_vms(self, session: S, query: str) -> list[VmRef]:
@@ -428,10 +429,12 @@ class VsphereGateway(ByTheRules):
 
     # ---------------------------------------------------------------- reading and judging
 
-    def list_vms(self, session: Session) -> list[VmSummary]:
+    def list_vms(
+        self, session: Session, report: Callable[[list[VmSummary]], None]
+    ) -> list[VmSummary]:
         from wizard.vsphere.inventory import list_vms
 
-        return list(list_vms(session))
+        return list(list_vms(session, report))
 
     def find_vms(self, session: Session, query: str) -> list[VmRef]:
         from wizard.vsphere.inventory import find_vms

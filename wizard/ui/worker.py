@@ -244,11 +244,18 @@ class SessionWorker(QObject):
         """Run ``fn(session, *args)`` on the worker thread; fails with NotConnected without one."""
         return self._queue(fn, args, description, with_token, with_report, needs_session=True)
 
-    def submit_bulk(self, fn: Callable[..., Any], *args: Any, description: str = "") -> Job:
+    def submit_bulk(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        description: str = "",
+        with_report: bool = False,
+    ) -> Job:
         """Run ``fn(session, *args)`` on the bulk thread, beside the jobs of :meth:`submit_session`.
 
         For one long read that other calls must not wait for (the whole VM list). Bulk jobs run
-        one after another; they fail with NotConnected without a session.
+        one after another; they fail with NotConnected without a session. ``with_report`` as
+        for :meth:`submit` (passed as the keyword ``report``).
         """
         if self._bulk_thread is None and not self._stopped:
             self._bulk_runner = _ThreadRunner(owner=self._runner)
@@ -256,7 +263,7 @@ class SessionWorker(QObject):
                 "vcenter-bulk", self._bulk_runner, self._run_bulk
             )
         return self._queue(
-            fn, args, description, False, False, needs_session=True, run=self._run_bulk
+            fn, args, description, False, with_report, needs_session=True, run=self._run_bulk
         )
 
     def open_session(self, factory: Callable[..., Closable], *args: Any, description: str) -> Job:

@@ -111,6 +111,8 @@ def retrieve(
     lean: bool = False,
     only_items: Mapping[str, Any] | None = None,
     simple: bool = False,
+    on_page: Callable[[list[ObjectProps]], None] | None = None,
+    max_pages: int | None = None,
 ) -> list[ObjectProps]:
     """Run ``RetrievePropertiesEx`` and follow ``ContinueRetrievePropertiesEx`` to the last page.
 
@@ -133,9 +135,15 @@ def retrieve(
             reference as its managed object id, which :func:`moref_of` accepts). A page holding
             anything else (a data object, an array, a property that could not be read) is
             read by the lean decoder as usual, so the values are then pyVmomi's.
+        on_page: called with each page's objects as soon as the page is read, before the
+            next is asked for (to show the first rows of a long list while the rest arrives).
+        max_pages: read no more pages than this; the rest of the answer is released on the
+            server (``CancelRetrievePropertiesEx``, best effort).
     """
     options = PC.RetrieveOptions(maxObjects=page_size)
     only = dict(only_items or {})
+    if on_page is not None:
+        on_page = _OnlyNew(on_page)
     if lean and _is_soap_stub(collector):
         reader = _LeanReader(collector, only)
         read_page = reader.read_simple_page if simple else reader.read_page
@@ -145,15 +153,47 @@ def retrieve(
                     collector,
                     reader.invoke("RetrievePropertiesEx", [filter_specs, options], read_page),
                     lambda token: reader.invoke("ContinueRetrievePropertiesEx", [token], read_page),
+                    on_page,
+                    max_pages,
                 )
         except _NotLean as exc:
             log.debug("Property collector: %s in the answer, read again by pyVmomi", exc)
+            if isinstance(on_page, _OnlyNew):
+                on_page.restart()
     objects = _pages(
         collector,
         collector.RetrievePropertiesEx(specSet=filter_specs, options=options),
         lambda token: collector.ContinueRetrievePropertiesEx(token=token),
+        on_page if not only else None,
+        max_pages,
     )
-    return [_only_items(o, only) for o in objects] if only else objects
+    if only:
+        objects = [_only_items(o, only) for o in objects]
+        if on_page is not None:
+            on_page(objects)
+    return objects
+
+
+class _OnlyNew:
+    """Hands on each page's objects, skipping as many as were handed on before: if the lean
+    reader gives up on a later page, pyVmomi reads the answer again from its first page (the
+    same objects in the same order) and the caller must not see the first pages twice."""
+
+    def __init__(self, on_page: Callable[[list[ObjectProps]], None]) -> None:
+        self._on_page = on_page
+        self._seen = 0
+        self._given = 0
+
+    def restart(self) -> None:
+        """The answer is read again from its first page."""
+        self._seen = 0
+
+    def __call__(self, page: list[ObjectProps]) -> None:
+        start = max(0, self._given - self._seen)
+        self._seen += len(page)
+        if start < len(page):
+            self._given += len(page) - start
+            self._on_page(page[start:] if start else page)
 
 
 def _only_items(o: ObjectProps, only: Mapping[str, Any]) -> ObjectProps:
@@ -184,17 +224,32 @@ def lean_call(mo: Any, method: str, **kwargs: Any) -> Any:
     return getattr(mo, method)(**kwargs)
 
 
-def _pages(collector: Any, result: Any, more: Callable[[str], Any]) -> list[ObjectProps]:
+def _pages(
+    collector: Any,
+    result: Any,
+    more: Callable[[str], Any],
+    on_page: Callable[[list[ObjectProps]], None] | None = None,
+    max_pages: int | None = None,
+) -> list[ObjectProps]:
     out: list[ObjectProps] = []
     pages = 0
     while result is not None:
         pages += 1
         if isinstance(result, _LeanPage):
-            out.extend(result.objects)
+            page = result.objects
         else:
-            out.extend(_to_object_props(c) for c in (result.objects or ()))
+            page = [_to_object_props(c) for c in (result.objects or ())]
+        out.extend(page)
+        if on_page is not None:
+            on_page(page)
         token = result.token
         if not token:
+            break
+        if max_pages is not None and pages >= max_pages:
+            try:
+                collector.CancelRetrievePropertiesEx(token=token)
+            except Exception as exc:  # noqa: BLE001 - the server drops it with the session
+                log.debug("Property collector: the rest of an answer not released: %s", exc)
             break
         try:
             result = more(token)
@@ -229,7 +284,9 @@ def view_filter(view: Any, props: Mapping[Any, Sequence[str]]) -> Any:
     return PC.FilterSpec(objectSet=[obj], propSet=property_specs(props))
 
 
-def inventory_filter(content: Any, props: Mapping[Any, Sequence[str]]) -> Any:
+def inventory_filter(
+    content: Any, props: Mapping[Any, Sequence[str]], *, vm_folders: bool = True
+) -> Any:
     """A ``FilterSpec`` reaching every object of ``props``' types from the root folder.
 
     One ``RetrievePropertiesEx`` with it replaces ``CreateContainerView``, the read and
@@ -246,6 +303,9 @@ def inventory_filter(content: Any, props: Mapping[Any, Sequence[str]]) -> Any:
     vApps would lead from each VM to its pool and all of the pool's VMs again (10,000 VMs: 200 s
     instead of 0.4 s). Every spec here names a property that only its own type has among the
     objects it is applied to.
+
+    ``vm_folders=False`` leaves out the datacenters' VM folders and vApps: for a read of hosts
+    and clusters, which then does not walk through every VM to find none.
     """
     children = PC.TraversalSpec(name="children", type=vim.Folder, path="childEntity", skip=False)
     again = PC.SelectionSpec(name="children")
@@ -258,6 +318,8 @@ def inventory_filter(content: Any, props: Mapping[Any, Sequence[str]]) -> Any:
     cr_hosts = PC.TraversalSpec(name="crHosts", type=vim.ComputeResource, path="host", skip=False)
     vapp_vms = PC.TraversalSpec(name="vappVms", type=vim.VirtualApp, path="vm", skip=False)
     children.selectSet = [again, dc_vms, dc_hosts, cr_hosts, vapp_vms]
+    if not vm_folders:
+        children.selectSet = [again, dc_hosts, cr_hosts]
     root = PC.ObjectSpec(obj=content.rootFolder, skip=False, selectSet=[children])
     return PC.FilterSpec(objectSet=[root], propSet=property_specs(props))
 
@@ -603,6 +665,7 @@ _SIMPLE = (
 )
 _SIMPLE_TOKEN = re.compile(_SIMPLE)
 _SIMPLE_RUN = re.compile(f"(?:{_SIMPLE})*")
+_SIMPLE_HEAD = re.compile(r"<token>([^<]*)</token>")
 _SIMPLE_TAIL = re.compile(r"(?:<token>([^<]*)</token>)?</returnval>")
 
 
@@ -617,6 +680,10 @@ def _simple_page(data: bytes) -> _LeanPage | None:
     if start < 0:
         return None
     start += len("<returnval>")
+    # The token comes first (vCenter's schema, the lab); some servers put it last.
+    head = _SIMPLE_HEAD.match(text, start)
+    if head is not None:
+        start = head.end()
     end = text.rfind("</objects>") + len("</objects>")
     end = max(end, start)
     tail = _SIMPLE_TAIL.match(text, end)
@@ -635,7 +702,7 @@ def _simple_page(data: bytes) -> _LeanPage | None:
             props[unescape(name) if "&" in name else name] = (
                 unescape(value) if "&" in value else value
             )
-    token = tail.group(1)
+    token = head.group(1) if head is not None else tail.group(1)
     return _LeanPage(objects, unescape(token) if token else None)
 
 

@@ -16,6 +16,7 @@ import difflib
 import ipaddress
 import logging
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -60,6 +61,13 @@ def _prescreen(guest_id: str, tools_guest_id: str | None, hardware_version: str)
 
 def summaries_from(objects: list[ObjectProps]) -> list[VmSummary]:
     """Build the picker rows from one bulk read of VMs, hosts and clusters, sorted by name."""
+    rows = _rows(objects, _places(objects))
+    rows.sort(key=lambda r: (r.name.casefold(), r.moref))
+    return rows
+
+
+def _places(objects: list[ObjectProps]) -> dict[str, tuple[str, str]]:
+    """Host moref -> (host name, cluster name), from a read of hosts and clusters."""
     clusters = {
         o.moref: unescape_name(str(o.get("name", "")))
         for o in objects
@@ -70,6 +78,11 @@ def summaries_from(objects: list[ObjectProps]) -> list[VmSummary]:
         if o.type == "HostSystem":
             parent = moref_of(o.get("parent"))
             hosts[o.moref] = (unescape_name(str(o.get("name", ""))), clusters.get(parent, ""))
+    return hosts
+
+
+def _rows(objects: list[ObjectProps], hosts: dict[str, tuple[str, str]]) -> list[VmSummary]:
+    """The picker rows of the VMs among ``objects``, in their order."""
     rows = []
     for o in objects:
         if o.type != "VirtualMachine":
@@ -94,31 +107,97 @@ def summaries_from(objects: list[ObjectProps]) -> list[VmSummary]:
                 ),
             )
         )
-    rows.sort(key=lambda r: (r.name.casefold(), r.moref))
     return rows
 
 
-def list_vms(session: Session) -> list[VmSummary]:
+FIRST_ROWS = 250
+"""VMs in the first page of the list when it is shown as it arrives (``list_vms(..., report=)``)."""
+
+
+def list_vms(
+    session: Session, report: Callable[[list[VmSummary]], None] | None = None
+) -> list[VmSummary]:
     """Every VM of the inventory with what the picker shows, sorted by name.
+
+    Args:
+        report: if given, called with rows as soon as they are read (each VM once, even if
+            the session had to be opened again), so that the first rows can be shown while
+            the rest arrives. Three requests then go out at once: a first page of
+            :data:`FIRST_ROWS` VMs (the rest of that answer is released), the hosts and
+            clusters that page's rows name, and the whole list in one answer as without
+            ``report``. The first rows cost one round trip and a page's worth of work on
+            vCenter; the whole list costs what it costs without them. Following vCenter's
+            pages instead (``ContinueRetrievePropertiesEx``) would cost one more round trip
+            per page: over a link of 300 ms, 10,000 VMs in pages of 1,000 take 3 s more.
 
     Raises:
         VsphereError: see :mod:`wizard.vsphere.errors`.
     """
+    if report is None:
+        rows = summaries_from(session.call(lambda: _read_list(session)))
+    else:
+        reported: set[str] = set()
+        lock = threading.Lock()
 
-    def read() -> list[ObjectProps]:
-        content = session.content
+        def report_new(page: list[VmSummary]) -> None:
+            with lock:
+                new = [r for r in page if r.moref not in reported]
+                reported.update(r.moref for r in new)
+                if new:
+                    report(new)
+
+        rows = session.call(lambda: _read_list_streaming(session, report_new))
+    log.info("Listed %d VMs on %s", len(rows), session.endpoint)
+    return rows
+
+
+def _read_list(session: Session) -> list[ObjectProps]:
+    content = session.content
+    spec = inventory_filter(
+        content,
+        {
+            vim.VirtualMachine: _VM_PROPS,
+            vim.HostSystem: ("name", "parent"),
+            vim.ClusterComputeResource: ("name",),
+        },
+    )
+    return retrieve(content.propertyCollector, [spec], lean=True, simple=True)
+
+
+def _read_list_streaming(
+    session: Session, report: Callable[[list[VmSummary]], None]
+) -> list[VmSummary]:
+    content = session.content
+    collector = content.propertyCollector
+    hosts: dict[str, tuple[str, str]] = {}
+
+    def read_hosts() -> None:
         spec = inventory_filter(
             content,
-            {
-                vim.VirtualMachine: _VM_PROPS,
-                vim.HostSystem: ("name", "parent"),
-                vim.ClusterComputeResource: ("name",),
-            },
+            {vim.HostSystem: ("name", "parent"), vim.ClusterComputeResource: ("name",)},
+            vm_folders=False,
         )
-        return retrieve(content.propertyCollector, [spec], lean=True, simple=True)
+        hosts.update(_places(retrieve(collector, [spec], lean=True, simple=True)))
 
-    rows = summaries_from(session.call(read))
-    log.info("Listed %d VMs on %s", len(rows), session.endpoint)
+    def read_first_page() -> list[ObjectProps]:
+        spec = inventory_filter(content, {vim.VirtualMachine: _VM_PROPS})
+        return retrieve(
+            collector, [spec], page_size=FIRST_ROWS, max_pages=1, lean=True, simple=True
+        )
+
+    def first_rows() -> None:
+        try:
+            first, _ = together(read_first_page, read_hosts)
+        except Exception as exc:  # noqa: BLE001 - the whole list is read anyway
+            log.debug("The first rows could not be read ahead: %s", exc)
+            return
+        report(_rows(first, hosts))
+
+    def whole() -> list[VmSummary]:
+        return summaries_from(_read_list(session))
+
+    rows, _ = together(whole, first_rows)
+    report(rows)
     return rows
 
 

@@ -89,7 +89,7 @@ func readAll(ctx context.Context, c *govmomi.Client) ([]row, int, int, int, erro
 	req := types.RetrievePropertiesEx{
 		This:    c.ServiceContent.PropertyCollector,
 		SpecSet: []types.PropertyFilterSpec{filterSpec(v.Reference())},
-		Options: types.RetrieveOptions{MaxObjects: 1000},
+		Options: types.RetrieveOptions{MaxObjects: 50000}, // as the product asks
 	}
 	res, err := methods.RetrievePropertiesEx(ctx, c.Client, &req)
 	trips++

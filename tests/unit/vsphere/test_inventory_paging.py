@@ -16,9 +16,9 @@ from wizard.vsphere.inventory import close_matches, summaries_from
 class PagingCollector:
     """Stands in for vCenter's PropertyCollector handing out results in pages with tokens.
 
-    The lab's simulator ignores ``maxObjects`` and answers everything at once, so the page
-    handling that real vCenter needs is exercised against this stand-in: it has the same three
-    methods and answers with the same pyVmomi result types.
+    The lab pages too (tests/integration/test_lab_paging.py); this stand-in is for what the lab
+    cannot do on demand: fail on a chosen page, to see the rest of the answer released. It has
+    the same three methods and answers with the same pyVmomi result types.
     """
 
     objects: list[Any]
@@ -160,3 +160,19 @@ def test_close_matches_prefers_names_containing_the_query() -> None:
     assert close_matches("HD-W7-024", names)[0] in {"HD-W7-042", "HD-W7-043"}
     assert close_matches("zzzz", names) == ()
     assert close_matches("  ", names) == ()
+
+
+def test_each_page_is_handed_on_as_it_is_read() -> None:
+    collector = PagingCollector(_vms(2500))
+    pages: list[list[str]] = []
+    retrieve(collector, [], page_size=1000, on_page=lambda p: pages.append([o.moref for o in p]))
+    assert [len(p) for p in pages] == [1000, 1000, 500]
+    assert [m for p in pages for m in p] == [f"vm-{i}" for i in range(2500)]
+
+
+def test_a_first_page_alone_releases_the_rest() -> None:
+    collector = PagingCollector(_vms(2500))
+    objects = retrieve(collector, [], page_size=250, max_pages=1)
+    assert len(objects) == 250
+    assert collector.calls == ["RetrievePropertiesEx", "CancelRetrievePropertiesEx"]
+    assert collector._tokens == {}

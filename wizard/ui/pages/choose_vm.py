@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, QTimer, Slot
 from PySide6.QtGui import QKeyEvent
@@ -22,9 +23,10 @@ from PySide6.QtWidgets import (
 )
 
 from wizard.kb.facts import VmSummary
+from wizard.ui.gateway import Gateway
 from wizard.ui.pages.base import BasePage, PageId
 from wizard.ui.theme import Tone
-from wizard.ui.vm_model import Column, VmFilterProxy, VmTableModel
+from wizard.ui.vm_model import Column, PickerRow, VmFilterProxy, VmTableModel, picker_rows
 from wizard.ui.widgets import wrapped
 from wizard.ui.wizard_state import WizardContext
 from wizard.ui.worker import Job
@@ -233,21 +235,36 @@ class ChooseVmPage(BasePage):
         self.banner.hide()
         self.busy.start(f"Reading the VM list from {self.ctx.endpoint}…")
         # On a thread of its own: finding and checking the VM of the ticket never wait for it.
-        job = self.ctx.worker.submit_bulk(self.ctx.gateway.list_vms, description="list VMs")
+        job = self.ctx.worker.submit_bulk(
+            _list_rows, self.ctx.gateway, description="list VMs", with_report=True
+        )
+        job.progress.connect(self.on_list_progress)
         job.succeeded.connect(self.on_list_succeeded)
         job.failed.connect(self.on_list_failed)
         job.finished.connect(self.on_list_finished)
         self._list_job = job
 
     @Slot(object)
+    def on_list_progress(self, rows: object) -> None:
+        """Rows as they arrive: the first ones show before the whole list has been read."""
+        assert isinstance(rows, list)
+        self.model.add_rows(rows)
+        self._after_rows()
+
+    @Slot(object)
     def on_list_succeeded(self, vms: object) -> None:
         assert isinstance(vms, list)
-        self.set_vms(vms)
+        if self.model.rowCount() != len(vms):
+            # Not every row came as progress: the list as read replaces the rows.
+            self.set_vms(vms)
         self._loaded_for = self.ctx.connection_serial
 
     def set_vms(self, vms: Sequence[VmSummary]) -> None:
         """Fill the table (and select the VM asked for, if any)."""
         self.model.set_vms(vms)
+        self._after_rows()
+
+    def _after_rows(self) -> None:
         self._update_count()
         chosen = self.ctx.vm
         if chosen is not None:
@@ -266,6 +283,7 @@ class ChooseVmPage(BasePage):
     def on_list_finished(self) -> None:
         self._list_job = None
         self.busy.stop()
+        self._update_count()
 
     @Slot()
     def on_busy_cancel_requested(self) -> None:
@@ -321,12 +339,13 @@ class ChooseVmPage(BasePage):
     def _update_count(self) -> None:
         total = self.model.rowCount()
         shown = self.proxy.rowCount()
+        so_far = " so far" if self._list_job is not None else ""
         if total == 0:
             self.count_label.setText("")
         elif shown == total:
-            self.count_label.setText(f"{total:,} VMs")
+            self.count_label.setText(f"{total:,} VMs{so_far}")
         else:
-            self.count_label.setText(f"{shown:,} of {total:,} VMs")
+            self.count_label.setText(f"{shown:,} of {total:,} VMs{so_far}")
 
     # ---------------------------------------------------------------- selection
 
@@ -502,3 +521,11 @@ def _words(exc: object) -> tuple[str, str]:
         "Try again; if it keeps failing, "
         "open the log from the Help menu and send it to your vSphere team.",
     )
+
+
+def _list_rows(
+    session: object, gateway: Gateway[Any], report: Callable[[list[PickerRow]], None]
+) -> list[VmSummary]:
+    """The VM list, its rows made as they arrive on the thread that reads them (a page of
+    10,000 rows costs the GUI thread only their insertion)."""
+    return gateway.list_vms(session, lambda vms: report(picker_rows(vms)))

@@ -1,0 +1,105 @@
+"""The lab pages property reads as vCenter does, and the product follows the pages.
+
+vCenter hands out at most ``maxObjects`` objects a page (100 when it is unset) with a token for
+the rest; a client that forgot the token would show a short VM list without a word.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.helpers.vsphere_lab import running_lab, session_to, write_scenario
+from tests.helpers.wire import watching
+from wizard.kb.facts import VmSummary
+from wizard.vsphere._pyvmomi import PC, vim, vmodl
+from wizard.vsphere.collector import inventory_filter, retrieve
+from wizard.vsphere.inventory import FIRST_ROWS, list_vms
+from wizard.vsphere.session import Session
+
+pytestmark = pytest.mark.lab
+
+VMS = 253
+"""250 filler VMs and the scenario's three."""
+
+
+def _names_spec(s: Session) -> Any:
+    return inventory_filter(s.content, {vim.VirtualMachine: ["name"]})
+
+
+def _first_page(s: Session, max_objects: int | None) -> Any:
+    options = PC.RetrieveOptions(maxObjects=max_objects)
+    return s.content.propertyCollector.RetrievePropertiesEx(
+        specSet=[_names_spec(s)], options=options
+    )
+
+
+@pytest.fixture(scope="module")
+def lab_info(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    with running_lab(write_scenario(tmp_path_factory.mktemp("paging"), filler_vms=250)) as info:
+        yield info
+
+
+def test_pages_hold_max_objects_and_the_tokens_lead_to_every_vm(lab_info) -> None:  # type: ignore[no-untyped-def]
+    with session_to(lab_info, timeout=30.0) as s:
+        collector = s.content.propertyCollector
+        page = _first_page(s, 100)
+        sizes = [len(page.objects)]
+        names = [o.propSet[0].val for o in page.objects]
+        while page.token:
+            page = collector.ContinueRetrievePropertiesEx(token=page.token)
+            sizes.append(len(page.objects))
+            names.extend(o.propSet[0].val for o in page.objects)
+        assert sizes == [100, 100, VMS - 200]
+        assert len(set(names)) == VMS
+
+
+def test_an_unset_max_objects_pages_at_a_hundred_as_vcenter_does(lab_info) -> None:  # type: ignore[no-untyped-def]
+    with session_to(lab_info, timeout=30.0) as s:
+        page = _first_page(s, None)
+        assert len(page.objects) == 100
+        assert page.token
+
+
+def test_the_product_reads_every_page_whatever_their_size(lab_info) -> None:  # type: ignore[no-untyped-def]
+    with session_to(lab_info, timeout=30.0) as s:
+        collector = s.content.propertyCollector
+        in_pages = retrieve(collector, [_names_spec(s)], page_size=40, lean=True, simple=True)
+        at_once = retrieve(collector, [_names_spec(s)])
+        assert len(in_pages) == VMS
+        assert sorted(o.props["name"] for o in in_pages) == sorted(o.props["name"] for o in at_once)
+        assert len(list_vms(s)) == VMS
+
+
+def test_a_cancelled_or_foreign_token_is_refused(lab_info) -> None:  # type: ignore[no-untyped-def]
+    with session_to(lab_info, timeout=30.0) as s, session_to(lab_info, timeout=30.0) as other:
+        collector = s.content.propertyCollector
+        token = _first_page(s, 50).token
+        with pytest.raises(vmodl.fault.InvalidArgument):
+            other.content.propertyCollector.ContinueRetrievePropertiesEx(token=token)
+        # Still the owner's: the foreign attempt did not spend it.
+        assert len(collector.ContinueRetrievePropertiesEx(token=token).objects) == 50
+        token = _first_page(s, 50).token
+        collector.CancelRetrievePropertiesEx(token=token)
+        with pytest.raises(vmodl.fault.InvalidArgument):
+            collector.ContinueRetrievePropertiesEx(token=token)
+
+
+def test_the_picker_list_shows_a_first_page_then_the_rest_each_vm_once(lab_info) -> None:  # type: ignore[no-untyped-def]
+    reports: list[list[VmSummary]] = []
+    with session_to(lab_info, timeout=30.0) as s, watching() as wire:
+        rows = list_vms(s, report=reports.append)
+    shown = [r for page in reports for r in page]
+    assert sorted(r.moref for r in shown) == sorted(r.moref for r in rows)
+    assert len({r.moref for r in shown}) == len(shown) == VMS
+    assert len(reports) in (1, 2)  # the first page, then the rest (or all at once if first)
+    if len(reports) == 2:
+        assert len(reports[0]) == FIRST_ROWS
+    # Every row shown names its host and cluster, the first page's too.
+    assert all(r.host and r.cluster for r in shown)
+    # Three reads at once (first page, hosts, whole list); the first page's rest released.
+    assert wire.calls["RetrievePropertiesEx"] == 3
+    assert wire.calls["CancelRetrievePropertiesEx"] == 1
+    assert "ContinueRetrievePropertiesEx" not in wire.calls
+    assert len(wire.critical_path()) <= 2
