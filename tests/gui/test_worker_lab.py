@@ -56,14 +56,19 @@ def _current_key(both_refused: threading.Barrier) -> Callable[[Session], str]:
     return job
 
 
-def _outcome(qtbot: QtBot, job: Job) -> Any:
+def _watch(job: Job) -> list[object]:
+    """What ``job`` brings (its result or its error), once it is done. Connected as soon as it is
+    submitted: a finished job is deleted when the event loop next runs."""
     got: list[object] = []
     job.succeeded.connect(got.append)
     job.failed.connect(got.append)
-    with qtbot.waitSignal(job.finished, timeout=30000):
-        pass
-    assert len(got) == 1
-    return got[0]
+    return got
+
+
+def _outcomes(qtbot: QtBot, *jobs: Job) -> list[Any]:
+    watched = [_watch(job) for job in jobs]
+    qtbot.waitUntil(lambda: all(watched), timeout=30000)
+    return [got[0] for got in watched]
 
 
 def test_a_session_ended_under_both_threads_is_renewed_once(qtbot: QtBot, tmp_path: Path) -> None:
@@ -85,14 +90,16 @@ def _check_renewed_once(qtbot: QtBot, worker: SessionWorker, lab: LabInfo, admin
 
     with qtbot.waitSignal(worker.sessionChanged, timeout=30000):
         worker.open_session(connect, description="connect")
-    first = _outcome(qtbot, worker.submit_session(lambda s: s.session_key))
+    (first,) = _outcomes(qtbot, worker.submit_session(lambda s: s.session_key))
     assert sorted(_sessions(admin)) == sorted([admin.session_key, first])
 
     admin.call(lambda: admin.content.sessionManager.TerminateSession(sessionId=[first]))
     both_refused = threading.Barrier(2)
-    short = worker.submit_session(_current_key(both_refused), description="short call")
-    bulk = worker.submit_bulk(_current_key(both_refused), description="VM list")
-    short_key, bulk_key = _outcome(qtbot, short), _outcome(qtbot, bulk)
+    short_key, bulk_key = _outcomes(
+        qtbot,
+        worker.submit_session(_current_key(both_refused), description="short call"),
+        worker.submit_bulk(_current_key(both_refused), description="VM list"),
+    )
 
     assert not both_refused.broken, "the two requests were not refused together"
     assert isinstance(short_key, str), short_key
