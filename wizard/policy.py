@@ -25,7 +25,8 @@ policy. The format (every field but ``format`` may be left out)::
 are offered and no other address can be typed. A certificate or authority fingerprint makes the
 wizard trust that vCenter without asking the technician, and refuse a certificate that does
 not match it. ``limits`` replace the built-in defaults (a technician may still change them in
-Settings); a locked limit cannot be changed and is shown as set by the administrator.
+Settings, or with the command line's option); a locked limit cannot be changed: Settings shows
+it as set by the administrator, and the command line refuses an option asking for another value.
 
 Read as strictly as a scenario: the file is a regular UTF-8 file of at most 64 KB, strict JSON
 (no key given twice, no NaN), and an unknown field, a wrong type or a value out of range is

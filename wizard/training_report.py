@@ -641,7 +641,9 @@ def _exams(report: Report) -> str:
         total, done = sitting.get("total", 0), sitting.get("done", 0)
         score = sitting.get("score")
         seconds = sitting.get("seconds")
-        state = "" if sitting.get("complete") else " (not finished)"
+        skipped = sitting.get("not_taken", 0)
+        state = f", {skipped} not taken" if isinstance(skipped, int) and skipped else ""
+        state += "" if sitting.get("complete") else " (not finished)"
         integrity = Integrity(a.integrity) if a.integrity else Integrity.UNCHECKED
         cls = "bad" if tampered(a) else "ok" if integrity is Integrity.VERIFIED else "muted"
         rows.append(
@@ -661,7 +663,8 @@ def _exams(report: Report) -> str:
     return (
         "<h2>Exams</h2>"
         f"<p class='muted'>One row per exam result file: the cases done, the exam's score (cases "
-        f"not done count 0), the time from the name to the last case. {e(how)}</p>"
+        f"not done or not taken count 0; a case is not taken when its lab did not start and the "
+        f"trainee skipped it), the time from the name to the last case. {e(how)}</p>"
         '<table class="exams"><thead><tr><th>Trainee</th><th>File</th><th class="num">Cases</th>'
         '<th class="num">Score</th><th class="num">Time</th><th>Signature</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+import socket
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,10 @@ from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder
 from tests.gui.lab_flow import LAB_MARKS, lab_process, open_windows
+from tests.helpers.lab import lab_binary_for_tests
 from wizard import cli
 from wizard.lab.exam import Integrity, materialise, parse_cases, verify
+from wizard.lab.process import LabProcess
 from wizard.training_report import build_report, render_html
 from wizard.ui import dialogs
 from wizard.ui.app import MainWindow
@@ -32,8 +35,9 @@ from wizard.ui.pages.check import CheckPage
 from wizard.ui.pages.choose_vm import ChooseVmPage
 from wizard.ui.pages.welcome import WelcomePage
 from wizard.ui.training.debrief_page import DEBRIEF_PAGE_ID, DebriefPage
-from wizard.ui.training.exam import ExamController, ExamPlan
+from wizard.ui.training.exam import ExamController, ExamOverBox, ExamPlan, SkipCaseBox
 from wizard.ui.training.session import TrainingSession
+from wizard.ui.wizard_state import LabHandle
 
 pytestmark = LAB_MARKS
 
@@ -70,10 +74,12 @@ def _plan(tmp_path: Path) -> ExamPlan:
 
 
 @contextlib.contextmanager
-def _exam_opened(qtbot: QtBot, plan: ExamPlan) -> Iterator[tuple[MainWindow, ExamController]]:
+def _exam_opened(
+    qtbot: QtBot, plan: ExamPlan, lab_factory: Callable[[Path], LabHandle] = lab_process
+) -> Iterator[tuple[MainWindow, ExamController]]:
     """A window with an exam on ``plan``, its start dialog shown (asking for a name)."""
     with open_windows(qtbot) as open_window:
-        win = open_window(lab_factory=lab_process)
+        win = open_window(lab_factory=lab_factory)
         exam = ExamController(win, plan)
         qtbot.waitUntil(exam.start_dialog.isVisible)
         yield win, exam
@@ -240,3 +246,80 @@ def test_leaving_an_exam_half_way_asks_and_back_keeps_the_exam_going(
     assert data["complete"] is False
     assert data["cases"] == []
     assert verify(data, KEY) is Integrity.VERIFIED
+
+
+def test_a_case_whose_lab_does_not_start_can_be_tried_again_or_skipped(
+    qtbot: QtBot, recorder: DialogRecorder, tmp_path: Path
+) -> None:
+    """The first case's lab cannot listen (another program holds its port): the trainee reads
+    why, tries again (refused again while the port is held), and once the port is free the case
+    runs. The second case's scenario file is gone by then: the trainee skips it, and the result
+    file keeps the first case and says the second was not taken."""
+    recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_ONCE
+    plan = _plan(tmp_path)
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    port = holder.getsockname()[1]
+    starts: list[Path] = []
+
+    def lab_on_the_port(scenario: Path) -> LabHandle:
+        starts.append(scenario)
+        handle: LabHandle = LabProcess(scenario, binary=lab_binary_for_tests(), port=port)
+        return handle
+
+    try:
+        with _exam_opened(qtbot, plan, lab_on_the_port) as (win, exam):
+            welcome = win.wizard.page_of(PageId.WELCOME)
+            assert isinstance(welcome, WelcomePage)
+            dialog = exam.start_dialog
+            _click(dialog.name_edit)
+            QTest.keyClicks(dialog.name_edit, "Noor")
+            QTest.keyClick(dialog.name_edit, Qt.Key.Key_Return)
+            qtbot.waitUntil(exam.failure_row.isVisible, timeout=LAB_MS)
+            assert welcome.banner.title_text() == "The training lab did not start"
+            assert "address already in use" in welcome.banner.body_text()
+            assert "Try this case again" in welcome.banner.next_text()
+            assert not welcome.isComplete()  # no way on without a lab
+            assert win.focusWidget() is exam.retry_button
+
+            QTest.keyClick(exam.retry_button, Qt.Key.Key_Space)  # the port is still held
+            assert exam.failure_row.isHidden()
+            qtbot.waitUntil(exam.failure_row.isVisible, timeout=LAB_MS)
+            assert len(starts) == 2
+            assert "address already in use" in welcome.banner.body_text()
+
+            holder.close()  # the trainer closed the other program
+            _click(exam.retry_button)
+            page = _work_case(qtbot, win, exam, 0)
+            assert page.banner.title_text() == "Case 1 of 2 is recorded"
+
+            plan.paths[1].unlink()  # the second case's file is gone
+            _click(win.wizard.button(QWizard.WizardButton.FinishButton))  # "Next case"
+            qtbot.waitUntil(exam.failure_row.isVisible, timeout=STEP_MS)
+            assert welcome.banner.title_text() == "This case cannot be opened"
+            assert "case 2 of 2" in exam.clock_label.text()
+
+            _click(exam.skip_button)  # asked first; "Back" keeps the case
+            (asked,) = recorder.of(SkipCaseBox)
+            assert "Case 2 of 2 is then recorded as not taken" in asked.text()
+            assert exam.failure_row.isVisible()
+            recorder.answers["SkipCaseBox"] = int(QMessageBox.StandardButton.Yes)
+            recorder.answers["ExamOverBox"] = int(QMessageBox.StandardButton.Ok)
+            _click(exam.skip_button)
+            qtbot.waitUntil(lambda: not win.isVisible(), timeout=STEP_MS)
+            (over,) = recorder.of(ExamOverBox)
+            assert "1 case recorded and 1 not taken" in over.text()
+    finally:
+        holder.close()
+
+    (path,) = plan.results.glob("exam-*.json")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert [c["case"]["id"] for c in data["cases"]] == ["single-screen-boundary"]
+    (skipped,) = data["not_taken"]
+    assert (skipped["case"], skipped["label"]) == (2, "hex-buffer-mitigated")
+    assert skipped["reason"]
+    assert data["complete"] is True
+    assert data["score"] == 50  # the case not taken counts 0
+    assert verify(data, KEY) is Integrity.VERIFIED
+    assert "1 not taken" in render_html(build_report(plan.results, key=KEY))

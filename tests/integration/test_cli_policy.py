@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.apply import SCENARIO
+from tests.helpers.lab import StartLab
 from tests.reliability import observe
 from tests.reliability.test_secrets import run_cli
 from wizard.cli.exits import EXIT_USAGE
@@ -95,16 +97,48 @@ def test_the_policys_authority_is_trusted(lab: LabInfo, policy_file: Path) -> No
     assert "--trust-ca-fingerprint" in err
 
 
-def test_a_locked_limit_replaces_the_option_with_a_note(lab: LabInfo, policy_file: Path) -> None:
+def test_a_locked_limit_refuses_another_value_before_anything_is_sent(
+    lab: LabInfo, policy_file: Path
+) -> None:
     write_policy(
         policy_file,
         limits={"call_timeout_s": 60, "evidence_days": 90},
         locked=["call_timeout_s"],
     )
     code, out, err = check(lab, "--trust-fingerprint", lab.thumbprint_sha256, "--timeout", "10")
+    assert code == EXIT_USAGE, err
+    assert f"--timeout 10: the administrator's policy ({policy_file}) locks it at 60 seconds" in err
+    assert "Leave --timeout out" in err
+    assert out == ""
+    assert observe.sessions_on(lab) == 0  # refused before the password went out
+    # The locked value itself, or no option at all, is the policy's: the command runs.
+    for extra in (["--timeout", "60"], []):
+        code, out, err = check(lab, "--trust-fingerprint", lab.thumbprint_sha256, *extra)
+        assert code not in (CERTIFICATE_UNTRUSTED, EXIT_USAGE), err
+        assert "Dual W7" in out
+    # Not locked: another value given wins.
+    code, out, err = check(
+        lab, "--trust-fingerprint", lab.thumbprint_sha256, "--evidence-days", "5"
+    )
     assert code not in (CERTIFICATE_UNTRUSTED, EXIT_USAGE), err
-    assert "policy sets --timeout to 60 (locked); 10 is not used" in err
-    assert "--evidence-days" not in err  # not locked: the option (or its default) stands
+    assert "--evidence-days" not in err
+    assert "Dual W7" in out
+
+
+def test_an_unlocked_limit_is_the_default_and_an_option_given_wins(
+    start_lab: StartLab, policy_file: Path
+) -> None:
+    """The policy's call time limit (5 s, not locked) applies to a command that gives none: the
+    lab answers the failure-event query after 7 s, so the check stops there. ``--timeout 30``
+    on the same command waits for the answer."""
+    lab = start_lab(SCENARIO, method_delays={"QueryEvents": 7000})
+    write_policy(policy_file, limits={"call_timeout_s": 5})
+    code, out, err = check(lab, "--trust-fingerprint", lab.thumbprint_sha256)
+    assert code not in (0, EXIT_USAGE), (out, err)
+    assert "did not answer within 5 seconds" in err
+    code, out, err = check(lab, "--trust-fingerprint", lab.thumbprint_sha256, "--timeout", "30")
+    assert code not in (CERTIFICATE_UNTRUSTED, EXIT_USAGE), err
+    assert "did not answer" not in err
     assert "Dual W7" in out
 
 

@@ -28,7 +28,10 @@ def add_parser(sub: argparse._SubParsersAction[Any]) -> None:
         "--read-log", action="store_true", help="also search the VM's vmware.log for evidence"
     )
     check.add_argument(
-        "--evidence-days", type=days, default=30, help="how far back to look for failures (30)"
+        "--evidence-days",
+        type=days,
+        default=None,  # the administrator's policy, else 30 (wizard.cli.connect.apply_policy)
+        help="how far back to look for failures (default: the administrator's policy, else 30)",
     )
 
 

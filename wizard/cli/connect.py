@@ -8,8 +8,10 @@ The administrator's policy file (:mod:`wizard.policy`) applies as in the window:
 list refuses any other ``--vcenter`` (a training lab, ``--scenario``, is always allowed); the
 policy's certificate or authority fingerprint for the vCenter counts as if given with
 ``--trust-fingerprint`` / ``--trust-ca-fingerprint`` (a different one given on the command line
-is refused); a locked limit replaces its option, with a note on stderr; a refused policy file
-is reported once on stderr and the command goes on with its own defaults.
+is refused). The policy's limits are the defaults of their options (``--timeout``,
+``--evidence-days``, ``--shutdown-timeout``): an option given still wins, unless the limit is
+locked and the option asks for another value, which is refused before anything is sent. A
+refused policy file is reported once on stderr and the command goes on with its own defaults.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from wizard.cli.exits import EXIT_NOT_FOUND, EXIT_USAGE, CliError, error_exit
 from wizard.cli.prompts import ask_secret, stdin_secret
+from wizard.limits import CALL_TIMEOUT_S, EVIDENCE_DAYS, SHUTDOWN_TIMEOUT_S, Limit
 
 if TYPE_CHECKING:
     from wizard.lab.process import LabInfo
@@ -45,35 +48,41 @@ class Login:
         return cls(f"{info.host}:{info.port}", info.user, info.password, info.thumbprint_sha256)
 
 
-# Limit key (wizard.limits) -> (the option's attribute, the option as typed).
-_LIMIT_OPTIONS = {
-    "call_timeout_s": ("timeout", "--timeout"),
-    "evidence_days": ("evidence_days", "--evidence-days"),
-    "shutdown_timeout_s": ("shutdown_timeout", "--shutdown-timeout"),
-}
+# Limit -> (the option's attribute, the option as typed, its type, its unit). The options'
+# argparse default is None ("not given"): apply_policy fills in the policy's value or the limit's.
+_LIMIT_OPTIONS: tuple[tuple[Limit, str, str, type[int] | type[float], str], ...] = (
+    (CALL_TIMEOUT_S, "timeout", "--timeout", float, "seconds"),
+    (EVIDENCE_DAYS, "evidence_days", "--evidence-days", int, "days"),
+    (SHUTDOWN_TIMEOUT_S, "shutdown_timeout", "--shutdown-timeout", float, "seconds"),
+)
 
 
 def apply_policy(args: argparse.Namespace, err: TextIO) -> Policy:
-    """Read the administrator's policy for a command that connects, and put its locked limits
-    in place of the options (a note on ``err`` for each one changed). A refused policy file is
-    said on ``err`` and the command goes on without a policy. Kept on ``args`` for
-    :func:`login_from_args`."""
+    """Read the administrator's policy for a command that connects and settle its limits.
+
+    An option left out takes the policy's value, else the built-in default; an option given
+    wins, except over a locked limit: a different value is refused (CliError, exit 2) before
+    anything is sent. A refused policy file is said on ``err`` and the command goes on without
+    a policy. The policy is kept on ``args`` for :func:`login_from_args`.
+    """
     from wizard.policy import load_policy_or_problem
 
     policy, problem = load_policy_or_problem()
     if problem is not None:
         print(f"checkpoint-wizard: warning: {problem}", file=err)
-    for key, (attr, option) in _LIMIT_OPTIONS.items():
-        if not policy.is_locked(key) or key not in policy.limits or not hasattr(args, attr):
+    for limit, attr, option, kind, unit in _LIMIT_OPTIONS:
+        if not hasattr(args, attr):
             continue
-        value = policy.limits[key]
-        if getattr(args, attr) != value:
-            print(
-                f"checkpoint-wizard: note: the administrator's policy sets {option} to {value} "
-                f"(locked); {getattr(args, attr):g} is not used.",
-                file=err,
+        given = getattr(args, attr)
+        value = policy.limits.get(limit.key, limit.default)
+        if given is None:
+            setattr(args, attr, kind(value))
+        elif policy.is_locked(limit.key) and given != value:
+            raise CliError(
+                f"{option} {given:g}: the administrator's policy ({policy.source}) locks it at "
+                f"{value} {unit}. Leave {option} out to use that, or ask your administrator.",
+                EXIT_USAGE,
             )
-            setattr(args, attr, type(getattr(args, attr))(value))
     args.policy = policy
     return policy
 

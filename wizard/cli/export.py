@@ -46,9 +46,10 @@ def add_parser(actions: argparse._SubParsersAction[Any]) -> None:
     exp.add_argument(
         "--evidence-days",
         type=days,
-        default=30,
+        default=None,  # the administrator's policy, else 30 (wizard.cli.connect.apply_policy)
         metavar="N",
-        help="how far back a failed migration counts as seen (30)",
+        help="how far back a failed migration counts as seen "
+        "(default: the administrator's policy, else 30)",
     )
 
 

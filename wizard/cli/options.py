@@ -146,8 +146,8 @@ def add_connection_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--timeout",
         type=seconds(_MAX_CALL_TIMEOUT_S),
-        default=30.0,
-        help="seconds for each call (30)",
+        default=None,  # the administrator's policy, else 30 (wizard.cli.connect.apply_policy)
+        help="seconds for each call (default: the administrator's policy, else 30)",
     )
     g.add_argument(
         "--scenario",
@@ -175,9 +175,10 @@ def add_change_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--shutdown-timeout",
         type=seconds(_MAX_SHUTDOWN_TIMEOUT_S),
-        default=300.0,
+        default=None,  # the administrator's policy, else 300 (wizard.cli.connect.apply_policy)
         metavar="SECONDS",
-        help="how long to wait for the guest to shut down (300)",
+        help="how long to wait for the guest to shut down "
+        "(default: the administrator's policy, else 300)",
     )
     g.add_argument("--yes", action="store_true", help="do not ask: the changes are confirmed")
     g.add_argument("--json", action="store_true", help="machine-readable result on stdout")

@@ -17,7 +17,12 @@ The result file (``kind`` ``exam``, ``format`` 1, JSON)::
      "trainee": "Ines", "started": "...", "finished": "..." or null, "complete": false,
      "seconds": 1234, "score": 75,
      "cases": [ <one debrief's result data (wizard.lab.results) per case done> ],
+     "not_taken": [{"case": 2, "label": "seed:42:intermediate", "reason": "..."}],
      "signature": {"algorithm": "HMAC-SHA256", "key_check": "<16 hex>", "value": "<64 hex>"}}
+
+``score`` is the mean over every case of the exam, a case not done or not taken counting 0.
+``not_taken`` lists the cases whose lab did not start and that the trainee skipped rather than
+try again (:func:`skip_case`); files written before it have no such field.
 
 ``signature.value`` is HMAC-SHA256, keyed with the trainer's key, over the file's canonical form
 (:func:`canonical`: every field but ``signature``, keys sorted, no spaces, UTF-8). The key is
@@ -249,6 +254,7 @@ def new_result(
         "seconds": 0,
         "score": None,
         "cases": [],
+        "not_taken": [],
     }
 
 
@@ -258,20 +264,33 @@ def _score(points: Sequence[Mapping[str, Any]]) -> int:
     return round(100 * good / (good + missed)) if good + missed else 100
 
 
-def add_case(result: Mapping[str, Any], case: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    """``result`` with one more case (a debrief's result data) and its totals (unsigned)."""
-    cases = [*result["cases"], dict(case)]
-    total = len(result["exam"]["cases"])
-    started = datetime.fromisoformat(result["started"])
-    scores = [_score(c.get("points", [])) for c in cases]
+def _totals(result: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """``result`` (unsigned) with its totals worked out again: a case not taken scores 0."""
+    body = {k: v for k, v in result.items() if k != "signature"}
+    total = len(body["exam"]["cases"])
+    settled = len(body["cases"]) + len(body.get("not_taken", []))
+    started = datetime.fromisoformat(body["started"])
+    scores = [_score(c.get("points", [])) for c in body["cases"]]
     return {
-        **{k: v for k, v in result.items() if k != "signature"},
-        "cases": cases,
-        "complete": len(cases) >= total,
-        "finished": now.isoformat(timespec="seconds") if len(cases) >= total else None,
+        **body,
+        "complete": settled >= total,
+        "finished": now.isoformat(timespec="seconds") if settled >= total else None,
         "seconds": max(0, round((now - started).total_seconds())),
         "score": round(sum(scores) / total) if total else None,
     }
+
+
+def add_case(result: Mapping[str, Any], case: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """``result`` with one more case (a debrief's result data) and its totals (unsigned)."""
+    return _totals({**result, "cases": [*result["cases"], dict(case)]}, now)
+
+
+def skip_case(result: Mapping[str, Any], number: int, reason: str, now: datetime) -> dict[str, Any]:
+    """``result`` with case ``number`` (1 for the first) recorded as not taken, and why: its lab
+    did not start and the trainee went on without it. It scores 0 (unsigned)."""
+    label = result["exam"]["cases"][number - 1]
+    entry = {"case": number, "label": label, "reason": reason}
+    return _totals({**result, "not_taken": [*result.get("not_taken", []), entry]}, now)
 
 
 def result_file_name(trainee: str, started: datetime) -> str:

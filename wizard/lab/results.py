@@ -99,7 +99,8 @@ class Attempt:
         integrity: for an exam, what its signature says (an :class:`~wizard.lab.exam.Integrity`
             value); "" for a debrief, which is not signed.
         exam: for an exam, the whole sitting: ``title``, ``total`` (cases in the exam),
-            ``done``, ``complete``, ``score`` and ``seconds``; empty for a debrief.
+            ``done``, ``not_taken`` (skipped when their lab did not start), ``complete``,
+            ``score`` and ``seconds``; empty for a debrief.
     """
 
     trainee: str
@@ -331,11 +332,13 @@ def _exam_attempts(data: Mapping[str, Any], source: Path, key: bytes | None) -> 
     cases = f.items("cases")
     exam = f.obj("exam")
     planned = exam.data.get("cases")
+    not_taken = data.get("not_taken")
     score = data.get("score")
     sitting = {
         "title": exam.text("title", optional=True),
         "total": len(planned) if isinstance(planned, list) else len(cases),
         "done": len(cases),
+        "not_taken": len(not_taken) if isinstance(not_taken, list) else 0,
         "complete": data.get("complete") is True,
         "score": score if isinstance(score, int) and not isinstance(score, bool) else None,
         "seconds": f.seconds("seconds"),

@@ -11,7 +11,9 @@ was already running is dropped when it arrives. Long jobs made of several remote
 A long read (the whole VM list) goes to :meth:`SessionWorker.submit_bulk`: a second thread of its
 own, using the same session, so that the short calls (finding and checking the VM of a ticket)
 never queue behind it. The two threads share the session as ``together()`` in
-``wizard.vsphere.collector`` does: pyVmomi hands each request its own pooled connection.
+``wizard.vsphere.collector`` does: pyVmomi hands each request its own pooled connection. Should
+the session expire under both, one logs in again and the other waits for that login
+(``Session.call``), so no second session is left on vCenter.
 
 The owner calls :meth:`SessionWorker.stop` when its window closes: it closes the session in the
 worker thread, then quits and waits for both threads (a ``QThread`` destroyed while running

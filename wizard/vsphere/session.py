@@ -9,8 +9,9 @@ connections are kept).
 
 A session is used by the CLI's thread, or by the GUI's two worker threads (the short calls, and
 the VM list beside them); its requests at the same time each get a pooled connection of their
-own, as in ``together()``. Should the session expire under both at once, both log in again; the
-later login is the one kept, and the earlier session ends at vCenter's idle timeout.
+own, as in ``together()``. Should the session expire under both at once, only one of them logs in
+again: the other waits for that login and runs its call again on the new session (a second
+login would leave a session nobody uses open on vCenter until its idle timeout).
 
 The address is read by :mod:`wizard.vsphere.endpoint`, which loads no pyVmomi (the GUI checks
 what was typed on its own thread); ``Endpoint`` and ``parse_endpoint`` are importable from here
@@ -22,6 +23,7 @@ from __future__ import annotations
 import http.client
 import logging
 import ssl
+import threading
 import xml.parsers.expat
 from collections.abc import Callable
 from types import TracebackType
@@ -128,6 +130,8 @@ class Session:
         self.instance_uuid: str = str(getattr(about, "instanceUuid", None) or "")
         self.session_key = session_key
         self._closed = False
+        # Held while logging in again; the key tells a call whether another thread already did.
+        self._relogin_lock = threading.Lock()
 
     @classmethod
     def connect(
@@ -259,18 +263,20 @@ class Session:
 
         When vCenter says the session is no longer authenticated (it expired), log in again once
         with the same credentials and run ``fn`` once more: a request refused as
-        unauthenticated changed nothing, so the retry is safe.
+        unauthenticated changed nothing, so the retry is safe. Calls on several threads that
+        are refused together log in once: the first logs in, the others wait for it and run
+        again on its session.
 
         Raises:
             VsphereError: a typed error (see :func:`wizard.vsphere.errors.translate`).
         """
         if self._closed:
             raise SessionExpired()
+        refused_key = self.session_key
         try:
             return fn()
         except vim.fault.NotAuthenticated:
-            log.info("The session with %s expired; logging in again", self.endpoint)
-            self._relogin()
+            self._relogin(refused_key)
             try:
                 return fn()
             except vim.fault.NotAuthenticated as exc:
@@ -280,13 +286,21 @@ class Session:
         except REMOTE_ERRORS as exc:
             raise translate(exc, self.endpoint.netloc, self.timeout) from exc
 
-    def _relogin(self) -> None:
-        try:
-            self.session_key = _login(self.content, self.user, self._password)
-        except vim.fault.InvalidLogin as exc:
-            raise LoginFailed(self.user) from exc
-        except REMOTE_ERRORS as exc:
-            raise translate(exc, self.endpoint.netloc, self.timeout) from exc
+    def _relogin(self, refused_key: str) -> None:
+        """Log in again, unless another thread did since ``refused_key`` was the session's."""
+        with self._relogin_lock:
+            if self._closed:
+                raise SessionExpired()
+            if self.session_key != refused_key:
+                log.info("The session with %s was renewed by another call", self.endpoint)
+                return
+            log.info("The session with %s expired; logging in again", self.endpoint)
+            try:
+                self.session_key = _login(self.content, self.user, self._password)
+            except vim.fault.InvalidLogin as exc:
+                raise LoginFailed(self.user) from exc
+            except REMOTE_ERRORS as exc:
+                raise translate(exc, self.endpoint.netloc, self.timeout) from exc
 
     def close(self) -> None:
         """Log out and drop the connections. Calling it again does nothing.
@@ -294,9 +308,10 @@ class Session:
         A logout that fails because the connection is already gone (or the session already
         ended) is logged and otherwise ignored: there is nothing left to close.
         """
-        if self._closed:
-            return
-        self._closed = True
+        with self._relogin_lock:  # a login under way ends first; no other begins after this
+            if self._closed:
+                return
+            self._closed = True
         try:
             # A logout lost on a broken connection would leave the session open on vCenter
             # until its idle timeout (it counts against vCenter's session limit): try once more

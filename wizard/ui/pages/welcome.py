@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
@@ -25,16 +25,25 @@ from wizard.ui.wizard_state import WizardContext
 _log = logging.getLogger(__name__)
 
 
+RETRY_HINT = "Pick the scenario again to retry, or choose “Fix a VM”."
+
+
 class WelcomePage(BasePage):
     """First page: what this does; fix a real VM or practise.
+
+    Signals:
+        labFailed(str): the training lab did not start (or its scenario cannot be used); what
+            went wrong, in words.
 
     Attributes:
         fix_button: "Fix a VM".
         training_button: "Practise in the training lab".
         picker: the training scenarios with the chosen one's briefing and ticket.
+        retry_hint: the next step the failure banner offers (the exam offers its own).
     """
 
     page_id = PageId.WELCOME
+    labFailed = Signal(str)
 
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -83,6 +92,8 @@ class WelcomePage(BasePage):
         self.banner = Banner(self._training, icon_size=24)
         self.banner.hide()
         tl.addWidget(self.banner)
+        self._training_layout = tl
+        self.retry_hint = RETRY_HINT
         layout.addWidget(self._training, 1)  # while shown, the list takes the room
         self._training.hide()
         layout.addStretch(0)
@@ -114,6 +125,15 @@ class WelcomePage(BasePage):
     def nextId(self) -> int:
         return int(PageId.CONNECT)
 
+    def add_below_banner(self, widget: QWidget) -> None:
+        """Put ``widget`` under the lab's banner (the exam's buttons after a failed start)."""
+        self._training_layout.insertWidget(self._training_layout.indexOf(self.banner) + 1, widget)
+
+    def show_failure(self, title: str, words: str) -> None:
+        """Say the lab cannot be had, with :attr:`retry_hint`, and emit ``labFailed``."""
+        self.banner.show_message(Tone.BAD, title, words, self.retry_hint)
+        self.labFailed.emit(words)
+
     def _entry(self) -> ScenarioEntry | None:
         return self.picker.current()
 
@@ -124,7 +144,7 @@ class WelcomePage(BasePage):
         try:
             session = start_session(entry.path)
         except ValueError as exc:  # the file changed since it was listed
-            self.banner.show_message(Tone.BAD, "This scenario cannot be used", str(exc))
+            self.show_failure("This scenario cannot be used", str(exc))
             return
         self.ctx.set_training(session)
         self._lab_path = entry.path
@@ -182,10 +202,5 @@ class WelcomePage(BasePage):
         self._starting = False
         self._lab_path = None
         self.busy.stop()
-        self.banner.show_message(
-            Tone.BAD,
-            "The training lab did not start",
-            str(exc),
-            "Pick the scenario again to retry, or choose “Fix a VM”.",
-        )
+        self.show_failure("The training lab did not start", str(exc))
         self.completeChanged.emit()

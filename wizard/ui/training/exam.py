@@ -10,7 +10,10 @@ as in training (:mod:`wizard.ui.training.controller` runs them), with these diff
 - a timer in the status bar: the case, this case's time and the exam's;
 - the Debrief page records the case instead of showing its points, writes the result file
   again (signed with the trainer's key, :mod:`wizard.lab.exam`) and goes on to the next case;
-  after the last one it says where the file is and closes.
+  after the last one it says where the file is and closes;
+- a case whose lab does not start (or whose scenario file can no longer be read) says what went
+  wrong on the Welcome page and offers "Try this case again" and "Skip this case"; a skipped
+  case is recorded as not taken (it counts 0) and the exam goes on with the next one.
 
 The file is written after every case, so a window closed half-way leaves the cases done (the
 file then says the exam is not complete).
@@ -31,9 +34,11 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
+    QPushButton,
     QVBoxLayout,
     QWidget,
     QWizard,
@@ -41,7 +46,7 @@ from PySide6.QtWidgets import (
 
 from wizard import __version__
 from wizard.kb.rules import plural
-from wizard.lab.exam import add_case, dumps, new_result, result_file_name, sign
+from wizard.lab.exam import add_case, dumps, new_result, result_file_name, sign, skip_case
 from wizard.ui import dialogs
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.welcome import WelcomePage
@@ -154,20 +159,55 @@ class LeaveExamBox(QMessageBox):
         self.setAccessibleName("Leave the exam")
 
 
+class SkipCaseBox(QMessageBox):
+    """Asked before a case whose lab did not start is skipped: it cannot be taken later."""
+
+    def __init__(self, number: int, total: int, parent: QWidget) -> None:
+        after = "the exam goes on with the next case" if number < total else "the exam ends"
+        super().__init__(
+            QMessageBox.Icon.Question,
+            "Skip this case?",
+            f"Case {number} of {total} is then recorded as not taken and counts 0; {after}. "
+            "It cannot be taken up again later.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            parent,
+        )
+        dialogs.word_the_answers(self, "&Skip the case", "&Back")
+        self.setAccessibleName("Skip this case")
+
+
+class ExamOverBox(QMessageBox):
+    """Said when the exam ends on a skipped case (there is no debrief to say it)."""
+
+    def __init__(self, done: int, skipped: int, path: Path | None, parent: QWidget) -> None:
+        super().__init__(
+            QMessageBox.Icon.Information,
+            "The exam is over",
+            f"{plural(done, 'case')} recorded and {skipped} not taken, in {path}. Tell your "
+            "trainer; OK ends the exam.",
+            QMessageBox.StandardButton.Ok,
+            parent,
+        )
+        self.setAccessibleName("The exam is over")
+
+
 class ExamController(QObject):
     """Runs an exam in a main window (see the module docstring).
 
     Signals:
         caseRecorded(int): the result file now holds this many cases.
+        caseSkipped(int): the result file now says this case (1 for the first) was not taken.
 
     Attributes:
         start_dialog: the name dialog (open until the exam starts).
         clock_label: the timer in the status bar.
+        retry_button, skip_button: offered on the Welcome page when a case's lab did not start.
         result_path: the trainee's result file (None before the exam starts).
         result: the result as last written (signed).
     """
 
     caseRecorded = Signal(int)
+    caseSkipped = Signal(int)
 
     def __init__(self, window: MainWindow, plan: ExamPlan) -> None:
         super().__init__(window)
@@ -201,6 +241,25 @@ class ExamController(QObject):
         welcome = self._welcome()
         welcome.fix_button.setEnabled(False)
         welcome.fix_button.setToolTip("Not during an exam.")
+        welcome.retry_hint = (
+            "Try this case again (your trainer may need to free the computer first), or skip "
+            "it: a skipped case is recorded as not taken and counts 0."
+        )
+        self.failure_row = QWidget(welcome)
+        row = QHBoxLayout(self.failure_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.retry_button = QPushButton("&Try this case again", self.failure_row)
+        self.skip_button = QPushButton("S&kip this case", self.failure_row)
+        for button in (self.retry_button, self.skip_button):
+            button.setAutoDefault(False)
+            row.addWidget(button)
+        row.addStretch(1)
+        self.failure_row.hide()
+        welcome.add_below_banner(self.failure_row)
+        self._failure = ""
+        welcome.labFailed.connect(self.on_welcome_lab_failed)
+        self.retry_button.clicked.connect(self.on_retry_button_clicked)
+        self.skip_button.clicked.connect(self.on_skip_button_clicked)
         window.wizard.currentIdChanged.connect(self.on_wizard_current_id_changed)
         window.close_guard = self.ask_before_leaving
 
@@ -240,11 +299,24 @@ class ExamController(QObject):
     def _open_case(self) -> None:
         welcome = self._welcome()
         self._recorded = False
+        self._failure = ""
+        self.failure_row.hide()
         self.case_started = datetime.now().astimezone()
-        welcome.picker.fix_to(self.plan.paths[self.index])
-        if not welcome.training_button.isChecked():
-            welcome.training_button.setChecked(True)  # starts the lab for the case
+        try:
+            welcome.picker.fix_to(self.plan.paths[self.index])
+        except ValueError as exc:  # its file was removed or changed since the exam began
+            _log.warning("exam case %d cannot be opened: %s", self.index + 1, exc)
+            welcome.show_failure("This case cannot be opened", str(exc))
+        else:
+            if not welcome.training_button.isChecked():
+                welcome.training_button.setChecked(True)  # starts the lab for the case
         self.on_tick_timeout()
+
+    def _settled(self) -> int:
+        """How many cases the result file accounts for: recorded, or not taken."""
+        if self.result is None:
+            return 0
+        return len(self.result["cases"]) + len(self.result.get("not_taken", []))
 
     def _write(self) -> None:
         """Sign the result and write it in one piece (a temporary file, then a rename)."""
@@ -285,19 +357,24 @@ class ExamController(QObject):
         self._write()
         self._recorded = True
         done = len(self.result["cases"])
-        last = done >= len(self.plan.paths)
+        skipped = len(self.result.get("not_taken", []))
+        last = self.index + 1 >= len(self.plan.paths)
         if last:
             self._tick.stop()
             self.on_tick_timeout()
+            recorded = (
+                f"{plural(done, 'case')} recorded and {skipped} not taken, in {self.result_path}"
+                if skipped
+                else f"All {done} cases are recorded in {self.result_path}"
+            )
             page.show_exam(
                 "The exam is over",
-                f"All {done} cases are recorded in {self.result_path}. Tell your trainer; "
-                "Close ends the exam.",
+                f"{recorded}. Tell your trainer; Close ends the exam.",
                 last=True,
             )
         else:
             page.show_exam(
-                f"Case {done} of {len(self.plan.paths)} is recorded",
+                f"Case {self.index + 1} of {len(self.plan.paths)} is recorded",
                 "Next case opens the next ticket on a fresh lab.",
                 last=False,
             )
@@ -307,7 +384,7 @@ class ExamController(QObject):
         """The window is closing: ask first while cases are left (True: the close waits)."""
         if self.result is None:
             return False  # the start dialog was refused: nothing began
-        recorded = len(self.result["cases"])
+        recorded = self._settled()
         if recorded >= len(self.plan.paths):
             return False
 
@@ -322,7 +399,58 @@ class ExamController(QObject):
         )
         return True
 
+    def _skip(self) -> None:
+        """Record the current case as not taken and go on (or end the exam after the last)."""
+        assert self.result is not None
+        number = self.index + 1
+        reason = self._failure or "its lab did not start"
+        self.result = skip_case(self.result, number, reason, datetime.now().astimezone())
+        self._write()
+        _log.info("exam case %d skipped: its lab did not start", number)
+        self.caseSkipped.emit(number)
+        welcome = self._welcome()
+        welcome.banner.hide()
+        self.failure_row.hide()
+        self.index += 1
+        if self.index < len(self.plan.paths):
+            self._open_case()
+            return
+        self._tick.stop()
+        self._recorded = True
+        self.on_tick_timeout()
+        done = len(self.result["cases"])
+        skipped = len(self.result.get("not_taken", []))
+
+        def close(_result: int) -> None:
+            self.window.close()
+
+        dialogs.show_modal(ExamOverBox(done, skipped, self.result_path, self.window), close)
+
     # ---------------------------------------------------------------- slots
+
+    @Slot(str)
+    def on_welcome_lab_failed(self, words: str) -> None:
+        if self.result is None or self._settled() > self.index:
+            return  # not during a case (e.g. the exam is over)
+        self._failure = words
+        self.failure_row.show()
+        self.retry_button.setFocus()
+
+    @Slot()
+    def on_retry_button_clicked(self) -> None:
+        _log.info("exam case %d: starting its lab again", self.index + 1)
+        self._welcome().banner.hide()
+        self._open_case()
+
+    @Slot()
+    def on_skip_button_clicked(self) -> None:
+        n = len(self.plan.paths)
+
+        def answered(result: int) -> None:
+            if result == int(QMessageBox.StandardButton.Yes) and self.failure_row.isVisible():
+                self._skip()
+
+        dialogs.show_modal(SkipCaseBox(self.index + 1, n, self.window), answered)
 
     @Slot(int)
     def on_wizard_current_id_changed(self, page_id: int) -> None:
