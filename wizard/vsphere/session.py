@@ -325,6 +325,10 @@ class Session:
         except vim.fault.NotAuthenticated as exc:
             log.info("Logout from %s: the session had already ended (%s)", self.endpoint, exc)
         finally:
+            # A read still on its way on another thread (the VM list at closing time) hands its
+            # connection back after this: with no room left in the pool it is closed then,
+            # not kept in a pool nobody will drain.
+            self._stub.poolSize = 0
             self._stub.DropConnections()
             self._password = ""
         log.info("Disconnected from %s", self.endpoint)
