@@ -52,7 +52,8 @@ func pagedRead(req *types.RetrievePropertiesEx) bool {
 // retrievePaged answers a RetrievePropertiesEx with its first page. The objects are found
 // first (the traversal alone, no property read), then the properties of one page are read
 // per call: the first page of 10,000 VMs costs what a page costs, as on vCenter, not what
-// the whole answer would.
+// the whole answer would. A read of one page only costs what the simulator's own read costs:
+// the traversal, then the properties.
 func (l *Lab) retrievePaged(c *callContext, req *types.RetrievePropertiesEx) soap.HasFault {
 	pc, ok := simulator.Map.Get(req.This).(*simulator.PropertyCollector)
 	if !ok {
@@ -77,9 +78,6 @@ func (l *Lab) retrievePaged(c *callContext, req *types.RetrievePropertiesEx) soa
 	found, ok := pc.RetrievePropertiesEx(ctx, &find).(*methods.RetrievePropertiesExBody)
 	if !ok || found.Fault() != nil || found.Res == nil || found.Res.Returnval == nil {
 		return found
-	}
-	if len(found.Res.Returnval.Objects) <= size {
-		return pc.RetrievePropertiesEx(ctx, req)
 	}
 	refs := make([]types.ManagedObjectReference, len(found.Res.Returnval.Objects))
 	for i, o := range found.Res.Returnval.Objects {
@@ -117,15 +115,9 @@ func (l *Lab) page(pc *simulator.PropertyCollector, ctx *simulator.Context, rest
 
 // continuePaged answers ContinueRetrievePropertiesEx with the next page of a token's answer.
 func (l *Lab) continuePaged(c *callContext, req *types.ContinueRetrievePropertiesEx) soap.HasFault {
-	l.mu.Lock()
-	rest, ok := l.pages[req.Token]
-	ok = ok && rest.session == c.key
-	if ok {
-		delete(l.pages, req.Token)
-	}
-	l.mu.Unlock()
-	if !ok {
-		return soapFaultBody("A specified parameter was not correct: token", &types.InvalidArgument{InvalidProperty: "token"})
+	rest, fault := l.takeToken(c, req.Token)
+	if fault != nil {
+		return fault
 	}
 	pc := simulator.Map.Get(req.This).(*simulator.PropertyCollector)
 	res := l.page(pc, sessionContext(c.user, c.key), rest)
@@ -134,17 +126,23 @@ func (l *Lab) continuePaged(c *callContext, req *types.ContinueRetrievePropertie
 
 // cancelPaged drops what is left of a token's answer.
 func (l *Lab) cancelPaged(c *callContext, req *types.CancelRetrievePropertiesEx) soap.HasFault {
-	l.mu.Lock()
-	rest, ok := l.pages[req.Token]
-	ok = ok && rest.session == c.key
-	if ok {
-		delete(l.pages, req.Token)
-	}
-	l.mu.Unlock()
-	if !ok {
-		return soapFaultBody("A specified parameter was not correct: token", &types.InvalidArgument{InvalidProperty: "token"})
+	if _, fault := l.takeToken(c, req.Token); fault != nil {
+		return fault
 	}
 	return &methods.CancelRetrievePropertiesExBody{Res: &types.CancelRetrievePropertiesExResponse{}}
+}
+
+// takeToken removes and returns what is left under a token of the caller's session; another
+// session's token is refused as unknown (and stays its owner's), as vCenter does.
+func (l *Lab) takeToken(c *callContext, token string) (*pagedResult, soap.HasFault) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	rest, ok := l.pages[token]
+	if !ok || rest.session != c.key {
+		return nil, soapFaultBody("A specified parameter was not correct: token", &types.InvalidArgument{InvalidProperty: "token"})
+	}
+	delete(l.pages, token)
+	return rest, nil
 }
 
 // forgetPages drops every answer left for a session (at logout, as vCenter does). The caller

@@ -25,11 +25,10 @@ from wizard.vsphere._pyvmomi import PC, vim
 from wizard.vsphere.collector import (
     PAGE_SIZE,
     container_view,
-    inventory_filter,
     retrieve,
     view_filter,
 )
-from wizard.vsphere.inventory import _VM_PROPS, list_vms, summaries_from
+from wizard.vsphere.inventory import _VM_PROPS, list_filter, list_vms, summaries_from
 from wizard.vsphere.session import Session
 
 TOOLS_RUNNING = "guestToolsRunning"
@@ -55,14 +54,7 @@ def wire_floor(s: Session) -> tuple[float, int, int]:
     content = s.content
     collector = content.propertyCollector
     stub = collector._stub
-    spec = inventory_filter(
-        content,
-        {
-            vim.VirtualMachine: _VM_PROPS,
-            vim.HostSystem: ("name", "parent"),
-            vim.ClusterComputeResource: ("name",),
-        },
-    )
+    spec = list_filter(content)
     info = collector._GetMethodInfo("RetrievePropertiesEx")
     options = PC.RetrieveOptions(maxObjects=PAGE_SIZE)
     body = stub.SerializeRequest(collector, info, [[spec], options])

@@ -151,9 +151,10 @@ def list_vms(
     return rows
 
 
-def _read_list(session: Session) -> list[ObjectProps]:
-    content = session.content
-    spec = inventory_filter(
+def list_filter(content: Any) -> Any:
+    """The ``FilterSpec`` of the whole list: every VM with what the picker shows, and the
+    hosts and clusters the rows name."""
+    return inventory_filter(
         content,
         {
             vim.VirtualMachine: _VM_PROPS,
@@ -161,7 +162,11 @@ def _read_list(session: Session) -> list[ObjectProps]:
             vim.ClusterComputeResource: ("name",),
         },
     )
-    return retrieve(content.propertyCollector, [spec], lean=True, simple=True)
+
+
+def _read_list(session: Session) -> list[ObjectProps]:
+    content = session.content
+    return retrieve(content.propertyCollector, [list_filter(content)], lean=True, simple=True)
 
 
 def _read_list_streaming(
