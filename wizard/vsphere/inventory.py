@@ -30,6 +30,7 @@ from wizard.vsphere.collector import (
     moref_of,
     property_specs,
     retrieve,
+    retrieve_names,
     together,
     view_filter,
 )
@@ -234,25 +235,19 @@ def _is_ip(text: str) -> bool:
 
 def _vm_names(content: Any) -> dict[str, str]:
     """moref -> name (as the user sees it) of every VM, in one request."""
-    objs = retrieve(
-        content.propertyCollector,
-        [inventory_filter(content, {vim.VirtualMachine: ("name",)})],
-        lean=True,
-        simple=True,
+    names = retrieve_names(
+        content.propertyCollector, [inventory_filter(content, {vim.VirtualMachine: ("name",)})]
     )
-    return {o.moref: unescape_name(str(o.get("name", ""))) for o in objs}
+    return {moref: unescape_name(name) for moref, name in names.items()}
 
 
 def _vm_names_by_view(content: Any) -> dict[str, str]:
     """moref -> name of every VM through a recursive container view of the root folder."""
     with container_view(content, [vim.VirtualMachine]) as view:
-        objs = retrieve(
-            content.propertyCollector,
-            [view_filter(view, {vim.VirtualMachine: ("name",)})],
-            lean=True,
-            simple=True,
+        names = retrieve_names(
+            content.propertyCollector, [view_filter(view, {vim.VirtualMachine: ("name",)})]
         )
-    return {o.moref: unescape_name(str(o.get("name", ""))) for o in objs}
+    return {moref: unescape_name(name) for moref, name in names.items()}
 
 
 def _search_index(content: Any, q: str) -> list[Any]:

@@ -1,4 +1,5 @@
-"""The picker's pages scanned as plain text, and everything else left to the lean decoder.
+"""The picker's pages scanned as plain text, the find's pages of names alone with one pattern,
+and everything else left to the lean decoder.
 
 The pages are written here as vCenter and the lab write them (the lab's own answers are read
 through this path by the integration tests, against pyVmomi's reading of the same request).
@@ -6,7 +7,7 @@ through this path by the integration tests, against pyVmomi's reading of the sam
 
 from __future__ import annotations
 
-from wizard.vsphere.collector import _simple_page
+from wizard.vsphere.collector import _names_page, _simple_page
 
 _HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.'
@@ -77,3 +78,45 @@ def test_a_page_with_its_token_first_is_scanned_too() -> None:
     assert found is not None
     assert [o.moref for o in found.objects] == ["vm-1"]
     assert found.token == "7"
+
+
+def _named(moref: str, name: str) -> str:
+    return _vm(moref, ("name", f'<val {_XSI} xsi:type="xsd:string">{name}</val>'))
+
+
+def test_a_page_of_names_is_read_as_the_names_on_the_wire() -> None:
+    page = _page(
+        _named("vm-7", "B&#252;ro-PC 7%2f2 50%25 &amp; &lt;x&gt;")
+        + _named("vm-9", "HD-W7-042")
+        + _vm("vm-&amp;1", ("name", "<val>plain</val>")),
+        token="tok&amp;1",
+    )
+    found = _names_page(page)
+    assert found is not None
+    assert found.names == {
+        "vm-7": "Büro-PC 7%2f2 50%25 & <x>",
+        "vm-9": "HD-W7-042",
+        "vm-&1": "plain",
+    }
+    assert found.token == "tok&1"
+    first = _names_page(_page(_named("vm-1", "a"), "7", token_first=True))
+    assert first is not None
+    assert (first.names, first.token) == ({"vm-1": "a"}, "7")
+
+
+def test_a_page_with_anything_but_names_is_not_read_as_names() -> None:
+    named = _named("vm-1", "a")
+    other = _vm("vm-2", ("name", "<val>b</val>"), ("runtime.host", "<val>host-1</val>"))
+    not_name = _vm("vm-3", ("guest.guestId", "<val>c</val>"))
+    empty = _vm("vm-4", ("name", f'<val {_XSI} xsi:type="xsd:string"/>'))
+    missing = (
+        '<objects><obj type="VirtualMachine">vm-5</obj><missingSet><path>name</path>'
+        "<fault><fault/></fault></missingSet></objects>"
+    )
+    no_props = '<objects><obj type="VirtualMachine">vm-6</obj></objects>'
+    assert _names_page(_page(named)) is not None
+    for odd in (other, not_name, empty, missing, no_props):
+        assert _names_page(_page(named + odd)) is None, odd
+        assert _names_page(_page(odd + named)) is None, odd
+    assert _names_page(_page(named).replace(b"</returnval>", b"<extra/></returnval>")) is None
+    assert _names_page((_HEAD + _FOOT).encode()) is None
