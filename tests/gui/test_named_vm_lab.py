@@ -1,10 +1,12 @@
-"""A VM named on the command line (``--vm``) is checked without waiting for the VM list.
+"""A VM named on the command line (``--vm``) is checked without waiting for the VM list, and
+the list is asked for once the check's answers are read.
 
 Against the real lab through the real gateway. The one thing the lab cannot do on its own is
 answer the list read last every time, so the test holds that read back (a subclass of the real
 gateway whose ``list_vms`` waits until the test lets it go): the verdict must arrive while the
 list has not. With one job at a time on the worker, the check queued behind the list and this
-test timed out.
+test timed out. The gateway also notes whether the check had returned when the list read
+started (the list's answer must not compete with the check's for the cores).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from wizard.kb.facts import VmSummary
 from wizard.lab.process import LabInfo
 from wizard.lab.scenario import bundled_scenarios_dir
 from wizard.ui import dialogs
-from wizard.ui.gateway import VsphereGateway
+from wizard.ui.gateway import CheckResult, VsphereGateway
 from wizard.ui.pages.base import PageId
 from wizard.ui.pages.choose_vm import ChooseVmPage
 from wizard.vsphere.session import Session
@@ -42,10 +44,18 @@ class ListHeldBack(VsphereGateway):
         super().__init__()
         self.release = threading.Event()
         self.list_started = threading.Event()
+        self.checked = threading.Event()
+        self.list_after_check: bool | None = None
+
+    def check(self, session: Session, moref: str, *, evidence_days: int = 30) -> CheckResult:
+        result = super().check(session, moref, evidence_days=evidence_days)
+        self.checked.set()
+        return result
 
     def list_vms(
         self, session: Session, report: Callable[[list[VmSummary]], None]
     ) -> list[VmSummary]:
+        self.list_after_check = self.checked.is_set()
         self.list_started.set()
         self.release.wait(60)
         return super().list_vms(session, report)
@@ -74,6 +84,7 @@ def test_the_named_vm_gets_its_verdict_while_the_list_is_still_read(
             assert win.ctx.vm is not None
             assert win.ctx.vm.name == VM
             qtbot.waitUntil(gateway.list_started.is_set, timeout=30000)
+            assert gateway.list_after_check is True
             check = check_vm(qtbot, win, timeout=30000)
             assert check.banner.title_text().startswith("Confirmed:")
             # The list is still being read: its rows are not there, its progress still shows.
@@ -89,7 +100,7 @@ def test_the_named_vm_gets_its_verdict_while_the_list_is_still_read(
         gateway.release.set()
 
 
-def test_closing_while_the_list_and_the_check_are_in_flight(
+def test_closing_while_the_list_is_in_flight_after_the_check(
     qtbot: QtBot, lab: LabInfo, recorder: DialogRecorder
 ) -> None:
     recorder.answers["CertificateDialog"] = dialogs.CertificateDialog.TRUST_ONCE
@@ -99,9 +110,10 @@ def test_closing_while_the_list_and_the_check_are_in_flight(
             win = open_window(gateway=gateway, vm=VM)
             connect_to_lab(win, lab)
             qtbot.waitUntil(lambda: win.ctx.vm is not None, timeout=30000)
-            # The early check of the VM has started; the list read is held back. Closing now
-            # logs out and stops both threads once the read returns.
+            # The early check of the VM has started; the list read follows it and is held back.
+            # Closing then logs out and stops both threads once the read returns.
             assert win.ctx.early_check is not None
+            qtbot.waitUntil(gateway.list_started.is_set, timeout=30000)
             threading.Timer(0.2, gateway.release.set).start()
             win.shutdown()
             worker = win.ctx.worker

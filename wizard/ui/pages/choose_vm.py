@@ -195,9 +195,10 @@ class ChooseVmPage(BasePage):
             self.ctx.vm = None
             preselect = self.ctx.preselect_vm
             if preselect:
-                # Find first, the list once the VM is found: the list's answer (megabytes at
-                # 10,000 VMs) would otherwise be read at the same time as the find's, and slow
-                # it down. The VM is selected one round trip after the login, its check follows.
+                # Find first, the list once the VM is found and checked: the list's answer
+                # (megabytes at 10,000 VMs) would otherwise be read at the same time as the
+                # find's and the check's, and slow them down. The VM is selected one round trip
+                # after the login, its check follows (see on_find_then_check_found).
                 self.find_edit.setText(preselect)
                 self._pending_select = preselect
                 self._list_after_find = True
@@ -446,12 +447,27 @@ class ChooseVmPage(BasePage):
         # The find is over; what the job does next is the check, the Check page's business.
         job.failed.disconnect(self.on_find_failed)
         job.finished.disconnect(self.on_find_finished)
+        list_next, self._list_after_find = self._list_after_find, False
         self.on_find_finished()
         self.show_found(refs, ())
         if len(refs) == 1 and self.ctx.vm == refs[0]:
             self.ctx.check_early(refs[0], job)
+            if list_next:
+                # The list once the check's answers are read: asked for now, its answer (and
+                # vCenter's work on it, megabytes at 10,000 VMs) would compete with the check's
+                # and with painting the verdict for the cores.
+                self._list_after_find, list_next = True, False
+                job.finished.connect(self.on_early_check_finished)
         else:
             job.cancel()
+        if list_next:
+            self._start_list()
+
+    @Slot()
+    def on_early_check_finished(self) -> None:
+        if self._list_after_find:
+            self._list_after_find = False
+            self._start_list()
 
     @Slot(object)
     def on_find_failed(self, exc: object) -> None:
