@@ -21,6 +21,8 @@ def unescape_name(raw: str) -> str:
     The hex digits are matched in any case. A ``%`` that starts no known escape is kept as it is
     (vCenter always escapes it, but hosts managed directly have been seen not to).
     """
+    if "%" not in raw:  # most names hold none (the find unescapes every VM's name)
+        return raw
     return _ESCAPED.sub(lambda m: _UNESCAPE[m.group(1).lower()], raw)
 
 
