@@ -225,6 +225,37 @@ def test_remember_saves_in_the_keyring_only(
     assert "vc01.lab.local" in settings_text
 
 
+def test_a_slow_password_store_does_not_hold_up_signing_in(
+    qtbot: QtBot,
+    make_window: WindowFactory,
+    recorder: DialogRecorder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The page asks the password store whether it is usable as it opens; the store's first
+    answer may take long (the keyring looks for its backends, the OS may ask). Connect does not
+    wait for it. The keyring is a stand-in that answers only when let go: the OS's store cannot
+    be made slow on purpose."""
+    release = threading.Event()
+    asked = threading.Event()
+    real = keyring.get_keyring
+
+    def slow() -> keyring.backend.KeyringBackend:
+        asked.set()
+        release.wait(30)
+        return real()
+
+    monkeypatch.setattr(keyring, "get_keyring", slow)
+    try:
+        win = make_window(FakeGateway(trusted=True))
+        _filled(win)
+        qtbot.waitUntil(asked.is_set)
+        win.wizard.next()
+        qtbot.waitUntil(lambda: win.wizard.currentId() == PageId.CHOOSE_VM, timeout=5000)
+        assert not release.is_set()
+    finally:
+        release.set()
+
+
 def test_no_keyring_is_said_once(
     qtbot: QtBot,
     make_window: WindowFactory,

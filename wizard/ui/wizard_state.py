@@ -183,8 +183,10 @@ class WizardContext(QObject):
     Attributes:
         gateway: vCenter and rules, called through :attr:`worker`.
         worker: the session's worker thread.
-        lab_worker: a second worker thread for starting and stopping the lab (not a vCenter
-            call, and it must not queue behind one).
+        lab_worker: a second worker thread for what is not a vCenter call, must not queue
+            behind one and must not hold one up: starting and stopping the lab, and the password
+            store (the keyring's first call looks for its backends, a tenth of a second or
+            more, while the technician may already have pressed Connect).
         settings: remembered choices.
         preselect_vm: the VM named on the command line, if any.
         training_scenario: the scenario given on the command line, if any.

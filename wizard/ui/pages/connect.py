@@ -142,7 +142,7 @@ class ConnectPage(BasePage):
             self.remember_check.setEnabled(self._keyring_ok)
             self._lab_note.hide()
             # Say before the box is ticked, not after, when nothing could keep the password.
-            probe = self.ctx.worker.submit(credentials.usable, description="keyring")
+            probe = self.ctx.lab_worker.submit(credentials.usable, description="keyring")
             probe.succeeded.connect(self.on_keyring_probed)
             if self.endpoint_combo.count() and not self.endpoint_combo.currentText():
                 self.endpoint_combo.setCurrentIndex(0)
@@ -294,7 +294,7 @@ class ConnectPage(BasePage):
             # "Remembered" only once the store has taken it.
             self.ctx.settings.add_recent(endpoint, user, remember=False)
             if remember:
-                job = self.ctx.worker.submit(
+                job = self.ctx.lab_worker.submit(
                     credentials.save_password, endpoint, user, password, description="keyring"
                 )
                 job.succeeded.connect(
@@ -302,7 +302,7 @@ class ConnectPage(BasePage):
                 )
                 job.failed.connect(self.on_keyring_failed)
             else:
-                self.ctx.worker.submit(
+                self.ctx.lab_worker.submit(
                     credentials.forget_password, endpoint, user, description="keyring"
                 )
         self._reconcile()
@@ -599,8 +599,9 @@ class ConnectPage(BasePage):
         self.user_edit.setText(entry.user)
         self.remember_check.setChecked(entry.remember)
         if entry.remember:
-            # The keyring may be slow (or ask the OS): never on the GUI thread.
-            job = self.ctx.worker.submit(
+            # The keyring may be slow (or ask the OS): never on the GUI thread, nor on the
+            # session's worker, where a connection would queue behind it.
+            job = self.ctx.lab_worker.submit(
                 credentials.load_password, entry.endpoint, entry.user, description="keyring"
             )
             job.succeeded.connect(self.on_password_loaded)
