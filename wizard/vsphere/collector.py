@@ -353,7 +353,7 @@ def inventory_filter(
 
     A read of VMs alone (the find's names) leaves the host folders out: there is nothing to
     return there, and the lab's simulator would try the two host steps on each of the VMs (a
-    third of its work for 10,000 VMs' names; ``tests/bench/bench_find_names.py``).
+    sixth of its CPU time for 10,000 VMs' names; ``tests/bench/bench_find_names.py``).
 
     No traversal follows ``resourcePool``: govmomi's simulator (the lab) applies a traversal
     spec to every object reached, whatever its ``type``, so a ``resourcePool`` step meant for
