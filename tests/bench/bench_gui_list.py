@@ -27,73 +27,53 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QCoreApplication, QEvent, QTimer  # noqa: E402
+from PySide6.QtCore import QTimer  # noqa: E402
 
-from tests.bench.bench_gui_verdict import _trust_once, pump_until  # noqa: E402
+from tests.bench.bench_gui_verdict import _trust_once, connect_filled, pump_until  # noqa: E402
 from tests.bench.common import lab_of, median  # noqa: E402
-from tests.gui.lab_flow import fill_connect  # noqa: E402
 from wizard import paths  # noqa: E402
 from wizard.ui import dialogs  # noqa: E402
-from wizard.ui.app import MainWindow, create_application  # noqa: E402
-from wizard.ui.gateway import VsphereGateway  # noqa: E402
+from wizard.ui.app import create_application  # noqa: E402
 from wizard.ui.pages.base import PageId  # noqa: E402
 from wizard.ui.pages.choose_vm import ChooseVmPage  # noqa: E402
-from wizard.vsphere.tls import fetch_certificate  # noqa: E402
 
 
 def one_run(latency_ms: int, vms: int) -> dict[str, Any]:
     """One connect and list; its figures."""
-    with lab_of(vms, delay_ms=latency_ms) as lab:
-        win = MainWindow()
-        try:
-            win.resize(1000, 760)
-            win.show()
-            wz = win.wizard
-            settle_until = time.monotonic() + 1.5  # the back end loads after the first paint
-            pump_until(lambda: time.monotonic() >= settle_until)
-            gateway = win.ctx.gateway
-            assert isinstance(gateway, VsphereGateway)
-            gateway.pin(fetch_certificate(lab.info.host, lab.info.port, 10.0))
-            if wz.currentId() == PageId.WELCOME:
-                wz.next()
-            fill_connect(win, f"{lab.info.host}:{lab.info.port}", lab.info.user, lab.info.password)
-            choose = wz.page_of(PageId.CHOOSE_VM)
-            assert isinstance(choose, ChooseVmPage)
-            asked: list[float] = []
-            original = choose._start_list
+    with lab_of(vms, delay_ms=latency_ms) as lab, connect_filled(lab) as win:
+        wz = win.wizard
+        choose = wz.page_of(PageId.CHOOSE_VM)
+        assert isinstance(choose, ChooseVmPage)
+        asked: list[float] = []
+        original = choose._start_list
 
-            def start_list() -> None:
-                asked.append(time.perf_counter())
-                original()
+        def start_list() -> None:
+            asked.append(time.perf_counter())
+            original()
 
-            choose._start_list = start_list  # type: ignore[method-assign]
-            ticks: list[float] = []
-            timer = QTimer()
-            timer.setInterval(5)
-            timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-            wz.next()  # Connect
-            pump_until(lambda: bool(asked))
-            timer.start()
-            pump_until(lambda: choose.model.rowCount() > 0, 120.0)
-            win.repaint()
-            first = time.perf_counter()
-            first_count = choose.model.rowCount()
-            pump_until(lambda: choose.model.rowCount() >= vms, 300.0)
-            win.repaint()
-            whole = time.perf_counter()
-            timer.stop()
-            gaps = [b - a for a, b in itertools.pairwise(ticks)]
-            return {
-                "first_rows_s": first - asked[0],
-                "first_rows": first_count,
-                "whole_s": whole - asked[0],
-                "longest_pause_s": max(gaps, default=0.0),
-            }
-        finally:
-            win.close()
-            win.shutdown()
-            win.deleteLater()
-            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        choose._start_list = start_list  # type: ignore[method-assign]
+        ticks: list[float] = []
+        timer = QTimer()
+        timer.setInterval(5)
+        timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+        wz.next()  # Connect
+        pump_until(lambda: bool(asked))
+        timer.start()
+        pump_until(lambda: choose.model.rowCount() > 0, 120.0)
+        win.repaint()
+        first = time.perf_counter()
+        first_count = choose.model.rowCount()
+        pump_until(lambda: choose.model.rowCount() >= vms, 300.0)
+        win.repaint()
+        whole = time.perf_counter()
+        timer.stop()
+        gaps = [b - a for a, b in itertools.pairwise(ticks)]
+        return {
+            "first_rows_s": first - asked[0],
+            "first_rows": first_count,
+            "whole_s": whole - asked[0],
+            "longest_pause_s": max(gaps, default=0.0),
+        }
 
 
 def measure(latency_ms: int, vms: int, runs: int) -> dict[str, Any]:

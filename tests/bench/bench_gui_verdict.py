@@ -21,12 +21,13 @@ check, as the wizard did before: the same walk, for comparison.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QTimer  # noqa: E402
 
-from tests.bench.common import TICKET_VM, lab_of, median  # noqa: E402
+from tests.bench.common import TICKET_VM, Lab, lab_of, median  # noqa: E402
 from tests.gui.lab_flow import fill_connect  # noqa: E402
 from tests.helpers.wire import watching  # noqa: E402
 from wizard import paths  # noqa: E402
@@ -93,63 +94,65 @@ def one_thread() -> None:
 
 def one_run(latency_ms: int, vms: int) -> dict[str, Any]:
     """One walk from Connect to the verdict; its figures."""
-    with lab_of(vms, delay_ms=latency_ms) as lab:
-        win = MainWindow(vm=TICKET_VM)
-        try:
-            win.resize(1000, 760)
-            win.show()
-            wz = win.wizard
-            settle_until = time.monotonic() + 1.5  # the back end loads after the first paint
-            pump_until(lambda: time.monotonic() >= settle_until)
-            # A vCenter whose certificate was trusted on an earlier day ("always trust"): no
-            # question between Connect and the login.
-            gateway = win.ctx.gateway
-            assert isinstance(gateway, VsphereGateway)
-            gateway.pin(fetch_certificate(lab.info.host, lab.info.port, 10.0))
-            if wz.currentId() == PageId.WELCOME:
-                wz.next()
-            fill_connect(win, f"{lab.info.host}:{lab.info.port}", lab.info.user, lab.info.password)
-            choose = wz.page_of(PageId.CHOOSE_VM)
-            check = wz.page_of(PageId.CHECK)
-            assert isinstance(choose, ChooseVmPage)
-            assert isinstance(check, CheckPage)
-            listed_at: list[float] = []
-            choose.model.modelReset.connect(
-                lambda: listed_at.append(time.perf_counter()) if choose.model.rowCount() else None
+    with lab_of(vms, delay_ms=latency_ms) as lab, connect_filled(lab, vm=TICKET_VM) as win:
+        wz = win.wizard
+        choose = wz.page_of(PageId.CHOOSE_VM)
+        check = wz.page_of(PageId.CHECK)
+        assert isinstance(choose, ChooseVmPage)
+        assert isinstance(check, CheckPage)
+        with watching() as wire:
+            start = time.perf_counter()
+            wz.next()  # Connect
+            chosen = pump_until(
+                lambda: wz.currentId() == PageId.CHOOSE_VM and win.ctx.vm is not None
             )
-            with watching() as wire:
-                start = time.perf_counter()
-                wz.next()  # Connect
-                chosen = pump_until(
-                    lambda: wz.currentId() == PageId.CHOOSE_VM and win.ctx.vm is not None
-                )
-                wz.next()  # Next on Choose VM, at once
-                pump_until(lambda: wz.currentId() == PageId.CHECK and check.isComplete())
-                # On screen: the conditions laid out and the window painted.
-                QCoreApplication.processEvents()
-                win.repaint()
-                verdict = time.perf_counter()
-                answered = list(wire.spans)
-                title = check.banner.title_text()
-            pump_until(lambda: bool(listed_at))
-            on_path = [s for s in answered if s[1] <= verdict]
-            critical = _critical(on_path)
-            return {
-                "verdict_s": verdict - start,
-                "vm_selected_s": chosen - start,
-                "list_s": listed_at[0] - start,
-                "first_request_s": min(s[0] for s in on_path) - start,
-                "last_answer_s": max(s[1] for s in on_path) - start,
-                "requests": len(on_path),
-                "critical": len(critical),
-                "critical_path": critical,
-                "verdict": title.split(":")[0],
-            }
-        finally:
-            win.close()
-            win.shutdown()
-            win.deleteLater()
-            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+            wz.next()  # Next on Choose VM, at once
+            pump_until(lambda: wz.currentId() == PageId.CHECK and check.isComplete())
+            # On screen: the conditions laid out and the window painted.
+            QCoreApplication.processEvents()
+            win.repaint()
+            verdict = time.perf_counter()
+            answered = list(wire.spans)
+            title = check.banner.title_text()
+        listed = pump_until(lambda: choose.model.rowCount() >= vms)
+        on_path = [s for s in answered if s[1] <= verdict]
+        critical = _critical(on_path)
+        return {
+            "verdict_s": verdict - start,
+            "vm_selected_s": chosen - start,
+            "list_s": listed - start,
+            "first_request_s": min(s[0] for s in on_path) - start,
+            "last_answer_s": max(s[1] for s in on_path) - start,
+            "requests": len(on_path),
+            "critical": len(critical),
+            "critical_path": critical,
+            "verdict": title.split(":")[0],
+        }
+
+
+@contextlib.contextmanager
+def connect_filled(lab: Lab, *, vm: str | None = None) -> Iterator[MainWindow]:
+    """The main window (``vm`` as ``--vm`` gives it) on the Connect page, filled in for the
+    lab, the back end loaded and the lab's certificate trusted on an earlier day ("always
+    trust": no question between Connect and the login); closed afterwards."""
+    win = MainWindow(vm=vm)
+    try:
+        win.resize(1000, 760)
+        win.show()
+        settle_until = time.monotonic() + 1.5  # the back end loads after the first paint
+        pump_until(lambda: time.monotonic() >= settle_until)
+        gateway = win.ctx.gateway
+        assert isinstance(gateway, VsphereGateway)
+        gateway.pin(fetch_certificate(lab.info.host, lab.info.port, 10.0))
+        if win.wizard.currentId() == PageId.WELCOME:
+            win.wizard.next()
+        fill_connect(win, f"{lab.info.host}:{lab.info.port}", lab.info.user, lab.info.password)
+        yield win
+    finally:
+        win.close()
+        win.shutdown()
+        win.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 def _critical(spans: list[tuple[float, float, str]]) -> list[str]:
