@@ -208,8 +208,18 @@ def presented(monkeypatch: pytest.MonkeyPatch) -> CertificateInfo:
     """The certificate the (pretend) server presents; fetching it makes no connection."""
     der, _ = make_cert()
     info = info_for(der)
-    monkeypatch.setattr(tls, "fetch_certificate", lambda host, port, timeout: info)
+    presents(monkeypatch, info)
     return info
+
+
+def presents(monkeypatch: pytest.MonkeyPatch, info: CertificateInfo) -> None:
+    """The (pretend) server presents ``info``: read in full, or in DER for its fingerprint."""
+    monkeypatch.setattr(tls, "fetch_certificate", lambda host, port, timeout: info)
+    monkeypatch.setattr(
+        tls,
+        "fetch_certificate_der",
+        lambda host, port, timeout: (info.der, [c.der for c in info.chain]),
+    )
 
 
 def test_unknown_certificate_asks_the_technician(presented: CertificateInfo) -> None:
@@ -421,8 +431,7 @@ def serve(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
     def present(
         issued: pki.Issued, *chain: pki.Issued, authorities: tuple[pki.Issued, ...] = ()
     ) -> None:
-        info = _info(issued, *chain)
-        monkeypatch.setattr(tls, "fetch_certificate", lambda host, port, timeout: info)
+        presents(monkeypatch, _info(issued, *chain))
 
         def offered(presented: CertificateInfo, timeout: float) -> CertificateInfo:
             found = authority.issuing_authority(presented, [a.der for a in authorities])
