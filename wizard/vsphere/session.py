@@ -28,13 +28,12 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from wizard.vsphere._pyvmomi import SoapAdapter, SoapStubAdapter, VmomiSupport, vim, vmodl
-from wizard.vsphere.collector import together
+from wizard.vsphere.collector import answer_of, together
 from wizard.vsphere.endpoint import DEFAULT_PORT as DEFAULT_PORT
 from wizard.vsphere.endpoint import Endpoint as Endpoint
 from wizard.vsphere.endpoint import parse_endpoint as parse_endpoint
 from wizard.vsphere.errors import (
     ApiTooOld,
-    CertificateUntrusted,
     EmptyPassword,
     LoginFailed,
     NotVsphere,
@@ -42,7 +41,8 @@ from wizard.vsphere.errors import (
     VsphereError,
     translate,
 )
-from wizard.vsphere.tls import TrustPolicy, fetch_certificate
+from wizard.vsphere.opening import FirstRequest, send_first
+from wizard.vsphere.tls import TrustPolicy
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +138,7 @@ class Session:
         *,
         trust: TrustPolicy,
         timeout: float = 30.0,
+        first: FirstRequest | None = None,
     ) -> Session:
         """Connect, check that this is vSphere 6.5 or later, and log in.
 
@@ -148,6 +149,9 @@ class Session:
             password: its password (kept in this object's memory only, never logged).
             trust: which certificates to accept (see :mod:`wizard.vsphere.tls`).
             timeout: seconds allowed for each connect and each read.
+            first: ``RetrieveServiceContent`` already sent to ``endpoint``
+                (:func:`wizard.vsphere.opening.send_first`, before pyVmomi was loaded); by
+                default it is sent here.
 
         Raises:
             ValueError: ``endpoint`` is a string that is not an address.
@@ -161,20 +165,17 @@ class Session:
         """
         ep = parse_endpoint(endpoint) if isinstance(endpoint, str) else endpoint
         if not password:
+            if first is not None:
+                first.abandon()
             raise EmptyPassword(user)
+        if first is None:
+            first = send_first(ep, trust, timeout)
+        elif first.endpoint != ep:
+            first.abandon()
+            raise ValueError(f"the first request went to {first.endpoint}, not to {ep}")
+        ctx = first.context
         try:
-            ctx = trust.ssl_context_for(ep.host, ep.port)
-            try:
-                stub, content = _open(ep, ctx, timeout)
-            except ssl.SSLCertVerificationError as first:
-                log.info("Certificate of %s not verified: %s", ep, first.verify_message)
-                ctx = trust.context_after_verify_failure(ep.host, ep.port, timeout, first)
-                try:
-                    stub, content = _open(ep, ctx, timeout)
-                except ssl.SSLCertVerificationError as second:
-                    # Trusted, yet it does not verify: its dates are out of range.
-                    info = fetch_certificate(ep.host, ep.port, timeout)
-                    raise CertificateUntrusted(info, reason=second.verify_message or "") from None
+            stub, content = _open(first, timeout)
             vcenter_id = str(getattr(content.about, "instanceUuid", None) or "")
             if vcenter_id:
                 try:
@@ -315,18 +316,21 @@ class Session:
         log.info("Disconnected from %s", self.endpoint)
 
 
-def _open(ep: Endpoint, ctx: ssl.SSLContext, timeout: float) -> tuple[Any, Any]:
-    """Create the SOAP stub, read the ServiceContent and check the server is vSphere 6.5+."""
+def _open(first: FirstRequest, timeout: float) -> tuple[Any, Any]:
+    """Create the SOAP stub, read the ServiceContent ``first`` asked for and check the server is
+    vSphere 6.5+. The connection ``first`` was sent on becomes the stub's."""
+    ep = first.endpoint
     stub = SoapStubAdapter(
         host=ep.host,
         port=ep.port,
         version=_BASELINE_VERSION,
-        sslContext=ctx,
+        sslContext=first.context,
         httpConnectionTimeout=timeout,
         connectionPoolTimeout=_IDLE_POOL_SECONDS,
     )
     try:
-        content = vim.ServiceInstance("ServiceInstance", stub).RetrieveContent()
+        instance = vim.ServiceInstance("ServiceInstance", stub)
+        content = answer_of(instance, "RetrieveContent", first.connection)
         about = content.about
         api_type = str(getattr(about, "apiType", "") or "")
         api_version = str(getattr(about, "apiVersion", "") or "")
