@@ -176,7 +176,7 @@ def connected(
     try:
         if not login.password:
             raise EmptyPassword(login.user)  # before anything is sent
-        first = send_first(endpoint, trust, timeout)
+        first = send_first(endpoint, trust, timeout, (login.user, login.password))
         try:
             if meanwhile is not None:
                 meanwhile()

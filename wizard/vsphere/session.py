@@ -28,7 +28,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from wizard.vsphere._pyvmomi import SoapAdapter, SoapStubAdapter, VmomiSupport, vim, vmodl
-from wizard.vsphere.collector import answer_of, together
+from wizard.vsphere.collector import answer_of, moref_of, together
 from wizard.vsphere.endpoint import DEFAULT_PORT as DEFAULT_PORT
 from wizard.vsphere.endpoint import Endpoint as Endpoint
 from wizard.vsphere.endpoint import parse_endpoint as parse_endpoint
@@ -41,7 +41,7 @@ from wizard.vsphere.errors import (
     VsphereError,
     translate,
 )
-from wizard.vsphere.opening import FirstRequest, send_first
+from wizard.vsphere.opening import VCENTER_SESSION_MANAGER, FirstRequest, send_first
 from wizard.vsphere.tls import TrustPolicy
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ class Session:
                 first.abandon()
             raise EmptyPassword(user)
         if first is None:
-            first = send_first(ep, trust, timeout)
+            first = send_first(ep, trust, timeout, (user, password))
         elif first.endpoint != ep:
             first.abandon()
             raise ValueError(f"the first request went to {first.endpoint}, not to {ep}")
@@ -183,18 +183,16 @@ class Session:
                 except BaseException:
                     stub.DropConnections()
                     raise
-        except VsphereError:
+        except BaseException as exc:
+            first.abandon()
+            if isinstance(exc, REMOTE_ERRORS) and not isinstance(exc, VsphereError):
+                raise translate(exc, ep.netloc, timeout) from exc
             raise
-        except REMOTE_ERRORS as exc:
-            raise translate(exc, ep.netloc, timeout) from exc
         try:
-            # The connections the next requests sent together will need are opened while the
-            # login is on its way: on a WAN each costs its own handshake round trips.
-            session_key, _ = together(
-                lambda: _login(content, user, password), lambda: _open_spares(stub)
-            )
+            session_key = _log_in(first, stub, content, user, password)
         except BaseException as exc:
             stub.DropConnections()
+            first.abandon()
             if isinstance(exc, REMOTE_ERRORS):
                 raise (
                     LoginFailed(user)
@@ -380,6 +378,44 @@ def _open_spares(stub: Any) -> None:
             log.info("A spare connection to %s could not be opened (%s)", stub.host, exc)
             return
         stub.ReturnConnection(conn)
+
+
+def _log_in(first: FirstRequest, stub: Any, content: Any, user: str, password: str) -> str:
+    """Read the answer to the login sent with the first request, or log in now; the session key.
+
+    Without a login sent beside the first request (see :mod:`wizard.vsphere.opening`), the
+    connections the next requests sent together will need are opened while the login is on its
+    way: on a WAN each costs its own handshake round trips.
+    """
+    sent = first.login()
+    if sent is None:
+        spare = first.spare()
+        if spare is not None:
+            stub.ReturnConnection(spare)
+        session_key, _ = together(
+            lambda: _login(content, user, password), lambda: _open_spares(stub)
+        )
+        return session_key
+    manager = vim.SessionManager(VCENTER_SESSION_MANAGER, stub)
+    before = stub.cookie
+    try:
+        session_key = str(answer_of(manager, "Login", sent).key)
+    except vmodl.MethodFault as exc:
+        if moref_of(content.sessionManager) == VCENTER_SESSION_MANAGER:
+            raise
+        # An ESXi host (ha-sessionmgr): that session manager does not exist there.
+        log.info("No session manager %s (%s): logging in again", VCENTER_SESSION_MANAGER, exc)
+        session_key = _login(content, user, password)
+    else:
+        if before and stub.cookie == before:
+            # The login's answer named no session: the one kept would be the first answer's,
+            # not logged in. Log in on that one (a round trip more, on such servers only).
+            log.info("The login sent with the first request brought no session cookie")
+            session_key = _login(content, user, password)
+    spare = first.spare()
+    if spare is not None:
+        stub.ReturnConnection(spare)
+    return session_key
 
 
 def _login(content: Any, user: str, password: str) -> str:

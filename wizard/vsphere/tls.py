@@ -259,6 +259,10 @@ class PinStore(Protocol):
     def authorities_of(self, vcenter_id: str) -> list[TrustedAuthority]:
         """The authorities noted as that vCenter's, under whatever name they were trusted."""
 
+    def identified(self) -> set[str]:
+        """The addresses (``host:port``, lower case, IPv6 in brackets) whose pin or authority
+        is noted as some vCenter's."""
+
 
 @dataclass(frozen=True)
 class TrustedAuthority:
@@ -504,6 +508,16 @@ class JsonPinStore:
                         found.append(trusted)
         return found
 
+    def identified(self) -> set[str]:
+        """The addresses whose pin or authority is noted as some vCenter's."""
+        doc = self._load()
+        return {
+            key
+            for section in (_PINS, _AUTHORITIES)
+            for key, entry in doc[section].items()
+            if isinstance(entry, dict) and entry.get("vcenter_id")
+        }
+
     def remove(self, host: str, port: int) -> None:
         """Forget the pin and the authority for host:port (nothing happens if there is none)."""
         doc = self._load()
@@ -573,6 +587,10 @@ class MemoryPinStore:
             for k, v in self._vcenters.items()
             if v == vcenter_id and k in self._authorities
         ]
+
+    def identified(self) -> set[str]:
+        """The addresses whose pin or authority is noted as some vCenter's."""
+        return {k for k, v in self._vcenters.items() if v}
 
 
 @dataclass
@@ -731,6 +749,20 @@ class TrustPolicy:
             "Using the authority %s for %s:%s as trusted", expected, presented.host, presented.port
         )
         return authority_context(found.pem)
+
+    def identity_cannot_stop(self, host: str, port: int) -> bool:
+        """Whether :meth:`check_identity` passes here whichever vCenter answers, so that the
+        password may leave before the server has said which vCenter it is (a login sent with
+        ``RetrieveServiceContent``, see :mod:`wizard.vsphere.opening`): no trust under another
+        address is noted as a vCenter's, and the authority trusted here (if any) is not yet.
+
+        Raises:
+            PinStoreUnreadable: the file exists but cannot be read or is damaged.
+        """
+        own = self.pins.authority(host, port)
+        if own is not None and own.vcenter_id:
+            return False
+        return self.pins.identified() <= {_pin_key(host, port)}
 
     def check_identity(self, host: str, port: int, vcenter_id: str, timeout: float) -> None:
         """Before logging in: the same vCenter under another name must show the same trust.
