@@ -184,21 +184,6 @@ def lean_call(mo: Any, method: str, **kwargs: Any) -> Any:
     return getattr(mo, method)(**kwargs)
 
 
-def answer_of(mo: Any, method: str, conn: Any) -> Any:
-    """The result of ``method`` of ``mo``, whose request was sent on ``conn`` already (see
-    :mod:`wizard.vsphere.opening`), read as pyVmomi's stub reads an answer: the session cookie
-    kept, a fault raised, ``conn`` then in the stub's pool. Read by the lean decoder; should it
-    leave the answer to pyVmomi, the method is called again through pyVmomi.
-    """
-    reader = _LeanReader(mo, {})
-    info = mo._GetMethodInfo(method)
-    try:
-        return reader.answer(conn, info, lambda stream: reader.read_result(stream, info.result))
-    except _NotLean as exc:
-        log.debug("%s: %s in the answer, read again by pyVmomi", method, exc)
-    return getattr(mo, method)()
-
-
 def _pages(collector: Any, result: Any, more: Callable[[str], Any]) -> list[ObjectProps]:
     out: list[ObjectProps] = []
     pages = 0
@@ -894,3 +879,18 @@ class _LeanReader:
         if not answered:
             return None
         return _LeanPage(objects, token)
+
+
+def answer_of(mo: Any, method: str, conn: Any) -> Any:
+    """The result of ``method`` of ``mo``, whose request was sent on ``conn`` already (see
+    :mod:`wizard.vsphere.opening`), read as pyVmomi's stub reads an answer: the session cookie
+    kept, a fault raised, ``conn`` then in the stub's pool. Read by the lean decoder; should it
+    leave the answer to pyVmomi, the method is called again through pyVmomi.
+    """
+    reader = _LeanReader(mo, {})
+    info = mo._GetMethodInfo(method)
+    try:
+        return reader.answer(conn, info, lambda stream: reader.read_result(stream, info.result))
+    except _NotLean as exc:
+        log.debug("%s: %s in the answer, read again by pyVmomi", method, exc)
+    return getattr(mo, method)()
