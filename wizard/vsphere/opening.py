@@ -15,10 +15,11 @@ failure, the one the policy gives, or a typed error).
 
 **The login in the same round trip.** ``Login`` needs nothing from that answer either when it
 is addressed to vCenter's session manager by its fixed id, ``SessionManager``. So, once the
-certificate is verified, it leaves at the same time on a second connection (its TLS handshake
-made beside the first one's, with the same verified context), and a third connection is opened
-beside them for the requests a check sends at once later: the login costs one round trip
-instead of two. Two conditions:
+certificate is verified, it leaves at the same time on a second connection with the same
+verified context (its TLS handshake made beside the first one's with a pinned certificate's or
+an authority's context, right after it with the OS trust store's, which makes one at a time),
+and a spare connection opens after it for the requests a check sends at once later: the login
+costs one round trip instead of two. Two conditions:
 
 - the password leaves only over a connection whose handshake verified the certificate, as
   always; and only when nothing the answer could say would stop the login: when no trust kept
@@ -29,8 +30,8 @@ instead of two. Two conditions:
 - a server whose session manager has another id (an ESXi host's is ``ha-sessionmgr``) refuses
   that login: :meth:`~wizard.vsphere.session.Session.connect` then logs in again as it reads in
   the answer (one more round trip, on such servers only). A server that turns out not to be
-  vSphere 6.5 or later had the password sent to it over the verified connection; it is told
-  the same error as before.
+  vSphere 6.5 or later had the password sent to it over the verified connection (a login it
+  accepted is left to its idle timeout); it is told the same error as before.
 
 The answer to ``RetrieveServiceContent`` may open a session of its own (vCenter sends a cookie
 with it); the login's answer brings the session that is kept, read after it.

@@ -12,6 +12,10 @@ the VM list beside them); its requests at the same time each get a pooled connec
 own, as in ``together()``. Should the session expire under both at once, both log in again; the
 later login is the one kept, and the earlier session ends at vCenter's idle timeout.
 
+The first request, ``RetrieveServiceContent``, and (when nothing in its answer could stop it)
+the login beside it are sent by :mod:`wizard.vsphere.opening`, which loads no pyVmomi: the
+command line sends them before pyVmomi loads. Their answers are read here.
+
 The address is read by :mod:`wizard.vsphere.endpoint`, which loads no pyVmomi (the GUI checks
 what was typed on its own thread); ``Endpoint`` and ``parse_endpoint`` are importable from here
 too.
