@@ -48,7 +48,6 @@ from typing import Final, NoReturn, TextIO
 
 from wizard import paths
 from wizard.lab.json_text import JsonTextError, strict_loads, utf8_text
-from wizard.lab.scenario import escape_controls
 from wizard.limits import LIMITS, Limit
 from wizard.vsphere.endpoint import parse_endpoint
 
@@ -74,6 +73,10 @@ class PolicyError(Exception):
     """
 
     def __init__(self, source: str, path: str, problem: str, fix: str) -> None:
+        # Imported here: the scenario model loads the rules, which a command that connects
+        # needs only once its first request is on its way (see wizard.cli.check).
+        from wizard.lab.scenario_model import escape_controls
+
         self.source = escape_controls(source)
         self.path = escape_controls(path)
         self.problem = escape_controls(problem)

@@ -134,7 +134,10 @@ def one_run(latency_ms: int, vms: int) -> dict[str, Any]:
 def connect_filled(lab: Lab, *, vm: str | None = None) -> Iterator[MainWindow]:
     """The main window (``vm`` as ``--vm`` gives it) on the Connect page, filled in for the
     lab, the back end loaded and the lab's certificate trusted on an earlier day ("always
-    trust": no question between Connect and the login); closed afterwards."""
+    trust": no question between Connect and the login); closed afterwards. Each window has
+    a data folder of its own: the pins of earlier runs' labs (other ports) would make the
+    login wait for the service content, as for a technician with several vCenters."""
+    paths.set_basedir(Path(tempfile.mkdtemp(prefix="bench-gui-")))
     win = MainWindow(vm=vm)
     try:
         win.resize(1000, 760)

@@ -1,8 +1,9 @@
 """No code path builds an unverified TLS context, except the one that only reads a certificate.
 
 The product may talk to a server without verifying it in exactly one place:
-``wizard.vsphere.tls.fetch_certificate`` reads the certificate (and the chain sent with it) to
-show them (trust on first use) and sends nothing; fetching a vCenter's authorities
+``wizard.vsphere.tls.fetch_certificate_der`` (behind ``fetch_certificate``) reads the certificate
+(and the chain sent with it) to show them or compare their fingerprint (trust on first use) and
+sends nothing; fetching a vCenter's authorities
 (``/certs/download.zip``) goes over a connection pinned to that certificate, never unverified.
 Besides that reading, host-name checking is off in exactly one place: ``pinned_context``, where the
 pinned certificate itself is the identity. Two checks hold that:
@@ -52,8 +53,8 @@ PYVMOMI_PINNING = {"thumbprint", "serverPemCert", "disableSslCertValidation"}
 ALLOWED = {
     # Reads the certificate and the chain sent with it to show them, sends nothing: the stdlib
     # has no call that returns the chain (get_server_certificate gives the leaf alone).
-    (TLS, "fetch_certificate", "CERT_NONE"),
-    (TLS, "fetch_certificate", "check_hostname"),
+    (TLS, "fetch_certificate_der", "CERT_NONE"),
+    (TLS, "fetch_certificate_der", "check_hostname"),
     (TLS, "pinned_context", "check_hostname"),  # the pinned certificate is the identity
 }
 
@@ -147,19 +148,19 @@ def watch(monkeypatch: pytest.MonkeyPatch) -> Watch:
     hostname = descriptor("check_hostname")
 
     def unverified(*args: Any, **kwargs: Any) -> ssl.SSLContext:
-        seen.judge("unverified context", "fetch_certificate")
+        seen.judge("unverified context", "fetch_certificate_der")
         return original_unverified(*args, **kwargs)
 
     def set_mode(ctx: ssl.SSLContext, value: ssl.VerifyMode) -> None:
         if value == ssl.CERT_NONE:
-            seen.judge("verify_mode = CERT_NONE", "fetch_certificate")
+            seen.judge("verify_mode = CERT_NONE", "fetch_certificate_der")
         mode.__set__(ctx, value)
 
     def set_hostname(ctx: ssl.SSLContext, value: bool) -> None:
         # http.client writes the value back unchanged; only turning it off counts.
         if not value and hostname.__get__(ctx, type(ctx)):
             stack = seen.caller()
-            if "tls.py:pinned_context" not in stack and "tls.py:fetch_certificate" not in stack:
+            if "tls.py:pinned_context" not in stack and "tls.py:fetch_certificate_der" not in stack:
                 seen.bad.append(f"check_hostname = False from {' > '.join(stack[-8:])}")
         hostname.__set__(ctx, value)
 
@@ -213,4 +214,4 @@ def test_a_full_flow_never_switches_verification_off_but_to_read_the_certificate
     full_flow(lab, once, tmp_path / "second")
     assert set(watch.unverified) <= {"unverified context", "verify_mode = CERT_NONE"}
     assert not watch.bad, "\n".join(watch.bad)
-    record("tls", check="runtime: trust-on-first-use flow: unverified only in fetch_certificate")
+    record("tls", check="runtime: trust-on-first-use: unverified only in fetch_certificate_der")

@@ -45,12 +45,20 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     )
 
 
-def _check(args: argparse.Namespace, login: Login, out: TextIO) -> int:
-    from wizard.check_text import check_report
-    from wizard.vsphere.errors import VsphereError
-    from wizard.vsphere.facts import collect_all_facts, collect_facts
+def _load() -> None:
+    """What the check needs besides the login, loaded while the first answer is on its way
+    (see :func:`~wizard.cli.connect.connected`)."""
+    import wizard.check_text
+    import wizard.vsphere.facts
+    import wizard.vsphere.inventory  # noqa: F401
 
-    with connected(login, args.timeout) as session:
+
+def _check(args: argparse.Namespace, login: Login, out: TextIO) -> int:
+    with connected(login, args.timeout, _load) as session:
+        from wizard.check_text import check_report
+        from wizard.vsphere.errors import VsphereError
+        from wizard.vsphere.facts import collect_all_facts, collect_facts
+
         try:
             if args.all:
                 all_facts = collect_all_facts(session, evidence_days=args.evidence_days)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
@@ -132,7 +132,7 @@ def login_from_args(args: argparse.Namespace) -> Login:
             "(or --scenario FILE to use the training lab).",
             EXIT_USAGE,
         )
-    from wizard.vsphere.session import parse_endpoint
+    from wizard.vsphere.endpoint import parse_endpoint
 
     try:
         # A wrong address (or one the policy refuses) is said before a password is asked for.
@@ -159,9 +159,18 @@ def login_from_args(args: argparse.Namespace) -> Login:
 
 
 @contextlib.contextmanager
-def connected(login: Login, timeout: float) -> Iterator[Session]:
+def connected(
+    login: Login, timeout: float, meanwhile: Callable[[], object] | None = None
+) -> Iterator[Session]:
+    """The session of ``login``, logged out afterwards.
+
+    The first request leaves before pyVmomi is loaded (:mod:`wizard.vsphere.opening`); pyVmomi,
+    and whatever ``meanwhile`` loads (the command's own modules), load while its answer is on
+    its way: over a slow link they cost no time.
+    """
+    from wizard.vsphere.endpoint import parse_endpoint
     from wizard.vsphere.errors import EmptyPassword, VsphereError
-    from wizard.vsphere.session import Session, parse_endpoint
+    from wizard.vsphere.opening import send_first
     from wizard.vsphere.tls import JsonPinStore, TrustPolicy
 
     try:
@@ -174,8 +183,18 @@ def connected(login: Login, timeout: float) -> Iterator[Session]:
         expected_authority=login.ca_fingerprint,
     )
     try:
+        if not login.password:
+            raise EmptyPassword(login.user)  # before anything is sent
+        first = send_first(endpoint, trust, timeout, (login.user, login.password))
+        try:
+            if meanwhile is not None:
+                meanwhile()
+            from wizard.vsphere.session import Session
+        except BaseException:
+            first.abandon()
+            raise
         session = Session.connect(
-            endpoint, login.user, login.password, trust=trust, timeout=timeout
+            endpoint, login.user, login.password, trust=trust, timeout=timeout, first=first
         )
     except EmptyPassword as exc:
         raise CliError(

@@ -21,7 +21,6 @@ from wizard.cli.exits import EXIT_OK, EXIT_USAGE, CliError, error_exit
 from wizard.cli.files import write_atomically
 from wizard.cli.lab import with_login
 from wizard.cli.options import add_connection_options, days
-from wizard.kb.rules import plural
 
 
 def add_parser(actions: argparse._SubParsersAction[Any]) -> None:
@@ -76,6 +75,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _export(args: argparse.Namespace, login: Login, out: TextIO) -> int:
+    from wizard.kb.rules import plural
     from wizard.lab.export import ExportError, default_id, export_scenario
     from wizard.vsphere.errors import VsphereError
     from wizard.vsphere.facts import collect_facts

@@ -41,7 +41,6 @@ from wizard.cli.exits import (
 )
 from wizard.cli.files import write_atomically
 from wizard.cli.gui import no_screen
-from wizard.kb.rules import plural
 
 
 class _Refused(Exception):
@@ -215,6 +214,7 @@ def _validate(path: Path, out: TextIO) -> int:
 def _report(args: argparse.Namespace, out: TextIO) -> int:
     import time
 
+    from wizard.kb.rules import plural
     from wizard.training_report import ReportError, build_report, render_csv, render_html
 
     folder: Path = args.folder

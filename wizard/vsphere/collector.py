@@ -937,6 +937,17 @@ class _LeanReader:
         conn = stub.GetConnection()
         try:
             conn.request("POST", stub.path, body, headers)
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            stub.DropConnections()
+            raise
+        return self.answer(conn, info, read)
+
+    def answer(self, conn: Any, info: Any, read: Callable[[Any], Any]) -> Any:
+        """Read the answer to the request of method ``info`` sent on ``conn``, as :meth:`invoke`
+        says; ``conn`` then joins the stub's pool (or is closed when it failed)."""
+        stub = self._stub
+        try:
             resp = conn.getresponse()
         except (OSError, http.client.HTTPException):
             conn.close()
@@ -1055,3 +1066,18 @@ class _LeanReader:
         if not answered:
             return None
         return _LeanPage(objects, token)
+
+
+def answer_of(mo: Any, method: str, conn: Any) -> Any:
+    """The result of ``method`` of ``mo``, whose request was sent on ``conn`` already (see
+    :mod:`wizard.vsphere.opening`), read as pyVmomi's stub reads an answer: the session cookie
+    kept, a fault raised, ``conn`` then in the stub's pool. Read by the lean decoder; should it
+    leave the answer to pyVmomi, the method is called again through pyVmomi.
+    """
+    reader = _LeanReader(mo, {})
+    info = mo._GetMethodInfo(method)
+    try:
+        return reader.answer(conn, info, lambda stream: reader.read_result(stream, info.result))
+    except _NotLean as exc:
+        log.debug("%s: %s in the answer, read again by pyVmomi", method, exc)
+    return getattr(mo, method)()

@@ -13,6 +13,10 @@ own, as in ``together()``. Should the session expire under both at once, only on
 again: the other waits for that login and runs its call again on the new session (a second
 login would leave a session nobody uses open on vCenter until its idle timeout).
 
+The first request, ``RetrieveServiceContent``, and (when nothing in its answer could stop it)
+the login beside it are sent by :mod:`wizard.vsphere.opening`, which loads no pyVmomi: the
+command line sends them before pyVmomi loads. Their answers are read here.
+
 The address is read by :mod:`wizard.vsphere.endpoint`, which loads no pyVmomi (the GUI checks
 what was typed on its own thread); ``Endpoint`` and ``parse_endpoint`` are importable from here
 too.
@@ -30,13 +34,12 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from wizard.vsphere._pyvmomi import SoapAdapter, SoapStubAdapter, VmomiSupport, vim, vmodl
-from wizard.vsphere.collector import together
+from wizard.vsphere.collector import answer_of, moref_of, together
 from wizard.vsphere.endpoint import DEFAULT_PORT as DEFAULT_PORT
 from wizard.vsphere.endpoint import Endpoint as Endpoint
 from wizard.vsphere.endpoint import parse_endpoint as parse_endpoint
 from wizard.vsphere.errors import (
     ApiTooOld,
-    CertificateUntrusted,
     EmptyPassword,
     LoginFailed,
     NotVsphere,
@@ -44,7 +47,8 @@ from wizard.vsphere.errors import (
     VsphereError,
     translate,
 )
-from wizard.vsphere.tls import TrustPolicy, fetch_certificate
+from wizard.vsphere.opening import VCENTER_SESSION_MANAGER, FirstRequest, send_first
+from wizard.vsphere.tls import TrustPolicy
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +146,7 @@ class Session:
         *,
         trust: TrustPolicy,
         timeout: float = 30.0,
+        first: FirstRequest | None = None,
     ) -> Session:
         """Connect, check that this is vSphere 6.5 or later, and log in.
 
@@ -152,6 +157,9 @@ class Session:
             password: its password (kept in this object's memory only, never logged).
             trust: which certificates to accept (see :mod:`wizard.vsphere.tls`).
             timeout: seconds allowed for each connect and each read.
+            first: ``RetrieveServiceContent`` already sent to ``endpoint``
+                (:func:`wizard.vsphere.opening.send_first`, before pyVmomi was loaded); by
+                default it is sent here.
 
         Raises:
             ValueError: ``endpoint`` is a string that is not an address.
@@ -165,20 +173,17 @@ class Session:
         """
         ep = parse_endpoint(endpoint) if isinstance(endpoint, str) else endpoint
         if not password:
+            if first is not None:
+                first.abandon()
             raise EmptyPassword(user)
+        if first is None:
+            first = send_first(ep, trust, timeout, (user, password))
+        elif first.endpoint != ep:
+            first.abandon()
+            raise ValueError(f"the first request went to {first.endpoint}, not to {ep}")
+        ctx = first.context
         try:
-            ctx = trust.ssl_context_for(ep.host, ep.port)
-            try:
-                stub, content = _open(ep, ctx, timeout)
-            except ssl.SSLCertVerificationError as first:
-                log.info("Certificate of %s not verified: %s", ep, first.verify_message)
-                ctx = trust.context_after_verify_failure(ep.host, ep.port, timeout, first)
-                try:
-                    stub, content = _open(ep, ctx, timeout)
-                except ssl.SSLCertVerificationError as second:
-                    # Trusted, yet it does not verify: its dates are out of range.
-                    info = fetch_certificate(ep.host, ep.port, timeout)
-                    raise CertificateUntrusted(info, reason=second.verify_message or "") from None
+            stub, content = _open(first, timeout)
             vcenter_id = str(getattr(content.about, "instanceUuid", None) or "")
             if vcenter_id:
                 try:
@@ -186,18 +191,16 @@ class Session:
                 except BaseException:
                     stub.DropConnections()
                     raise
-        except VsphereError:
+        except BaseException as exc:
+            first.abandon()
+            if isinstance(exc, REMOTE_ERRORS) and not isinstance(exc, VsphereError):
+                raise translate(exc, ep.netloc, timeout) from exc
             raise
-        except REMOTE_ERRORS as exc:
-            raise translate(exc, ep.netloc, timeout) from exc
         try:
-            # The connections the next requests sent together will need are opened while the
-            # login is on its way: on a WAN each costs its own handshake round trips.
-            session_key, _ = together(
-                lambda: _login(content, user, password), lambda: _open_spares(stub)
-            )
+            session_key = _log_in(first, stub, content, user, password)
         except BaseException as exc:
             stub.DropConnections()
+            first.abandon()
             if isinstance(exc, REMOTE_ERRORS):
                 raise (
                     LoginFailed(user)
@@ -334,18 +337,21 @@ class Session:
         log.info("Disconnected from %s", self.endpoint)
 
 
-def _open(ep: Endpoint, ctx: ssl.SSLContext, timeout: float) -> tuple[Any, Any]:
-    """Create the SOAP stub, read the ServiceContent and check the server is vSphere 6.5+."""
+def _open(first: FirstRequest, timeout: float) -> tuple[Any, Any]:
+    """Create the SOAP stub, read the ServiceContent ``first`` asked for and check the server is
+    vSphere 6.5+. The connection ``first`` was sent on becomes the stub's."""
+    ep = first.endpoint
     stub = SoapStubAdapter(
         host=ep.host,
         port=ep.port,
         version=_BASELINE_VERSION,
-        sslContext=ctx,
+        sslContext=first.context,
         httpConnectionTimeout=timeout,
         connectionPoolTimeout=_IDLE_POOL_SECONDS,
     )
     try:
-        content = vim.ServiceInstance("ServiceInstance", stub).RetrieveContent()
+        instance = vim.ServiceInstance("ServiceInstance", stub)
+        content = answer_of(instance, "RetrieveContent", first.connection)
         about = content.about
         api_type = str(getattr(about, "apiType", "") or "")
         api_version = str(getattr(about, "apiVersion", "") or "")
@@ -395,6 +401,44 @@ def _open_spares(stub: Any) -> None:
             log.info("A spare connection to %s could not be opened (%s)", stub.host, exc)
             return
         stub.ReturnConnection(conn)
+
+
+def _log_in(first: FirstRequest, stub: Any, content: Any, user: str, password: str) -> str:
+    """Read the answer to the login sent with the first request, or log in now; the session key.
+
+    Without a login sent beside the first request (see :mod:`wizard.vsphere.opening`), the
+    connections the next requests sent together will need are opened while the login is on its
+    way: on a WAN each costs its own handshake round trips.
+    """
+    sent = first.login()
+    if sent is None:
+        spare = first.spare()
+        if spare is not None:
+            stub.ReturnConnection(spare)
+        session_key, _ = together(
+            lambda: _login(content, user, password), lambda: _open_spares(stub)
+        )
+        return session_key
+    manager = vim.SessionManager(VCENTER_SESSION_MANAGER, stub)
+    before = stub.cookie
+    try:
+        session_key = str(answer_of(manager, "Login", sent).key)
+    except vmodl.MethodFault as exc:
+        if moref_of(content.sessionManager) == VCENTER_SESSION_MANAGER:
+            raise
+        # An ESXi host (ha-sessionmgr): that session manager does not exist there.
+        log.info("No session manager %s (%s): logging in again", VCENTER_SESSION_MANAGER, exc)
+        session_key = _login(content, user, password)
+    else:
+        if before and stub.cookie == before:
+            # The login's answer named no session: the one kept would be the first answer's,
+            # not logged in. Log in on that one (a round trip more, on such servers only).
+            log.info("The login sent with the first request brought no session cookie")
+            session_key = _login(content, user, password)
+    spare = first.spare()
+    if spare is not None:
+        stub.ReturnConnection(spare)
+    return session_key
 
 
 def _login(content: Any, user: str, password: str) -> str:

@@ -24,7 +24,8 @@ only for the names they are issued for, so a renewed vCenter certificate passes 
 question while an ESXi host's certificate from the same authority does not pass as vCenter.
 
 There is never a silent unverified context: the only unverified handshake reads certificates to
-show them (:func:`fetch_certificate`) and sends nothing. pyVmomi's ``thumbprint=``/
+show them (:func:`fetch_certificate`, or :func:`fetch_certificate_der` where only the fingerprint is
+needed) and sends nothing. pyVmomi's ``thumbprint=``/
 ``serverPemCert=`` are not used: in 9.1.1 they switch the caller's context to ``CERT_NONE`` in
 place.
 """
@@ -32,6 +33,7 @@ place.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -41,13 +43,9 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
-
-import truststore
+from typing import TYPE_CHECKING, Any, Protocol
 
 from wizard import paths
-from wizard.vsphere import authority as _authority
-from wizard.vsphere.certificate import CertificateInfo
 from wizard.vsphere.errors import (
     AuthorityChanged,
     AuthorityMismatch,
@@ -57,6 +55,14 @@ from wizard.vsphere.errors import (
     FingerprintMismatch,
     PinStoreUnreadable,
 )
+
+if TYPE_CHECKING:
+    from wizard.vsphere.certificate import CertificateInfo
+
+# The certificate reader (``cryptography``) and the OS trust store (``truststore``) are imported
+# where they are used: a command line that connects sends its first request before the rest of
+# what it needs is loaded (see wizard.vsphere.opening), and a certificate trusted by its
+# fingerprint needs neither of them before then.
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +98,16 @@ def fetch_certificate(host: str, port: int, timeout: float) -> CertificateInfo:
         OSError: the server cannot be reached (``socket.gaierror``, ``ConnectionRefusedError``,
             ``TimeoutError``), or the TLS handshake fails.
     """
+    from wizard.vsphere.certificate import CertificateInfo
+
+    leaf, rest = fetch_certificate_der(host, port, timeout)
+    return CertificateInfo.from_der(host, port, leaf, rest)
+
+
+def fetch_certificate_der(host: str, port: int, timeout: float) -> tuple[bytes, list[bytes]]:
+    """What :func:`fetch_certificate` reads, as it reads it, left in DER: the certificate the
+    server presents and the others it sends. Its fingerprint needs no parsing (nor the
+    ``cryptography`` package loaded)."""
     reader = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     reader.check_hostname = False  # nothing is trusted here: the certificates are only read
     reader.verify_mode = ssl.CERT_NONE
@@ -103,8 +119,7 @@ def fetch_certificate(host: str, port: int, timeout: float) -> CertificateInfo:
         sent = _chain_sent(tls)
     if not leaf:
         raise ssl.SSLError(f"{host}:{port} presented no certificate")
-    rest = sent[1:] if sent and sent[0] == leaf else sent
-    return CertificateInfo.from_der(host, port, leaf, rest)
+    return leaf, sent[1:] if sent and sent[0] == leaf else sent
 
 
 def _chain_sent(tls: ssl.SSLSocket) -> list[bytes]:
@@ -143,6 +158,8 @@ def pinned_context(pem: str) -> ssl.SSLContext:
 
 def os_store_context() -> ssl.SSLContext:
     """A context that verifies against the operating system's trust store, host name checked."""
+    import truststore
+
     return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
@@ -176,6 +193,8 @@ def fetch_authority(presented: CertificateInfo, timeout: float) -> CertificateIn
             certificates issued ``presented``, or the server presented another certificate
             meanwhile.
     """
+    from wizard.vsphere import authority as _authority
+
     endpoint = _pin_key(presented.host, presented.port)
     try:
         data = _authority.download(presented, timeout, pinned_context(presented.pem))
@@ -207,6 +226,8 @@ def issued_by(presented: CertificateInfo, authority: CertificateInfo) -> bool:
     """Whether ``presented`` is ``authority`` or its path (through the chain sent) leads to it."""
     if presented.sha256 == authority.sha256:
         return True
+    from wizard.vsphere import authority as _authority
+
     return _authority.issuing_authority(presented, (authority.der,)) is not None
 
 
@@ -237,6 +258,10 @@ class PinStore(Protocol):
 
     def authorities_of(self, vcenter_id: str) -> list[TrustedAuthority]:
         """The authorities noted as that vCenter's, under whatever name they were trusted."""
+
+    def identified(self) -> set[str]:
+        """The addresses (``host:port``, lower case, IPv6 in brackets) whose pin or authority
+        is noted as some vCenter's."""
 
 
 @dataclass(frozen=True)
@@ -341,6 +366,8 @@ class JsonPinStore:
             raise
 
     def _read(self, section: str, key: str, entry: Any) -> CertificateInfo:
+        from wizard.vsphere.certificate import CertificateInfo
+
         host, port = _split_pin_key(key) or ("", 0)
         what = "authority" if section == _AUTHORITIES else "entry"
         try:
@@ -481,6 +508,16 @@ class JsonPinStore:
                         found.append(trusted)
         return found
 
+    def identified(self) -> set[str]:
+        """The addresses whose pin or authority is noted as some vCenter's."""
+        doc = self._load()
+        return {
+            key
+            for section in (_PINS, _AUTHORITIES)
+            for key, entry in doc[section].items()
+            if isinstance(entry, dict) and entry.get("vcenter_id")
+        }
+
     def remove(self, host: str, port: int) -> None:
         """Forget the pin and the authority for host:port (nothing happens if there is none)."""
         doc = self._load()
@@ -550,6 +587,10 @@ class MemoryPinStore:
             for k, v in self._vcenters.items()
             if v == vcenter_id and k in self._authorities
         ]
+
+    def identified(self) -> set[str]:
+        """The addresses whose pin or authority is noted as some vCenter's."""
+        return {k for k, v in self._vcenters.items() if v}
 
 
 @dataclass
@@ -632,8 +673,22 @@ class TrustPolicy:
             OSError: the certificate could not be read.
         """
         reason = error.verify_message or str(error)
-        presented = fetch_certificate(host, port, timeout)
+        leaf, rest = fetch_certificate_der(host, port, timeout)
         pinned = self.pins.get(host, port)
+        trusted = self.pins.authority(host, port)
+        sha256 = ":".join(f"{b:02X}" for b in hashlib.sha256(leaf).digest())
+        if (
+            pinned is None
+            and trusted is None
+            and (sha256 in self.trusted_once or sha256 == self.expected_fingerprint)
+        ):
+            # The decision below, taken without reading the certificate's fields: nothing is
+            # pinned or trusted here that it could contradict, and its fingerprint is trusted.
+            log.info("Using the certificate %s of %s:%s as trusted", sha256, host, port)
+            return pinned_context(ssl.DER_cert_to_PEM_cert(leaf))
+        from wizard.vsphere.certificate import CertificateInfo
+
+        presented = CertificateInfo.from_der(host, port, leaf, rest)
         if pinned is not None and pinned.sha256 != presented.sha256:
             log.warning(
                 "Certificate of %s:%s changed: pinned %s, presented %s",
@@ -646,7 +701,6 @@ class TrustPolicy:
         if pinned is not None:
             # The pinned certificate itself failed (expired, or not yet valid): ask again.
             raise CertificateUntrusted(presented, reason=reason)
-        trusted = self.pins.authority(host, port)
         if trusted is not None and not issued_by(presented, trusted.certificate):
             log.warning(
                 "Certificate of %s:%s (%s, issuer %s) is not from the trusted authority %s",
@@ -695,6 +749,20 @@ class TrustPolicy:
             "Using the authority %s for %s:%s as trusted", expected, presented.host, presented.port
         )
         return authority_context(found.pem)
+
+    def identity_cannot_stop(self, host: str, port: int) -> bool:
+        """Whether :meth:`check_identity` passes here whichever vCenter answers, so that the
+        password may leave before the server has said which vCenter it is (a login sent with
+        ``RetrieveServiceContent``, see :mod:`wizard.vsphere.opening`): no trust under another
+        address is noted as a vCenter's, and the authority trusted here (if any) is not yet.
+
+        Raises:
+            PinStoreUnreadable: the file exists but cannot be read or is damaged.
+        """
+        own = self.pins.authority(host, port)
+        if own is not None and own.vcenter_id:
+            return False
+        return self.pins.identified() <= {_pin_key(host, port)}
 
     def check_identity(self, host: str, port: int, vcenter_id: str, timeout: float) -> None:
         """Before logging in: the same vCenter under another name must show the same trust.

@@ -32,6 +32,13 @@ class _Session:
         pass
 
 
+class _First:
+    """Stands in for the first request, sent before ``Session.connect`` (no server here)."""
+
+    def abandon(self) -> None:
+        pass
+
+
 def _check(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     monkeypatch.setattr("sys.stdin", io.StringIO("s3cret\n"))
     code = cli.main(CHECK)
@@ -39,6 +46,7 @@ def _check(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) 
 
 
 CONNECT = "wizard.vsphere.session.Session.connect"
+SEND_FIRST = "wizard.vsphere.opening.send_first"
 RESOLVE_VM = "wizard.vsphere.inventory.resolve_vm"
 
 ERRORS = [
@@ -77,6 +85,7 @@ def test_an_error_while_connecting_or_checking_exits_with_its_category_code(
     def fail(*_args: Any, **_kwargs: Any) -> Any:
         raise error
 
+    monkeypatch.setattr(SEND_FIRST, lambda *a, **k: _First())
     monkeypatch.setattr(CONNECT, lambda *a, **k: _Session())
     monkeypatch.setattr(where, fail)  # the step under test raises the error
     exit_code, err = _check(monkeypatch, capsys)

@@ -208,8 +208,18 @@ def presented(monkeypatch: pytest.MonkeyPatch) -> CertificateInfo:
     """The certificate the (pretend) server presents; fetching it makes no connection."""
     der, _ = make_cert()
     info = info_for(der)
-    monkeypatch.setattr(tls, "fetch_certificate", lambda host, port, timeout: info)
+    presents(monkeypatch, info)
     return info
+
+
+def presents(monkeypatch: pytest.MonkeyPatch, info: CertificateInfo) -> None:
+    """The (pretend) server presents ``info``: read in full, or in DER for its fingerprint."""
+    monkeypatch.setattr(tls, "fetch_certificate", lambda host, port, timeout: info)
+    monkeypatch.setattr(
+        tls,
+        "fetch_certificate_der",
+        lambda host, port, timeout: (info.der, [c.der for c in info.chain]),
+    )
 
 
 def test_unknown_certificate_asks_the_technician(presented: CertificateInfo) -> None:
@@ -421,8 +431,7 @@ def serve(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
     def present(
         issued: pki.Issued, *chain: pki.Issued, authorities: tuple[pki.Issued, ...] = ()
     ) -> None:
-        info = _info(issued, *chain)
-        monkeypatch.setattr(tls, "fetch_certificate", lambda host, port, timeout: info)
+        presents(monkeypatch, _info(issued, *chain))
 
         def offered(presented: CertificateInfo, timeout: float) -> CertificateInfo:
             found = authority.issuing_authority(presented, [a.der for a in authorities])
@@ -602,3 +611,28 @@ def test_authority_context_accepts_what_it_issued_for_the_name_only(
         _handshake(ctx, port, server_hostname="vc01.lab.local")
     with pytest.raises(ssl.SSLCertVerificationError):
         _handshake(tls.authority_context(pki.authority().pem.decode()), port)
+
+
+@pytest.mark.parametrize("store", ["json", "memory"])
+def test_the_login_may_leave_early_only_where_no_identity_could_stop_it(
+    tmp_path: Path, store: str
+) -> None:
+    pins: JsonPinStore | MemoryPinStore = (
+        JsonPinStore(tmp_path / "pins.json") if store == "json" else MemoryPinStore()
+    )
+    policy = TrustPolicy(pins)
+    root = pki.authority()
+    assert policy.identity_cannot_stop("vc01.lab.local", 443)  # nothing kept at all
+    pins.put(_info(pki.leaf(root)))
+    pins.identify("vc01.lab.local", 443, "uuid-1")
+    assert pins.identified() == {"vc01.lab.local:443"}
+    # its own pin, tied to the vCenter seen there: nothing under another name to compare with
+    assert policy.identity_cannot_stop("VC01.lab.local", 443)
+    # another address tied to a vCenter: the login waits for this one's identity
+    assert not policy.identity_cannot_stop("10.0.0.5", 443)
+    pins.put_authority(_info(root, host="10.0.0.5"))
+    assert not policy.identity_cannot_stop("10.0.0.5", 443)
+    pins.identify("10.0.0.5", 443, "uuid-1")
+    # an authority trusted here and tied to a vCenter: the answer may name another one
+    pins.remove("vc01.lab.local", 443)
+    assert not policy.identity_cannot_stop("10.0.0.5", 443)
