@@ -6,6 +6,7 @@ The lab half (export from a running lab, a second lab on the export, the same ve
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import replace
 
@@ -39,6 +40,35 @@ def test_the_same_real_name_always_gets_the_same_made_up_name(pairs: list[tuple[
     assert not {f.casefold() for f in by_real.values()} & reals
 
 
+@functools.cache
+def _format_words() -> frozenset[str]:
+    """The strings an export writes whatever the names: its own words and values."""
+    hosts = (make_host("esx-real-1"), make_host("esx-real-2"))
+    facts = make_facts(
+        name="real-vm",
+        host=hosts[0],
+        cluster=make_cluster("real-cluster", hosts=hosts),
+        datacenter="real-dc",
+        evidence=(make_evidence(),),
+    )
+    text = export_scenario(facts, user="real-user", scenario_id="real-case").text
+    words: set[str] = set()
+
+    def walk(value: object) -> None:
+        if isinstance(value, str):
+            words.add(value)
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                words.add(k)
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+
+    walk(json.loads(text))
+    return frozenset(w for w in words if "real" not in w)
+
+
 @settings(max_examples=60)
 @given(vm=_NAMES, host=_NAMES, other=_NAMES, cluster=_NAMES, dc=_NAMES, user=_NAMES)
 def test_an_export_carries_no_real_name_and_reads_as_a_scenario(
@@ -55,6 +85,8 @@ def test_an_export_carries_no_real_name_and_reads_as_a_scenario(
     case = export_scenario(facts, user=user, scenario_id="real-case")
     text = case.text
     for real in {vm, host, other, cluster, dc, user}:
+        if real in _format_words():
+            continue  # a user called "confirmed" meets the verdict's own word, not a leak
         assert json.dumps(real, ensure_ascii=False) not in text
     scenario = parse_scenario(json.loads(text), "export")
     assert scenario.vm_of_interest == case.vm
