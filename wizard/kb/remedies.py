@@ -30,7 +30,7 @@ Recommendation policy (at most one; see ``_recommend``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 from wizard.kb.facts import VmFacts
@@ -137,11 +137,9 @@ def remedies(
         RemedyId.ENABLE_3D: enable_3d(facts),
     }
     chosen, reasons = _recommend(assessment, built)
-    result: list[Draft] = []
-    for rid in BASE_ORDER:
-        result.append(replace(built[rid], recommended=rid is chosen, reason=reasons[rid]))
-    result.sort(key=lambda d: not d.recommended)  # stable: the rest keep the article's order
-    return tuple(d.freeze() for d in result)
+    # The recommended one first; the rest keep the article's order.
+    order = BASE_ORDER if chosen is None else (chosen, *(r for r in BASE_ORDER if r is not chosen))
+    return tuple(built[rid].freeze(recommended=rid is chosen, reason=reasons[rid]) for rid in order)
 
 
 def _resolution_variant(opts: RemedyOptions, facts: VmFacts) -> str:
