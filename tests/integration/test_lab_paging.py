@@ -6,6 +6,8 @@ the rest; a client that forgot the token would show a short VM list without a wo
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -86,9 +88,17 @@ def test_a_cancelled_or_foreign_token_is_refused(lab_info) -> None:  # type: ign
             collector.ContinueRetrievePropertiesEx(token=token)
 
 
-def test_the_picker_list_shows_a_first_page_then_the_rest_each_vm_once(lab_info) -> None:  # type: ignore[no-untyped-def]
+def test_the_picker_list_shows_a_first_page_then_the_rest_each_vm_once(tmp_path: Path) -> None:
     reports: list[list[VmSummary]] = []
-    with session_to(lab_info, timeout=30.0) as s, watching() as wire:
+    # Each call costs 60 ms, as over a slow link: which request waits for which shows in the
+    # wire's timings (with none, a request whose thread starts a millisecond late would seem
+    # to wait for one that was simply quicker).
+    scenario = write_scenario(tmp_path, filler_vms=250)
+    with (
+        running_lab(scenario, delay_ms=60) as info,
+        session_to(info, timeout=30.0) as s,
+        watching() as wire,
+    ):
         rows = list_vms(s, report=reports.append)
     shown = [r for page in reports for r in page]
     assert sorted(r.moref for r in shown) == sorted(r.moref for r in rows)
@@ -103,3 +113,35 @@ def test_the_picker_list_shows_a_first_page_then_the_rest_each_vm_once(lab_info)
     assert wire.calls["CancelRetrievePropertiesEx"] == 1
     assert "ContinueRetrievePropertiesEx" not in wire.calls
     assert len(wire.critical_path()) <= 2
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_a_reading_stopped_midway_releases_the_rest_of_the_answer(lab_info) -> None:  # type: ignore[no-untyped-def]
+    # The next page is asked for while the caller reads the one before: a caller that gives up
+    # (an error of its own) must not leave the rest of the answer held on the server.
+    pages: list[int] = []
+
+    def on_page(objects: list[Any]) -> None:
+        pages.append(len(objects))
+        if len(pages) == 2:
+            raise _Stop
+
+    with session_to(lab_info, timeout=30.0) as s, watching() as wire:
+        with pytest.raises(_Stop):
+            retrieve(
+                s.content.propertyCollector, [_names_spec(s)], page_size=50, lean=True,
+                on_page=on_page,
+            )  # fmt: skip
+        # The reading thread ends after the request it may be in, then releases the rest.
+        deadline = time.monotonic() + 10
+        while not wire.calls["CancelRetrievePropertiesEx"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert pages == [50, 50]
+        assert wire.calls["CancelRetrievePropertiesEx"] == 1
+        # No more than the pages read ahead were asked for, not the whole answer.
+        assert wire.calls["ContinueRetrievePropertiesEx"] < VMS // 50
+        # The session goes on as before.
+        assert len(retrieve(s.content.propertyCollector, [_names_spec(s)], lean=True)) == VMS

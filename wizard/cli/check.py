@@ -55,29 +55,27 @@ def _load() -> None:
 
 def _check(args: argparse.Namespace, login: Login, out: TextIO) -> int:
     with connected(login, args.timeout, _load) as session:
-        from wizard.check_text import check_report
+        from wizard.check_text import check_report, scan_judge, scan_report
         from wizard.vsphere.errors import VsphereError
-        from wizard.vsphere.facts import collect_all_facts, collect_facts
+        from wizard.vsphere.facts import collect_facts, scan_all
 
         try:
             if args.all:
-                all_facts = collect_all_facts(session, evidence_days=args.evidence_days)
+                # Each VM judged as soon as its page is read, while the server sends the next.
+                judge = scan_judge(as_json=args.json, detail=args.detail, version=__version__)
+                judged = scan_all(session, judge, evidence_days=args.evidence_days)
+                report = scan_report(judged, as_json=args.json, detail=args.detail)
             else:
                 ref = one_vm(session, args.check_vm, args.check_moref)
-                all_facts = [
-                    collect_facts(
-                        session,
-                        ref.moref,
-                        evidence_days=args.evidence_days,
-                        read_log=args.read_log,
-                    )
-                ]
+                facts = collect_facts(
+                    session, ref.moref, evidence_days=args.evidence_days, read_log=args.read_log
+                )
+                report = check_report(
+                    [facts], scan=False, as_json=args.json, detail=args.detail, version=__version__
+                )
         except VsphereError as exc:
             raise CliError(f"{exc.message} {exc.next_step}", error_exit(exc)) from None
         # before logging out: the verdict does not wait for the logout's round trip
-        report = check_report(
-            all_facts, scan=args.all, as_json=args.json, detail=args.detail, version=__version__
-        )
         out.write(report)
         out.flush()
     return EXIT_OK

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from wizard.kb.facts import (
     ClusterFacts,
@@ -54,6 +55,8 @@ from wizard.vsphere.names import unescape_name
 from wizard.vsphere.session import Session
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 VM_PROPS = (
     "name",
@@ -87,6 +90,11 @@ CLUSTER_PROPS = ("name", "configurationEx", "summary")
 # A scan reads only the video card of each VM's devices (all the rules look at): the other
 # devices are three fifths of the answer, skipped unread by the lean reader.
 _VIDEO_CARDS_ONLY = {"config.hardware.device": vim.vm.device.VirtualVideoCard}
+SCAN_PAGE_SIZE = 1_000
+"""Objects per page of a scan's read (``check --all``): the server puts each next page together
+while this side reads the one before (see :func:`~wizard.vsphere.collector.retrieve`), so a
+scan of 10,000 VMs waits for the server's first page only, not for all ten. Larger pages wait
+longer for the first; smaller ones cost more round trips over a slow link."""
 SSE41_BIT = 19
 """SSE4.1 is CPUID level 1, ECX bit 19; without it 3D is not recommended (the article)."""
 
@@ -362,21 +370,46 @@ def collect_all_facts(
     evidence_days: int = 30,
     now: datetime | None = None,
 ) -> list[VmFacts]:
-    """Facts of every VM, from the same few bulk requests whatever the inventory size.
+    """Facts of every VM, sorted by name: :func:`scan_all` keeping the facts themselves."""
+    return scan_all(session, _itself, evidence_days=evidence_days, now=now)
 
-    For a cluster-wide risk scan (``check --all``), at the same time: one
-    ``RetrievePropertiesEx`` from the root folder (VMs, hosts, clusters, datacenters and
-    folders; plus one request per further page), one ``QueryEvents`` for failure events under
-    the root folder, and one read of the VMs' ids followed by one ``HasPrivilegeOnEntities``
-    for all of them: two latencies on a slow link, and the privileges are answered while the
-    large read is still arriving. The two large
-    answers are read with the collector's lean reader (see :mod:`wizard.vsphere.collector`).
-    vCenter returns at most 1,000 events to ``QueryEvents``: in a very busy inventory older
-    failures may be missed (a single VM's :func:`collect_facts` looks at that VM only). Logs
-    are not read.
+
+def _itself(facts: VmFacts) -> VmFacts:
+    return facts
+
+
+def scan_all(
+    session: Session,
+    work: Callable[[VmFacts], T],
+    *,
+    evidence_days: int = 30,
+    now: datetime | None = None,
+) -> list[T]:
+    """``work(facts)`` for every VM, from the same few bulk requests whatever the inventory size.
+
+    For a cluster-wide risk scan (``check --all``, whose ``work`` judges the VM), at the same
+    time:
+
+    1. the VMs' properties: one ``RetrievePropertiesEx`` from the root folder, then one
+       ``ContinueRetrievePropertiesEx`` per page of :data:`SCAN_PAGE_SIZE` VMs;
+    2. what the VMs' facts refer to: their hosts, clusters, datacenters and folders (one
+       ``RetrievePropertiesEx``);
+    3. one ``QueryEvents`` for failure events under the root folder;
+    4. the VMs' ids (one ``RetrievePropertiesEx``), then one ``HasPrivilegeOnEntities`` for
+       all of them.
+
+    Each page of VMs is worked on as soon as it is read and 2 to 4 have answered, while the server
+    puts the next page together: for 10,000 VMs the server's share and this side's reading
+    and judging overlap instead of following each other. A slow link costs two latencies
+    before the first page is worked on, and one per page after it. The large answers are
+    read with the collector's lean reader (see :mod:`wizard.vsphere.collector`). vCenter
+    returns at most 1,000 events to ``QueryEvents``: in a very busy inventory older failures
+    may be missed (a single VM's :func:`collect_facts` looks at that VM only). Logs are not
+    read. Should the session have expired, the scan starts again after the login, so
+    ``work`` may see a VM twice; only the second run's results are returned.
 
     Returns:
-        One :class:`~wizard.kb.facts.VmFacts` per VM, sorted by name.
+        ``work``'s result for each VM, in the order of the VMs' names.
 
     Raises:
         VsphereError: see :mod:`wizard.vsphere.errors`.
@@ -384,18 +417,8 @@ def collect_all_facts(
     when = now if now is not None else datetime.now(UTC)
     privileges = [p.value for p in Privilege]
 
-    def read() -> tuple[list[ObjectProps], list[Any], list[Any]]:
+    def run() -> list[T]:
         content = session.content
-        spec = inventory_filter(
-            content,
-            {
-                vim.VirtualMachine: (*VM_PROPS, "parent"),
-                vim.HostSystem: (*HOST_PROPS, "parent"),
-                vim.ClusterComputeResource: CLUSTER_PROPS,
-                vim.Datacenter: ("name", "parent"),
-                vim.Folder: ("name", "parent"),
-            },
-        )
         ef = vim.event.EventFilterSpec
 
         def privileges_on(morefs: list[str]) -> list[Any]:
@@ -412,7 +435,7 @@ def collect_all_facts(
 
         def listed_then_privileges() -> tuple[set[str], list[Any]]:
             # The VMs' ids alone (no properties: a fifth of a second for 10,000 VMs), so that
-            # the privileges are asked while the large read is still being received and read.
+            # the privileges are asked while the VMs' properties are still being read.
             listed = retrieve(
                 content.propertyCollector,
                 [inventory_filter(content, {vim.VirtualMachine: ()})],
@@ -421,75 +444,167 @@ def collect_all_facts(
             morefs = [o.moref for o in listed if o.type == "VirtualMachine"]
             return set(morefs), privileges_on(morefs)
 
-        objects, events, (listed, held) = together(
-            lambda: retrieve(
-                content.propertyCollector, [spec], lean=True, only_items=_VIDEO_CARDS_ONLY
-            ),
-            lambda: content.eventManager.QueryEvents(
+        def surroundings() -> list[ObjectProps]:
+            spec = inventory_filter(
+                content,
+                {
+                    vim.HostSystem: (*HOST_PROPS, "parent"),
+                    vim.ClusterComputeResource: CLUSTER_PROPS,
+                    vim.Datacenter: ("name", "parent"),
+                    vim.Folder: ("name", "parent"),
+                },
+            )
+            return retrieve(content.propertyCollector, [spec], lean=True)
+
+        def events() -> list[Any]:
+            found = content.eventManager.QueryEvents(
                 filter=ef(
                     entity=ef.ByEntity(entity=content.rootFolder, recursion="all"),
                     time=ef.ByTime(beginTime=when - timedelta(days=evidence_days)),
                     eventTypeId=list(EVENT_TYPES),
                 )
-            ),
-            listed_then_privileges,
-        )
-        # A VM created between the two reads: its privileges asked now.
-        late = [o.moref for o in objects if o.type == "VirtualMachine" and o.moref not in listed]
-        held = held + privileges_on(late)
-        return objects, list(held or ()), list(events or ())
+            )
+            return list(found or ())
+
+        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="vsphere-scan") as pool:
+            around = pool.submit(surroundings)
+            failures = pool.submit(events)
+            rights = pool.submit(listed_then_privileges)
+            scan = _Scan(session, privileges, when, work)
+
+            def ready() -> bool:
+                if scan.context is None:
+                    if not all(f.done() for f in (around, rights, failures)):
+                        return False
+                    scan.context = _ScanContext.of(
+                        around.result(), rights.result(), failures.result(), privileges
+                    )
+                return True
+
+            def on_page(page: list[ObjectProps]) -> None:
+                # Pages read before the rest has come wait for it, so that the reading of the
+                # next pages is not held up by the privileges' answer.
+                waiting.extend(page)
+                if ready():
+                    scan.add(waiting)
+                    waiting.clear()
+
+            waiting: list[ObjectProps] = []
+
+            vm_spec = inventory_filter(content, {vim.VirtualMachine: (*VM_PROPS, "parent")})
+            try:
+                retrieve(
+                    content.propertyCollector,
+                    [vm_spec],
+                    lean=True,
+                    only_items=_VIDEO_CARDS_ONLY,
+                    page_size=SCAN_PAGE_SIZE,
+                    on_page=on_page,
+                )
+                for future in (around, rights, failures):
+                    future.result()
+                on_page([])
+                return scan.finish(privileges_on)
+            except BaseException:
+                for future in (around, failures, rights):
+                    future.cancel()
+                raise
 
     with gc_paused():
-        return _all_facts(session, read, privileges, when)
+        return session.call(run)
 
 
-def _all_facts(
-    session: Session,
-    read: Callable[[], tuple[list[ObjectProps], list[Any], list[Any]]],
-    privileges: list[str],
-    when: datetime,
-) -> list[VmFacts]:
-    objects, held, events = session.call(read)
-    by_moref = {o.moref: o for o in objects}
-    hosts = {o.moref: host_facts(o) for o in objects if o.type == "HostSystem"}
-    members: dict[str, list[HostFacts]] = {}
-    for o in objects:
-        if o.type == "HostSystem":
-            members.setdefault(moref_of(o.get("parent")), []).append(hosts[o.moref])
-    clusters = {
-        o.moref: _cluster_facts(o, _sorted_hosts(members.get(o.moref, [])))
-        for o in objects
-        if o.type == "ClusterComputeResource"
-    }
-    granted = _granted(held, privileges)
-    events_by_vm: dict[str, list[Any]] = {}
-    for event in events:
-        target = getattr(getattr(event, "vm", None), "vm", None)
-        if target is not None:
-            events_by_vm.setdefault(moref_of(target), []).append(event)
+@dataclass
+class _ScanContext:
+    """What a scan's VM facts refer to, read beside the VMs' properties."""
 
-    out = []
-    for o in objects:
-        if o.type != "VirtualMachine":
-            continue
-        host_moref = moref_of(o.get("runtime.host"))
-        host_obj = by_moref.get(host_moref)
-        cluster_moref = moref_of(host_obj.get("parent")) if host_obj is not None else ""
-        out.append(
-            vm_facts(
+    hosts: dict[str, HostFacts]
+    clusters: dict[str, ClusterFacts]
+    by_moref: dict[str, ObjectProps]
+    listed: set[str]
+    granted: dict[str, tuple[tuple[str, bool], ...]]
+    events_by_vm: dict[str, list[Any]]
+
+    @classmethod
+    def of(
+        cls,
+        objects: list[ObjectProps],
+        rights: tuple[set[str], list[Any]],
+        events: list[Any],
+        privileges: list[str],
+    ) -> _ScanContext:
+        by_moref = {o.moref: o for o in objects}
+        hosts = {o.moref: host_facts(o) for o in objects if o.type == "HostSystem"}
+        members: dict[str, list[HostFacts]] = {}
+        for o in objects:
+            if o.type == "HostSystem":
+                members.setdefault(moref_of(o.get("parent")), []).append(hosts[o.moref])
+        clusters = {
+            o.moref: _cluster_facts(o, _sorted_hosts(members.get(o.moref, [])))
+            for o in objects
+            if o.type == "ClusterComputeResource"
+        }
+        events_by_vm: dict[str, list[Any]] = {}
+        for event in events:
+            target = getattr(getattr(event, "vm", None), "vm", None)
+            if target is not None:
+                events_by_vm.setdefault(moref_of(target), []).append(event)
+        listed, held = rights
+        return cls(hosts, clusters, by_moref, listed, _granted(held, privileges), events_by_vm)
+
+
+class _Scan(Generic[T]):
+    """The VMs of a scan, worked on page by page (see :func:`scan_all`)."""
+
+    def __init__(
+        self,
+        session: Session,
+        privileges: list[str],
+        when: datetime,
+        work: Callable[[VmFacts], T],
+    ) -> None:
+        self._vcenter = str(session.endpoint)
+        self._privileges = privileges
+        self._when = when
+        self._work = work
+        self.context: _ScanContext | None = None
+        self._done: list[tuple[tuple[str, str], T]] = []
+        self._late: list[ObjectProps] = []
+
+    def add(self, page: list[ObjectProps], late: bool = False) -> None:
+        context = self.context
+        assert context is not None  # set before the first page
+        for o in page:
+            if o.type != "VirtualMachine":
+                continue
+            if not late and o.moref not in context.listed:
+                self._late.append(o)  # created after the ids were read: privileges asked last
+                continue
+            host_moref = moref_of(o.get("runtime.host"))
+            host_obj = context.by_moref.get(host_moref)
+            cluster_moref = moref_of(host_obj.get("parent")) if host_obj is not None else ""
+            facts = vm_facts(
                 o,
-                vcenter=str(session.endpoint),
-                host=hosts.get(host_moref),
-                cluster=clusters.get(cluster_moref),
-                datacenter=_datacenter_of(o, by_moref),
-                privileges=granted.get(o.moref, ()),
-                evidence=evidence_from_events(events_by_vm.get(o.moref, [])),
-                read_at=when,
+                vcenter=self._vcenter,
+                host=context.hosts.get(host_moref),
+                cluster=context.clusters.get(cluster_moref),
+                datacenter=_datacenter_of(o, context.by_moref),
+                privileges=context.granted.get(o.moref, ()),
+                evidence=evidence_from_events(context.events_by_vm.get(o.moref, [])),
+                read_at=self._when,
             )
-        )
-    out.sort(key=lambda f: (f.name.casefold(), f.moref))
-    log.info("Collected facts of %d VMs on %s", len(out), session.endpoint)
-    return out
+            self._done.append(((facts.name.casefold(), facts.moref), self._work(facts)))
+
+    def finish(self, privileges_on: Callable[[list[str]], list[Any]]) -> list[T]:
+        """The results in the order of VM names, once the late VMs' privileges are asked."""
+        context = self.context
+        if self._late and context is not None:
+            held = privileges_on([o.moref for o in self._late])
+            context.granted.update(_granted(held, self._privileges))
+            self.add(self._late, late=True)
+        self._done.sort(key=lambda done: done[0])
+        log.info("Scanned %d VMs on %s", len(self._done), self._vcenter)
+        return [result for _key, result in self._done]
 
 
 def _granted(held: list[Any], privileges: list[str]) -> dict[str, tuple[tuple[str, bool], ...]]:
