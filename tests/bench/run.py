@@ -263,7 +263,7 @@ def table(figures: dict[str, Any]) -> str:
     for f in figures["ticket"]:
         lines.append(f"{'':34}{f['vms']:>5}  {f['ticket_s']:>8.3f}  {f['ticket_round_trips']:>11}")
     lines.append(
-        "check --all                         VMs   seconds  (read + judge)  round trips  "
+        "check --all                         VMs   seconds  (facts + beyond) round trips  "
         "command line: --json  text"
     )
     for f in figures["scan"]:
