@@ -120,3 +120,20 @@ def test_a_page_with_anything_but_names_is_not_read_as_names() -> None:
         assert _names_page(_page(odd + named)) is None, odd
     assert _names_page(_page(named).replace(b"</returnval>", b"<extra/></returnval>")) is None
     assert _names_page((_HEAD + _FOOT).encode()) is None
+
+
+def test_a_page_longer_than_a_slice_is_read_whole_and_checked_to_its_end() -> None:
+    # Scanned slice by slice (the GUI thread draws between two), read as if in one piece.
+    from wizard.vsphere.collector import _SIMPLE_SLICE
+
+    count = 3 * _SIMPLE_SLICE // 60 + 7
+    vms = "".join(_vm(f"vm-{i}", ("name", f"<val>VM number {i}</val>")) for i in range(count))
+    found = _simple_page(_page(vms, token="9", token_first=True))
+    assert found is not None
+    assert [o.moref for o in found.objects] == [f"vm-{i}" for i in range(count)]
+    assert all(o.props == {"name": f"VM number {i}"} for i, o in enumerate(found.objects))
+    assert found.token == "9"
+    assert len(vms) > 2 * _SIMPLE_SLICE
+    # Something other than a plain value in the last slice still sends the page to the decoder.
+    late = _vm("vm-last", ("guest.screen", "<val><width>800</width></val>"))
+    assert _simple_page(_page(vms + late)) is None
