@@ -204,9 +204,11 @@ def test_round_trips_do_not_grow_with_the_inventory(tmp_path: Path) -> None:
         **small["collect_all_facts"][0],
         "ContinueRetrievePropertiesEx": pages - 1,
     }
-    # The pages follow each other; the rest went out at once. A page of a thousand VMs takes
-    # the lab longer than the 60 ms delay, so a request that merely ended before the next
-    # page was asked for may show in the chain as well: at most one.
+    # The pages follow each other (each Continue goes out once the page before has arrived),
+    # so the chain is at least as long as the pages; the rest went out at once. A page of a
+    # thousand VMs takes the lab longer than the 60 ms delay, so a request that merely ended
+    # before the next page was asked for may show in the chain as well: at most one. (Which of
+    # two chains of equal length is reported is chance: the events then the privileges is as
+    # long as two pages.)
     chain = large["collect_all_facts"][1]
-    assert chain.count("ContinueRetrievePropertiesEx") == pages - 1
-    assert len(chain) <= pages + 1
+    assert pages <= len(chain) <= pages + 1

@@ -55,6 +55,7 @@ class CheckpointWizard(QWizard):
         super().__init__(parent)
         self.ctx = ctx
         self._focus_before_update: QWidget | None = None
+        self._focus_placed: QWidget | None = None
         self.setObjectName("checkpointWizard")
         if sys.platform != "win32":
             self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
@@ -142,8 +143,22 @@ class CheckpointWizard(QWizard):
 
     @Slot(int)
     def on_wizard_current_id_changed(self, _page_id: int) -> None:
-        # After the page is shown: focus set in initializePage() is lost while it is hidden.
-        QTimer.singleShot(0, self._focus_page)
+        # The page is shown by now: its first focus goes there at once, before any key typed
+        # after it appeared. Once more when the events queued by the switch have run (a focus
+        # set while the page was hidden is lost), unless the technician has moved it meanwhile:
+        # keys typed into the field they chose must not go on in another one.
+        self._focus_page()
+        self._focus_placed = QApplication.focusWidget()
+        QTimer.singleShot(0, self, self._focus_page_unless_moved)
+
+    @Slot()
+    def _focus_page_unless_moved(self) -> None:
+        now, placed = QApplication.focusWidget(), self._focus_placed
+        self._focus_placed = None
+        page = self.currentPage()
+        if now is not None and now is not placed and page is not None and page.isAncestorOf(now):
+            return
+        self._focus_page()
 
     def _focus_page(self) -> None:
         page = self.currentPage()
