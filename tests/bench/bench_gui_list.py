@@ -17,7 +17,6 @@ import itertools
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QTimer  # noqa: E402
 
 from tests.bench.bench_gui_verdict import _trust_once, connect_filled, pump_until  # noqa: E402
-from tests.bench.common import lab_of, median  # noqa: E402
+from tests.bench.common import lab_of, median, scratch_data_folder  # noqa: E402
 from wizard import paths  # noqa: E402
 from wizard.ui import dialogs  # noqa: E402
 from wizard.ui.app import create_application  # noqa: E402
@@ -111,7 +110,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", action="store_true", help="print the medians as JSON")
     args = parser.parse_args()
-    paths.set_basedir(Path(tempfile.mkdtemp(prefix="bench-gui-list-")))
+    paths.set_basedir(scratch_data_folder("bench-gui-list-"))
     create_application()
     dialogs.show_modal = _trust_once
     figures = measure(args.latency_ms, args.vms, args.runs)

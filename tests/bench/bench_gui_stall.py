@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -29,6 +28,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QDialog  # noqa: E402
 
+from tests.bench.common import scratch_data_folder  # noqa: E402
 from tests.gui.test_responsiveness import (  # noqa: E402
     LIMIT_S,
     PHASES,
@@ -164,7 +164,7 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=int, default=300)
     parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
-    paths.set_basedir(Path(tempfile.mkdtemp(prefix="bench-gui-stall-")))
+    paths.set_basedir(scratch_data_folder("bench-gui-stall-"))
     create_application()
     dialogs.show_modal = trust_once
     binary = lab_binary_for_tests()

@@ -25,7 +25,6 @@ import contextlib
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -38,7 +37,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QTimer  # noqa: E402
 
-from tests.bench.common import TICKET_VM, Lab, lab_of, median  # noqa: E402
+from tests.bench.common import TICKET_VM, Lab, lab_of, median, scratch_data_folder  # noqa: E402
 from tests.gui.lab_flow import fill_connect  # noqa: E402
 from tests.helpers.wire import watching  # noqa: E402
 from wizard import paths  # noqa: E402
@@ -137,7 +136,7 @@ def connect_filled(lab: Lab, *, vm: str | None = None) -> Iterator[MainWindow]:
     trust": no question between Connect and the login); closed afterwards. Each window has
     a data folder of its own: the pins of earlier runs' labs (other ports) would make the
     login wait for the service content, as for a technician with several vCenters."""
-    paths.set_basedir(Path(tempfile.mkdtemp(prefix="bench-gui-")))
+    paths.set_basedir(scratch_data_folder("bench-gui-"))
     win = MainWindow(vm=vm)
     try:
         win.resize(1000, 760)
@@ -185,7 +184,7 @@ def measure(latency_ms: int, vms: int, runs: int) -> dict[str, Any]:
 
 
 def _setup(old: bool) -> None:
-    paths.set_basedir(Path(tempfile.mkdtemp(prefix="bench-gui-verdict-")))
+    paths.set_basedir(scratch_data_folder("bench-gui-verdict-"))
     create_application()
     dialogs.show_modal = _trust_once
     if old:

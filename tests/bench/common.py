@@ -6,6 +6,7 @@ not collect, and one smoke test (``test_bench_smoke.py``) that runs them at the 
 
 from __future__ import annotations
 
+import atexit
 import collections
 import contextlib
 import hashlib
@@ -13,6 +14,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -37,6 +39,14 @@ NAMED_VMS = 3
 """VMs of ``tests/helpers/vsphere_lab.write_scenario``; filler VMs make up the rest."""
 
 _SOAP_METHOD = re.compile(rb"<(?:\w+:)?Body[^>]*>\s*<(?:\w+:)?(\w+)")
+
+
+def scratch_data_folder(prefix: str) -> Path:
+    """A data folder of the product's own (pins, settings, journal) for this process, removed
+    when the process ends: a benchmark run leaves nothing in the temporary folder."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def median(values: list[float]) -> float:

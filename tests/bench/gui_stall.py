@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +20,13 @@ def child(latency_ms: int) -> None:
     """One walk; print the figures."""
     sys.path.insert(0, str(REPO))
     from tests.bench import bench_gui_stall as stall
+    from tests.bench.common import scratch_data_folder
     from tests.helpers.lab import lab_binary_for_tests
     from wizard import paths
     from wizard.ui import dialogs
     from wizard.ui.app import create_application
 
-    paths.set_basedir(Path(tempfile.mkdtemp(prefix="bench-gui-stall-")))
+    paths.set_basedir(scratch_data_folder("bench-gui-stall-"))
     create_application()
     dialogs.show_modal = stall.trust_once
     run = stall.one_run(latency_ms, lab_binary_for_tests())
