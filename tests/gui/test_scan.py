@@ -46,7 +46,8 @@ def test_the_check_page_speaks_words_and_keeps_ids_behind_details(
     assert ids_in(check) == []
     assert "Windows 7 (64-bit)" in shown
     assert "hardware version 8" in shown
-    assert "Evidence of the failure: 2 traces" in shown
+    # (the whole page on failure: seen once in CI without this line, not reproduced since)
+    assert "Evidence of the failure: 2 traces" in shown, shown
 
     # The ids are one key press away, for the one who wants them.
     assert check.details_button.text() == "Show &details"
