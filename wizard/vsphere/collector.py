@@ -24,6 +24,7 @@ import contextlib
 import gc
 import html
 import http.client
+import io
 import logging
 import queue
 import re
@@ -251,23 +252,89 @@ def _only_items(o: ObjectProps, only: Mapping[str, Any]) -> ObjectProps:
     return ObjectProps(o.moref, o.type, props, o.missing)
 
 
-def lean_call(mo: Any, method: str, **kwargs: Any) -> Any:
-    """Call ``method`` of the managed object ``mo`` and read the answer with the lean reader.
+Held = dict[str, dict[str, bool]]
+"""Entity id -> {privilege id: granted}, as ``HasPrivilegeOnEntities`` answers."""
 
-    The same request and the same result as ``getattr(mo, method)(**kwargs)``, for methods
-    whose answer is large (``HasPrivilegeOnEntities`` for thousands of VMs); anything the lean
-    reader leaves to pyVmomi is read by pyVmomi.
+
+def privileges_held(
+    authorization_manager: Any, entities: Sequence[Any], session_key: str, privileges: list[str]
+) -> Held:
+    """``HasPrivilegeOnEntities`` for ``entities``: which of ``privileges`` the session holds on
+    each, by entity id (an entity or privilege the answer leaves out is not in the mapping).
+
+    For a scan's thousands of VMs the answer (a megabyte a thousand VMs) is read with one
+    regular expression (:func:`_privileges_answer`) instead of a parser and a decoder, six times
+    cheaper; an answer of any other shape is read as pyVmomi reads it.
     """
-    if not _is_soap_stub(mo):
-        return getattr(mo, method)(**kwargs)
-    reader = _LeanReader(mo, {})
-    info = mo._GetMethodInfo(method)
+    kwargs = {"entity": list(entities), "sessionId": session_key, "privId": privileges}
+    method = "HasPrivilegeOnEntities"
+    if not _is_soap_stub(authorization_manager):
+        return held_of(getattr(authorization_manager, method)(**kwargs))
+    reader = _LeanReader(authorization_manager, {})
+    info = authorization_manager._GetMethodInfo(method)
     args = [kwargs.get(p.name) for p in info.params]
+
+    def read(stream: Any) -> Held:
+        data = _read_all(stream)
+        found = _privileges_answer(data)
+        if found is None:
+            log.debug("%s: an answer of another shape, read by the lean decoder", method)
+            found = held_of(reader.read_result(io.BytesIO(data), info.result))
+        return found
+
     try:
-        return reader.invoke(method, args, lambda stream: reader.read_result(stream, info.result))
+        held: Held = reader.invoke(method, args, read)
+        return held
     except _NotLean as exc:
         log.debug("%s: %s in the answer, read again by pyVmomi", method, exc)
-    return getattr(mo, method)(**kwargs)
+    return held_of(getattr(authorization_manager, method)(**kwargs))
+
+
+def held_of(answer: Sequence[Any] | None) -> Held:
+    """``HasPrivilegeOnEntities``' answer as pyVmomi returns it, by entity id."""
+    return {
+        moref_of(e.entity): {str(a.privId): bool(a.isGranted) for a in e.privAvailability or ()}
+        for e in answer or ()
+    }
+
+
+# One entity and the privileges asked for it: the whole of an answer of
+# ``HasPrivilegeOnEntities`` is a run of these and nothing else.
+_PRIVILEGE_HELD = (
+    r"<privAvailability><privId>([^<]*)</privId><isGranted>(true|false|1|0)</isGranted>"
+    r"</privAvailability>"
+)
+_ENTITY_HELD = (
+    r'<returnval><entity type="[^"<>]*"[^<>]*>([^<]*)</entity>'
+    r"((?:<privAvailability><privId>[^<]*</privId><isGranted>(?:true|false|1|0)</isGranted>"
+    r"</privAvailability>)*)</returnval>"
+)
+_PRIVILEGE_TOKEN = re.compile(_PRIVILEGE_HELD)
+_ENTITY_TOKEN = re.compile(_ENTITY_HELD)
+_ENTITY_RUN = re.compile(f"(?:{_ENTITY_HELD})*")
+_PRIVILEGES_BODY = re.compile(
+    r'<HasPrivilegeOnEntitiesResponse xmlns="urn:vim25">(.*)</HasPrivilegeOnEntitiesResponse>'
+    r"</(?:\w+:)?Body>",
+    re.S,
+)
+
+
+def _privileges_answer(data: bytes) -> Held | None:
+    """An answer of ``HasPrivilegeOnEntities`` read with :data:`_ENTITY_TOKEN`, or None when it
+    is anything but a run of those (a fault, another prefix, whitespace, attributes pyVmomi
+    would read): the caller then reads it whole."""
+    text = data.decode("utf-8")
+    body = _PRIVILEGES_BODY.search(text)
+    if body is None or _ENTITY_RUN.fullmatch(text, *body.span(1)) is None:
+        return None
+    unescape = html.unescape
+    held: Held = {}
+    for entity, privileges in _ENTITY_TOKEN.findall(text, *body.span(1)):
+        held[unescape(entity) if "&" in entity else entity] = {
+            unescape(p) if "&" in p else p: granted in ("true", "1")
+            for p, granted in _PRIVILEGE_TOKEN.findall(privileges)
+        }
+    return held
 
 
 def _pages(

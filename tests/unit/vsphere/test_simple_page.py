@@ -7,7 +7,7 @@ through this path by the integration tests, against pyVmomi's reading of the sam
 
 from __future__ import annotations
 
-from wizard.vsphere.collector import _names_page, _simple_page
+from wizard.vsphere.collector import _names_page, _privileges_answer, _simple_page
 
 _HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.'
@@ -137,3 +137,45 @@ def test_a_page_longer_than_a_slice_is_read_whole_and_checked_to_its_end() -> No
     # Something other than a plain value in the last slice still sends the page to the decoder.
     late = _vm("vm-last", ("guest.screen", "<val><width>800</width></val>"))
     assert _simple_page(_page(vms + late)) is None
+
+
+_PRIV_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<soapenv:Envelope xmlns:soapenv="http://schemas.'
+    'xmlsoap.org/soap/envelope/"><soapenv:Body><HasPrivilegeOnEntitiesResponse xmlns="urn:vim25">'
+)
+_PRIV_FOOT = "</HasPrivilegeOnEntitiesResponse></soapenv:Body></soapenv:Envelope>"
+
+
+def _entity(moref: str, *privileges: tuple[str, str]) -> str:
+    held = "".join(
+        f"<privAvailability><privId>{p}</privId><isGranted>{g}</isGranted></privAvailability>"
+        for p, g in privileges
+    )
+    return f'<returnval><entity type="VirtualMachine">{moref}</entity>{held}</returnval>'
+
+
+def test_privileges_are_read_by_entity_with_their_answer() -> None:
+    answer = _entity("vm-1", ("VirtualMachine.Config.AdvancedConfig", "true"), ("A&amp;B", "false"))
+    answer += _entity("vm-&lt;2&gt;", ("VirtualMachine.Interact.PowerOff", "1"))
+    answer += _entity("vm-3")  # an entity whose privileges the server left out
+    found = _privileges_answer((_PRIV_HEAD + answer + _PRIV_FOOT).encode())
+    assert found == {
+        "vm-1": {"VirtualMachine.Config.AdvancedConfig": True, "A&B": False},
+        "vm-<2>": {"VirtualMachine.Interact.PowerOff": True},
+        "vm-3": {},
+    }
+    assert _privileges_answer((_PRIV_HEAD + _PRIV_FOOT).encode()) == {}
+
+
+def test_a_privileges_answer_of_another_shape_is_left_to_the_decoder() -> None:
+    good = _entity("vm-1", ("P", "true"))
+    for odd in (
+        good.replace("<privId>", '<privId xsi:type="xsd:string">'),  # attributes
+        good.replace("</privAvailability>", "</privAvailability>\n"),  # whitespace
+        good.replace("true", "yes"),  # not a boolean
+        good.replace("<returnval>", "<returnval><extra>1</extra>"),  # a field unknown here
+        good[: -len("</returnval>")],  # cut short
+    ):
+        assert _privileges_answer((_PRIV_HEAD + odd + _PRIV_FOOT).encode()) is None, odd
+    fault = _PRIV_HEAD.replace("HasPrivilegeOnEntitiesResponse", "Fault") + "</Fault>"
+    assert _privileges_answer(fault.encode()) is None
