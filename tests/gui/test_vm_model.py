@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTableView
 from pytestqt.qtbot import QtBot
@@ -45,6 +47,42 @@ def test_only_flagged_and_sort_by_hardware(qtbot: QtBot) -> None:
     proxy.sort(Column.HARDWARE, Qt.SortOrder.DescendingOrder)
     assert proxy.index(0, Column.HARDWARE).data() == "19"
     assert proxy.index(proxy.rowCount() - 1, Column.HARDWARE).data() == "8"
+
+
+def test_typed_words_are_text_not_patterns_and_combine_with_only_flagged(qtbot: QtBot) -> None:
+    model = VmTableModel()
+    odd = ["web (old).corp", "web-old-corp", "a+b[1]*", "ab1", "Ünïcode \\ back"]
+    model.set_vms(
+        [
+            *summaries(5),
+            *(
+                replace(summaries(1)[0], name=name, moref=f"vm-odd-{i}", prescreen=i % 2 == 0)
+                for i, name in enumerate(odd)
+            ),
+        ]
+    )
+    proxy = VmFilterProxy()
+    proxy.setSourceModel(model)
+
+    def shown() -> list[str]:
+        return sorted(proxy.index(r, Column.NAME).data() for r in range(proxy.rowCount()))
+
+    proxy.set_text("(old).")
+    assert shown() == ["web (old).corp"]
+    proxy.set_text("+b[1]*")
+    assert shown() == ["a+b[1]*"]
+    proxy.set_text("\\ ÜNÏ")  # any order, any case
+    assert shown() == ["Ünïcode \\ back"]
+    proxy.set_text("web")
+    assert shown() == ["web (old).corp", "web-old-corp"]
+    proxy.set_only_flagged(True)  # vm-odd-0 is flagged, vm-odd-1 is not
+    assert shown() == ["web (old).corp"]
+    proxy.set_text("")
+    flagged = [model.vm(r).name for r in range(model.rowCount()) if model.vm(r).prescreen]
+    assert shown() == sorted(flagged)
+    assert "web-old-corp" not in flagged
+    proxy.set_only_flagged(False)
+    assert proxy.rowCount() == model.rowCount()
 
 
 def test_cells_read_as_words(qtbot: QtBot) -> None:

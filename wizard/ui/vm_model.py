@@ -19,6 +19,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QRegularExpression,
     QSortFilterProxyModel,
     Qt,
 )
@@ -79,6 +80,16 @@ class PickerRow:
     tie-break of every other."""
 
 
+_FLAGGED_MARK = "\ue000"
+"""Starts the search key of a VM the pre-screen flags (a private-use character, taken out of
+the rest of the key), so that "only flagged VMs" is part of the filter's pattern."""
+
+
+def _search_key(vm: VmSummary, guest: str) -> str:
+    key = f"{vm.name}\n{guest}\n{vm.guest_id}\n{vm.host}\n{vm.cluster}\n{vm.moref}".lower()
+    return key.replace(_FLAGGED_MARK, "") if _FLAGGED_MARK in key else key
+
+
 def picker_rows(vms: Sequence[VmSummary]) -> list[PickerRow]:
     """The table rows of ``vms``."""
     rows = []
@@ -96,7 +107,7 @@ def picker_rows(vms: Sequence[VmSummary]) -> list[PickerRow]:
                     vm.host,
                     _PRESCREEN_TEXT if vm.prescreen else "",
                 ),
-                f"{vm.name}\n{guest}\n{vm.guest_id}\n{vm.host}\n{vm.cluster}\n{vm.moref}".lower(),
+                (_FLAGGED_MARK if vm.prescreen else "") + _search_key(vm, guest),
                 int(ver) if ver.isdigit() else 0,
                 (vm.name.lower(), vm.moref),
             )
@@ -266,7 +277,14 @@ class VmTableModel(QAbstractTableModel):
 
 class VmFilterProxy(QSortFilterProxyModel):
     """Filters on every word of the typed text; sorting is handed to the model (see
-    :meth:`VmTableModel.sort`)."""
+    :meth:`VmTableModel.sort`).
+
+    The filter is one regular expression matched by Qt on each row's search key, with no
+    Python per row: a lookahead for each word, and one for the pre-screen's mark when only the
+    flagged VMs are shown. With no filter Qt keeps every row without asking the model; a
+    filter written in Python would be called for each of 10,000 rows whenever rows arrive or
+    the order changes (tens of milliseconds on the GUI thread each time).
+    """
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         model = self.sourceModel()
@@ -277,38 +295,27 @@ class VmFilterProxy(QSortFilterProxyModel):
         super().__init__(parent)
         self.setFilterRole(SEARCH_ROLE)
         self.setFilterKeyColumn(Column.NAME)
-        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self._words: list[str] = []
         self._only_flagged = False
 
     def set_text(self, text: str) -> None:
         """Keep rows that contain every word typed (name, guest OS, host, cluster or id)."""
         words = text.lower().split()
-        if words == self._words:
-            return
-        self.beginFilterChange()
-        self._words = words
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        if words != self._words:
+            self._words = words
+            self._refilter()
 
     def set_only_flagged(self, only: bool) -> None:
         """Keep only the VMs the pre-screen flags."""
-        if only == self._only_flagged:
-            return
-        self.beginFilterChange()
-        self._only_flagged = only
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        if only != self._only_flagged:
+            self._only_flagged = only
+            self._refilter()
 
-    def filterAcceptsRow(
-        self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex
-    ) -> bool:
-        model = self.sourceModel()
-        if (
-            self._only_flagged
-            and isinstance(model, VmTableModel)
-            and not model.vm(source_row).prescreen
-        ):
-            return False
-        if not self._words:
-            return True
-        key = model.index(source_row, Column.NAME, source_parent).data(SEARCH_ROLE)
-        return isinstance(key, str) and all(w in key for w in self._words)
+    def _refilter(self) -> None:
+        lookaheads = [f"(?=.*{QRegularExpression.escape(w)})" for w in self._words]
+        if self._only_flagged:
+            lookaheads.insert(0, f"(?={_FLAGGED_MARK})")
+        pattern = f"^{''.join(lookaheads)}" if lookaheads else ""
+        self.setFilterRegularExpression(
+            QRegularExpression(pattern, QRegularExpression.PatternOption.DotMatchesEverythingOption)
+        )

@@ -26,6 +26,7 @@ from wizard.vsphere.collector import (
     ObjectProps,
     climb_to_root,
     container_view,
+    gc_paused,
     inventory_filter,
     moref_of,
     property_specs,
@@ -147,7 +148,9 @@ def list_vms(
                 if new:
                     report(new)
 
-        rows = session.call(lambda: _read_list_streaming(session, report_new))
+        # The rows made from each page (``report``) are made with the collector paused too.
+        with gc_paused():
+            rows = session.call(lambda: _read_list_streaming(session, report_new))
     log.info("Listed %d VMs on %s", len(rows), session.endpoint)
     return rows
 
