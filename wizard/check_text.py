@@ -122,9 +122,15 @@ def scan_judge(*, as_json: bool, detail: bool, version: str) -> Callable[[VmFact
     from wizard.kb import assess, remedies  # lazily: the pure rules load with the command
 
     form = assessment_to_json if detail else assessment_summary_json
+    # In text without detail a VM that needs nothing (not affected, mitigated) shows its verdict
+    # alone: no remedy is recommended for it (remedies' policy), and its full check is not
+    # printed. Most of an inventory is such VMs, and its remedies are half of judging one.
+    skip_quiet = not as_json and not detail
 
     def judge(facts: VmFacts) -> Judged:
         assessment = assess(facts)
+        if skip_quiet and assessment.verdict in _QUIET:
+            return Judged(facts, assessment, (), "")
         rems = remedies(assessment, facts)
         line = json_line(form(assessment, rems, facts, version)) if as_json else ""
         return Judged(facts, assessment, rems, line)

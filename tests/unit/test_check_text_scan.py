@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.helpers.facts import make_facts
-from wizard.check_text import check_report
+from tests.unit.kb.test_properties import any_facts
+from wizard.check_text import Judged, check_report, scan_judge, scan_report
+from wizard.kb import assess, remedies
+from wizard.kb.facts import VmFacts
 
 
 def _scan(*, as_json: bool = False, detail: bool = False) -> str:
@@ -32,3 +39,19 @@ def test_the_json_scan_is_in_brief_unless_detail_is_asked() -> None:
     assert [d["scope"] for d in brief] == ["summary", "summary"]
     assert [d["scope"] for d in full] == ["full", "full"]
     assert [d["verdict"] for d in brief] == [d["verdict"] for d in full]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(any_facts(), min_size=1, max_size=6), st.booleans())
+def test_the_text_scan_says_what_the_full_judging_says(vms: list[VmFacts], detail: bool) -> None:
+    # The text scan leaves out the remedies of a VM that needs nothing: what it prints must be
+    # what it prints with every VM's remedies worked out.
+    vms = [replace(f, moref=f"vm-{i}") for i, f in enumerate(vms)]
+    judged = [scan_judge(as_json=False, detail=detail, version="1")(f) for f in vms]
+    full = [
+        Judged(f, assess(f), remedies(assess(f), f), "")  # every remedy, as before
+        for f in vms
+    ]
+    assert scan_report(judged, as_json=False, detail=detail) == scan_report(
+        full, as_json=False, detail=detail
+    )
