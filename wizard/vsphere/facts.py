@@ -21,8 +21,9 @@ its error stack, which is what the article's signatures are matched against.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -397,13 +398,15 @@ def scan_all(
     2. what the VMs' facts refer to: their hosts, clusters, datacenters and folders (one
        ``RetrievePropertiesEx``);
     3. one ``QueryEvents`` for failure events under the root folder;
-    4. the VMs' ids (one ``RetrievePropertiesEx``), then one ``HasPrivilegeOnEntities`` for
-       all of them.
+    4. as each page arrives, one ``HasPrivilegeOnEntities`` for its VMs.
 
-    Each page of VMs is worked on as soon as it is read and 2 to 4 have answered, while the server
-    puts the next page together: for 10,000 VMs the server's share and this side's reading
-    and judging overlap instead of following each other. A slow link costs two latencies
-    before the first page is worked on, and one per page after it. The large answers are
+    Each page of VMs is worked on as soon as it is read and 2 and 3 and its privileges have
+    answered, while the server puts the next page together: for 10,000 VMs the server's share
+    and this side's reading and judging overlap instead of following each other. (Asking the
+    privileges of all VMs at once, after a read of their ids, held the first page's judging
+    back until the server had answered for all 10,000: two to three seconds in the lab.) A
+    slow link costs two latencies before the first page is worked on, and one per page after
+    it. The large answers are
     read with the collector's lean reader (see :mod:`wizard.vsphere.collector`). vCenter
     returns at most 1,000 events to ``QueryEvents``: in a very busy inventory older failures
     may be missed (a single VM's :func:`collect_facts` looks at that VM only). Logs are not
@@ -433,17 +436,6 @@ def scan_all(
                 privileges,
             )
 
-        def listed_then_privileges() -> tuple[set[str], Held]:
-            # The VMs' ids alone (no properties: a fifth of a second for 10,000 VMs), so that
-            # the privileges are asked while the VMs' properties are still being read.
-            listed = retrieve(
-                content.propertyCollector,
-                [inventory_filter(content, {vim.VirtualMachine: ()})],
-                lean=True,
-            )
-            morefs = [o.moref for o in listed if o.type == "VirtualMachine"]
-            return set(morefs), privileges_on(morefs)
-
         def surroundings() -> list[ObjectProps]:
             spec = inventory_filter(
                 content,
@@ -466,30 +458,30 @@ def scan_all(
             )
             return list(found or ())
 
-        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="vsphere-scan") as pool:
+        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="vsphere-scan") as pool:
             around = pool.submit(surroundings)
             failures = pool.submit(events)
-            rights = pool.submit(listed_then_privileges)
-            scan = _Scan(session, privileges, when, work)
+            scan = _Scan(session, when, work)
+            # Pages read, each with its VMs' privileges on their way, worked on in order.
+            pending: deque[tuple[list[ObjectProps], Future[Held]]] = deque()
 
-            def ready() -> bool:
-                if scan.context is None:
-                    if not all(f.done() for f in (around, rights, failures)):
-                        return False
-                    scan.context = _ScanContext.of(
-                        around.result(), rights.result(), failures.result(), privileges
-                    )
-                return True
+            def work_on_arrived(*, wait: bool) -> None:
+                while pending:
+                    page, rights = pending[0]
+                    if scan.context is None:
+                        if not wait and not (around.done() and failures.done()):
+                            return
+                        scan.context = _ScanContext.of(around.result(), failures.result())
+                    if not wait and not rights.done():
+                        return
+                    scan.add(page, _granted(rights.result(), privileges))
+                    pending.popleft()
 
             def on_page(page: list[ObjectProps]) -> None:
-                # Pages read before the rest has come wait for it, so that the reading of the
-                # next pages is not held up by the privileges' answer.
-                waiting.extend(page)
-                if ready():
-                    scan.add(waiting)
-                    waiting.clear()
-
-            waiting: list[ObjectProps] = []
+                vms = [o for o in page if o.type == "VirtualMachine"]
+                if vms:
+                    pending.append((vms, pool.submit(privileges_on, [o.moref for o in vms])))
+                work_on_arrived(wait=False)
 
             vm_spec = inventory_filter(content, {vim.VirtualMachine: (*VM_PROPS, "parent")})
             try:
@@ -501,13 +493,15 @@ def scan_all(
                     page_size=SCAN_PAGE_SIZE,
                     on_page=on_page,
                 )
-                for future in (around, rights, failures):
-                    future.result()
-                on_page([])
-                return scan.finish(privileges_on)
+                work_on_arrived(wait=True)
+                around.result()
+                failures.result()
+                return scan.finish()
             except BaseException:
-                for future in (around, failures, rights):
-                    future.cancel()
+                around.cancel()
+                failures.cancel()
+                for _page, rights in pending:
+                    rights.cancel()
                 raise
 
     with gc_paused():
@@ -521,18 +515,10 @@ class _ScanContext:
     hosts: dict[str, HostFacts]
     clusters: dict[str, ClusterFacts]
     by_moref: dict[str, ObjectProps]
-    listed: set[str]
-    granted: dict[str, tuple[tuple[str, bool], ...]]
     events_by_vm: dict[str, list[Any]]
 
     @classmethod
-    def of(
-        cls,
-        objects: list[ObjectProps],
-        rights: tuple[set[str], Held],
-        events: list[Any],
-        privileges: list[str],
-    ) -> _ScanContext:
+    def of(cls, objects: list[ObjectProps], events: list[Any]) -> _ScanContext:
         by_moref = {o.moref: o for o in objects}
         hosts = {o.moref: host_facts(o) for o in objects if o.type == "HostSystem"}
         members: dict[str, list[HostFacts]] = {}
@@ -549,8 +535,7 @@ class _ScanContext:
             target = getattr(getattr(event, "vm", None), "vm", None)
             if target is not None:
                 events_by_vm.setdefault(moref_of(target), []).append(event)
-        listed, held = rights
-        return cls(hosts, clusters, by_moref, listed, _granted(held, privileges), events_by_vm)
+        return cls(hosts, clusters, by_moref, events_by_vm)
 
 
 class _Scan(Generic[T]):
@@ -559,27 +544,22 @@ class _Scan(Generic[T]):
     def __init__(
         self,
         session: Session,
-        privileges: list[str],
         when: datetime,
         work: Callable[[VmFacts], T],
     ) -> None:
         self._vcenter = str(session.endpoint)
-        self._privileges = privileges
         self._when = when
         self._work = work
         self.context: _ScanContext | None = None
         self._done: list[tuple[tuple[str, str], T]] = []
-        self._late: list[ObjectProps] = []
 
-    def add(self, page: list[ObjectProps], late: bool = False) -> None:
+    def add(
+        self, page: list[ObjectProps], granted: dict[str, tuple[tuple[str, bool], ...]]
+    ) -> None:
+        """Work on the VMs of ``page``, whose privileges are ``granted``."""
         context = self.context
         assert context is not None  # set before the first page
         for o in page:
-            if o.type != "VirtualMachine":
-                continue
-            if not late and o.moref not in context.listed:
-                self._late.append(o)  # created after the ids were read: privileges asked last
-                continue
             host_moref = moref_of(o.get("runtime.host"))
             host_obj = context.by_moref.get(host_moref)
             cluster_moref = moref_of(host_obj.get("parent")) if host_obj is not None else ""
@@ -589,19 +569,14 @@ class _Scan(Generic[T]):
                 host=context.hosts.get(host_moref),
                 cluster=context.clusters.get(cluster_moref),
                 datacenter=_datacenter_of(o, context.by_moref),
-                privileges=context.granted.get(o.moref, ()),
+                privileges=granted.get(o.moref, ()),
                 evidence=evidence_from_events(context.events_by_vm.get(o.moref, [])),
                 read_at=self._when,
             )
             self._done.append(((facts.name.casefold(), facts.moref), self._work(facts)))
 
-    def finish(self, privileges_on: Callable[[list[str]], Held]) -> list[T]:
-        """The results in the order of VM names, once the late VMs' privileges are asked."""
-        context = self.context
-        if self._late and context is not None:
-            held = privileges_on([o.moref for o in self._late])
-            context.granted.update(_granted(held, self._privileges))
-            self.add(self._late, late=True)
+    def finish(self) -> list[T]:
+        """The results in the order of VM names."""
         self._done.sort(key=lambda done: done[0])
         log.info("Scanned %d VMs on %s", len(self._done), self._vcenter)
         return [result for _key, result in self._done]
