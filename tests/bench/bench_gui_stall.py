@@ -42,6 +42,7 @@ from wizard.lab.process import LabProcess  # noqa: E402
 from wizard.lab.scenario import bundled_scenarios_dir  # noqa: E402
 from wizard.ui import dialogs  # noqa: E402
 from wizard.ui.app import MainWindow, create_application  # noqa: E402
+from wizard.ui.gateway import load_back_end  # noqa: E402
 
 SAMPLE_AFTER_S = 0.050
 WATCH_EVERY_S = 0.005
@@ -125,6 +126,7 @@ def one_run(latency_ms: int, binary: Path) -> Run:
         try:
             win.resize(1000, 760)
             win.show()
+            load_back_end()  # as the application does once its first window is painted
             meter.start()
             dog.start()
             walk(win, lab.info, pump_until, meter.set_phase)

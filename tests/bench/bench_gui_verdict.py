@@ -43,7 +43,7 @@ from tests.helpers.wire import watching  # noqa: E402
 from wizard import paths  # noqa: E402
 from wizard.ui import dialogs  # noqa: E402
 from wizard.ui.app import MainWindow, create_application  # noqa: E402
-from wizard.ui.gateway import VsphereGateway  # noqa: E402
+from wizard.ui.gateway import VsphereGateway, load_back_end  # noqa: E402
 from wizard.ui.pages.base import PageId  # noqa: E402
 from wizard.ui.pages.check import CheckPage  # noqa: E402
 from wizard.ui.pages.choose_vm import ChooseVmPage  # noqa: E402
@@ -141,7 +141,8 @@ def connect_filled(lab: Lab, *, vm: str | None = None) -> Iterator[MainWindow]:
     try:
         win.resize(1000, 760)
         win.show()
-        settle_until = time.monotonic() + 1.5  # the back end loads after the first paint
+        load_back_end()  # as the application does once its first window is painted
+        settle_until = time.monotonic() + 1.5
         pump_until(lambda: time.monotonic() >= settle_until)
         gateway = win.ctx.gateway
         assert isinstance(gateway, VsphereGateway)
