@@ -406,12 +406,12 @@ def scan_all(
     privileges of all VMs at once, after a read of their ids, held the first page's judging
     back until the server had answered for all 10,000: two to three seconds in the lab.) A
     slow link costs two latencies before the first page is worked on, and one per page after
-    it. The large answers are
-    read with the collector's lean reader (see :mod:`wizard.vsphere.collector`). vCenter
-    returns at most 1,000 events to ``QueryEvents``: in a very busy inventory older failures
-    may be missed (a single VM's :func:`collect_facts` looks at that VM only). Logs are not
-    read. Should the session have expired, the scan starts again after the login, so
-    ``work`` may see a VM twice; only the second run's results are returned.
+    it. The large answers are read with the collector's lean reader (see
+    :mod:`wizard.vsphere.collector`). vCenter returns at most 1,000 events to ``QueryEvents``:
+    in a very busy inventory older failures may be missed (a single VM's :func:`collect_facts`
+    looks at that VM only). Logs are not read. Should the session have expired, the scan
+    starts again after the login, so ``work`` may see a VM twice; only the second run's
+    results are returned.
 
     Returns:
         ``work``'s result for each VM, in the order of the VMs' names.
