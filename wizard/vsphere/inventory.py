@@ -148,8 +148,9 @@ def list_vms(
                 if new:
                     report(new)
 
-        # The rows made from each page (``report``) are made with the collector paused too.
-        with gc_paused():
+        # The rows made from each page (``report``) are made with the collector paused too,
+        # and the list is kept: frozen, it is not walked by every later full pass.
+        with gc_paused(keep=True):
             rows = session.call(lambda: _read_list_streaming(session, report_new))
     log.info("Listed %d VMs on %s", len(rows), session.endpoint)
     return rows
