@@ -306,8 +306,7 @@ _PRIVILEGE_HELD = (
 )
 _ENTITY_HELD = (
     r'<returnval><entity type="[^"<>]*"[^<>]*>([^<]*)</entity>'
-    r"((?:<privAvailability><privId>[^<]*</privId><isGranted>(?:true|false|1|0)</isGranted>"
-    r"</privAvailability>)*)</returnval>"
+    f"((?:{_PRIVILEGE_HELD.replace('(', '(?:')})*)</returnval>"  # its groups not captured
 )
 _PRIVILEGE_TOKEN = re.compile(_PRIVILEGE_HELD)
 _ENTITY_TOKEN = re.compile(_ENTITY_HELD)
