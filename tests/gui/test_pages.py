@@ -6,9 +6,10 @@ import threading
 from dataclasses import replace
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QDialog, QWidget
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder, WindowFactory, connect, to_check
@@ -204,6 +205,28 @@ def test_recommended_card_first_and_preselected(
     unavailable = [c for c in page.cards if not c.remedy.available]
     assert all(not c.radio.isEnabled() for c in unavailable)
     assert page.nextId() == PageId.READY
+
+
+def _edge_colour(card: QWidget) -> str:
+    """The colour the card is painted with at the middle of its left border."""
+    image = card.grab().toImage()
+    return image.pixelColor(1, image.height() // 2).name()
+
+
+def test_the_chosen_card_is_framed_and_the_frame_follows_a_click(
+    qtbot: QtBot, win: MainWindow, recorder: DialogRecorder
+) -> None:
+    """What the eye follows: the chosen card has the accent frame, the others do not, and a
+    click on another card moves it (the cards are painted, not styled: see Panel)."""
+    page = _to_choose_fix(qtbot, win, recorder)
+    chosen = page.cards[0]
+    other = next(c for c in page.cards[1:] if c.radio.isEnabled())
+    assert _edge_colour(chosen) == "#1f6fb2"
+    assert _edge_colour(other) != "#1f6fb2"
+    qtbot.mouseClick(other.radio, Qt.MouseButton.LeftButton)
+    assert other.radio.isChecked()
+    assert _edge_colour(other) == "#1f6fb2"
+    assert _edge_colour(chosen) != "#1f6fb2"
 
 
 def test_buffer_below_need_blocks_next(

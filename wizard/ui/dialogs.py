@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from wizard import __version__
-from wizard.ui.theme import Tone, icon, monospace, scaled_font
+from wizard.ui.theme import MUTED, Tone, icon, monospace, scaled_font, tint
 from wizard.ui.widgets import IconLabel, copy_text, wrapped
 from wizard.vsphere.certificate import CertificateInfo
 
@@ -132,7 +132,7 @@ def _chain_text(info: CertificateInfo) -> str:
 
 def _tone_label(text: str, tone: Tone) -> QLabel:
     label = wrapped(text)
-    label.setStyleSheet(f"color: {tone.fg}; font-weight: bold;")
+    tint(label, tone.fg, bold=True)
     return label
 
 
@@ -292,7 +292,7 @@ class CertificateDialog(QDialog):
                 "issues to this vCenter, renewals included, and for nothing else."
             )
         note = wrapped("\n".join(explain))
-        note.setStyleSheet("color: #4f5b67;")
+        tint(note, MUTED)
         # The details scroll when the screen is too short for them (a laptop at 150 %): the
         # question, the explanation and the buttons always show.
         details = QWidget()
@@ -423,7 +423,7 @@ class AuthorityDialog(QDialog):
             "Remembered for this vCenter. A certificate from another authority is refused with "
             "a warning; File > Settings lists the authorities you trust and can forget one."
         )
-        note.setStyleSheet("color: #4f5b67;")
+        tint(note, MUTED)
         col = QVBoxLayout(self)
         col.setContentsMargins(20, 18, 20, 14)
         col.setSpacing(14)

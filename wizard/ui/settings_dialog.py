@@ -41,7 +41,7 @@ from wizard.ui.settings import (
     Limit,
     RecentVcenter,
 )
-from wizard.ui.theme import Tone, monospace
+from wizard.ui.theme import MUTED, Tone, monospace, tint
 from wizard.ui.widgets import heading, wrapped
 from wizard.vsphere.errors import PinStoreUnreadable
 
@@ -49,7 +49,6 @@ if TYPE_CHECKING:
     from wizard.vsphere.tls import JsonPinStore, PinnedEntry
 
 _log = logging.getLogger(__name__)
-NOTE_STYLE = "color: #4f5b67;"
 ForgetPassword = Callable[[str, str], None]
 PIN_STORE_ERRORS = (PinStoreUnreadable, OSError)
 """What reading or writing the pin store may raise (a damaged or unwritable file)."""
@@ -231,7 +230,7 @@ class SettingsDialog(QDialog):
         label = QLabel(title, self)
         label.setBuddy(spin)
         note = wrapped(explain, self)
-        note.setStyleSheet(NOTE_STYLE)
+        tint(note, MUTED)
         note.setContentsMargins(0, 0, 0, 8)
         row = form.rowCount()
         form.addWidget(label, row, 0)
@@ -259,7 +258,7 @@ class SettingsDialog(QDialog):
 
     def _button_row(self, button: QPushButton, note: QLabel) -> QHBoxLayout:
         button.setAutoDefault(False)
-        note.setStyleSheet(NOTE_STYLE)
+        tint(note, MUTED)
         row = QHBoxLayout()
         row.setSpacing(12)
         row.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
@@ -272,7 +271,7 @@ class SettingsDialog(QDialog):
         except PIN_STORE_ERRORS as exc:
             _log.warning("pinned certificates unreadable: %s", exc)
             self.pins_note.setText(f"The pinned certificates cannot be read: {exc}")
-            self.pins_note.setStyleSheet(f"color: {Tone.BAD.fg};")
+            tint(self.pins_note, Tone.BAD.fg)
             self.pins_tree.setEnabled(False)
             return
         for pin in entries:
@@ -314,7 +313,7 @@ class SettingsDialog(QDialog):
         except PIN_STORE_ERRORS as exc:
             _log.warning("could not forget a pinned certificate: %s", exc)
             self.pins_note.setText(f"The pinned certificates could not be changed: {exc}")
-            self.pins_note.setStyleSheet(f"color: {Tone.BAD.fg};")
+            tint(self.pins_note, Tone.BAD.fg)
             return
         self._settings.set_limits(
             call_timeout_s=self.call_timeout_spin.value(),

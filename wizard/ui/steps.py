@@ -8,11 +8,12 @@ list only shows; it takes no keyboard focus and no clicks, so Tab and Return sta
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget, QWizard
+from PySide6.QtGui import QFontMetrics, QPalette
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget, QWizard
 
 from wizard.ui.pages.base import PageId
-from wizard.ui.theme import scaled_font
+from wizard.ui.theme import AHEAD, scaled_font, tint
+from wizard.ui.widgets import Panel
 
 STEP_NAMES: dict[int, str] = {
     int(PageId.WELCOME): "Start",
@@ -30,7 +31,7 @@ DONE_MARK = "\u2713"  # a tick
 CURRENT_MARK = "\u25b8"  # a small right-pointing triangle
 
 
-class StepList(QFrame):
+class StepList(Panel):
     """The wizard's steps in order, following the current page.
 
     Attributes:
@@ -42,10 +43,7 @@ class StepList(QFrame):
         self.setObjectName("stepList")
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setAccessibleName("Steps")
-        self.setStyleSheet(
-            "QFrame#stepList { background: palette(alternate-base);"
-            " border-right: 1px solid palette(mid); }"
-        )
+        self.set_look(fill=QPalette.ColorRole.AlternateBase, edge=Qt.Edge.RightEdge)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
         self._wizard = wizard
         self._layout = QVBoxLayout(self)
@@ -93,17 +91,17 @@ class StepList(QFrame):
             if pid == current:
                 label.setText(f"{CURRENT_MARK} {name}")
                 label.setFont(scaled_font(label, 1.0, bold=True))
-                label.setStyleSheet("")
+                tint(label, None)
                 label.setAccessibleName(f"{name}: current step")
             elif pid in visited:
                 label.setText(f"{DONE_MARK} {name}")
                 label.setFont(scaled_font(label, 1.0))
-                label.setStyleSheet("")
+                tint(label, None)
                 label.setAccessibleName(f"{name}: done")
             else:
                 label.setText(f"\u2007 {name}")
                 label.setFont(scaled_font(label, 1.0))
-                label.setStyleSheet("color: #6b7785;")
+                tint(label, AHEAD)
                 label.setAccessibleName(f"{name}: still ahead")
 
     def current_step(self) -> str:

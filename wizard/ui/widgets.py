@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -17,7 +17,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wizard.ui.theme import Tone, icon, monospace, scaled_font
+from wizard.ui.theme import Tone, icon, monospace, scaled_font, tint
+
+# A colour of a panel: "#rrggbb", a role of the widget's palette, or None for none.
+Colour = str | QPalette.ColorRole | None
 
 
 def copy_text(text: str) -> None:
@@ -49,6 +52,79 @@ def wrapped(text: str = "", parent: QWidget | None = None, *, selectable: bool =
     return label
 
 
+class Panel(QFrame):
+    """A box with a border and a fill it paints itself: rounded on all sides, or a rule down its
+    left or right ``edge`` only.
+
+    Painted rather than styled by a style sheet, as :func:`~wizard.ui.theme.tint` says why; a
+    new look is :meth:`set_look` and one repaint, nothing to polish again.
+    """
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        border: Colour = QPalette.ColorRole.Mid,
+        fill: Colour = None,
+        width: int = 1,
+        radius: int = 6,
+        edge: Qt.Edge | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._look: tuple[Colour, Colour, int, int, Qt.Edge | None] = (
+            border,
+            fill,
+            width,
+            radius,
+            edge,
+        )
+
+    def set_look(
+        self,
+        *,
+        border: Colour = QPalette.ColorRole.Mid,
+        fill: Colour = None,
+        width: int = 1,
+        radius: int = 6,
+        edge: Qt.Edge | None = None,
+    ) -> None:
+        """Change the border and fill (repainted when the event loop next runs)."""
+        look = (border, fill, width, radius, edge)
+        if look != self._look:
+            self._look = look
+            self.update()
+
+    def look(self) -> tuple[Colour, Colour, int]:
+        """Border, fill and border width as set."""
+        border, fill, width, _radius, _edge = self._look
+        return border, fill, width
+
+    def _colour(self, colour: Colour) -> QColor | None:
+        if colour is None:
+            return None
+        if isinstance(colour, QPalette.ColorRole):
+            return self.palette().color(colour)
+        return QColor(colour)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        border_spec, fill_spec, width, radius, edge = self._look
+        border, fill = self._colour(border_spec), self._colour(fill_spec)
+        painter = QPainter(self)
+        rect = self.rect()
+        if edge is not None:
+            if fill is not None:
+                painter.fillRect(rect, fill)
+            if border is not None:
+                x = rect.right() + 1 - width if edge == Qt.Edge.RightEdge else rect.x()
+                painter.fillRect(x, rect.y(), width, rect.height(), border)
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        half = width / 2
+        painter.setPen(QPen(border, width) if border is not None else Qt.PenStyle.NoPen)
+        painter.setBrush(fill if fill is not None else Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(QRectF(rect).adjusted(half, half, -half, -half), radius, radius)
+
+
 class IconLabel(QLabel):
     """A fixed-size icon that keeps sharp at any scale."""
 
@@ -64,7 +140,7 @@ class IconLabel(QLabel):
         self.setPixmap(pm)
 
 
-class Banner(QFrame):
+class Banner(Panel):
     """A coloured panel with an icon, a bold title and a body: a verdict or an error.
 
     Colour never speaks alone: the icon and the title say the same thing.
@@ -73,7 +149,6 @@ class Banner(QFrame):
     def __init__(self, parent: QWidget | None = None, *, icon_size: int = 32) -> None:
         super().__init__(parent)
         self.setObjectName("banner")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self._icon = IconLabel(Tone.INFO.icon_name, icon_size, self)
         self._title = QLabel(self)
@@ -100,12 +175,8 @@ class Banner(QFrame):
 
     def set_tone(self, tone: Tone) -> None:
         self._icon.set_icon(tone.icon_name)
-        self.setStyleSheet(
-            f"QFrame#banner {{ background: {tone.bg}; border: 1px solid {tone.fg};"
-            " border-radius: 6px; }"
-            f" QFrame#banner QLabel {{ background: transparent; color: #1d2733; }}"
-        )
-        self._title.setStyleSheet(f"color: {tone.fg};")
+        self.set_look(border=tone.fg, fill=tone.bg)
+        tint(self._title, tone.fg)
         self._title.setFont(scaled_font(self, self._title_factor, bold=True))
 
     def show_message(self, tone: Tone, title: str, body: str = "", next_step: str = "") -> None:
@@ -135,13 +206,26 @@ class Badge(QLabel):
 
     def __init__(self, text: str, tone: Tone, parent: QWidget | None = None) -> None:
         super().__init__(text, parent)
-        self.setStyleSheet(
-            f"QLabel {{ color: {tone.fg}; background: {tone.bg}; border: 1px solid {tone.fg};"
-            " border-radius: 9px; padding: 1px 8px; }"
-        )
+        self._tone = tone
+        self.setContentsMargins(9, 2, 9, 2)
+        tint(self, tone.fg)
         self.setFont(scaled_font(self, 0.9, bold=True))
         self.setAccessibleName(text)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+
+    @property
+    def tone(self) -> Tone:
+        return self._tone
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor(self._tone.fg), 1))
+        painter.setBrush(QColor(self._tone.bg))
+        radius = min(9.0, self.height() / 2 - 0.5)
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), radius, radius)
+        painter.end()
+        super().paintEvent(event)
 
 
 class BusyRow(QWidget):

@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 
 from wizard.kb.plan import PlannedStep
 from wizard.ui.pages.base import PAGE_TEXTS, BasePage, PageId
-from wizard.ui.theme import Tone, monospace, scaled_font
-from wizard.ui.widgets import Banner, IconLabel, heading, wrapped
+from wizard.ui.theme import MUTED, Tone, monospace, scaled_font, tint
+from wizard.ui.widgets import Banner, IconLabel, Panel, heading, wrapped
 from wizard.ui.wizard_state import PoweredOnAgain, WizardContext
 from wizard.ui.worker import Job
 from wizard.vsphere.errors import VsphereError
@@ -70,9 +70,9 @@ class StepRow(QWidget):
         self._title = QLabel(step.title, self)
         self._title.setFont(scaled_font(self._title, 1.0, bold=True))
         self._state = QLabel(self)
-        self._state.setStyleSheet("color: #4f5b67;")
+        tint(self._state, MUTED)
         self._message = wrapped(parent=self)
-        self._message.setStyleSheet("color: #4f5b67;")
+        tint(self._message, MUTED)
         self.bar = QProgressBar(self)
         self.bar.setRange(0, 100)
         self.bar.setMaximumHeight(12)
@@ -120,12 +120,8 @@ class StepRunner(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._rows: dict[str, StepRow] = {}
-        self._steps_box = QFrame(self)
+        self._steps_box = Panel(self, fill=QPalette.ColorRole.Base, radius=5)
         self._steps_box.setObjectName("steps")
-        self._steps_box.setStyleSheet(
-            "QFrame#steps { background: palette(base); border: 1px solid palette(mid);"
-            " border-radius: 5px; }"
-        )
         self._sl = QVBoxLayout(self._steps_box)
         self._sl.setContentsMargins(12, 10, 12, 10)
         self._sl.setSpacing(6)
@@ -134,7 +130,7 @@ class StepRunner(QWidget):
         self.stop_button.setAutoDefault(False)
         self.stop_button.setEnabled(False)
         self.stop_note = wrapped(parent=self)
-        self.stop_note.setStyleSheet(f"color: {Tone.WARN.fg}; font-weight: bold;")
+        tint(self.stop_note, Tone.WARN.fg, bold=True)
         self.stop_note.setAccessibleName("What stopping does now")
         self.stop_note.hide()
         self._running = False

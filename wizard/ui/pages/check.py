@@ -6,9 +6,9 @@ import dataclasses
 import logging
 
 from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QApplication,
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -21,9 +21,9 @@ from wizard.kb.facts import EvidenceItem, EvidenceKind
 from wizard.kb.model import Assessment, Condition, ConditionId, ConditionState, Verdict
 from wizard.ui.gateway import CheckResult
 from wizard.ui.pages.base import BasePage, PageId
-from wizard.ui.theme import Tone, monospace, scaled_font
+from wizard.ui.theme import MUTED, Tone, monospace, scaled_font, tint
 from wizard.ui.vm_model import POWER_WORDS, guest_name, hw_label
-from wizard.ui.widgets import BusyRow, IconLabel, heading, wrapped
+from wizard.ui.widgets import BusyRow, IconLabel, Panel, heading, wrapped
 from wizard.ui.wizard_state import WizardContext
 from wizard.ui.worker import Job
 from wizard.vsphere.errors import VsphereError
@@ -64,7 +64,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-class ConditionRow(QFrame):
+class ConditionRow(Panel):
     """One condition: state (icon and word), title and value, detail; why and source on demand.
 
     ``raw`` is the value as vSphere reports it (a guest id, ``vmx-08``), shown with the source
@@ -74,10 +74,7 @@ class ConditionRow(QFrame):
     def __init__(self, cond: Condition, parent: QWidget | None = None, raw: str = "") -> None:
         super().__init__(parent)
         self.setObjectName("conditionRow")
-        self.setStyleSheet(
-            "QFrame#conditionRow { background: palette(base); border: 1px solid palette(mid);"
-            " border-radius: 5px; }"
-        )
+        self.set_look(fill=QPalette.ColorRole.Base, radius=5)
         tone, word = STATE_LOOK[cond.state]
         state = QWidget(self)
         sl = QHBoxLayout(state)
@@ -87,7 +84,7 @@ class ConditionRow(QFrame):
         name = "cond-holds" if cond.state == ConditionState.MET else tone.icon_name
         sl.addWidget(IconLabel(name, 18, state))
         self.state_label = QLabel(word, state)
-        self.state_label.setStyleSheet(f"color: {tone.fg}; font-weight: bold;")
+        tint(self.state_label, tone.fg, bold=True)
         sl.addWidget(self.state_label)
         sl.addStretch(1)
         em = self.fontMetrics().averageCharWidth()
@@ -100,12 +97,12 @@ class ConditionRow(QFrame):
         detail = wrapped(cond.detail, self)
         self.detail_label = detail
         why = wrapped(f"Why it matters: {cond.why_it_matters}", self)
-        why.setStyleSheet("color: #4f5b67;")
+        tint(why, MUTED)
         read = f"Read from {cond.source}" + (f": {raw}" if raw else "")
         source = wrapped(read, self, selectable=True)
         source.setFont(monospace())
         source.setFont(scaled_font(source, 0.9))
-        source.setStyleSheet("color: #4f5b67;")
+        tint(source, MUTED)
 
         grid = QGridLayout(self)
         grid.setContentsMargins(12, 10, 12, 10)
@@ -504,11 +501,8 @@ def _bullet(text: str, tone: Tone, parent: QWidget) -> QWidget:
 def _evidence(ev: EvidenceItem, parent: QWidget) -> tuple[QWidget, QWidget]:
     """One trace: when and where in words, its text; the exact source (returned second) is a
     detail."""
-    w = QFrame(parent)
+    w = Panel(parent, border=Tone.BAD.fg, width=3, edge=Qt.Edge.LeftEdge)
     w.setObjectName("evidence")
-    w.setStyleSheet(
-        f"QFrame#evidence {{ border-left: 3px solid {Tone.BAD.fg}; padding-left: 8px; }}"
-    )
     col = QGridLayout(w)
     col.setContentsMargins(10, 2, 0, 2)
     col.setVerticalSpacing(2)
@@ -520,7 +514,7 @@ def _evidence(ev: EvidenceItem, parent: QWidget) -> tuple[QWidget, QWidget]:
     text.setFont(monospace())
     source = wrapped(f"Read from {ev.source}", w, selectable=True)
     source.setFont(scaled_font(source, 0.9))
-    source.setStyleSheet("color: #4f5b67;")
+    tint(source, MUTED)
     source.hide()
     col.addWidget(head, 0, 0)
     col.addWidget(text, 1, 0)

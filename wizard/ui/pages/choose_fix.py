@@ -6,10 +6,10 @@ import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFormLayout,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -31,9 +31,9 @@ from wizard.kb.model import (
 )
 from wizard.ui.gateway import Variant
 from wizard.ui.pages.base import BasePage, PageId
-from wizard.ui.theme import Tone, monospace, scaled_font
+from wizard.ui.theme import MUTED, Tone, monospace, scaled_font, tint
 from wizard.ui.ticket import change_line
-from wizard.ui.widgets import Badge, Banner, Collapsible, IconLabel, wrapped
+from wizard.ui.widgets import Badge, Banner, Collapsible, IconLabel, Panel, wrapped
 from wizard.ui.wizard_state import WizardContext
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def power_badge(remedy: Remedy, facts: VmFacts | None) -> str:
     return "Needs a hard power-off" if hard else "Needs power-off"
 
 
-class RemedyCard(QFrame):
+class RemedyCard(Panel):
     """One workaround: choose it, see its cost, its caveats for this VM, and its options.
 
     Signals:
@@ -128,7 +128,7 @@ class RemedyCard(QFrame):
         self._summary = wrapped(parent=self)
         self._reason = wrapped(parent=self)
         self._privileges = wrapped(parent=self)
-        self._privileges.setStyleSheet(f"color: {Tone.BAD.fg};")
+        tint(self._privileges, Tone.BAD.fg)
         self._changes = wrapped(parent=self, selectable=True)
         self._changes.setFont(monospace())
         self._manual = wrapped(parent=self, selectable=True)
@@ -217,9 +217,7 @@ class RemedyCard(QFrame):
             )
         else:
             self._reason.setText(f"Not available: {remedy.why_not or remedy.reason}")
-        self._reason.setStyleSheet(
-            "font-weight: bold;" if remedy.recommended else "color: #4f5b67;"
-        )
+        tint(self._reason, None if remedy.recommended else MUTED, bold=remedy.recommended)
         if remedy.missing_privileges:
             self._privileges.setText(
                 "You lack "
@@ -274,11 +272,8 @@ class RemedyCard(QFrame):
 
     def _build_guest_login(self) -> None:
         """User and password for running the resolution tool in the guest (hidden until needed)."""
-        self.guest_box = QFrame(self)
+        self.guest_box = Panel(self, border="#c5ccd4", radius=4)
         self.guest_box.setObjectName("guestLogin")
-        self.guest_box.setStyleSheet(
-            "QFrame#guestLogin { border: 1px solid #c5ccd4; border-radius: 4px; }"
-        )
         head = wrapped(
             "Guest login: the tool runs inside the guest as this user, who must be logged on "
             "to its desktop. The password is used for this run only and never saved.",
@@ -404,10 +399,10 @@ class RemedyCard(QFrame):
         if b < self._min_buffer:
             need = -(-self._min_buffer // MIB)
             self.buffer_note.setText(f"Too small: this VM's displays need at least {need} MB.")
-            self.buffer_note.setStyleSheet(f"color: {Tone.BAD.fg}; font-weight: bold;")
+            tint(self.buffer_note, Tone.BAD.fg, bold=True)
         else:
             self.buffer_note.setText(f"= {b:,} bytes".replace(",", " "))
-            self.buffer_note.setStyleSheet("color: #4f5b67;")
+            tint(self.buffer_note, MUTED, bold=False)
 
     @Slot(int)
     def on_buffer_spin_changed(self, _value: int) -> None:
@@ -434,15 +429,11 @@ class RemedyCard(QFrame):
     def _restyle(self) -> None:
         self._show_chosen_parts()
         if self.radio.isChecked():
-            border, bg = "#1f6fb2", "#f3f8fd"
+            self.set_look(border="#1f6fb2", fill="#f3f8fd", width=2)
         elif not selectable(self.remedy):
-            border, bg = "#d5dae0", "#f7f8fa"
+            self.set_look(border="#d5dae0", fill="#f7f8fa")
         else:
-            border, bg = "#c5ccd4", "palette(base)"
-        self.setStyleSheet(
-            f"QFrame#remedyCard {{ border: {2 if self.radio.isChecked() else 1}px solid {border};"
-            f" border-radius: 6px; background: {bg}; }}"
-        )
+            self.set_look(border="#c5ccd4", fill=QPalette.ColorRole.Base)
 
 
 class ChooseFixPage(BasePage):

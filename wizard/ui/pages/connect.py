@@ -21,7 +21,7 @@ from wizard import credentials
 from wizard.policy import VCENTERS, PolicyVcenter
 from wizard.ui import dialogs
 from wizard.ui.pages.base import BasePage, PageId
-from wizard.ui.theme import Tone
+from wizard.ui.theme import MUTED, Tone, tint
 from wizard.ui.widgets import Banner, wrapped
 from wizard.ui.wizard_state import WizardContext
 from wizard.ui.worker import Job
@@ -77,11 +77,11 @@ class ConnectPage(BasePage):
             f"Kept in this computer's {credentials.store_name()}, nowhere else."
         )
         self._keyring_note = wrapped(parent=self)
-        self._keyring_note.setStyleSheet("color: #4f5b67;")
+        tint(self._keyring_note, MUTED)
         self._keyring_note.hide()
         # Said under the list when the administrator's policy fixes the vCenters offered.
         self.policy_note = wrapped(parent=self)
-        self.policy_note.setStyleSheet("color: #4f5b67;")
+        tint(self.policy_note, MUTED)
         self.policy_note.setAccessibleName("Set by your administrator")
         self.policy_note.hide()
 

@@ -38,7 +38,7 @@ from wizard.ui.report import (
     report_html,
     save_report,
 )
-from wizard.ui.theme import Tone
+from wizard.ui.theme import Tone, tint
 from wizard.ui.ticket import UndoNote, change_line, ticket_note
 from wizard.ui.widgets import Banner, CopyBox, heading, hline, wrapped
 from wizard.ui.wizard_state import Result, WizardContext
@@ -378,10 +378,10 @@ class DonePage(UndoMixin, VmotionTestMixin, BasePage):
             )
         except OSError as exc:
             _log.warning("saving the report failed: %s", exc)
-            self.report_note.setStyleSheet(f"color: {Tone.BAD.fg};")
+            tint(self.report_note, Tone.BAD.fg)
             self.report_note.setText(f"The report was not saved: {exc}")
         else:
-            self.report_note.setStyleSheet("")
+            tint(self.report_note, None)
             self.report_note.setText(f"Saved {path.name} and {pdf.name} in {path.parent}.")
             self.record_kept = True
         self.report_note.show()

@@ -26,7 +26,7 @@ from wizard.kb.facts import VmFacts
 from wizard.kb.model import RemedyId
 from wizard.ui import dialogs
 from wizard.ui.pages.base import BasePage
-from wizard.ui.theme import Tone, scaled_font
+from wizard.ui.theme import MUTED, Tone, scaled_font, tint
 from wizard.ui.ticket import duration_words
 from wizard.ui.vm_model import POWER_WORDS
 from wizard.ui.widgets import Banner, IconLabel, wrapped
@@ -76,7 +76,7 @@ class VmotionConfirmDialog(QDialog):
         text.addWidget(head)
         text.addWidget(body)
         self.risk = wrapped(risk, self)
-        self.risk.setStyleSheet(f"color: {Tone.BAD.fg}; font-weight: bold;")
+        tint(self.risk, Tone.BAD.fg, bold=True)
         self.risk.setVisible(bool(risk))
         text.addWidget(self.risk)
         row = QHBoxLayout()
@@ -119,7 +119,7 @@ class VmotionSection(QWidget):
         self.test_button.setAutoDefault(False)
         self.test_button.setEnabled(False)
         self.hosts_note = wrapped(parent=self)
-        self.hosts_note.setStyleSheet("color: #4f5b67;")
+        tint(self.hosts_note, MUTED)
         self.hosts_note.hide()
         self.progress_label = QLabel(self)
         self.progress_label.setTextFormat(Qt.TextFormat.PlainText)

@@ -13,11 +13,10 @@ import re
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QTextDocument
+from PySide6.QtGui import QPalette, QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QFileDialog,
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -28,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from wizard.ui.pages.base import BasePage
-from wizard.ui.theme import Tone, scaled_font
+from wizard.ui.theme import Tone, scaled_font, tint
 from wizard.ui.training.debrief import (
     Debrief,
     Mark,
@@ -39,7 +38,7 @@ from wizard.ui.training.debrief import (
     to_text,
 )
 from wizard.ui.training.session import TrainingSession
-from wizard.ui.widgets import Banner, IconLabel, heading, wrapped
+from wizard.ui.widgets import Banner, IconLabel, Panel, heading, wrapped
 from wizard.ui.wizard_state import WizardContext
 
 _log = logging.getLogger(__name__)
@@ -78,17 +77,14 @@ def print_html(parent: QWidget, page: str) -> bool:
     return True
 
 
-class DebriefLineRow(QFrame):
+class DebriefLineRow(Panel):
     """One scored point: icon, mark, title, why."""
 
     def __init__(self, mark: Mark, title: str, text: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         tone = MARK_LOOK[mark]
         self.setObjectName("debriefLine")
-        self.setStyleSheet(
-            "QFrame#debriefLine { background: palette(base); border: 1px solid palette(mid);"
-            " border-radius: 5px; }"
-        )
+        self.set_look(fill=QPalette.ColorRole.Base, radius=5)
         grid = QGridLayout(self)
         grid.setContentsMargins(10, 8, 10, 8)
         grid.setHorizontalSpacing(10)
@@ -96,7 +92,7 @@ class DebriefLineRow(QFrame):
         grid.addWidget(IconLabel(tone.icon_name, 18, self), 0, 0, 2, 1, Qt.AlignmentFlag.AlignTop)
         head = QLabel(f"{title}  ·  {mark.label}", self)
         head.setFont(scaled_font(head, 1.0, bold=True))
-        head.setStyleSheet(f"color: {tone.fg};")
+        tint(head, tone.fg)
         self.text = wrapped(text, self, selectable=True)
         grid.addWidget(head, 0, 1)
         grid.addWidget(self.text, 1, 1)

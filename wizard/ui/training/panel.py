@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from wizard.kb.model import Verdict
-from wizard.ui.theme import Tone, scaled_font
+from wizard.ui.theme import MUTED, Tone, scaled_font, tint
 from wizard.ui.training.coach import VERDICT_CHOICES, CoachNote
-from wizard.ui.widgets import BusyRow, IconLabel, wrapped
+from wizard.ui.widgets import BusyRow, IconLabel, Panel, wrapped
 
 PANEL_WIDTH_CHARS = 44
 
@@ -78,7 +78,7 @@ class CoachPanel(QDockWidget):
         col.setSpacing(8)
 
         self.scenario_label = wrapped(parent=body)
-        self.scenario_label.setStyleSheet("color: #4f5b67;")
+        tint(self.scenario_label, MUTED)
         head = QHBoxLayout()
         head.setSpacing(8)
         head.addWidget(IconLabel(Tone.INFO.icon_name, 20, body), 0, Qt.AlignmentFlag.AlignTop)
@@ -96,12 +96,8 @@ class CoachPanel(QDockWidget):
         self.text.anchorClicked.connect(self.on_text_anchor_clicked)
         col.addWidget(self.text, 1)
 
-        self.guess_box = QFrame(body)
+        self.guess_box = Panel(body, border=Tone.INFO.fg, fill=Tone.INFO.bg)
         self.guess_box.setObjectName("guessBox")
-        self.guess_box.setStyleSheet(
-            f"QFrame#guessBox {{ background: {Tone.INFO.bg}; border: 1px solid {Tone.INFO.fg};"
-            " border-radius: 6px; }"
-        )
         gl = QVBoxLayout(self.guess_box)
         gl.setContentsMargins(10, 8, 10, 8)
         gl.setSpacing(6)
@@ -260,9 +256,7 @@ class CoachPanel(QDockWidget):
 
     def set_guess_result(self, text: str, tone: Tone | None) -> None:
         self.guess_result.setText(text)
-        self.guess_result.setStyleSheet(
-            f"color: {tone.fg}; font-weight: bold;" if tone is not None else ""
-        )
+        tint(self.guess_result, tone.fg if tone is not None else None, bold=tone is not None)
         self.guess_result.setVisible(bool(text))
 
     def vmotion_started(self, vm: str) -> None:
@@ -371,5 +365,5 @@ class _LabAction:
         self.button.setEnabled(True)
         tone = Tone.UNKNOWN if ok is None else (Tone.GOOD if ok else Tone.BAD)
         self.note.setText(text)
-        self.note.setStyleSheet(f"color: {tone.fg}; font-weight: bold;")
+        tint(self.note, tone.fg, bold=True)
         self.note.show()

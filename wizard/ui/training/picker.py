@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from wizard import paths
-from wizard.ui.theme import Tone, icon, scaled_font
+from wizard.ui.theme import MUTED, Tone, icon, scaled_font, tint
 from wizard.ui.widgets import wrapped
 
 if TYPE_CHECKING:
@@ -330,7 +330,7 @@ class ScenarioPicker(QWidget):
         self._title.setWordWrap(True)
         self._title.setFont(scaled_font(self._title, 1.1, bold=True))
         self._meta = wrapped(parent=self)
-        self._meta.setStyleSheet("color: #4f5b67;")
+        tint(self._meta, MUTED)
         self._briefing = wrapped(parent=self)
         self._ticket = wrapped(parent=self, selectable=True)
         self._ticket.setObjectName("ticket")
@@ -364,7 +364,7 @@ class ScenarioPicker(QWidget):
         self.new_case_button.setAutoDefault(False)
         self.new_case_button.clicked.connect(self.on_new_case_button_clicked)
         self.new_case_note = wrapped(parent=self, selectable=True)
-        self.new_case_note.setStyleSheet("color: #4f5b67;")
+        tint(self.new_case_note, MUTED)
         self.new_case_note.hide()
 
         left = QVBoxLayout()
