@@ -1073,39 +1073,76 @@ def _names_page(data: bytes) -> _NamesPage | None:
     return _NamesPage(names, unescape(token) if token else None)
 
 
-def _unwanted_items(wanted: Any) -> re.Pattern[bytes] | None:
-    """A pattern matching the array items that are none of the ``wanted`` types, or None.
+class _ItemCut:
+    """Cuts from an answer's text the array items that are none of the wanted types.
 
     Array items are elements named after the array's item type, which for a wanted type such as
     ``VirtualVideoCard`` is its topmost data-object base (``VirtualDevice``), with the item's
-    own type in an ``xsi:type`` attribute. The pattern matches such an element, start to end
-    (items do not nest), whose ``xsi:type`` is not a wanted type's name nor that of a subclass
-    pyVmomi has loaded. Matching by name alone can only keep too much, never cut a wanted
-    item: the decoder filters again.
+    own type in an ``xsi:type`` attribute. An item of such a name (followed by a space) whose
+    start tag's first ``type="..."`` attribute is not a wanted type's name nor that of a
+    subclass pyVmomi has loaded is cut, start to end (items do not nest). Matching by name
+    alone can only keep too much, never cut a wanted item: the decoder filters again.
+
+    The text is split at each item's start rather than matched by a regular expression: the
+    expression's search for each item's end was 40 % slower (10,000 VMs' devices, 55 MB).
     """
-    tags: set[str] = set()
-    keep: set[str] = set()
-    for t in wanted:
-        top = t
-        for base in t.__mro__:
-            if not issubclass(base, VmomiSupport.DataObject) or base is VmomiSupport.DataObject:
-                break
-            if getattr(base, "_wsdlName", "") == "DynamicData":  # the root of all data types
-                break
-            top = base
-        tags.add(top._wsdlName)
-        stack = [t]
-        while stack:
-            sub = stack.pop()
-            keep.add(sub._wsdlName)
-            stack.extend(sub.__subclasses__())
-    if not tags:
-        return None
-    tag = "|".join(re.escape(x) for x in sorted(tags))
-    kept = "|".join(re.escape(x) for x in sorted(keep))
-    return re.compile(
-        f'<({tag})\\s[^<>]*?type="(?!(?:{kept})")[^"]*"[^<>]*>.*?</\\1>'.encode(), re.S
-    )
+
+    _SPACE = (b" ", b"\t", b"\r", b"\n")
+
+    def __init__(self, tags: set[str], keep: set[str]) -> None:
+        self._tags = [(f"<{t}".encode(), f"</{t}>".encode()) for t in sorted(tags)]
+        self._keep = {k.encode() for k in keep}
+
+    @classmethod
+    def of(cls, wanted: Any) -> _ItemCut | None:
+        """The cut for the pyVmomi types ``wanted``, or None when there are none."""
+        tags: set[str] = set()
+        keep: set[str] = set()
+        for t in wanted:
+            top = t
+            for base in t.__mro__:
+                if not issubclass(base, VmomiSupport.DataObject) or base is VmomiSupport.DataObject:
+                    break
+                if getattr(base, "_wsdlName", "") == "DynamicData":  # the root of all data types
+                    break
+                top = base
+            tags.add(top._wsdlName)
+            stack = [t]
+            while stack:
+                sub = stack.pop()
+                keep.add(sub._wsdlName)
+                stack.extend(sub.__subclasses__())
+        return cls(tags, keep) if tags else None
+
+    def __call__(self, data: bytes) -> bytes:
+        """``data`` without the unwanted items."""
+        for start, end in self._tags:
+            data = self._cut(data, start, end)
+        return data
+
+    def _cut(self, data: bytes, start: bytes, end: bytes) -> bytes:
+        pieces = data.split(start)
+        if len(pieces) == 1:
+            return data
+        out = [pieces[0]]
+        keep, space = self._keep, self._SPACE
+        for piece in pieces[1:]:
+            # ``piece``: the rest of one start tag, the item, then what follows up to the next.
+            close = piece.find(b">")
+            at = piece.find(b'type="', 0, close) if close > 0 and piece[:1] in space else -1
+            if at >= 0:
+                quote = piece.find(b'"', at + 6, close)
+                if quote >= 0 and piece[at + 6 : quote] not in keep:
+                    if piece[close - 1 : close] == b"/":  # an empty item
+                        out.append(piece[close + 1 :])
+                        continue
+                    after = piece.find(end, close)
+                    if after >= 0:
+                        out.append(piece[after + len(end) :])
+                        continue
+            out.append(start)
+            out.append(piece)
+        return b"".join(out)
 
 
 class _Inflating:
@@ -1148,7 +1185,7 @@ class _LeanReader:
         self._mo = mo
         self._stub = mo._stub
         self._decoder = _LeanDecoder(self._stub, only_items)
-        self._unwanted = _unwanted_items(only_items.values())
+        self._unwanted = _ItemCut.of(only_items.values())
 
     def invoke(self, method: str, args: list[Any], read: Callable[[Any], Any]) -> Any:
         """Call ``method`` of the managed object and ``read`` the answer's body stream.
@@ -1274,8 +1311,8 @@ class _LeanReader:
     def parse_page(self, data: bytes) -> _LeanPage | None:
         """A ``RetrievePropertiesEx`` answer (its whole body); None when it holds no result.
 
-        The array items ``only_items`` leaves out are first cut from the text with one regular
-        expression (see :func:`_unwanted_items`): the decoder would skip them unread, but the
+        The array items ``only_items`` leaves out are first cut from the text (see
+        :class:`_ItemCut`): the decoder would skip them unread, but the
         parser would still build their elements, and for a scan the devices other than the
         video card are half of the answer's bytes. What the cut misses the decoder still
         leaves out. The page is then parsed at once into elements (a page is at most a few
@@ -1283,7 +1320,7 @@ class _LeanReader:
         event for each of its hundreds of thousands of elements.
         """
         if self._unwanted is not None:
-            data = self._unwanted.sub(b"", data)
+            data = self._unwanted(data)
         # The parser pyVmomi reads the same answers with (expat, with its entity-expansion limits).
         parser = ET.XMLParser()  # noqa: S314
         try:
