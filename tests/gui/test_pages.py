@@ -223,7 +223,7 @@ def test_the_chosen_card_is_framed_and_the_frame_follows_a_click(
     other = next(c for c in page.cards[1:] if c.radio.isEnabled())
     assert _edge_colour(chosen) == "#1f6fb2"
     assert _edge_colour(other) != "#1f6fb2"
-    qtbot.mouseClick(other.radio, Qt.MouseButton.LeftButton)
+    QTest.mouseClick(other.radio, Qt.MouseButton.LeftButton)
     assert other.radio.isChecked()
     assert _edge_colour(other) == "#1f6fb2"
     assert _edge_colour(chosen) != "#1f6fb2"
