@@ -118,20 +118,23 @@ class Judged(NamedTuple):
 def scan_judge(*, as_json: bool, detail: bool, version: str) -> Callable[[VmFacts], Judged]:
     """What a risk scan (``check --all``) does with each VM as soon as its facts are read:
     judge it (``assess``, ``remedies``) and, for ``--json``, write its line, each in brief
-    (:func:`~wizard.kb.serialize.assessment_summary_json`) or in full with ``detail``."""
+    (:func:`~wizard.kb.serialize.assessment_summary_json`) or in full with ``detail``.
+
+    In brief, a VM that needs nothing (``not_affected``, ``mitigated``) is its verdict and
+    conditions without remedies: none is recommended for it (remedies' policy), and the text
+    form does not print its full check. Most of an inventory is such VMs: their four remedies
+    were half of the JSON (13.7 of 24.6 MB for 10,000 VMs) and half of judging each VM. With
+    ``detail`` every VM has all four.
+    """
     from wizard.kb import assess, remedies  # lazily: the pure rules load with the command
 
     form = assessment_to_json if detail else assessment_summary_json
-    # In text without detail a VM that needs nothing (not affected, mitigated) shows its verdict
-    # alone: no remedy is recommended for it (remedies' policy), and its full check is not
-    # printed. Most of an inventory is such VMs, and its remedies are half of judging one.
-    skip_quiet = not as_json and not detail
+    skip_quiet = not detail
 
     def judge(facts: VmFacts) -> Judged:
         assessment = assess(facts)
-        if skip_quiet and assessment.verdict in _QUIET:
-            return Judged(facts, assessment, (), "")
-        rems = remedies(assessment, facts)
+        quiet = skip_quiet and assessment.verdict in _QUIET
+        rems = () if quiet else remedies(assessment, facts)
         line = json_line(form(assessment, rems, facts, version)) if as_json else ""
         return Judged(facts, assessment, rems, line)
 

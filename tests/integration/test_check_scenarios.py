@@ -77,7 +77,9 @@ def test_the_json_carries_the_contract_ids(results: dict[str, list[dict[str, Any
         for c in doc["conditions"]:
             assert c["state"] in {"met", "not_met", "unknown"}
             assert c["source"]
-        assert {r["id"] for r in doc["remedies"]} == set(RemedyId)
+        # In brief a VM that needs nothing lists no fixes; any other lists all four.
+        quiet = doc["verdict"] in {Verdict.NOT_AFFECTED, Verdict.MITIGATED}
+        assert {r["id"] for r in doc["remedies"]} == (set() if quiet else set(RemedyId))
         assert sum(r["recommended"] for r in doc["remedies"]) <= 1
         assert doc["vm"]["moref"].startswith("vm-")
 

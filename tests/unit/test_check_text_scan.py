@@ -13,6 +13,8 @@ from tests.unit.kb.test_properties import any_facts
 from wizard.check_text import Judged, check_report, scan_judge, scan_report
 from wizard.kb import assess, remedies
 from wizard.kb.facts import VmFacts
+from wizard.kb.model import Verdict
+from wizard.kb.serialize import assessment_summary_json
 
 
 def _scan(*, as_json: bool = False, detail: bool = False) -> str:
@@ -39,6 +41,27 @@ def test_the_json_scan_is_in_brief_unless_detail_is_asked() -> None:
     assert [d["scope"] for d in brief] == ["summary", "summary"]
     assert [d["scope"] for d in full] == ["full", "full"]
     assert [d["verdict"] for d in brief] == [d["verdict"] for d in full]
+    # In brief the VM that needs nothing (app-01, first by name) lists no fixes; in full it
+    # has all four.
+    assert [len(d["remedies"]) for d in brief] == [0, 4]
+    assert [len(d["remedies"]) for d in full] == [4, 4]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(any_facts(), min_size=1, max_size=6))
+def test_the_json_scan_in_brief_leaves_out_only_the_fixes_of_vms_that_need_none(
+    vms: list[VmFacts],
+) -> None:
+    vms = [replace(f, moref=f"vm-{i}") for i, f in enumerate(vms)]
+    judged = [scan_judge(as_json=True, detail=False, version="1")(f) for f in vms]
+    brief = json.loads(scan_report(judged, as_json=True, detail=False))
+    for doc, facts in zip(brief, vms, strict=True):
+        assessment = assess(facts)
+        every = assessment_summary_json(assessment, remedies(assessment, facts), facts, "1")
+        if assessment.verdict in (Verdict.NOT_AFFECTED, Verdict.MITIGATED):
+            assert not any(r["recommended"] for r in every["remedies"])
+            every["remedies"] = []
+        assert doc == json.loads(json.dumps(every))
 
 
 @settings(max_examples=150, deadline=None)

@@ -55,7 +55,8 @@ def assessment_summary_json(
     changes and whether each caveat applies (not its texts and steps), each evidence item its
     kind, signature and time.
     ``"scope": "summary"`` says so; ``check --all --detail`` gives the full form, which says
-    ``"scope": "full"``.
+    ``"scope": "full"``. A scan passes no remedies for a VM that needs none
+    (:func:`wizard.check_text.scan_judge`): its ``"remedies"`` is then empty.
     """
     return {
         **_head("summary", assessment, facts, version),
