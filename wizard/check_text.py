@@ -141,6 +141,21 @@ def scan_judge(*, as_json: bool, detail: bool, version: str) -> Callable[[VmFact
     return judge
 
 
+def scan_asks_privileges(*, detail: bool) -> Callable[[VmFacts], bool] | None:
+    """Which VMs of a risk scan need their privileges read before :func:`scan_judge` judges
+    them (see :func:`wizard.vsphere.facts.scan_all`): in brief, the VMs that need a fix, as
+    their facts read without privileges say (the verdict does not depend on them); with
+    ``detail``, every VM (None)."""
+    if detail:
+        return None
+    from wizard.kb import assess  # lazily: the pure rules load with the command
+
+    def asks(facts: VmFacts) -> bool:
+        return assess(facts).verdict not in _QUIET
+
+    return asks
+
+
 def scan_report(judged: Sequence[Judged], *, as_json: bool, detail: bool) -> str:
     """What ``check --all`` prints of the VMs :func:`scan_judge` judged, in the order of their
     names.

@@ -11,11 +11,13 @@ import pytest
 
 from tests.helpers.vsphere_lab import FAILED_VM, ODD_NAME, running_lab, session_to, write_scenario
 from tests.helpers.wire import watching
-from wizard.kb.facts import EvidenceKind, VideoCard
+from wizard.check_text import scan_asks_privileges
+from wizard.kb import assess, remedies
+from wizard.kb.facts import EvidenceKind, VideoCard, VmFacts
 from wizard.kb.model import Privilege
 from wizard.lab.process import LabInfo
 from wizard.vsphere.errors import VmGone
-from wizard.vsphere.facts import SCAN_PAGE_SIZE, collect_all_facts, collect_facts
+from wizard.vsphere.facts import SCAN_PAGE_SIZE, collect_all_facts, collect_facts, scan_all
 from wizard.vsphere.inventory import list_vms, resolve_vm
 from wizard.vsphere.session import Endpoint, Session
 from wizard.vsphere.tls import MemoryPinStore, TrustPolicy
@@ -135,9 +137,16 @@ def test_all_facts_agree_with_one_vm_facts(session: Session) -> None:
 _DELAY_MS = 60
 
 
+def _facts(facts: VmFacts) -> VmFacts:
+    return facts
+
+
 def _round_trips(tmp_path: Path, filler_vms: int) -> dict[str, Any]:
     """Requests sent (by method) and the chain on the critical path, for each bulk read."""
     out: dict[str, Any] = {}
+    asks = scan_asks_privileges(detail=False)
+    assert asks is not None
+    brief: list[VmFacts] = []
     with running_lab(write_scenario(tmp_path), filler_vms=filler_vms, delay_ms=_DELAY_MS) as info:
         with watching() as wire:
             s = Session.connect(
@@ -155,12 +164,18 @@ def _round_trips(tmp_path: Path, filler_vms: int) -> dict[str, Any]:
                 ("resolve_vm", lambda: resolve_vm(s, FAILED_VM)),
                 ("collect_facts", lambda: collect_facts(s, resolve_vm(s, FAILED_VM).moref)),
                 ("collect_all_facts", lambda: collect_all_facts(s)),
+                ("scan_in_brief", lambda: brief.extend(scan_all(s, _facts, asks_privileges=asks))),
             ]
             for what, fn in steps:
                 with watching() as wire:
                     fn()
                 out[what] = (dict(wire.calls), wire.critical_path())
+            every = collect_all_facts(s)
     out["vms"] = len(rows)
+    out["needing"] = [f.moref for f in every if asks(f)]
+    # What the brief scan judged, and what judging every VM with its privileges says.
+    out["brief"] = [(f.moref, assess(f), remedies(assess(f), f) if asks(f) else ()) for f in brief]
+    out["every"] = [(f.moref, assess(f), remedies(assess(f), f) if asks(f) else ()) for f in every]
     return out
 
 
@@ -217,3 +232,15 @@ def test_round_trips_do_not_grow_with_the_inventory(tmp_path: Path) -> None:
     # equal length is reported is chance: a page's privileges may follow the page before's.)
     chain = large["collect_all_facts"][1]
     assert pages + 1 <= len(chain) <= pages + 2
+    # In brief (check --all's default) the privileges are asked only for the VMs that need a
+    # fix, one request for each page that holds any; what is judged is the same.
+    for inventory in (small, large):
+        assert inventory["needing"], "the scenario has VMs that need a fix"
+        calls = inventory["scan_in_brief"][0]
+        assert 1 <= calls.pop("HasPrivilegeOnEntities") <= len(inventory["needing"])
+        assert calls == {
+            k: v
+            for k, v in inventory["collect_all_facts"][0].items()
+            if k != "HasPrivilegeOnEntities"
+        }
+        assert inventory["brief"] == inventory["every"]

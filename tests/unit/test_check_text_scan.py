@@ -10,10 +10,16 @@ from hypothesis import strategies as st
 
 from tests.helpers.facts import make_facts
 from tests.unit.kb.test_properties import any_facts
-from wizard.check_text import Judged, check_report, scan_judge, scan_report
+from wizard.check_text import (
+    Judged,
+    check_report,
+    scan_asks_privileges,
+    scan_judge,
+    scan_report,
+)
 from wizard.kb import assess, remedies
 from wizard.kb.facts import VmFacts
-from wizard.kb.model import Verdict
+from wizard.kb.model import Privilege, Verdict
 from wizard.kb.serialize import assessment_summary_json
 
 
@@ -78,3 +84,19 @@ def test_the_text_scan_says_what_the_full_judging_says(vms: list[VmFacts], detai
     assert scan_report(judged, as_json=False, detail=detail) == scan_report(
         full, as_json=False, detail=detail
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(any_facts(), st.lists(st.tuples(st.sampled_from(list(Privilege)), st.booleans())))
+def test_a_brief_scan_asks_privileges_for_the_vms_that_need_a_fix_whatever_they_are(
+    facts: VmFacts, held: list[tuple[Privilege, bool]]
+) -> None:
+    # The scan decides from facts read without privileges: the verdict must not depend on them.
+    asks = scan_asks_privileges(detail=False)
+    assert asks is not None
+    without = replace(facts, privileges=())
+    with_them = replace(facts, privileges=tuple((p.value, on) for p, on in held))
+    assert assess(without) == assess(with_them)
+    needs_fix = assess(with_them).verdict not in (Verdict.NOT_AFFECTED, Verdict.MITIGATED)
+    assert asks(without) is asks(with_them) is needs_fix
+    assert scan_asks_privileges(detail=True) is None  # in full every VM's are read

@@ -55,7 +55,7 @@ def _load() -> None:
 
 def _check(args: argparse.Namespace, login: Login, out: TextIO) -> int:
     with connected(login, args.timeout, _load) as session:
-        from wizard.check_text import check_report, scan_judge, scan_report
+        from wizard.check_text import check_report, scan_asks_privileges, scan_judge, scan_report
         from wizard.vsphere.errors import VsphereError
         from wizard.vsphere.facts import collect_facts, scan_all
 
@@ -63,7 +63,12 @@ def _check(args: argparse.Namespace, login: Login, out: TextIO) -> int:
             if args.all:
                 # Each VM judged as soon as its page is read, while the server sends the next.
                 judge = scan_judge(as_json=args.json, detail=args.detail, version=__version__)
-                judged = scan_all(session, judge, evidence_days=args.evidence_days)
+                judged = scan_all(
+                    session,
+                    judge,
+                    evidence_days=args.evidence_days,
+                    asks_privileges=scan_asks_privileges(detail=args.detail),
+                )
                 report = scan_report(judged, as_json=args.json, detail=args.detail)
             else:
                 ref = one_vm(session, args.check_vm, args.check_moref)

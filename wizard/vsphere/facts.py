@@ -387,6 +387,7 @@ def scan_all(
     *,
     evidence_days: int = 30,
     now: datetime | None = None,
+    asks_privileges: Callable[[VmFacts], bool] | None = None,
 ) -> list[T]:
     """``work(facts)`` for every VM, from the same few bulk requests whatever the inventory size.
 
@@ -398,7 +399,11 @@ def scan_all(
     2. what the VMs' facts refer to: their hosts, clusters, datacenters and folders (one
        ``RetrievePropertiesEx``);
     3. one ``QueryEvents`` for failure events under the root folder;
-    4. as each page arrives, one ``HasPrivilegeOnEntities`` for its VMs.
+    4. as each page arrives, one ``HasPrivilegeOnEntities`` for its VMs; with
+       ``asks_privileges``, only for the VMs whose facts, read without them, it says need them
+       (and none when no VM of the page does). The others are worked on with none asked
+       (``facts.privileges`` empty). A risk scan in brief needs them only for the few VMs that
+       need a fix: a VM that needs none gets no remedies, and only remedies look at privileges.
 
     Each page of VMs is worked on as soon as it is read and 2 and 3 and its privileges have
     answered, while the server puts the next page together: for 10,000 VMs the server's share
@@ -462,8 +467,9 @@ def scan_all(
             around = pool.submit(surroundings)
             failures = pool.submit(events)
             scan = _Scan(session, when, work)
-            # Pages read, each with its VMs' privileges on their way, worked on in order.
-            pending: deque[tuple[list[ObjectProps], Future[Held]]] = deque()
+            # Pages read, each with its VMs' privileges on their way (None: to be asked for the
+            # VMs that need them), worked on in order.
+            pending: deque[tuple[list[ObjectProps], Future[Held] | None]] = deque()
 
             def work_on_arrived(*, wait: bool) -> None:
                 while pending:
@@ -472,6 +478,14 @@ def scan_all(
                         if not wait and not (around.done() and failures.done()):
                             return
                         scan.context = _ScanContext.of(around.result(), failures.result())
+                    if rights is None:
+                        later = scan.add(page, {}, unless=asks_privileges)
+                        if later:
+                            asked = pool.submit(privileges_on, [o.moref for o in later])
+                            pending[0] = (later, asked)
+                        else:
+                            pending.popleft()
+                        continue
                     if not wait and not rights.done():
                         return
                     scan.add(page, _granted(rights.result(), privileges))
@@ -479,7 +493,9 @@ def scan_all(
 
             def on_page(page: list[ObjectProps]) -> None:
                 vms = [o for o in page if o.type == "VirtualMachine"]
-                if vms:
+                if vms and asks_privileges is not None:
+                    pending.append((vms, None))
+                elif vms:
                     pending.append((vms, pool.submit(privileges_on, [o.moref for o in vms])))
                 work_on_arrived(wait=False)
 
@@ -501,7 +517,8 @@ def scan_all(
                 around.cancel()
                 failures.cancel()
                 for _page, rights in pending:
-                    rights.cancel()
+                    if rights is not None:
+                        rights.cancel()
                 raise
 
     with gc_paused():
@@ -554,11 +571,17 @@ class _Scan(Generic[T]):
         self._done: list[tuple[tuple[str, str], T]] = []
 
     def add(
-        self, page: list[ObjectProps], granted: dict[str, tuple[tuple[str, bool], ...]]
-    ) -> None:
-        """Work on the VMs of ``page``, whose privileges are ``granted``."""
+        self,
+        page: list[ObjectProps],
+        granted: dict[str, tuple[tuple[str, bool], ...]],
+        *,
+        unless: Callable[[VmFacts], bool] | None = None,
+    ) -> list[ObjectProps]:
+        """Work on the VMs of ``page``, whose privileges are ``granted``; with ``unless``, not
+        on those whose facts it says need their privileges: those are returned."""
         context = self.context
         assert context is not None  # set before the first page
+        later: list[ObjectProps] = []
         for o in page:
             host_moref = moref_of(o.get("runtime.host"))
             host_obj = context.by_moref.get(host_moref)
@@ -573,7 +596,11 @@ class _Scan(Generic[T]):
                 evidence=evidence_from_events(context.events_by_vm.get(o.moref, [])),
                 read_at=self._when,
             )
+            if unless is not None and unless(facts):
+                later.append(o)
+                continue
             self._done.append(((facts.name.casefold(), facts.moref), self._work(facts)))
+        return later
 
     def finish(self) -> list[T]:
         """The results in the order of VM names."""
