@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench.common import PYTHON, REPO, Lab, RoundTrips, median, session
-from wizard.check_text import scan_judge, scan_report
+from wizard.check_text import scan_asks_privileges, scan_judge, scan_report
 from wizard.vsphere.facts import collect_all_facts, scan_all
 from wizard.vsphere.session import Session
 
@@ -29,7 +29,11 @@ def scan(s: Session) -> tuple[int, float, float]:
     everything = collect_all_facts(s)
     read = time.perf_counter() - start
     start = time.perf_counter()
-    judged = scan_all(s, scan_judge(as_json=True, detail=False, version="bench"))
+    judged = scan_all(
+        s,
+        scan_judge(as_json=True, detail=False, version="bench"),
+        asks_privileges=scan_asks_privileges(detail=False),
+    )
     scan_report(judged, as_json=True, detail=False)
     whole = time.perf_counter() - start
     assert len(judged) == len(everything)
@@ -72,7 +76,9 @@ def run(lab: Lab, runs: int) -> dict[str, Any]:
             count, read, whole = scan(s)
             if number == 0:
                 with counter.counting() as calls:
-                    scan_all(s, lambda facts: facts)
+                    scan_all(
+                        s, lambda facts: facts, asks_privileges=scan_asks_privileges(detail=False)
+                    )
                 trips = dict(calls)
             assert count == lab.size, (count, lab.size)
             totals.append(whole)
