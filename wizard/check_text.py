@@ -141,17 +141,16 @@ def scan_judge(*, as_json: bool, detail: bool, version: str) -> Callable[[VmFact
     return judge
 
 
-def scan_asks_privileges(*, detail: bool) -> Callable[[VmFacts], bool] | None:
-    """Which VMs of a risk scan need their privileges read before :func:`scan_judge` judges
-    them (see :func:`wizard.vsphere.facts.scan_all`): in brief, the VMs that need a fix, as
-    their facts read without privileges say (the verdict does not depend on them); with
-    ``detail``, every VM (None)."""
+def scan_asks_privileges(*, detail: bool) -> Callable[[Judged], bool] | None:
+    """Which VMs of a risk scan, judged by :func:`scan_judge` with no privileges read, need
+    them read and to be judged again (see :func:`wizard.vsphere.facts.scan_all`): in brief,
+    those that need a fix (the verdict does not depend on privileges; a VM that needs none
+    gets no remedies); with ``detail``, every VM's are read first (None)."""
     if detail:
         return None
-    from wizard.kb import assess  # lazily: the pure rules load with the command
 
-    def asks(facts: VmFacts) -> bool:
-        return assess(facts).verdict not in _QUIET
+    def asks(judged: Judged) -> bool:
+        return judged.assessment.verdict not in _QUIET
 
     return asks
 

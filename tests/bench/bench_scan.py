@@ -77,7 +77,9 @@ def run(lab: Lab, runs: int) -> dict[str, Any]:
             if number == 0:
                 with counter.counting() as calls:
                     scan_all(
-                        s, lambda facts: facts, asks_privileges=scan_asks_privileges(detail=False)
+                        s,
+                        scan_judge(as_json=True, detail=False, version="bench"),
+                        asks_privileges=scan_asks_privileges(detail=False),
                     )
                 trips = dict(calls)
             assert count == lab.size, (count, lab.size)

@@ -11,9 +11,8 @@ import pytest
 
 from tests.helpers.vsphere_lab import FAILED_VM, ODD_NAME, running_lab, session_to, write_scenario
 from tests.helpers.wire import watching
-from wizard.check_text import scan_asks_privileges
-from wizard.kb import assess, remedies
-from wizard.kb.facts import EvidenceKind, VideoCard, VmFacts
+from wizard.check_text import Judged, scan_asks_privileges, scan_judge
+from wizard.kb.facts import EvidenceKind, VideoCard
 from wizard.kb.model import Privilege
 from wizard.lab.process import LabInfo
 from wizard.vsphere.errors import VmGone
@@ -137,16 +136,13 @@ def test_all_facts_agree_with_one_vm_facts(session: Session) -> None:
 _DELAY_MS = 60
 
 
-def _facts(facts: VmFacts) -> VmFacts:
-    return facts
-
-
 def _round_trips(tmp_path: Path, filler_vms: int) -> dict[str, Any]:
     """Requests sent (by method) and the chain on the critical path, for each bulk read."""
     out: dict[str, Any] = {}
     asks = scan_asks_privileges(detail=False)
     assert asks is not None
-    brief: list[VmFacts] = []
+    judge = scan_judge(as_json=True, detail=False, version="test")
+    brief: list[Judged] = []
     with running_lab(write_scenario(tmp_path), filler_vms=filler_vms, delay_ms=_DELAY_MS) as info:
         with watching() as wire:
             s = Session.connect(
@@ -164,18 +160,18 @@ def _round_trips(tmp_path: Path, filler_vms: int) -> dict[str, Any]:
                 ("resolve_vm", lambda: resolve_vm(s, FAILED_VM)),
                 ("collect_facts", lambda: collect_facts(s, resolve_vm(s, FAILED_VM).moref)),
                 ("collect_all_facts", lambda: collect_all_facts(s)),
-                ("scan_in_brief", lambda: brief.extend(scan_all(s, _facts, asks_privileges=asks))),
+                ("scan_in_brief", lambda: brief.extend(scan_all(s, judge, asks_privileges=asks))),
             ]
             for what, fn in steps:
                 with watching() as wire:
                     fn()
                 out[what] = (dict(wire.calls), wire.critical_path())
-            every = collect_all_facts(s)
+            every = [judge(f) for f in collect_all_facts(s)]
     out["vms"] = len(rows)
-    out["needing"] = [f.moref for f in every if asks(f)]
+    out["needing"] = [j.facts.moref for j in every if asks(j)]
     # What the brief scan judged, and what judging every VM with its privileges says.
-    out["brief"] = [(f.moref, assess(f), remedies(assess(f), f) if asks(f) else ()) for f in brief]
-    out["every"] = [(f.moref, assess(f), remedies(assess(f), f) if asks(f) else ()) for f in every]
+    out["brief"] = [(j.facts.moref, j.assessment, j.remedies, j.json_line) for j in brief]
+    out["every"] = [(j.facts.moref, j.assessment, j.remedies, j.json_line) for j in every]
     return out
 
 

@@ -41,7 +41,7 @@ from tests.helpers.vsphere_lab import write_scenario
 from tests.reliability import observe
 from tests.reliability.figures import Size, Sweep, current_size, record
 from wizard.audit import Journal, JournalEntry
-from wizard.check_text import scan_asks_privileges
+from wizard.check_text import scan_asks_privileges, scan_judge
 from wizard.kb import RemedyId, assess, remedies
 from wizard.lab.process import LabInfo
 from wizard.vsphere._pyvmomi import vim
@@ -160,11 +160,11 @@ def do_scan(session: Session) -> None:
     """``check --all``'s read: the VMs' pages through the reading thread, the surroundings and
     events on threads of their own, each VM judged as its page is read, and the privileges
     asked for the VMs that need a fix (the scan in brief)."""
-    asks = scan_asks_privileges(detail=False)
-    scanned = scan_all(session, lambda facts: facts, asks_privileges=asks)
-    confirmed = [f for f in scanned if assess(f).verdict.value == "confirmed"]
+    judge = scan_judge(as_json=False, detail=False, version="test")
+    scanned = scan_all(session, judge, asks_privileges=scan_asks_privileges(detail=False))
+    confirmed = [j for j in scanned if j.assessment.verdict.value == "confirmed"]
     assert confirmed
-    assert all(f.privileges for f in confirmed)
+    assert all(j.facts.privileges and j.remedies for j in confirmed)
     assert len(scanned) == len(list_vms(session))
 
 

@@ -91,12 +91,18 @@ def test_the_text_scan_says_what_the_full_judging_says(vms: list[VmFacts], detai
 def test_a_brief_scan_asks_privileges_for_the_vms_that_need_a_fix_whatever_they_are(
     facts: VmFacts, held: list[tuple[Privilege, bool]]
 ) -> None:
-    # The scan decides from facts read without privileges: the verdict must not depend on them.
+    # The scan judges each VM first with no privileges read, and reads them for the VMs that
+    # need a fix: what it keeps of the others must be what it would say with them read.
     asks = scan_asks_privileges(detail=False)
     assert asks is not None
     without = replace(facts, privileges=())
     with_them = replace(facts, privileges=tuple((p.value, on) for p, on in held))
-    assert assess(without) == assess(with_them)
-    needs_fix = assess(with_them).verdict not in (Verdict.NOT_AFFECTED, Verdict.MITIGATED)
-    assert asks(without) is asks(with_them) is needs_fix
-    assert scan_asks_privileges(detail=True) is None  # in full every VM's are read
+    for as_json in (False, True):
+        judge = scan_judge(as_json=as_json, detail=False, version="1")
+        first, final = judge(without), judge(with_them)
+        assert first.assessment == final.assessment
+        needs_fix = final.assessment.verdict not in (Verdict.NOT_AFFECTED, Verdict.MITIGATED)
+        assert asks(first) is asks(final) is needs_fix
+        if not needs_fix:
+            assert (first.remedies, first.json_line) == (final.remedies, final.json_line)
+    assert scan_asks_privileges(detail=True) is None  # in full every VM's are read first

@@ -387,7 +387,7 @@ def scan_all(
     *,
     evidence_days: int = 30,
     now: datetime | None = None,
-    asks_privileges: Callable[[VmFacts], bool] | None = None,
+    asks_privileges: Callable[[T], bool] | None = None,
 ) -> list[T]:
     """``work(facts)`` for every VM, from the same few bulk requests whatever the inventory size.
 
@@ -399,11 +399,12 @@ def scan_all(
     2. what the VMs' facts refer to: their hosts, clusters, datacenters and folders (one
        ``RetrievePropertiesEx``);
     3. one ``QueryEvents`` for failure events under the root folder;
-    4. as each page arrives, one ``HasPrivilegeOnEntities`` for its VMs; with
-       ``asks_privileges``, only for the VMs whose facts, read without them, it says need them
-       (and none when no VM of the page does). The others are worked on with none asked
-       (``facts.privileges`` empty). A risk scan in brief needs them only for the few VMs that
-       need a fix: a VM that needs none gets no remedies, and only remedies look at privileges.
+    4. as each page arrives, one ``HasPrivilegeOnEntities`` for its VMs. With
+       ``asks_privileges``, each VM is first worked on with none asked (``facts.privileges``
+       empty), and only for those whose result it says need them are they asked (none when no
+       VM of the page does); those VMs are then worked on again with them, and that result is
+       kept. A risk scan in brief needs them only for the few VMs that need a fix: a VM that
+       needs none gets no remedies, and only remedies look at privileges.
 
     Each page of VMs is worked on as soon as it is read and 2 and 3 and its privileges have
     answered, while the server puts the next page together: for 10,000 VMs the server's share
@@ -575,10 +576,11 @@ class _Scan(Generic[T]):
         page: list[ObjectProps],
         granted: dict[str, tuple[tuple[str, bool], ...]],
         *,
-        unless: Callable[[VmFacts], bool] | None = None,
+        unless: Callable[[T], bool] | None = None,
     ) -> list[ObjectProps]:
-        """Work on the VMs of ``page``, whose privileges are ``granted``; with ``unless``, not
-        on those whose facts it says need their privileges: those are returned."""
+        """Work on the VMs of ``page``, whose privileges are ``granted``; with ``unless``, the
+        VMs whose result it says need their privileges are returned instead (their results
+        left out)."""
         context = self.context
         assert context is not None  # set before the first page
         later: list[ObjectProps] = []
@@ -596,10 +598,11 @@ class _Scan(Generic[T]):
                 evidence=evidence_from_events(context.events_by_vm.get(o.moref, [])),
                 read_at=self._when,
             )
-            if unless is not None and unless(facts):
+            result = self._work(facts)
+            if unless is not None and unless(result):
                 later.append(o)
                 continue
-            self._done.append(((facts.name.casefold(), facts.moref), self._work(facts)))
+            self._done.append(((facts.name.casefold(), facts.moref), result))
         return later
 
     def finish(self) -> list[T]:
