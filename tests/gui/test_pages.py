@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import DialogRecorder, WindowFactory, connect, to_check
 from tests.gui.fakes import FakeGateway, FakeSession, confirmed_facts, log_item
+from tests.gui.plain_words import main_text
 from tests.helpers.facts import make_facts, with_extra
 from wizard.kb.model import RemedyId
 from wizard.ui.app import MainWindow
@@ -164,6 +165,25 @@ def test_check_shows_the_verdict_in_words(
     assert isinstance(page, CheckPage)
     assert page.banner.title_text().startswith("Affected:")
     assert page.banner.isVisible()
+
+
+def test_the_whole_check_is_on_the_page_once_the_check_is_complete(
+    qtbot: QtBot, win: MainWindow, recorder: DialogRecorder
+) -> None:
+    """When Next turns on, the conditions and the evidence are shown too, not one pass of the
+    event loop later (a row added to a visible page is shown by a queued call unless shown
+    itself: a screen reader or a test reading the page at once missed them, seen in CI)."""
+    to_check(qtbot, win, recorder)  # returns as soon as the page says it is complete
+    page = win.wizard.page_of(PageId.CHECK)
+    assert isinstance(page, CheckPage)
+    shown = main_text(page)
+    assert "The four conditions" in shown
+    assert any(t.startswith("Evidence of the failure") for t in shown), shown
+    # Read again, as the check page does when Check again is pressed: the same, at once.
+    check = win.ctx.check
+    assert check is not None
+    page.show_result(check)
+    assert main_text(page) == shown
 
 
 def test_reading_the_log_adds_evidence(

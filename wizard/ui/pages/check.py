@@ -325,6 +325,7 @@ class CheckPage(BasePage):
             item = self._rl.takeAt(0)
             w = item.widget() if item is not None else None
             if w is not None:
+                w.hide()  # gone from the page now; deleted once the event loop runs
                 w.deleteLater()
 
     def set_judgement_hidden(self, hidden: bool) -> None:
@@ -375,6 +376,9 @@ class CheckPage(BasePage):
         def add(widget: QWidget) -> None:
             nonlocal row
             self._rl.addWidget(widget, row, 0)
+            # Shown now: a layout shows a widget added to a visible page only by a queued call,
+            # so whoever reads the page as the check completes (a screen reader) would miss it.
+            widget.show()
             row += 1
 
         add(heading("The four conditions", self._results))

@@ -81,6 +81,17 @@ def power_badge(remedy: Remedy, facts: VmFacts | None) -> str:
     return "Needs a hard power-off" if hard else "Needs power-off"
 
 
+def _shown(widget: QWidget) -> QWidget:
+    """``widget``, shown at once when its parent is on screen: a layout shows a widget added to
+    a visible card only by a queued call, so whoever reads the card as the remedy is re-judged
+    would miss it. (A card being built is shown with its page: nothing to do then, and showing
+    each widget of it one by one would cost more.)"""
+    parent = widget.parentWidget()
+    if parent is not None and parent.isVisible():
+        widget.show()
+    return widget
+
+
 class RemedyCard(Panel):
     """One workaround: choose it, see its cost, its caveats for this VM, and its options.
 
@@ -187,6 +198,7 @@ class RemedyCard(Panel):
             item = self._badges.takeAt(0)
             w = item.widget() if item is not None else None
             if w is not None:
+                w.hide()  # gone now (see _shown), deleted once the event loop runs
                 w.deleteLater()
         badges: list[tuple[str, Tone]] = []
         # Unavailable only in the way chosen on the card (e.g. in the guest while Tools are
@@ -206,7 +218,7 @@ class RemedyCard(Panel):
             badges.append(("Missing privileges", Tone.BAD))
         badges += [(text, Tone.BAD) for text in risk_badges(remedy)]
         for text, tone in badges:
-            self._badges.addWidget(Badge(text, tone, self))
+            self._badges.addWidget(_shown(Badge(text, tone, self)))
         self._summary.setText(remedy.summary)
         if remedy.available:
             self._reason.setText(remedy.reason)
@@ -245,6 +257,7 @@ class RemedyCard(Panel):
             item = self._cl.takeAt(0)
             w = item.widget() if item is not None else None
             if w is not None:
+                w.hide()  # gone now (see _shown), deleted once the event loop runs
                 w.deleteLater()
         applies = [c for c in caveats if c.applies]
         rest = [c for c in caveats if not c.applies]
@@ -260,7 +273,7 @@ class RemedyCard(Panel):
             text = wrapped(f"{title} — {word}: {c.detail}", row, selectable=True)
             rl.addWidget(text, 1)
             row.setAccessibleName(f"{title}: {word}")
-            self._cl.addWidget(row)
+            self._cl.addWidget(_shown(row))
         self.caveats.set_title(
             f"Caveats for this VM: {len(applies)} apply, {len(rest)} do not"
             if caveats
