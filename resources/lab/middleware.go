@@ -315,7 +315,7 @@ func (l *Lab) passThrough(w http.ResponseWriter, r *http.Request, name string) (
 			rec.status = http.StatusOK
 		}
 		w.WriteHeader(rec.status)
-		_, _ = w.Write(rec.body.Bytes())
+		_, _ = w.Write(asVCenterWrites(rec.body.Bytes()))
 	}()
 	l.next.ServeHTTP(rec, r)
 	if strings.HasSuffix(name, "_Task") && rec.status == http.StatusOK {

@@ -104,7 +104,34 @@ func writeEnvelope(w http.ResponseWriter, status int, payload interface{}) {
 	}
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	w.WriteHeader(status)
-	_, _ = w.Write(out.Bytes())
+	_, _ = w.Write(asVCenterWrites(out.Bytes()))
+}
+
+// The encoder the simulator and the middleware share declares the XML Schema instance
+// namespace again on every element with a type attribute (<val
+// xmlns:XMLSchema-instance="…" XMLSchema-instance:type="xsd:int">); vCenter declares it once,
+// as xsi on the envelope (<val xsi:type="xsd:int">). Written as vCenter writes it, a scan's page
+// of 1,000 VMs is 4.4 MB instead of 7.4 MB, and a client's parser does that much less work:
+// the benchmarks measure against answers the size vCenter's are, not the encoder's.
+var (
+	xsiDeclared     = []byte(` xmlns:XMLSchema-instance="http://www.w3.org/2001/XMLSchema-instance"`)
+	xsiOfTheEncoder = []byte(` XMLSchema-instance:type="`)
+	xsiOfVCenter    = []byte(` xsi:type="`)
+	xsiOnEnvelope   = []byte(` xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"`)
+)
+
+// asVCenterWrites is a SOAP answer with the XML Schema instance namespace declared once, on
+// the envelope, as vCenter writes it (the same document to a namespace-aware parser).
+func asVCenterWrites(answer []byte) []byte {
+	head := answer
+	if len(head) > 512 {
+		head = head[:512]
+	}
+	if !bytes.Contains(head, xsiOnEnvelope) || !bytes.Contains(answer, xsiDeclared) {
+		return answer
+	}
+	answer = bytes.ReplaceAll(answer, xsiDeclared, nil)
+	return bytes.ReplaceAll(answer, xsiOfTheEncoder, xsiOfVCenter)
 }
 
 // writeRaw answers with a literal body element, for the few answers without a Go type
