@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget, QWizard
 
 from wizard.ui.pages.base import PageId
 from wizard.ui.theme import AHEAD, scaled_font, tint
-from wizard.ui.widgets import Panel
+from wizard.ui.widgets import Look, Panel
 
 STEP_NAMES: dict[int, str] = {
     int(PageId.WELCOME): "Start",
@@ -43,7 +43,7 @@ class StepList(Panel):
         self.setObjectName("stepList")
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setAccessibleName("Steps")
-        self.set_look(fill=QPalette.ColorRole.AlternateBase, edge=Qt.Edge.RightEdge)
+        self.set_look(Look(fill=QPalette.ColorRole.AlternateBase, edge=Qt.Edge.RightEdge))
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
         self._wizard = wizard
         self._layout = QVBoxLayout(self)

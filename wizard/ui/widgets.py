@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
@@ -52,52 +54,41 @@ def wrapped(text: str = "", parent: QWidget | None = None, *, selectable: bool =
     return label
 
 
+@dataclass(frozen=True)
+class Look:
+    """How a :class:`Panel` is painted.
+
+    Attributes:
+        border: the border's colour (None: no border).
+        fill: the fill's colour (None: none, the parent shows through).
+        width: the border's width in pixels.
+        radius: the corners' radius (a box on all sides).
+        edge: a rule down the left or right edge only, instead of a box.
+    """
+
+    border: Colour = QPalette.ColorRole.Mid
+    fill: Colour = None
+    width: int = 1
+    radius: int = 6
+    edge: Qt.Edge | None = None
+
+
 class Panel(QFrame):
-    """A box with a border and a fill it paints itself: rounded on all sides, or a rule down its
-    left or right ``edge`` only.
+    """A box with a border and a fill it paints itself (see :class:`Look`).
 
     Painted rather than styled by a style sheet, as :func:`~wizard.ui.theme.tint` says why; a
     new look is :meth:`set_look` and one repaint, nothing to polish again.
     """
 
-    def __init__(
-        self,
-        parent: QWidget | None = None,
-        *,
-        border: Colour = QPalette.ColorRole.Mid,
-        fill: Colour = None,
-        width: int = 1,
-        radius: int = 6,
-        edge: Qt.Edge | None = None,
-    ) -> None:
+    def __init__(self, parent: QWidget | None = None, look: Look | None = None) -> None:
         super().__init__(parent)
-        self._look: tuple[Colour, Colour, int, int, Qt.Edge | None] = (
-            border,
-            fill,
-            width,
-            radius,
-            edge,
-        )
+        self._look = look or Look()
 
-    def set_look(
-        self,
-        *,
-        border: Colour = QPalette.ColorRole.Mid,
-        fill: Colour = None,
-        width: int = 1,
-        radius: int = 6,
-        edge: Qt.Edge | None = None,
-    ) -> None:
+    def set_look(self, look: Look) -> None:
         """Change the border and fill (repainted when the event loop next runs)."""
-        look = (border, fill, width, radius, edge)
         if look != self._look:
             self._look = look
             self.update()
-
-    def look(self) -> tuple[Colour, Colour, int]:
-        """Border, fill and border width as set."""
-        border, fill, width, _radius, _edge = self._look
-        return border, fill, width
 
     def _colour(self, colour: Colour) -> QColor | None:
         if colour is None:
@@ -107,21 +98,22 @@ class Panel(QFrame):
         return QColor(colour)
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        border_spec, fill_spec, width, radius, edge = self._look
-        border, fill = self._colour(border_spec), self._colour(fill_spec)
+        look = self._look
+        border, fill, width = self._colour(look.border), self._colour(look.fill), look.width
         painter = QPainter(self)
         rect = self.rect()
-        if edge is not None:
+        if look.edge is not None:
             if fill is not None:
                 painter.fillRect(rect, fill)
             if border is not None:
-                x = rect.right() + 1 - width if edge == Qt.Edge.RightEdge else rect.x()
+                x = rect.right() + 1 - width if look.edge == Qt.Edge.RightEdge else rect.x()
                 painter.fillRect(x, rect.y(), width, rect.height(), border)
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         half = width / 2
         painter.setPen(QPen(border, width) if border is not None else Qt.PenStyle.NoPen)
         painter.setBrush(fill if fill is not None else Qt.BrushStyle.NoBrush)
+        radius = look.radius
         painter.drawRoundedRect(QRectF(rect).adjusted(half, half, -half, -half), radius, radius)
 
 
@@ -175,7 +167,7 @@ class Banner(Panel):
 
     def set_tone(self, tone: Tone) -> None:
         self._icon.set_icon(tone.icon_name)
-        self.set_look(border=tone.fg, fill=tone.bg)
+        self.set_look(Look(border=tone.fg, fill=tone.bg))
         tint(self._title, tone.fg)
         self._title.setFont(scaled_font(self, self._title_factor, bold=True))
 

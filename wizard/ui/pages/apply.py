@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from wizard.kb.plan import PlannedStep
 from wizard.ui.pages.base import PAGE_TEXTS, BasePage, PageId
 from wizard.ui.theme import MUTED, Tone, monospace, scaled_font, tint
-from wizard.ui.widgets import Banner, IconLabel, Panel, heading, wrapped
+from wizard.ui.widgets import Banner, IconLabel, Look, Panel, heading, wrapped
 from wizard.ui.wizard_state import PoweredOnAgain, WizardContext
 from wizard.ui.worker import Job
 from wizard.vsphere.errors import VsphereError
@@ -120,7 +120,7 @@ class StepRunner(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._rows: dict[str, StepRow] = {}
-        self._steps_box = Panel(self, fill=QPalette.ColorRole.Base, radius=5)
+        self._steps_box = Panel(self, Look(fill=QPalette.ColorRole.Base, radius=5))
         self._steps_box.setObjectName("steps")
         self._sl = QVBoxLayout(self._steps_box)
         self._sl.setContentsMargins(12, 10, 12, 10)

@@ -23,7 +23,7 @@ from wizard.ui.gateway import CheckResult
 from wizard.ui.pages.base import BasePage, PageId
 from wizard.ui.theme import MUTED, Tone, monospace, scaled_font, tint
 from wizard.ui.vm_model import POWER_WORDS, guest_name, hw_label
-from wizard.ui.widgets import BusyRow, IconLabel, Panel, heading, wrapped
+from wizard.ui.widgets import BusyRow, IconLabel, Look, Panel, heading, wrapped
 from wizard.ui.wizard_state import WizardContext
 from wizard.ui.worker import Job
 from wizard.vsphere.errors import VsphereError
@@ -74,7 +74,7 @@ class ConditionRow(Panel):
     def __init__(self, cond: Condition, parent: QWidget | None = None, raw: str = "") -> None:
         super().__init__(parent)
         self.setObjectName("conditionRow")
-        self.set_look(fill=QPalette.ColorRole.Base, radius=5)
+        self.set_look(Look(fill=QPalette.ColorRole.Base, radius=5))
         tone, word = STATE_LOOK[cond.state]
         state = QWidget(self)
         sl = QHBoxLayout(state)
@@ -505,7 +505,7 @@ def _bullet(text: str, tone: Tone, parent: QWidget) -> QWidget:
 def _evidence(ev: EvidenceItem, parent: QWidget) -> tuple[QWidget, QWidget]:
     """One trace: when and where in words, its text; the exact source (returned second) is a
     detail."""
-    w = Panel(parent, border=Tone.BAD.fg, width=3, edge=Qt.Edge.LeftEdge)
+    w = Panel(parent, Look(border=Tone.BAD.fg, width=3, edge=Qt.Edge.LeftEdge))
     w.setObjectName("evidence")
     col = QGridLayout(w)
     col.setContentsMargins(10, 2, 0, 2)

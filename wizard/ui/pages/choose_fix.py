@@ -33,7 +33,7 @@ from wizard.ui.gateway import Variant
 from wizard.ui.pages.base import BasePage, PageId
 from wizard.ui.theme import MUTED, Tone, monospace, scaled_font, tint
 from wizard.ui.ticket import change_line
-from wizard.ui.widgets import Badge, Banner, Collapsible, IconLabel, Panel, wrapped
+from wizard.ui.widgets import Badge, Banner, Collapsible, IconLabel, Look, Panel, wrapped
 from wizard.ui.wizard_state import WizardContext
 
 if TYPE_CHECKING:
@@ -285,7 +285,7 @@ class RemedyCard(Panel):
 
     def _build_guest_login(self) -> None:
         """User and password for running the resolution tool in the guest (hidden until needed)."""
-        self.guest_box = Panel(self, border="#c5ccd4", radius=4)
+        self.guest_box = Panel(self, Look(border="#c5ccd4", radius=4))
         self.guest_box.setObjectName("guestLogin")
         head = wrapped(
             "Guest login: the tool runs inside the guest as this user, who must be logged on "
@@ -442,11 +442,11 @@ class RemedyCard(Panel):
     def _restyle(self) -> None:
         self._show_chosen_parts()
         if self.radio.isChecked():
-            self.set_look(border="#1f6fb2", fill="#f3f8fd", width=2)
+            self.set_look(Look(border="#1f6fb2", fill="#f3f8fd", width=2))
         elif not selectable(self.remedy):
-            self.set_look(border="#d5dae0", fill="#f7f8fa")
+            self.set_look(Look(border="#d5dae0", fill="#f7f8fa"))
         else:
-            self.set_look(border="#c5ccd4", fill=QPalette.ColorRole.Base)
+            self.set_look(Look(border="#c5ccd4", fill=QPalette.ColorRole.Base))
 
 
 class ChooseFixPage(BasePage):

@@ -38,7 +38,7 @@ from wizard.ui.training.debrief import (
     to_text,
 )
 from wizard.ui.training.session import TrainingSession
-from wizard.ui.widgets import Banner, IconLabel, Panel, heading, wrapped
+from wizard.ui.widgets import Banner, IconLabel, Look, Panel, heading, wrapped
 from wizard.ui.wizard_state import WizardContext
 
 _log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class DebriefLineRow(Panel):
         super().__init__(parent)
         tone = MARK_LOOK[mark]
         self.setObjectName("debriefLine")
-        self.set_look(fill=QPalette.ColorRole.Base, radius=5)
+        self.set_look(Look(fill=QPalette.ColorRole.Base, radius=5))
         grid = QGridLayout(self)
         grid.setContentsMargins(10, 8, 10, 8)
         grid.setHorizontalSpacing(10)

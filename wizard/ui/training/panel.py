@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from wizard.kb.model import Verdict
 from wizard.ui.theme import MUTED, Tone, scaled_font, tint
 from wizard.ui.training.coach import VERDICT_CHOICES, CoachNote
-from wizard.ui.widgets import BusyRow, IconLabel, Panel, wrapped
+from wizard.ui.widgets import BusyRow, IconLabel, Look, Panel, wrapped
 
 PANEL_WIDTH_CHARS = 44
 
@@ -96,7 +96,7 @@ class CoachPanel(QDockWidget):
         self.text.anchorClicked.connect(self.on_text_anchor_clicked)
         col.addWidget(self.text, 1)
 
-        self.guess_box = Panel(body, border=Tone.INFO.fg, fill=Tone.INFO.bg)
+        self.guess_box = Panel(body, Look(border=Tone.INFO.fg, fill=Tone.INFO.bg))
         self.guess_box.setObjectName("guessBox")
         gl = QVBoxLayout(self.guess_box)
         gl.setContentsMargins(10, 8, 10, 8)
