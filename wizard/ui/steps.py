@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget, QWizard
 
 from wizard.ui.pages.base import PageId
 from wizard.ui.theme import AHEAD, scaled_font, tint
-from wizard.ui.widgets import Look, Panel
+from wizard.ui.widgets import Look, Panel, empty_layout
 
 STEP_NAMES: dict[int, str] = {
     int(PageId.WELCOME): "Start",
@@ -65,11 +65,7 @@ class StepList(Panel):
         """Rebuild the list from the wizard's pages (a page may come or go) and mark the steps."""
         ids = sorted(self._wizard.pageIds())
         if ids != list(self.labels):
-            while self._layout.count():
-                item = self._layout.takeAt(0)
-                widget = item.widget() if item is not None else None
-                if widget is not None:
-                    widget.deleteLater()
+            empty_layout(self._layout)
             self.labels = {}
             for pid in ids:
                 label = QLabel(self)

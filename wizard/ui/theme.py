@@ -61,8 +61,8 @@ def tint(widget: QWidget, color: str | None, *, bold: bool | None = None) -> Non
 
     Through the widget's palette and font rather than a style sheet: each widget with a style
     sheet of its own gets a style object of its own, which Qt polishes widget by widget. A
-    Choose fix page with four cards took 80 ms to build and show that way; its labels coloured
-    through their palettes and its frames painted by :class:`~wizard.ui.widgets.Panel`, 35 ms.
+    Choose fix page with four cards took 66 ms to build and show that way; its labels coloured
+    through their palettes and its frames painted by :class:`~wizard.ui.widgets.Panel`, 32 ms.
     """
     if color is None:
         widget.setPalette(QPalette())  # resolves nothing: the parent's palette again

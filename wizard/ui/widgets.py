@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -52,6 +53,31 @@ def wrapped(text: str = "", parent: QWidget | None = None, *, selectable: bool =
     if selectable:
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
+
+
+def shown_at_once(widget: QWidget) -> QWidget:
+    """``widget``, shown now when its parent is on screen.
+
+    A layout shows a widget added to a visible parent only by a queued call, one pass of the
+    event loop later: whoever reads the page as it is filled (a screen reader, a test) would
+    miss it. A parent not on screen yet shows it with itself, so nothing is done then (showing
+    each widget of a page being built one by one would cost more).
+    """
+    parent = widget.parentWidget()
+    if parent is not None and parent.isVisible():
+        widget.show()
+    return widget
+
+
+def empty_layout(layout: QLayout) -> None:
+    """Take every item out of ``layout``; its widgets are hidden at once (gone from the page
+    now) and deleted once the event loop runs."""
+    while layout.count():
+        item = layout.takeAt(0)
+        widget = item.widget() if item is not None else None
+        if widget is not None:
+            widget.hide()
+            widget.deleteLater()
 
 
 @dataclass(frozen=True)
@@ -204,10 +230,6 @@ class Badge(QLabel):
         self.setFont(scaled_font(self, 0.9, bold=True))
         self.setAccessibleName(text)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-
-    @property
-    def tone(self) -> Tone:
-        return self._tone
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)

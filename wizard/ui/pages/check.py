@@ -23,7 +23,16 @@ from wizard.ui.gateway import CheckResult
 from wizard.ui.pages.base import BasePage, PageId
 from wizard.ui.theme import MUTED, Tone, monospace, scaled_font, tint
 from wizard.ui.vm_model import POWER_WORDS, guest_name, hw_label
-from wizard.ui.widgets import BusyRow, IconLabel, Look, Panel, heading, wrapped
+from wizard.ui.widgets import (
+    BusyRow,
+    IconLabel,
+    Look,
+    Panel,
+    empty_layout,
+    heading,
+    shown_at_once,
+    wrapped,
+)
 from wizard.ui.wizard_state import WizardContext
 from wizard.ui.worker import Job
 from wizard.vsphere.errors import VsphereError
@@ -321,12 +330,7 @@ class CheckPage(BasePage):
     # ---------------------------------------------------------------- showing
 
     def _clear_results(self) -> None:
-        while self._rl.count():
-            item = self._rl.takeAt(0)
-            w = item.widget() if item is not None else None
-            if w is not None:
-                w.hide()  # gone from the page now; deleted once the event loop runs
-                w.deleteLater()
+        empty_layout(self._rl)
 
     def set_judgement_hidden(self, hidden: bool) -> None:
         """Training, before the trainee commits a verdict: the facts, not the judgement.
@@ -375,10 +379,7 @@ class CheckPage(BasePage):
 
         def add(widget: QWidget) -> None:
             nonlocal row
-            self._rl.addWidget(widget, row, 0)
-            # Shown now: a layout shows a widget added to a visible page only by a queued call,
-            # so whoever reads the page as the check completes (a screen reader) would miss it.
-            widget.show()
+            self._rl.addWidget(shown_at_once(widget), row, 0)
             row += 1
 
         add(heading("The four conditions", self._results))

@@ -33,7 +33,17 @@ from wizard.ui.gateway import Variant
 from wizard.ui.pages.base import BasePage, PageId
 from wizard.ui.theme import MUTED, Tone, monospace, scaled_font, tint
 from wizard.ui.ticket import change_line
-from wizard.ui.widgets import Badge, Banner, Collapsible, IconLabel, Look, Panel, wrapped
+from wizard.ui.widgets import (
+    Badge,
+    Banner,
+    Collapsible,
+    IconLabel,
+    Look,
+    Panel,
+    empty_layout,
+    shown_at_once,
+    wrapped,
+)
 from wizard.ui.wizard_state import WizardContext
 
 if TYPE_CHECKING:
@@ -79,17 +89,6 @@ def power_badge(remedy: Remedy, facts: VmFacts | None) -> str:
         or (facts.power_state == PowerState.ON and not facts.tools_running)
     )
     return "Needs a hard power-off" if hard else "Needs power-off"
-
-
-def _shown(widget: QWidget) -> QWidget:
-    """``widget``, shown at once when its parent is on screen: a layout shows a widget added to
-    a visible card only by a queued call, so whoever reads the card as the remedy is re-judged
-    would miss it. (A card being built is shown with its page: nothing to do then, and showing
-    each widget of it one by one would cost more.)"""
-    parent = widget.parentWidget()
-    if parent is not None and parent.isVisible():
-        widget.show()
-    return widget
 
 
 class RemedyCard(Panel):
@@ -194,12 +193,7 @@ class RemedyCard(Panel):
     def set_remedy(self, remedy: Remedy) -> None:
         """Show the remedy as judged now (options keep their widgets and focus)."""
         self.remedy = remedy
-        while self._badges.count():
-            item = self._badges.takeAt(0)
-            w = item.widget() if item is not None else None
-            if w is not None:
-                w.hide()  # gone now (see _shown), deleted once the event loop runs
-                w.deleteLater()
+        empty_layout(self._badges)
         badges: list[tuple[str, Tone]] = []
         # Unavailable only in the way chosen on the card (e.g. in the guest while Tools are
         # off): the card stays choosable, says so, and points at the other way.
@@ -218,7 +212,7 @@ class RemedyCard(Panel):
             badges.append(("Missing privileges", Tone.BAD))
         badges += [(text, Tone.BAD) for text in risk_badges(remedy)]
         for text, tone in badges:
-            self._badges.addWidget(_shown(Badge(text, tone, self)))
+            self._badges.addWidget(shown_at_once(Badge(text, tone, self)))
         self._summary.setText(remedy.summary)
         if remedy.available:
             self._reason.setText(remedy.reason)
@@ -253,12 +247,7 @@ class RemedyCard(Panel):
         self._restyle()
 
     def _fill_caveats(self, caveats: tuple[Caveat, ...]) -> None:
-        while self._cl.count():
-            item = self._cl.takeAt(0)
-            w = item.widget() if item is not None else None
-            if w is not None:
-                w.hide()  # gone now (see _shown), deleted once the event loop runs
-                w.deleteLater()
+        empty_layout(self._cl)
         applies = [c for c in caveats if c.applies]
         rest = [c for c in caveats if not c.applies]
         for c in applies + rest:
@@ -273,7 +262,7 @@ class RemedyCard(Panel):
             text = wrapped(f"{title} — {word}: {c.detail}", row, selectable=True)
             rl.addWidget(text, 1)
             row.setAccessibleName(f"{title}: {word}")
-            self._cl.addWidget(_shown(row))
+            self._cl.addWidget(shown_at_once(row))
         self.caveats.set_title(
             f"Caveats for this VM: {len(applies)} apply, {len(rest)} do not"
             if caveats

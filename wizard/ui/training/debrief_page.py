@@ -38,7 +38,7 @@ from wizard.ui.training.debrief import (
     to_text,
 )
 from wizard.ui.training.session import TrainingSession
-from wizard.ui.widgets import Banner, IconLabel, Look, Panel, heading, wrapped
+from wizard.ui.widgets import Banner, IconLabel, Look, Panel, empty_layout, heading, wrapped
 from wizard.ui.wizard_state import WizardContext
 
 _log = logging.getLogger(__name__)
@@ -228,11 +228,7 @@ class DebriefPage(BasePage):
             d.headline,
             session.brief.title,
         )
-        while self._ll.count():
-            item = self._ll.takeAt(0)
-            w = item.widget() if item is not None else None
-            if w is not None:
-                w.deleteLater()
+        empty_layout(self._ll)
         for i, line in enumerate(d.lines):
             self._ll.addWidget(DebriefLineRow(line.mark, line.title, line.text, self._lines), i, 0)
 
