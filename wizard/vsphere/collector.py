@@ -396,7 +396,8 @@ class _Prefetched:
     Iterate it inside ``with``: (page bytes, its token or None), in order. An error of a
     request is raised where the page would have come. The server's result set is released
     (``CancelRetrievePropertiesEx``, best effort) when the reading stops before the last page:
-    ``max_pages`` reached, a request failed, or the caller left the ``with`` early. At most
+    ``max_pages`` reached (the iteration ends first, the release follows on this thread), a
+    request failed, or the caller left the ``with`` early. At most
     :data:`_PAGES_AHEAD` pages wait in memory.
     """
 
@@ -451,6 +452,7 @@ class _Prefetched:
 
     def _run(self) -> None:
         token: str | None = None
+        ended = False
         try:
             raw = self._first()
             pages = 0
@@ -460,6 +462,10 @@ class _Prefetched:
                 if not self._hand_on((raw, token)) or not token:
                     return
                 if self._max_pages is not None and pages >= self._max_pages:
+                    # The caller has what it asked for: the release below is one more round
+                    # trip, which it does not wait for (the first rows of a list, over a
+                    # slow link, would come one latency later).
+                    ended = self._hand_on(self._END)
                     return
                 raw = self._more(token)
         except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread
@@ -470,7 +476,8 @@ class _Prefetched:
                     self._collector.CancelRetrievePropertiesEx(token=token)
                 except Exception as exc:  # noqa: BLE001 - the server drops it with the session
                     log.debug("Property collector: the rest of an answer not released: %s", exc)
-            self._hand_on(self._END)
+            if not ended:
+                self._hand_on(self._END)
 
 
 _PAGES_AHEAD = 4
