@@ -24,9 +24,11 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import redirect_stdout
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
+from tests.helpers.lab import cli_login
 from wizard import cli
 from wizard.lab.generate import generate
 from wizard.lab.process import LabProcess
@@ -47,16 +49,9 @@ def _disagreements(path: Path, lab: LabProcess | None = None) -> list[str]:
         with redirect_stdout(out):
             code = cli.main(["check", "--scenario", str(path), "--all", "--json"])
     else:
-        info = lab.info
-        args = ["check", "--vcenter", f"{info.host}:{info.port}", "--user", info.user]
-        args += ["--trust-fingerprint", info.thumbprint_sha256, "--password-stdin"]
-        stdin = sys.stdin
-        sys.stdin = io.StringIO(info.password + "\n")
-        try:
-            with redirect_stdout(out):
-                code = cli.main([*args, "--all", "--json"])
-        finally:
-            sys.stdin = stdin
+        password = io.StringIO(lab.info.password + "\n")
+        with mock.patch.object(sys, "stdin", password), redirect_stdout(out):
+            code = cli.main(["check", *cli_login(lab.info), "--all", "--json"])
     if code != cli.EXIT_OK:
         return [f"{path.name}: check exited {code}"]
     docs = {d["vm"]["name"]: d for d in json.loads(out.getvalue())}
