@@ -6,7 +6,10 @@
   is refused with a warning naming both fingerprints;
 - under the OS trust store (a test CA put in the trust path with ``SSL_CERT_FILE``, which
   OpenSSL and so ``truststore`` honour on Linux), a certificate for another host name is
-  refused, while the same CA's certificate for the right address is accepted without asking.
+  refused, while the same CA's certificate for the right address is accepted without asking;
+- a fingerprint given beforehand (``--trust-fingerprint``, "trust once") is matched against the
+  certificate first: the OS trust store is not loaded and the handshake it would fail is not
+  made; a certificate the store trusts is still accepted whatever fingerprint was given.
 
 In every refusal the lab holds no new session: the password never went out.
 """
@@ -15,7 +18,9 @@ from __future__ import annotations
 
 import logging
 import socket
+import ssl
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +31,7 @@ from tests.reliability.certs import TestCa
 from tests.reliability.figures import record
 from tests.reliability.test_secrets import run_cli
 from wizard.lab.process import LabInfo
+from wizard.vsphere import tls
 from wizard.vsphere.errors import CertificateChanged, CertificateUntrusted
 from wizard.vsphere.session import Endpoint, Session
 from wizard.vsphere.tls import JsonPinStore, MemoryPinStore, TrustPolicy
@@ -164,3 +170,55 @@ def test_the_os_store_refuses_a_certificate_for_another_name(
         assert "mismatch" in refused.value.reason.lower(), refused.value.reason
         assert observe.sessions_on(bad.info) == 0
     passed("OS store refuses a certificate for another name")
+
+
+def handshakes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each TLS handshake this process makes from now on: the kind of context that made it."""
+    made: list[str] = []
+    wrap = ssl.SSLContext.wrap_socket
+
+    def watched(self: ssl.SSLContext, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
+        made.append(type(self).__module__.split(".")[0])
+        return wrap(self, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "wrap_socket", watched)
+    return made
+
+
+def test_a_fingerprint_given_beforehand_is_matched_before_the_os_store_is_tried(
+    lab: LabInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_os_store() -> ssl.SSLContext:
+        raise AssertionError("the OS trust store was tried for a certificate already trusted")
+
+    monkeypatch.setattr(tls, "os_store_context", no_os_store)
+    made = handshakes(monkeypatch)
+    with connect(lab, TrustPolicy(MemoryPinStore(), expected_fingerprint=lab.thumbprint_sha256)):
+        pass
+    # One handshake reads the certificate (nothing sent); the others are pinned to it: the first
+    # request's connection and the two opened beside it (the login's and a spare).
+    assert "truststore" not in made
+    assert len(made) <= 4, made
+    trust = TrustPolicy(MemoryPinStore())
+    trust.trusted_once.add(lab.thumbprint_sha256)  # "Trust once" earlier in this process
+    with connect(lab, trust) as session:
+        assert session.ssl_context.verify_mode == ssl.CERT_REQUIRED
+    passed("a fingerprint given beforehand is matched first")
+
+
+def test_a_certificate_the_os_store_trusts_passes_whatever_fingerprint_was_given(
+    lab_binary_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ca = TestCa(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca.cert_file))
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    right = ca.issue("right", ips=("127.0.0.1",))
+    other = ":".join(["AB"] * 32)
+    with (
+        running_lab(
+            SCENARIO, tmp_path, lab_binary_path, cert_file=right.cert_file, key_file=right.key_file
+        ) as good,
+        connect(good.info, TrustPolicy(MemoryPinStore(), expected_fingerprint=other)) as session,
+    ):
+        assert session.ssl_context.check_hostname  # verified by the store, host name checked
+    passed("a store-trusted certificate passes with another fingerprint given")

@@ -226,7 +226,9 @@ def send_first(
     try:
         if credentials is not None and trust.identity_cannot_stop(ep.host, ep.port):
             beside = _Beside(ep, timeout, login_request(*credentials))
-        ctx = trust.ssl_context_for(ep.host, ep.port)
+        ctx = trust.known_context(ep.host, ep.port, timeout) or trust.ssl_context_for(
+            ep.host, ep.port
+        )
         # The handshakes beside the first are made at the same time as its own with a context
         # of the standard library (a pinned certificate or a trusted authority); the OS trust
         # store's (truststore) makes one handshake at a time, so they follow the first's.

@@ -6,7 +6,10 @@ host and port):
 1. :meth:`TrustPolicy.ssl_context_for` gives a context that verifies: the pinned certificate
    alone when this host:port has a pin; else the authority trusted for this host:port alone
    (host name checked); otherwise the OS trust store (``truststore``, host name checked), so a
-   vCenter whose authority the company deployed is trusted like in a browser.
+   vCenter whose authority the company deployed is trusted like in a browser. Before it, when
+   a fingerprint is trusted already (given on the command line, or trusted once) and nothing
+   is pinned for this host:port, :meth:`TrustPolicy.known_context` reads the certificate and,
+   when it has that fingerprint, trusts exactly it (what step 2 would decide, sooner).
 2. When the handshake fails verification, :meth:`TrustPolicy.context_after_verify_failure` reads
    the presented certificate and the chain sent with it (:func:`fetch_certificate`) and
    decides: a pin that differs, or a certificate the trusted authority did not issue, raises
@@ -630,6 +633,36 @@ class TrustPolicy:
         if trusted is not None:
             return authority_context(trusted.certificate.pem)
         return os_store_context()
+
+    def known_context(self, host: str, port: int, timeout: float) -> ssl.SSLContext | None:
+        """A context trusting exactly the certificate ``host:port`` presents, when its
+        fingerprint is already trusted in this process (trusted once, or given on the command
+        line) and nothing is pinned or trusted for ``host:port`` that it could contradict; else
+        None, and :meth:`ssl_context_for` decides as for any server.
+
+        It reads the certificate (:func:`fetch_certificate_der`, which sends nothing) before any
+        other handshake: the outcome is what trying the OS trust store first and then
+        :meth:`context_after_verify_failure` would give (a certificate with a trusted
+        fingerprint is accepted whether or not the store knows it), without loading the OS
+        trust store and one handshake sooner. For a vCenter whose certificate its own
+        authority signed (the store does not know it) that is two handshakes instead of three.
+
+        Raises:
+            OSError: the certificate could not be read.
+        """
+        wanted = set(self.trusted_once)
+        if self.expected_fingerprint is not None:
+            wanted.add(self.expected_fingerprint)
+        if not wanted or self.pins.get(host, port) is not None:
+            return None
+        if self.pins.authority(host, port) is not None:
+            return None
+        leaf, _rest = fetch_certificate_der(host, port, timeout)
+        sha256 = ":".join(f"{b:02X}" for b in hashlib.sha256(leaf).digest())
+        if sha256 not in wanted:
+            return None
+        log.info("Using the certificate %s of %s:%s as trusted", sha256, host, port)
+        return pinned_context(ssl.DER_cert_to_PEM_cert(leaf))
 
     def trust_once(self, info: CertificateInfo) -> None:
         """Accept this exact certificate until the process ends, without storing it."""
