@@ -1,11 +1,15 @@
 """Run every benchmark, print a table of figures with the targets, and the figures as JSON.
 
     .venv/bin/python -m tests.bench.run [--size smoke|full] [--json FILE]
+    .venv/bin/python -m tests.bench.run --markdown FILE   # the README's tables from a run's JSON
 
 ``full`` (the default) measures at 25, 1,000 and 10,000 VMs with five runs of each timing (the
 median is shown); ``smoke`` at 25 and 1,000 VMs with fewer runs, in well under a minute, for
 CI (``tests/bench/test_bench_smoke.py`` runs it and checks that every figure was produced). The
-machine may be busy: ratios are measured in the same run, each figure a median.
+machine may be busy: ratios are measured in the same run, each figure a median. How busy is
+recorded beside the figures: a 3-million-step Python loop timed at the start and at the end of
+the run (``machine.loop_s``; about 0.3 s on an idle core of the machine the README's figures
+come from, twice that when its hypervisor takes half of the CPU).
 """
 
 from __future__ import annotations
@@ -323,16 +327,30 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="full")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        metavar="FILE",
+        help="measure nothing: print the README's tables from the figures of an earlier run",
+    )
     args = parser.parse_args(argv)
+    if args.markdown:
+        print(markdown(json.loads(args.markdown.read_text(encoding="utf-8"))))
+        return 0
     started = time.perf_counter()
 
     def log(text: str) -> None:
         print(f"[{time.perf_counter() - started:6.1f} s] {text}", file=sys.stderr, flush=True)
 
+    loop_before = loop_seconds()
     figures = measure(SIZES[args.size], log)
     figures["size"] = args.size
     figures["seconds"] = round(time.perf_counter() - started, 1)
-    figures["machine"] = {"python": platform.python_version(), "cpus": _cpus()}
+    figures["machine"] = {
+        "python": platform.python_version(),
+        "cpus": _cpus(),
+        "loop_s": [loop_before, loop_seconds()],
+    }
     figures["targets"] = [
         {"target": name, "figures": value, "met": met} for name, value, met in targets(figures)
     ]
@@ -342,6 +360,112 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(text + "\n", encoding="utf-8")
     return 0
+
+
+def loop_seconds() -> float:
+    """Seconds a 3-million-step Python loop takes now: how fast this machine runs Python at the
+    moment (a shared or throttled machine varies by two times and more within an hour)."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(3_000_000):
+        total += i
+    return round(time.perf_counter() - start, 2)
+
+
+def markdown(figures: dict[str, Any]) -> str:
+    """The README's tables (Markdown) for the figures of one run."""
+
+    def s(value: float) -> str:
+        return f"{value:.2f} s"
+
+    def ratio(a: float, b: float) -> str:
+        return f"{a / b:.1f} x slower" if a >= b else f"{b / a:.1f} x faster"
+
+    out = ["| target | this run | met |", "|---|---|---|"]
+    out += [
+        f"| {name} | {value} | {'yes' if met else '**no**'} |"
+        for name, value, met in targets(figures)
+    ]
+    out += [
+        "",
+        "| latency a call | `check --vm`, start to verdict | in a row (login + ticket) "
+        "| govmomi's Go client | naive pyVmomi |",
+        "|---|---|---|---|---|",
+    ]
+    for f in figures["latency"]:
+        trips = f"{f['login_critical']} + {f['ticket_critical']}" if "login_critical" in f else "-"
+        mine = f["check_verdict_s"]
+        go = f.get("go_s")
+        go_text = f"{s(go)} ({f['go_round_trips']} calls), {ratio(go, mine)}" if go else "-"
+        out.append(
+            f"| {f['latency_ms']} ms | {s(mine)} | {trips} | {go_text} | {s(f['naive_s'])} "
+            f"({f['naive_round_trips']} calls), {ratio(f['naive_s'], mine)} |"
+        )
+    out += [
+        "",
+        "| latency a call | GUI `--vm`, Connect to verdict | in a row | VM selected "
+        "| whole list on screen |",
+        "|---|---|---|---|---|",
+    ]
+    for f in figures["gui_verdict"]:
+        out.append(
+            f"| {f['latency_ms']} ms | {s(f['verdict_s'])} ({f['vms']:,} VMs) | {f['critical']} "
+            f"| {s(f['vm_selected_s'])} | {s(f['list_s'])} |"
+        )
+    inventories = sorted(figures["inventory"], key=lambda f: f["vms"])
+    scans = {f["vms"]: f for f in figures["scan"]}
+    tickets = {f["vms"]: f for f in figures["ticket"]}
+    head = " | ".join(f"{f['vms']:,} VMs" for f in inventories)
+    out += ["", f"| no added latency | {head} |", "|---" * (len(inventories) + 1) + "|"]
+
+    def row(label: str, cell: Any) -> None:
+        out.append(f"| {label} | " + " | ".join(cell(f) for f in inventories) + " |")
+
+    row("VM list read (`list_vms`)", lambda f: s(f["list_vms_s"]))
+    row(
+        "the same request read as raw bytes (the floor)",
+        lambda f: (
+            f"{s(f['floor_s'])}: the list takes {f['list_vms_s'] / f['floor_s']:.2f} x; "
+            f"{f['wire_bytes'] / 1e6:.2f} MB on the wire, {f['inflated_bytes'] / 1e6:.1f} MB of XML"
+        ),
+    )
+    row("first rows handed over by the read", lambda f: s(f["first_rows_s"]))
+    row("govmomi's Go client, same properties", lambda f: s(f["go_s"]) if "go_s" in f else "-")
+    row(
+        "pyVmomi VM by VM (naive)",
+        lambda f: ("about " if f["naive_extrapolated"] else "") + f"{f['naive_s']:.1f} s",
+    )
+    row(
+        "one VM from a ticket, name to verdict (logged in)",
+        lambda f: (
+            f"{s(tickets[f['vms']]['ticket_s'])}, "
+            f"{tickets[f['vms']]['ticket_round_trips']} requests"
+        ),
+    )
+    row(
+        "`check --all`, read and judged in one process",
+        lambda f: f"{s(scans[f['vms']]['scan_s'])}, {scans[f['vms']]['scan_round_trips']} requests",
+    )
+    row(
+        "`check --all --json`, command line end to end",
+        lambda f: (
+            f"{s(scans[f['vms']]['cli_json_s'])} ({scans[f['vms']]['cli_json_bytes'] / 1e6:.1f} MB)"
+        ),
+    )
+    row(
+        "`check --all` as text, command line end to end",
+        lambda f: s(scans[f["vms"]]["cli_text_s"]),
+    )
+    machine = figures.get("machine", {})
+    loops = machine.get("loop_s")
+    if loops:
+        out += [
+            "",
+            f"Machine: {machine.get('cpus')} cores, Python {machine.get('python')}; the "
+            f"3-million-step loop took {loops[0]:.2f} s at the start and {loops[-1]:.2f} s at "
+            "the end of the run.",
+        ]
+    return "\n".join(out)
 
 
 def _cpus() -> int:

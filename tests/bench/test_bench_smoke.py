@@ -72,3 +72,24 @@ def test_every_figure_is_produced(tmp_path: Path) -> None:
     assert figures["memory"]["rows"] == 1000
     assert figures["memory"]["peak_rss_mib"] > 0
     assert len(figures["targets"]) == 14
+    loops = figures["machine"]["loop_s"]
+    assert len(loops) == 2
+    assert all(x > 0 for x in loops)
+    # The README's tables come from a run's figures: every target and every latency has a row.
+    tables = subprocess.run(
+        [sys.executable, "-m", "tests.bench.run", "--markdown", str(out)],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    rows = [line for line in tables.splitlines() if line.startswith("| ")]
+    for target in figures["targets"]:
+        assert any(line.startswith(f"| {target['target']} |") for line in rows), target
+    for f in figures["latency"]:
+        assert any(
+            line.startswith(f"| {f['latency_ms']} ms | {f['check_verdict_s']:.2f} s")
+            for line in rows
+        )
+    assert any(line.startswith("| `check --all --json`") for line in rows)
