@@ -73,7 +73,7 @@ def test_every_figure_is_produced(tmp_path: Path) -> None:
     assert figures["memory"]["peak_rss_mib"] > 0
     assert len(figures["targets"]) == 14
     loops = figures["machine"]["loop_s"]
-    assert len(loops) == 2
+    assert len(loops) > 10  # one as each benchmark starts, one at the end
     assert all(x > 0 for x in loops)
     # The README's tables come from a run's figures: every target and every latency has a row.
     tables = subprocess.run(
