@@ -75,6 +75,7 @@ def test_every_figure_is_produced(tmp_path: Path) -> None:
     loops = figures["machine"]["loop_s"]
     assert len(loops) > 10  # one as each benchmark starts, one at the end
     assert all(x > 0 for x in loops)
+    assert len(figures["machine"]["two_loops_s"]) == len(loops)
     # The README's tables come from a run's figures: every target and every latency has a row.
     tables = subprocess.run(
         [sys.executable, "-m", "tests.bench.run", "--markdown", str(out)],
