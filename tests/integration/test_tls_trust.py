@@ -179,12 +179,13 @@ def test_the_os_store_refuses_a_certificate_for_another_name(
 
 
 def handshakes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Each TLS handshake this process makes from now on: the kind of context that made it."""
+    """The server names of the TLS handshakes this process makes from now on (the OS trust
+    store's context makes its own through an inner standard-library context: counted too)."""
     made: list[str] = []
     wrap = ssl.SSLContext.wrap_socket
 
     def watched(self: ssl.SSLContext, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
-        made.append(type(self).__module__.split(".")[0])
+        made.append(str(kwargs.get("server_hostname")))
         return wrap(self, *args, **kwargs)
 
     monkeypatch.setattr(ssl.SSLContext, "wrap_socket", watched)
@@ -194,19 +195,25 @@ def handshakes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_a_fingerprint_given_beforehand_is_matched_before_the_os_store_is_tried(
     lab: LabInfo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def no_os_store() -> ssl.SSLContext:
-        raise AssertionError("the OS trust store was tried for a certificate already trusted")
+    tried: list[str] = []
+    os_store = tls.os_store_context
 
-    monkeypatch.setattr(tls, "os_store_context", no_os_store)
+    def counted() -> ssl.SSLContext:
+        tried.append("the OS trust store")
+        return os_store()
+
+    monkeypatch.setattr(tls, "os_store_context", counted)
     made = handshakes(monkeypatch)
     with connect(lab, TrustPolicy(MemoryPinStore(), expected_fingerprint=lab.thumbprint_sha256)):
         pass
+    assert tried == [], "the OS trust store was tried for a certificate already trusted"
     # One handshake reads the certificate (nothing sent); the others are pinned to it: the first
-    # request's connection and the two opened beside it (the login's and a spare).
-    assert "truststore" not in made
+    # request's connection and the two opened beside it (the login's and a spare). Trying the
+    # store first cost one more, which fails.
     assert len(made) <= 4, made
     trust = TrustPolicy(MemoryPinStore())
     trust.trusted_once.add(lab.thumbprint_sha256)  # "Trust once" earlier in this process
     with connect(lab, trust) as session:
         assert session.ssl_context.verify_mode == ssl.CERT_REQUIRED
+    assert tried == []
     passed("a fingerprint given beforehand is matched first")
