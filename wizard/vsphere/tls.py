@@ -650,16 +650,22 @@ class TrustPolicy:
         Raises:
             OSError: the certificate could not be read.
         """
-        wanted = set(self.trusted_once)
-        if self.expected_fingerprint is not None:
-            wanted.add(self.expected_fingerprint)
-        if not wanted or self.pins.get(host, port) is not None:
+        if not self.trusted_once and self.expected_fingerprint is None:
             return None
-        if self.pins.authority(host, port) is not None:
-            return None
+        if self.pins.get(host, port) is not None or self.pins.authority(host, port) is not None:
+            return None  # decided by the pin or the authority, without reading anything first
         leaf, _rest = fetch_certificate_der(host, port, timeout)
+        return self._trusted_as_presented(host, port, leaf)
+
+    def _trusted_as_presented(self, host: str, port: int, leaf: bytes) -> ssl.SSLContext | None:
+        """A context trusting exactly ``leaf`` (a certificate in DER) when its fingerprint is
+        trusted in this process and nothing is pinned or trusted for ``host:port`` that it
+        could contradict; else None. The decision needs no field of the certificate read
+        (nor the ``cryptography`` package loaded)."""
+        if self.pins.get(host, port) is not None or self.pins.authority(host, port) is not None:
+            return None
         sha256 = ":".join(f"{b:02X}" for b in hashlib.sha256(leaf).digest())
-        if sha256 not in wanted:
+        if sha256 not in self.trusted_once and sha256 != self.expected_fingerprint:
             return None
         log.info("Using the certificate %s of %s:%s as trusted", sha256, host, port)
         return pinned_context(ssl.DER_cert_to_PEM_cert(leaf))
@@ -707,18 +713,11 @@ class TrustPolicy:
         """
         reason = error.verify_message or str(error)
         leaf, rest = fetch_certificate_der(host, port, timeout)
+        known = self._trusted_as_presented(host, port, leaf)
+        if known is not None:
+            return known
         pinned = self.pins.get(host, port)
         trusted = self.pins.authority(host, port)
-        sha256 = ":".join(f"{b:02X}" for b in hashlib.sha256(leaf).digest())
-        if (
-            pinned is None
-            and trusted is None
-            and (sha256 in self.trusted_once or sha256 == self.expected_fingerprint)
-        ):
-            # The decision below, taken without reading the certificate's fields: nothing is
-            # pinned or trusted here that it could contradict, and its fingerprint is trusted.
-            log.info("Using the certificate %s of %s:%s as trusted", sha256, host, port)
-            return pinned_context(ssl.DER_cert_to_PEM_cert(leaf))
         from wizard.vsphere.certificate import CertificateInfo
 
         presented = CertificateInfo.from_der(host, port, leaf, rest)
