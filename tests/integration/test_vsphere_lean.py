@@ -15,7 +15,7 @@ import pytest
 
 from tests.helpers.lab import RICH_SCENARIO, running_lab
 from tests.helpers.vsphere_lab import session_to, write_scenario
-from wizard.kb.model import Privilege
+from wizard.kb.model import RULE_EXTRA_KEYS, Privilege
 from wizard.lab.process import LabInfo
 from wizard.vsphere._pyvmomi import PC, VmomiSupport, vim, vmodl
 from wizard.vsphere.collector import (
@@ -111,6 +111,21 @@ def test_only_items_keeps_the_video_card_both_ways(session: Session) -> None:
     assert lean == _read(session, props, only_items=only)
     kinds = {item[0] for o in lean for item in o[2]["config.hardware.device"][1]}
     assert kinds == {"vim.vm.device.VirtualVideoCard"}
+
+
+def test_only_keys_keeps_the_rules_options_both_ways(session: Session) -> None:
+    only = {"config.extraConfig": RULE_EXTRA_KEYS}
+    props = {vim.VirtualMachine: ("name", "config.extraConfig")}
+    lean = _read(session, props, lean=True, only_keys=only)
+    assert lean == _read(session, props, only_keys=only)
+    wanted = {k.lower() for k in RULE_EXTRA_KEYS}
+    whole = {o[0]: o[2]["config.extraConfig"][1] for o in _read(session, props, lean=True)}
+    kept = {o[0]: o[2]["config.extraConfig"][1] for o in lean}
+    for moref, options in whole.items():
+        # each VM's options of the rules' keys, in vCenter's order, and no other
+        assert kept[moref] == [o for o in options if o[1]["key"][1].lower() in wanted], moref
+    assert any(kept.values())  # a scenario VM's migrate.baseCptCacheSize, mks.enable3d
+    assert sum(map(len, whole.values())) > 3 * sum(map(len, kept.values()))  # the fillers' dozens
 
 
 def test_privileges_are_the_same(session: Session, caplog: pytest.LogCaptureFixture) -> None:

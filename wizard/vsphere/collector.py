@@ -12,7 +12,7 @@ building the same pyVmomi objects without those checks; faults still go through 
 Compressed answers (pyVmomi asks for gzip, vCenter and the lab give it) are inflated in large
 pieces. Answers of plain values only (the picker's) can be scanned as text instead
 (``simple=True``), and array items a caller does not want are cut from the text before parsing
-(``only_items``). Requests that do not depend on each other go out at once with
+(``only_items``, ``only_keys``). Requests that do not depend on each other go out at once with
 :func:`together`; :func:`inventory_filter` reaches the whole inventory from the root folder in
 one request.
 """
@@ -32,7 +32,7 @@ import threading
 import xml.etree.ElementTree as ET
 import xml.parsers.expat
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import Any, TypeVar, overload
@@ -111,6 +111,7 @@ def retrieve(
     page_size: int = PAGE_SIZE,
     lean: bool = False,
     only_items: Mapping[str, Any] | None = None,
+    only_keys: Mapping[str, Collection[str]] | None = None,
     simple: bool = False,
     on_page: Callable[[list[ObjectProps]], None] | None = None,
     max_pages: int | None = None,
@@ -130,6 +131,11 @@ def retrieve(
         only_items: property path -> pyVmomi type: of that array property keep only the items
             of that type (e.g. ``{"config.hardware.device": vim.vm.device.VirtualVideoCard}``);
             the lean reader then skips the others unread. The pyVmomi path filters the same way.
+        only_keys: property path -> option keys: of that ``OptionValue`` array property keep
+            only the options of those keys, compared without regard to case as vSphere
+            compares them (e.g. ``{"config.extraConfig": ("mks.enable3d",)}``); the lean
+            reader cuts the others from the text unread, the pyVmomi path filters the same way.
+            A path is named in ``only_items`` or here, not in both.
         simple: with ``lean``, for properties that are all strings, enumerations or references
             (the picker's): each page is scanned with one regular expression instead of
             parsed into elements, every value kept as the ``str`` it is on the wire (a
@@ -143,10 +149,11 @@ def retrieve(
     """
     options = PC.RetrieveOptions(maxObjects=page_size)
     only = dict(only_items or {})
+    keys = _lowered(only_keys)
     if on_page is not None:
         on_page = _OnlyNew(on_page)
     if lean and _is_soap_stub(collector):
-        reader = _LeanReader(collector, only)
+        reader = _LeanReader(collector, only, keys)
         parse = reader.parse_simple_page if simple else reader.parse_page
         try:
             with gc_paused():
@@ -172,11 +179,11 @@ def retrieve(
         collector,
         collector.RetrievePropertiesEx(specSet=filter_specs, options=options),
         lambda token: collector.ContinueRetrievePropertiesEx(token=token),
-        on_page if not only else None,
+        on_page if not (only or keys) else None,
         max_pages,
     )
-    if only:
-        objects = [_only_items(o, only) for o in objects]
+    if only or keys:
+        objects = [_only_items(o, only, keys) for o in objects]
         if on_page is not None:
             on_page(objects)
     return objects
@@ -243,12 +250,23 @@ def retrieve_names(collector: Any, filter_specs: list[Any]) -> dict[str, str]:
     return {o.moref: str(o.get("name", "")) for o in retrieve(collector, filter_specs)}
 
 
-def _only_items(o: ObjectProps, only: Mapping[str, Any]) -> ObjectProps:
+def _lowered(only_keys: Mapping[str, Collection[str]] | None) -> dict[str, frozenset[str]]:
+    return {path: frozenset(k.lower() for k in keys) for path, keys in (only_keys or {}).items()}
+
+
+def _only_items(
+    o: ObjectProps, only: Mapping[str, Any], keys: Mapping[str, frozenset[str]]
+) -> ObjectProps:
+    """``o`` as the lean reader reads it with ``only_items`` and ``only_keys`` (lowered)."""
     props = dict(o.props)
     for path, item_type in only.items():
         if path in props and props[path] is not None:
             array = props[path]
             props[path] = type(array)(i for i in array if isinstance(i, item_type))
+    for path, wanted in keys.items():
+        if path in props and props[path] is not None:
+            array = props[path]
+            props[path] = type(array)(i for i in array if str(i.key).lower() in wanted)
     return ObjectProps(o.moref, o.type, props, o.missing)
 
 
@@ -774,9 +792,15 @@ class _LeanDecoder:
     the defaults the constructor would set are copied in, then the fields read are stored.
     """
 
-    def __init__(self, stub: Any, only_items: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        stub: Any,
+        only_items: Mapping[str, Any] | None = None,
+        only_keys: Mapping[str, frozenset[str]] | None = None,
+    ) -> None:
         self._stub = stub
         self._only = dict(only_items or {})
+        self._keys = dict(only_keys or {})
         self._wanted: dict[tuple[Any, str], bool] = {}
         self._version = stub.version
         self._server_guids = not stub.SupportServerGUIDs()
@@ -937,6 +961,17 @@ class _LeanDecoder:
                 array.append(self.value(child, array_type.Item))
         return array
 
+    def _options_of(self, el: ET.Element, keys: frozenset[str]) -> Any:
+        """An ``OptionValue`` array value holding only its options of ``keys`` (lowered)."""
+        xsi = el.get(_XSI_TYPE)
+        array_type = self.wsdl_type(xsi) if xsi else vim.option.OptionValue.Array
+        array = array_type()
+        for child in el:
+            key = child.findtext(_VIM + "key")
+            if key is not None and key.lower() in keys:
+                array.append(self.value(child, array_type.Item))
+        return array
+
     def object_props(self, el: ET.Element) -> ObjectProps:
         """An ``ObjectContent`` element as :class:`ObjectProps`."""
         obj: Any = None
@@ -948,10 +983,13 @@ class _LeanDecoder:
                 name = child.findtext(_VIM + "name", "")
                 val = child.find(_VIM + "val")
                 item_type = self._only.get(name)
+                keys = self._keys.get(name)
                 if val is None:
                     props[name] = None
                 elif item_type is not None:
                     props[name] = self._items_of(val, item_type)
+                elif keys is not None:
+                    props[name] = self._options_of(val, keys)
                 else:
                     props[name] = self.value(val, object)
             elif tag == _VIM + "obj":
@@ -1152,6 +1190,63 @@ class _ItemCut:
         return b"".join(out)
 
 
+class _OptionCut:
+    """Cuts from an answer's text the options of ``OptionValue`` array properties whose keys are
+    none of the wanted ones (a scan of thousands of VMs wants two of the dozens of entries a
+    VM's ``config.extraConfig`` holds: the rest would be most of the answer's elements).
+
+    A property's value is what follows its ``<propSet><name>PATH</name>`` up to the next
+    ``</propSet>`` (the value's text cannot hold one: ``<`` is escaped in text). Inside it an
+    item ``<OptionValue ...>`` (items do not nest) whose first child is ``<key>`` is cut, start
+    to end, when that key is plain ASCII without an entity and none of the wanted, compared
+    without regard to case. Anything written otherwise is kept (a key with a character
+    reference or a non-ASCII letter, an item whose key is not first), never cut: the decoder
+    filters again.
+
+    One regular expression substitution per property value: a loop over the items in Python
+    took 1.5 s for 10,000 VMs of forty options each, the expression a tenth of that.
+    """
+
+    def __init__(self, keys: Mapping[str, frozenset[str]]) -> None:
+        self._props = [
+            (f"<propSet><name>{path}</name>".encode(), self._unwanted(wanted))
+            for path, wanted in sorted(keys.items())
+        ]
+
+    @staticmethod
+    def _unwanted(wanted: frozenset[str]) -> re.Pattern[bytes]:
+        names = b"|".join(re.escape(k.encode()) for k in sorted(wanted) if k.isascii())
+        return re.compile(
+            rb"<OptionValue(?:[ \t\r\n][^<>]*)?><key>(?!(?i:" + (names or rb"(?!)") + rb")</key>)"
+            rb"[^&<\x80-\xff]*</key>.*?</OptionValue>",
+            re.DOTALL,
+        )
+
+    @classmethod
+    def of(cls, keys: Mapping[str, frozenset[str]]) -> _OptionCut | None:
+        """The cut for ``keys`` (path -> lowered keys), or None when there are none."""
+        return cls(keys) if keys else None
+
+    def __call__(self, data: bytes) -> bytes:
+        """``data`` without the unwanted options."""
+        for head, unwanted in self._props:
+            pieces = data.split(head)
+            if len(pieces) == 1:
+                continue
+            out = [pieces[0]]
+            cut = unwanted.sub
+            for piece in pieces[1:]:
+                end = piece.find(b"</propSet>")
+                out.append(head)
+                if end < 0:
+                    out.append(piece)
+                    continue
+                out.append(cut(b"", piece[:end]))
+                out.append(piece[end:])
+            data = b"".join(out)
+        return data
+
+
 class _Inflating:
     """A compressed answer's body, inflated as it is read, in pieces of any size.
 
@@ -1188,11 +1283,17 @@ class _Inflating:
 class _LeanReader:
     """Sends property collector requests as pyVmomi does and reads the answers leanly."""
 
-    def __init__(self, mo: Any, only_items: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        mo: Any,
+        only_items: Mapping[str, Any],
+        only_keys: Mapping[str, frozenset[str]] | None = None,
+    ) -> None:
         self._mo = mo
         self._stub = mo._stub
-        self._decoder = _LeanDecoder(self._stub, only_items)
+        self._decoder = _LeanDecoder(self._stub, only_items, only_keys)
         self._unwanted = _ItemCut.of(only_items.values())
+        self._unwanted_options = _OptionCut.of(only_keys or {})
 
     def invoke(self, method: str, args: list[Any], read: Callable[[Any], Any]) -> Any:
         """Call ``method`` of the managed object and ``read`` the answer's body stream.
@@ -1318,16 +1419,19 @@ class _LeanReader:
     def parse_page(self, data: bytes) -> _LeanPage | None:
         """A ``RetrievePropertiesEx`` answer (its whole body); None when it holds no result.
 
-        The array items ``only_items`` leaves out are first cut from the text (see
-        :class:`_ItemCut`): the decoder would skip them unread, but the
-        parser would still build their elements, and for a scan the devices other than the
-        video card are half of the answer's bytes. What the cut misses the decoder still
-        leaves out. The page is then parsed at once into elements (a page is at most a few
-        megabytes: see ``retrieve``'s ``page_size``), cheaper than a parser handing on an
-        event for each of its hundreds of thousands of elements.
+        The array items ``only_items`` and ``only_keys`` leave out are first cut from the text
+        (see :class:`_ItemCut`, :class:`_OptionCut`): the decoder would skip them unread, but
+        the parser would still build their elements, and for a scan the devices other than the
+        video card are half of the answer's bytes, the options other than the rules' two most
+        of what is left on a real vCenter. What the cuts miss the decoder still leaves out.
+        The page is then parsed at once into elements (a page is at most a few megabytes: see
+        ``retrieve``'s ``page_size``), cheaper than a parser handing on an event for each of
+        its hundreds of thousands of elements.
         """
         if self._unwanted is not None:
             data = self._unwanted(data)
+        if self._unwanted_options is not None:
+            data = self._unwanted_options(data)
         # The parser pyVmomi reads the same answers with (expat, with its entity-expansion limits).
         parser = ET.XMLParser()  # noqa: S314
         try:
