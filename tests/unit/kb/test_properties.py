@@ -23,7 +23,7 @@ from wizard.kb import (
     remedies,
 )
 from wizard.kb.facts import UpgradePolicy, VideoCard, VmFacts
-from wizard.kb.model import CPT_CACHE_KEY, MKS_3D_KEY
+from wizard.kb.model import CPT_CACHE_KEY, MKS_3D_KEY, RULE_EXTRA_KEYS
 from wizard.kb.rules import upgrade_pending
 from wizard.kb.simulate import apply_changes
 from wizard.kb.values import parse_int
@@ -221,6 +221,40 @@ def test_raising_the_buffer_never_lowers_a_value(facts: VmFacts) -> None:
             assert after.value > before.value
         assert result.required_cpt_cache_bytes is not None
         assert after.value >= result.required_cpt_cache_bytes
+
+
+# Keys a scan must not mistake for the rules' own: near misses, other cases, what real VMs hold.
+other_keys = (
+    st.sampled_from(
+        [
+            "svga.present",
+            "pciBridge4.virtualDev",
+            "MKS.ENABLE3D",
+            "m\u212as.enable3d",  # KELVIN SIGN: lowers to "mks.enable3d"
+            "mks.enable3d ",
+            "mks.enable3D.x",
+            "migrate.baseCptCacheSize2",
+            "migrate.hostLog",
+            "",
+        ]
+    )
+    | odd_text
+)
+
+
+@given(any_facts(), st.lists(st.tuples(other_keys, extra_values), max_size=6))
+def test_only_the_rule_keys_of_extra_config_count(
+    facts: VmFacts, more: list[tuple[str, str]]
+) -> None:
+    # A risk scan reads only RULE_EXTRA_KEYS of each VM's extraConfig (compared as VmFacts.extra
+    # compares them): what it judges must be what the whole extraConfig gives.
+    whole = replace(facts, extra_config=(*facts.extra_config, *more))
+    wanted = {k.lower() for k in RULE_EXTRA_KEYS}
+    read = replace(
+        whole, extra_config=tuple(kv for kv in whole.extra_config if kv[0].lower() in wanted)
+    )
+    assert assess(read) == assess(whole)
+    assert remedies(assess(read), read) == remedies(assess(whole), whole)
 
 
 @given(any_facts())
