@@ -406,7 +406,7 @@ func (l *Lab) addFillers(n int, start time.Time) error {
 			name: name, toolsInstalled: true, toolsGuestID: guest, screen: screen, dir: dir,
 			logPath: filepath.Join(l.dsDir, dir, "vmware.log"), dnsName: dnsName, ip: ip,
 		}
-		vm.Config.ExtraConfig = nil
+		vm.Config.ExtraConfig = fillerExtraConfig(dir, vm.Config.InstanceUuid)
 		initCommon(vm, guest, types.VirtualMachinePowerStatePoweredOn, l.nextChangeVersion(), start)
 		vm.Guest, vm.Summary.Guest = guestInfo(true, true, guest, screen)
 		withNetwork(vm.Guest, vm.Summary.Guest, l.guests[vm.Self])
@@ -415,6 +415,66 @@ func (l *Lab) addFillers(n int, start time.Time) error {
 		}
 	}
 	return nil
+}
+
+// fillerExtraConfig is what vCenter lists under config.extraConfig for an ordinary running VM
+// that nobody tuned: a few dozen entries the platform and VMware Tools keep there (PCI
+// bridges, NUMA sizing, Tools versions, migration log names). None of them is one the wizard's
+// rules read, but a read of every VM's extraConfig carries them all: a lab whose fillers had
+// none would make a scan of 10,000 VMs look cheaper than on a real vCenter. (Real VMs often
+// carry more: guestinfo.appInfo alone, where Tools publish it, is several kilobytes.)
+func fillerExtraConfig(dir, uuid string) []types.BaseOptionValue {
+	short := uuid
+	if len(short) > 8 {
+		short = short[:8]
+	}
+	entries := [][2]string{
+		{"nvram", dir + ".nvram"},
+		{"pciBridge0.present", "TRUE"},
+		{"svga.present", "TRUE"},
+		{"pciBridge4.present", "TRUE"},
+		{"pciBridge4.virtualDev", "pcieRootPort"},
+		{"pciBridge4.functions", "8"},
+		{"pciBridge5.present", "TRUE"},
+		{"pciBridge5.virtualDev", "pcieRootPort"},
+		{"pciBridge5.functions", "8"},
+		{"pciBridge6.present", "TRUE"},
+		{"pciBridge6.virtualDev", "pcieRootPort"},
+		{"pciBridge6.functions", "8"},
+		{"pciBridge7.present", "TRUE"},
+		{"pciBridge7.virtualDev", "pcieRootPort"},
+		{"pciBridge7.functions", "8"},
+		{"hpet0.present", "TRUE"},
+		{"cpuid.coresPerSocket", "1"},
+		{"numa.autosize.cookie", "20001"},
+		{"numa.autosize.vcpu.maxPerVirtualNode", "2"},
+		{"sched.cpu.latencySensitivity", "normal"},
+		{"sched.swap.derivedName", fmt.Sprintf("/vmfs/volumes/%s/%s/%s-%s.vswp", datastoreName, dir, dir, short)},
+		{"uuid.bios", uuid},
+		{"vc.uuid", uuid},
+		{"migrate.hostLogState", "none"},
+		{"migrate.migrationId", "0"},
+		{"migrate.hostLog", dir + "-" + short + ".hlog"},
+		{"tools.remindInstall", "FALSE"},
+		{"tools.guest.desktop.autolock", "FALSE"},
+		{"toolsInstallManager.updateCounter", "2"},
+		{"toolsInstallManager.lastInstallError", "0"},
+		{"vmware.tools.internalversion", "11365"},
+		{"vmware.tools.requiredversion", "11365"},
+		{"svga.guestBackedPrimaryAware", "TRUE"},
+		{"monitor.phys_bits_used", "45"},
+		{"softPowerOff", "FALSE"},
+		{"vmxstats.filename", dir + ".scoreboard"},
+		{"guestinfo.vmtools.versionString", "11.3.5"},
+		{"guestinfo.vmtools.versionNumber", "11365"},
+		{"guestinfo.vmtools.description", "open-vm-tools 11.3.5 build 18557794"},
+		{"guestinfo.vmware.components.available", "none"},
+	}
+	extra := make([]types.BaseOptionValue, len(entries))
+	for i, kv := range entries {
+		extra[i] = &types.OptionValue{Key: kv[0], Value: kv[1]}
+	}
+	return extra
 }
 
 // initCommon sets what every VM shows: names of its guest OS, its power state and a
