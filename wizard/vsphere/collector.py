@@ -1203,13 +1203,25 @@ class _OptionCut:
     reference or a non-ASCII letter, an item whose key is not first), never cut: the decoder
     filters again.
 
-    One regular expression substitution per property value: a loop over the items in Python
-    took 1.5 s for 10,000 VMs of forty options each, the expression a tenth of that.
+    Most values are written the one way vCenter writes them: ASCII, no entity, every item
+    ``<OptionValue xsi:type="OptionValue"><key>``. Such a value is rebuilt from the wanted
+    items alone, found by their keys in its lowered text, with no work per item; any other
+    value goes through one regular expression substitution. For 10,000 VMs of forty options
+    each (52 MB cut): a loop over the items in Python 1.5 s, the substitution 0.5 s, the
+    rebuild 0.27 s (``tests/bench/bench_scan.py`` has the scan's whole figures).
     """
+
+    _START = b"<OptionValue"
+    _END = b"</OptionValue>"
+    _PLAIN = b'<OptionValue xsi:type="OptionValue"><key>'
 
     def __init__(self, keys: Mapping[str, frozenset[str]]) -> None:
         self._props = [
-            (f"<propSet><name>{path}</name>".encode(), self._unwanted(wanted))
+            (
+                f"<propSet><name>{path}</name>".encode(),
+                [f"<key>{k}</key>".encode() for k in sorted(wanted) if k.isascii()],
+                self._unwanted(wanted),
+            )
             for path, wanted in sorted(keys.items())
         ]
 
@@ -1218,7 +1230,8 @@ class _OptionCut:
         names = b"|".join(re.escape(k.encode()) for k in sorted(wanted) if k.isascii())
         return re.compile(
             rb"<OptionValue(?:[ \t\r\n][^<>]*)?><key>(?!(?i:" + (names or rb"(?!)") + rb")</key>)"
-            rb"[^&<\x80-\xff]*</key>.*?</OptionValue>",
+            rb"[^&<\x80-\xff]*</key>(?:<value(?:[ \t\r\n][^<>]*)?>[^<]*</value>"
+            rb"|.*?)</OptionValue>",
             re.DOTALL,
         )
 
@@ -1229,22 +1242,43 @@ class _OptionCut:
 
     def __call__(self, data: bytes) -> bytes:
         """``data`` without the unwanted options."""
-        for head, unwanted in self._props:
+        for head, tags, unwanted in self._props:
             pieces = data.split(head)
             if len(pieces) == 1:
                 continue
             out = [pieces[0]]
-            cut = unwanted.sub
             for piece in pieces[1:]:
                 end = piece.find(b"</propSet>")
                 out.append(head)
                 if end < 0:
                     out.append(piece)
                     continue
-                out.append(cut(b"", piece[:end]))
+                out.append(self._kept(piece[:end], tags, unwanted))
                 out.append(piece[end:])
             data = b"".join(out)
         return data
+
+    def _kept(self, value: bytes, tags: list[bytes], unwanted: re.Pattern[bytes]) -> bytes:
+        items = value.count(self._START)
+        if not items:
+            return value
+        if not (value.isascii() and b"&" not in value and value.count(self._PLAIN) == items):
+            return unwanted.sub(b"", value)
+        # Every item starts <OptionValue xsi:type="OptionValue"><key>, so every wanted key is
+        # found in the lowered text (ASCII: the same offsets), and each <key> found lies in an
+        # item (its own key, or at worst one inside its value: the item is then kept whole).
+        low = value.lower()
+        start, end = self._START, self._END
+        found: set[int] = set()
+        for tag in tags:
+            at = low.find(tag)
+            while at >= 0:
+                found.add(value.rfind(start, 0, at))
+                at = low.find(tag, at + len(tag))
+        kept = [value[at : value.find(end, at) + len(end)] for at in sorted(found)]
+        first = value.find(start)
+        last = value.rfind(end) + len(end)
+        return value[:first] + b"".join(kept) + value[last:]
 
 
 class _Inflating:

@@ -30,9 +30,13 @@ KEYS = st.sampled_from(
         "",
     ]
 )
-VALUES = st.sampled_from(["TRUE", "", "8388608", "x &lt;/propSet&gt; y", "&lt;OptionValue&gt;"])
+VALUES = st.sampled_from(
+    ["TRUE", "", "8388608", "FALSE", "x &lt;/propSet&gt; y", "&lt;OptionValue&gt;"]
+)
 START_TAGS = st.sampled_from(
     [
+        '<OptionValue xsi:type="OptionValue">',  # as vCenter writes them (the rebuild)
+        '<OptionValue xsi:type="OptionValue">',
         f'<OptionValue {XSI} xsi:type="OptionValue">',
         "<OptionValue>",
         f'<OptionValue\n  {XSI} xsi:type="OptionValue">',
