@@ -1119,31 +1119,44 @@ def _names_page(data: bytes) -> _NamesPage | None:
 
 
 class _ItemCut:
-    """Cuts from an answer's text the array items that are none of the wanted types.
+    """Cuts from an answer's text the items of array properties that are none of the wanted
+    types.
 
     Array items are elements named after the array's item type, which for a wanted type such as
     ``VirtualVideoCard`` is its topmost data-object base (``VirtualDevice``), with the item's
-    own type in an ``xsi:type`` attribute. An item of such a name (followed by a space) whose
-    start tag's first ``type="..."`` attribute is not a wanted type's name nor that of a
-    subclass pyVmomi has loaded is cut, start to end (items do not nest). Matching by name
-    alone can only keep too much, never cut a wanted item: the decoder filters again.
+    own type in an ``xsi:type`` attribute. A property's value is what follows its
+    ``<propSet><name>PATH</name>`` up to the next ``</propSet>``. In it, an item of such a name
+    (followed by a space) whose start tag's first ``type="..."`` attribute is not a wanted
+    type's name nor that of a subclass pyVmomi has loaded is cut, start to end (items do not
+    nest). Matching by name alone can only keep too much, never cut a wanted item: the decoder
+    filters again.
 
-    The text is split at each item's start rather than matched by a regular expression: the
-    expression's search for each item's end was 40 % slower (10,000 VMs' devices, 55 MB).
+    A value written the way vCenter writes it, items one after the other, each starting
+    ``<VirtualDevice xsi:type="``, none empty (``/>``), is rebuilt from its wanted items, found
+    by their start, with no work per item. Any other value is split at each item's start and
+    each item looked at (a regular expression's search for each item's end was 40 % slower).
+    For 10,000 VMs' devices (55 MB): the item by item cut 0.22-0.39 s, the rebuild a third of it.
     """
 
     _SPACE = (b" ", b"\t", b"\r", b"\n")
 
-    def __init__(self, tags: set[str], keep: set[str]) -> None:
-        self._tags = [(f"<{t}".encode(), f"</{t}>".encode()) for t in sorted(tags)]
-        self._keep = {k.encode() for k in keep}
+    def __init__(self, props: Mapping[str, tuple[str, set[str]]]) -> None:
+        self._props = [
+            (
+                f"<propSet><name>{path}</name>".encode(),
+                f"<{tag}".encode(),
+                f"</{tag}>".encode(),
+                f'<{tag} xsi:type="'.encode(),
+                {k.encode() for k in keep},
+            )
+            for path, (tag, keep) in sorted(props.items())
+        ]
 
     @classmethod
-    def of(cls, wanted: Any) -> _ItemCut | None:
-        """The cut for the pyVmomi types ``wanted``, or None when there are none."""
-        tags: set[str] = set()
-        keep: set[str] = set()
-        for t in wanted:
+    def of(cls, only_items: Mapping[str, Any]) -> _ItemCut | None:
+        """The cut for ``only_items`` (path -> pyVmomi type), or None when there are none."""
+        props: dict[str, tuple[str, set[str]]] = {}
+        for path, t in only_items.items():
             top = t
             for base in t.__mro__:
                 if not issubclass(base, VmomiSupport.DataObject) or base is VmomiSupport.DataObject:
@@ -1151,26 +1164,61 @@ class _ItemCut:
                 if getattr(base, "_wsdlName", "") == "DynamicData":  # the root of all data types
                     break
                 top = base
-            tags.add(top._wsdlName)
+            keep: set[str] = set()
             stack = [t]
             while stack:
                 sub = stack.pop()
                 keep.add(sub._wsdlName)
                 stack.extend(sub.__subclasses__())
-        return cls(tags, keep) if tags else None
+            props[path] = (top._wsdlName, keep)
+        return cls(props) if props else None
 
     def __call__(self, data: bytes) -> bytes:
         """``data`` without the unwanted items."""
-        for start, end in self._tags:
-            data = self._cut(data, start, end)
+        for head, start, end, typed, keep in self._props:
+            pieces = data.split(head)
+            if len(pieces) == 1:
+                continue
+            out = [pieces[0]]
+            for piece in pieces[1:]:
+                stop = piece.find(b"</propSet>")
+                out.append(head)
+                if stop < 0:
+                    out.append(piece)
+                    continue
+                out.append(self._kept(piece[:stop], start, end, typed, keep))
+                out.append(piece[stop:])
+            data = b"".join(out)
         return data
 
-    def _cut(self, data: bytes, start: bytes, end: bytes) -> bytes:
+    def _kept(
+        self, value: bytes, start: bytes, end: bytes, typed: bytes, keep: set[bytes]
+    ) -> bytes:
+        items = value.count(start)
+        if not items:
+            return value
+        if not (
+            b"/>" not in value
+            and value.count(typed) == items
+            and value.count(end + start + b" ") == items - 1
+        ):
+            return self._cut(value, start, end, keep)
+        # Items one after the other, each <Tag xsi:type="...">: keep those of a wanted type.
+        found = []
+        for name in keep:
+            wanted = typed + name + b'"'
+            at = value.find(wanted)
+            while at >= 0:
+                found.append(at)
+                at = value.find(wanted, at + len(wanted))
+        found.sort()
+        kept = [value[at : value.find(end, at) + len(end)] for at in found]
+        return value[: value.find(start)] + b"".join(kept) + value[value.rfind(end) + len(end) :]
+
+    def _cut(self, data: bytes, start: bytes, end: bytes, keep: set[bytes]) -> bytes:
         pieces = data.split(start)
-        if len(pieces) == 1:
-            return data
         out = [pieces[0]]
-        keep, space = self._keep, self._SPACE
+        space = self._SPACE
         for piece in pieces[1:]:
             # ``piece``: the rest of one start tag, the item, then what follows up to the next.
             close = piece.find(b">")
@@ -1326,7 +1374,7 @@ class _LeanReader:
         self._mo = mo
         self._stub = mo._stub
         self._decoder = _LeanDecoder(self._stub, only_items, only_keys)
-        self._unwanted = _ItemCut.of(only_items.values())
+        self._unwanted = _ItemCut.of(only_items)
         self._unwanted_options = _OptionCut.of(only_keys or {})
 
     def invoke(self, method: str, args: list[Any], read: Callable[[Any], Any]) -> Any:
