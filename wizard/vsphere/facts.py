@@ -90,12 +90,11 @@ HOST_PROPS = (
 # configurationEx and summary are read whole: their declared types (ComputeResourceConfigInfo,
 # ComputeResourceSummary) lack the cluster fields, so vCenter may refuse deeper paths into them.
 CLUSTER_PROPS = ("name", "configurationEx", "summary")
-# A scan reads only the video card of each VM's devices (all the rules look at): the other
-# devices are three fifths of the answer, skipped unread by the lean reader.
+# A scan parses only the video card of each VM's devices (all the rules look at), and of the
+# dozens of entries a VM's extraConfig holds (PCI bridges, NUMA sizing, Tools versions...) only
+# those the rules read: the lean reader cuts the rest from the text first. For the lab's 10,000
+# VMs the other devices are a quarter of the answer's 96 MB, the other entries over half.
 _VIDEO_CARDS_ONLY = {"config.hardware.device": vim.vm.device.VirtualVideoCard}
-# Nor does it read the dozens of entries a VM's extraConfig holds on a real vCenter (PCI
-# bridges, NUMA sizing, Tools versions...), only those the rules read: on 10,000 such VMs they
-# were most of what was left to parse.
 _RULE_OPTIONS_ONLY = {"config.extraConfig": RULE_EXTRA_KEYS}
 SCAN_PAGE_SIZE = 1_000
 """Objects per page of a scan's read (``check --all``): the server puts each next page together
