@@ -2,15 +2,16 @@
 
 Never anywhere else: when no keyring is usable the password is simply not remembered, and the
 caller says so once. There is no plaintext fallback.
+
+The keyring library is imported by the first function that needs it, not with this module: it
+takes a tenth of a second, which the GUI's first window (whose Connect page names the store)
+need not wait for (``tests/gui/test_lazy_load.py``).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-
-import keyring
-from keyring.errors import KeyringError
 
 _log = logging.getLogger(__name__)
 _SERVICE_PREFIX = "checkpoint-wizard"
@@ -40,6 +41,8 @@ def usable() -> bool:
 
     May take a moment (the keyring library looks for backends): call it off the GUI thread.
     """
+    import keyring
+
     try:
         backend = keyring.get_keyring()
     except Exception:  # noqa: BLE001 - any failure to find one means there is none
@@ -58,6 +61,9 @@ def _service(vcenter: str) -> str:
 
 def load_password(vcenter: str, user: str) -> str | None:
     """The remembered password for ``user`` on ``vcenter``, or None (also when no keyring)."""
+    import keyring
+    from keyring.errors import KeyringError
+
     try:
         return keyring.get_password(_service(vcenter), user)
     except (KeyringError, RuntimeError) as exc:
@@ -71,6 +77,9 @@ def save_password(vcenter: str, user: str, password: str) -> None:
     Raises:
         KeyringUnavailable: no usable keyring; nothing was stored anywhere.
     """
+    import keyring
+    from keyring.errors import KeyringError
+
     try:
         keyring.set_password(_service(vcenter), user, password)
     except (KeyringError, RuntimeError) as exc:
@@ -79,6 +88,9 @@ def save_password(vcenter: str, user: str, password: str) -> None:
 
 def forget_password(vcenter: str, user: str) -> None:
     """Remove a remembered password; nothing happens when there is none."""
+    import keyring
+    from keyring.errors import KeyringError
+
     try:
         keyring.delete_password(_service(vcenter), user)
     except (KeyringError, RuntimeError) as exc:
