@@ -100,9 +100,20 @@ def run(runs: int) -> dict[str, Any]:
     }
 
 
+def main() -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="cold starts to take the median of")
+    parser.add_argument("--child", type=float, help=argparse.SUPPRESS)  # the measured process
+    args = parser.parse_args()
+    if args.child is not None:
+        child(args.child)
+        return 0
+    sys.path.insert(0, str(REPO))
+    print(json.dumps(run(args.runs)))
+    return 0
+
+
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--child":
-        child(float(sys.argv[2]))
-    else:
-        sys.path.insert(0, str(REPO))
-        print(json.dumps(run(int(sys.argv[1]) if len(sys.argv) > 1 else 5)))
+    sys.exit(main())

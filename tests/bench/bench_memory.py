@@ -76,5 +76,23 @@ def run(info: Any) -> dict[str, Any]:
     )
 
 
+def main() -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--vms", type=int, default=10_000, help="VMs in the lab it starts")
+    parser.add_argument("--child", help=argparse.SUPPRESS)  # the measured process: a LabInfo
+    args = parser.parse_args()
+    if args.child is not None:
+        child(args.child)
+        return 0
+    sys.path.insert(0, str(REPO))
+    from tests.bench.common import lab_of
+
+    with lab_of(args.vms) as lab:
+        print(json.dumps({"vms": args.vms, **run(lab.info)}))
+    return 0
+
+
 if __name__ == "__main__":
-    child(sys.argv[2])
+    sys.exit(main())
