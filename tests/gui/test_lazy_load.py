@@ -2,10 +2,11 @@
 
 pyVmomi takes about a third of a second to import and ``truststore`` pulls in the TLS stack;
 the wizard paints its window first and loads them right after (``wizard.ui.app.run_gui``). The
-keyring library takes a tenth of a second (its backends' modules; the macOS one looks for its
-framework with ``ctypes.util.find_library`` even on Linux, running ``ldconfig``): it loads when
-the Connect page first asks whether a password store is there, on the lab worker. Each probe
-runs in a fresh interpreter, because the test process itself has long imported them all.
+keyring library takes a tenth of a second to import (jaraco, urllib, http.client), and looking
+for its backends more (its macOS one calls ``ctypes.util.find_library`` even on Linux): both
+happen when the Connect page first asks whether a password store is there, on the lab worker.
+Each probe runs in a fresh interpreter, because the test process itself has long imported them
+all.
 """
 
 from __future__ import annotations

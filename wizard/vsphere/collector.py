@@ -1138,6 +1138,14 @@ def _each_value(data: bytes, head: bytes, change: Callable[[bytes], bytes]) -> b
     return b"".join(out)
 
 
+def _places(text: bytes, needle: bytes) -> Iterator[int]:
+    """Where ``needle`` starts in ``text``, each time (not overlapping)."""
+    at = text.find(needle)
+    while at >= 0:
+        yield at
+        at = text.find(needle, at + len(needle))
+
+
 class _ItemCut:
     """Cuts from an answer's text the items of array properties that are none of the wanted
     types.
@@ -1212,14 +1220,7 @@ class _ItemCut:
         ):
             return self._cut(value, start, end, keep)
         # Items one after the other, each <Tag xsi:type="...">: keep those of a wanted type.
-        found = []
-        for name in keep:
-            wanted = typed + name + b'"'
-            at = value.find(wanted)
-            while at >= 0:
-                found.append(at)
-                at = value.find(wanted, at + len(wanted))
-        found.sort()
+        found = sorted(at for name in keep for at in _places(value, typed + name + b'"'))
         kept = [value[at : value.find(end, at) + len(end)] for at in found]
         return value[: value.find(start)] + b"".join(kept) + value[value.rfind(end) + len(end) :]
 
@@ -1311,12 +1312,7 @@ class _OptionCut:
         # item (its own key, or at worst one inside its value: the item is then kept whole).
         low = value.lower()
         start, end = self._START, self._END
-        found: set[int] = set()
-        for tag in tags:
-            at = low.find(tag)
-            while at >= 0:
-                found.add(value.rfind(start, 0, at))
-                at = low.find(tag, at + len(tag))
+        found = {value.rfind(start, 0, at) for tag in tags for at in _places(low, tag)}
         kept = [value[at : value.find(end, at) + len(end)] for at in sorted(found)]
         first = value.find(start)
         last = value.rfind(end) + len(end)
